@@ -1,0 +1,1 @@
+"""The Samkonsult server process: settings, app factory, data, accounts and audit."""

@@ -1,0 +1,214 @@
+"""Staff accounts: organisations, users, login with password and TOTP, and login throttling."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import passwords, totp
+from server.actors import SYSTEM, Actor, staff_actor
+from server.audit import AuditLog
+from server.clock import Clock
+from server.errors import AuthenticationFailed, Conflict, NotFound, RateLimited, ValidationFailed
+from server.models import Department, LoginFailure, Organisation, OrganisationKind, Role, User
+
+log = logging.getLogger(__name__)
+
+# Growing delay: after this many failures in the hour each further try waits twice as long.
+FREE_FAILURES = 5
+MAX_DELAY_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: User
+    needs_totp: bool
+    needs_enrolment: bool
+
+
+class AccountService:
+    """Creates organisations and users and checks logins."""
+
+    def __init__(self, clock: Clock, audit: AuditLog, cipher: totp.TotpCipher,
+                 failed_login_limit: int = 100, relax_totp_for_demo: bool = False) -> None:
+        self._clock = clock
+        self._audit = audit
+        self._cipher = cipher
+        self._limit = failed_login_limit
+        self._relax_demo = relax_totp_for_demo
+
+    async def create_organisation(
+        self, session: AsyncSession, name: str, kind: OrganisationKind, code: str | None = None,
+        departments: list[str] | None = None, actor: Actor = SYSTEM,
+    ) -> Organisation:
+        name = name.strip()
+        if not name:
+            raise ValidationFailed("name is required", {"name": "required"})
+        if (await session.execute(select(Organisation).where(Organisation.name == name))).first():
+            raise Conflict(f"organisation {name!r} exists", code="organisation_exists")
+        org = Organisation(name=name, kind=kind, code=code)
+        session.add(org)
+        await session.flush()
+        for dep in departments or []:
+            session.add(Department(organisation_id=org.id, name=dep.strip()))
+        await session.flush()
+        await self._audit.record(session, actor, action="create", object_type="organisation", object_id=org.id)
+        return org
+
+    async def create_user(
+        self, session: AsyncSession, *, username: str, display_name: str, password: str, role: Role,
+        organisation_id: int, department_id: int | None = None, email: str = "", phone: str = "",
+        profession: str = "", is_demo: bool = False, actor: Actor = SYSTEM,
+    ) -> User:
+        fields: dict[str, str] = {}
+        username = username.strip().lower()
+        if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+            fields["username"] = "username_invalid"
+        if not display_name.strip():
+            fields["display_name"] = "required"
+        problem = passwords.password_problem(password)
+        if problem:
+            fields["password"] = problem
+        org = await session.get(Organisation, organisation_id)
+        if org is None:
+            fields["organisation_id"] = "unknown_organisation"
+        if department_id is not None:
+            dep = await session.get(Department, department_id)
+            if dep is None or dep.organisation_id != organisation_id:
+                fields["department_id"] = "unknown_department"
+        if fields:
+            raise ValidationFailed("the user could not be created", fields)
+        if (await session.execute(select(User.id).where(User.username == username))).first():
+            raise ValidationFailed("username taken", {"username": "username_taken"})
+        now = self._clock.now()
+        user = User(
+            username=username, display_name=display_name.strip(), email=email.strip(), phone=phone.strip(),
+            role=role, profession=profession, organisation_id=organisation_id, department_id=department_id,
+            password_hash=passwords.hash_password(password), is_demo=is_demo, created_at=now,
+            password_changed_at=now, totp_confirmed=False,
+        )
+        session.add(user)
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise ValidationFailed("username taken", {"username": "username_taken"}) from None
+        await self._audit.record(session, actor, action="create", object_type="user", object_id=user.id)
+        return user
+
+    async def _recent_failures(
+        self, session: AsyncSession, user_id: int
+    ) -> tuple[int, tuple[datetime | None, datetime | None]]:
+        since = self._clock.now() - timedelta(hours=1)
+        row = (
+            await session.execute(
+                select(func.count(LoginFailure.id), func.max(LoginFailure.at), func.min(LoginFailure.at))
+                .where(LoginFailure.user_id == user_id, LoginFailure.at > since)
+            )
+        ).one()
+        return int(row[0]), (row[1], row[2])
+
+    async def check_password(self, session: AsyncSession, username: str, password: str) -> LoginOutcome:
+        """First step of a login. Raises AuthenticationFailed or RateLimited."""
+        user = (
+            await session.execute(select(User).where(User.username == username.strip().lower()))
+        ).scalar_one_or_none()
+        if user is None or not user.is_active:
+            passwords.verify_password(None, password)
+            raise AuthenticationFailed("wrong username or password", code="login_failed")
+        now = self._clock.now()
+        count, (last_at, first_at) = await self._recent_failures(session, user.id)
+        if count >= self._limit and first_at is not None:
+            wait = int((first_at + timedelta(hours=1) - now).total_seconds()) + 1
+            raise RateLimited("too many failed logins", retry_after_seconds=max(wait, 1), code="login_locked")
+        if count >= FREE_FAILURES and last_at is not None:
+            delay = min(2 ** (count - FREE_FAILURES), MAX_DELAY_SECONDS)
+            ready = last_at + timedelta(seconds=delay)
+            if now < ready:
+                raise RateLimited("wait before trying again",
+                                  retry_after_seconds=int((ready - now).total_seconds()) + 1,
+                                  code="login_throttled")
+        if not passwords.verify_password(user.password_hash, password):
+            await self.record_failure(session, user.id)
+            raise AuthenticationFailed("wrong username or password", code="login_failed")
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash_password(password)
+        relaxed = self._relax_demo and user.is_demo
+        return LoginOutcome(user=user, needs_totp=not relaxed and user.totp_confirmed,
+                            needs_enrolment=not relaxed and not user.totp_confirmed)
+
+    async def record_login(self, session: AsyncSession, user: User) -> None:
+        await self._audit.record(session, staff_actor(user), action="login", object_type="user",
+                                 object_id=user.id)
+
+    async def record_failure(self, session: AsyncSession, user_id: int) -> None:
+        session.add(LoginFailure(user_id=user_id, at=self._clock.now()))
+        await session.flush()
+
+    async def check_totp(self, session: AsyncSession, user: User, code: str) -> None:
+        """Second step: a valid code for a confirmed secret, or a counted failure."""
+        secret = self._cipher.decrypt(user.totp_secret_encrypted or "")
+        count, _ = await self._recent_failures(session, user.id)
+        if count >= self._limit:
+            raise RateLimited("too many failed logins", retry_after_seconds=3600, code="login_locked")
+        if secret is None or not totp.verify_code(secret, code, self._clock.now()):
+            await self.record_failure(session, user.id)
+            raise AuthenticationFailed("wrong code", code="totp_failed")
+
+    async def start_enrolment(self, session: AsyncSession, user: User) -> str:
+        """Give the user a new unconfirmed secret and return it (to show as a QR code)."""
+        if user.totp_confirmed:
+            raise Conflict("two-factor is already set up", code="totp_already_enrolled")
+        secret = totp.new_secret()
+        user.totp_secret_encrypted = self._cipher.encrypt(secret)
+        await session.flush()
+        return secret
+
+    def pending_secret(self, user: User) -> str | None:
+        return self._cipher.decrypt(user.totp_secret_encrypted or "")
+
+    async def confirm_enrolment(self, session: AsyncSession, user: User, code: str) -> None:
+        secret = self.pending_secret(user)
+        if secret is None or not totp.verify_code(secret, code, self._clock.now()):
+            raise ValidationFailed("wrong code", {"code": "totp_failed"})
+        user.totp_confirmed = True
+        await self._audit.record(session, staff_actor(user), action="enrol_totp", object_type="user",
+                                 object_id=user.id)
+
+    async def set_totp_secret(self, session: AsyncSession, user: User, secret: str) -> None:
+        """Install a known secret as confirmed (CLI and demo data)."""
+        user.totp_secret_encrypted = self._cipher.encrypt(secret)
+        user.totp_confirmed = True
+        await session.flush()
+
+    async def change_password(self, session: AsyncSession, user: User, old: str, new: str) -> None:
+        if not passwords.verify_password(user.password_hash, old):
+            raise ValidationFailed("wrong password", {"old_password": "wrong_password"})
+        problem = passwords.password_problem(new)
+        if problem:
+            raise ValidationFailed("weak password", {"new_password": problem})
+        user.password_hash = passwords.hash_password(new)
+        user.password_changed_at = self._clock.now()
+        await session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
+        await self._audit.record(session, staff_actor(user), action="change_password", object_type="user",
+                                 object_id=user.id)
+
+    async def get_user(self, session: AsyncSession, user_id: int) -> User:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise NotFound("no such user")
+        return user
+
+    async def list_users(self, session: AsyncSession) -> list[User]:
+        return list((await session.execute(select(User).order_by(User.display_name))).scalars().all())
+
+    async def list_organisations(self, session: AsyncSession) -> list[Organisation]:
+        return list((await session.execute(select(Organisation).order_by(Organisation.name))).scalars().all())
+
+    async def list_departments(self, session: AsyncSession) -> list[Department]:
+        return list((await session.execute(select(Department).order_by(Department.name))).scalars().all())
+

@@ -1,0 +1,93 @@
+"""The composition root: ``create_app(settings)`` wires every package together.
+
+Nothing happens at import time; the database engine lives in a cleanup context so it is
+opened when the app starts and disposed when it stops.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from server.accounts import AccountService
+from server.appkeys import ACCOUNTS, AUDIT, CLOCK, DATABASE, PATIENTS, SESSIONS, SETTINGS
+from server.audit import AuditLog
+from server.clock import Clock, SystemClock
+from server.db import Database, create_engine
+from server.patients import PatientService
+from server.sessions import SessionPolicy, SessionStore
+from server.settings import Settings
+from server.totp import TotpCipher
+from web import i18n
+from web.metrics import METRICS, create_metrics
+from web.middleware import (
+    csrf_middleware,
+    error_middleware,
+    metrics_middleware,
+    security_headers_middleware,
+    session_middleware,
+)
+from web.routes import setup_routes
+
+log = logging.getLogger(__name__)
+
+
+def _jinja_environment(app: web.Application) -> None:
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("web", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        context_processors=[aiohttp_jinja2.request_processor],
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    """Build the application for these settings (and a clock, for tests)."""
+    the_clock = clock or SystemClock()
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[
+            metrics_middleware,
+            security_headers_middleware,
+            error_middleware,
+            session_middleware,
+            csrf_middleware,
+        ],
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = the_clock
+    app[METRICS] = create_metrics()
+    audit = AuditLog(the_clock)
+    app[AUDIT] = audit
+    app[ACCOUNTS] = AccountService(
+        the_clock, audit, TotpCipher(settings.totp_encryption_key),
+        failed_login_limit=settings.failed_login_limit_per_hour,
+        relax_totp_for_demo=settings.demo_mode and settings.demo_relax_totp,
+    )
+    app[SESSIONS] = SessionStore(the_clock, SessionPolicy(
+        lifetime=timedelta(minutes=settings.session_lifetime_minutes),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+    ))
+    app[PATIENTS] = PatientService(the_clock, audit)
+    i18n.load_catalogues()
+    _jinja_environment(app)
+    app.cleanup_ctx.append(_database_context)
+    setup_routes(app)
+    return app
+
+
+async def _database_context(app: web.Application) -> AsyncIterator[None]:
+    database = Database(create_engine(app[SETTINGS].database_url))
+    app[DATABASE] = database
+    log.info("database opened (%s)", database.engine.dialect.name)
+    yield
+    await database.close()
+    log.info("database closed")

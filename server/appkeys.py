@@ -1,0 +1,21 @@
+"""Typed keys for the app-wide objects; the one place that lists what an app holds."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.accounts import AccountService
+from server.audit import AuditLog
+from server.clock import Clock
+from server.db import Database
+from server.patients import PatientService
+from server.sessions import SessionStore
+from server.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
+DATABASE = web.AppKey("database", Database)
+AUDIT = web.AppKey("audit", AuditLog)
+ACCOUNTS = web.AppKey("accounts", AccountService)
+SESSIONS = web.AppKey("sessions", SessionStore)
+PATIENTS = web.AppKey("patients", PatientService)

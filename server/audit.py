@@ -1,0 +1,180 @@
+"""The append-only audit log, each row chained to the previous one by a SHA-256 hash.
+
+Every service that reads or writes health data calls ``record`` inside its own unit of work, so
+the audit row commits (or rolls back) together with what it describes. Writers are serialised by
+updating the single ``audit_head`` row first: on SQLite that takes the write lock, on PostgreSQL
+a row lock, so two writers can never chain to the same predecessor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.actors import Actor
+from server.clock import Clock
+from server.models import AuditEntry, AuditHead
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+
+
+def _entry_hash(prev_hash: str, fields: dict[str, object]) -> str:
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def _fields(entry: AuditEntry) -> dict[str, object]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "actor_kind": entry.actor_kind,
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "role": entry.role,
+        "organisation": entry.organisation,
+        "patient_id": entry.patient_id,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "action": entry.action,
+        "reason": entry.reason,
+    }
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    problem: str = ""
+    seq: int | None = None
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """One line of a patient's access log: who looked at what, and when."""
+
+    at: datetime
+    actor_name: str
+    role: str
+    organisation: str
+    object_type: str
+    object_id: str
+    action: str
+    reason: str
+
+
+class AuditLog:
+    """Writes and checks the audit chain."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    async def ensure_head(self, session: AsyncSession) -> None:
+        if await session.get(AuditHead, 1) is None:
+            session.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS))
+            await session.flush()
+
+    async def record(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        *,
+        action: str,
+        object_type: str,
+        object_id: str | int,
+        patient_id: int | None = None,
+        reason: str = "",
+    ) -> AuditEntry:
+        """Append one row in the caller's transaction."""
+        bumped = await session.execute(
+            update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + 1)
+        )
+        if bumped.rowcount == 0:  # type: ignore[attr-defined]
+            await self.ensure_head(session)
+            await session.execute(
+                update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + 1)
+            )
+        head = (
+            await session.execute(
+                select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+        entry = AuditEntry(
+            seq=head.last_seq,
+            at=self._clock.now(),
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            role=actor.role,
+            organisation=actor.organisation_name,
+            patient_id=patient_id,
+            object_type=object_type,
+            object_id=str(object_id),
+            action=action,
+            reason=reason,
+            prev_hash=head.last_hash,
+            hash="",
+        )
+        entry.hash = _entry_hash(entry.prev_hash, _fields(entry))
+        head.last_hash = entry.hash
+        session.add(entry)
+        await session.flush()
+        return entry
+
+    async def verify(self, session: AsyncSession, batch: int = 5000) -> VerifyResult:
+        """Recompute the chain; report the first changed, inserted or removed row."""
+        prev = GENESIS
+        expected_seq = 1
+        checked = 0
+        last_seq = 0
+        while True:
+            rows = (
+                await session.execute(
+                    select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
+                )
+            ).scalars().all()
+            if not rows:
+                break
+            for entry in rows:
+                if entry.seq != expected_seq:
+                    return VerifyResult(False, checked, f"row {expected_seq} is missing", expected_seq)
+                if entry.prev_hash != prev:
+                    return VerifyResult(False, checked, f"row {entry.seq} does not follow its predecessor",
+                                        entry.seq)
+                if _entry_hash(prev, _fields(entry)) != entry.hash:
+                    return VerifyResult(False, checked, f"row {entry.seq} was changed", entry.seq)
+                prev = entry.hash
+                expected_seq += 1
+                checked += 1
+                last_seq = entry.seq
+        head = await session.get(AuditHead, 1)
+        if head is not None and (head.last_seq != checked or head.last_hash != prev):
+            return VerifyResult(False, checked, "rows were removed from the end of the log", checked + 1)
+        return VerifyResult(True, checked)
+
+    async def accesses_for_patient(
+        self, session: AsyncSession, patient_id: int, limit: int = 500
+    ) -> list[AccessRecord]:
+        """Who read or wrote this patient's data, newest first (the patient's right to know)."""
+        rows = (
+            await session.execute(
+                select(AuditEntry)
+                .where(AuditEntry.patient_id == patient_id)
+                .order_by(AuditEntry.seq.desc())
+                .limit(limit)
+            )
+        ).scalars().all()
+        return [
+            AccessRecord(
+                at=r.at, actor_name=r.actor_name, role=r.role, organisation=r.organisation,
+                object_type=r.object_type, object_id=r.object_id, action=r.action, reason=r.reason,
+            )
+            for r in rows
+        ]

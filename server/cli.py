@@ -1,0 +1,198 @@
+"""The ``samkonsult`` command: serve, migrate, seed-demo, create-org, create-user, audit verify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from server.accounts import AccountService
+from server.audit import AuditLog
+from server.clock import SystemClock
+from server.db import Database, create_engine
+from server.demo import DEMO_PASSWORD, is_seeded, seed_demo
+from server.errors import DomainError, ValidationFailed
+from server.migrate import make_revision, upgrade
+from server.models import OrganisationKind, Role
+from server.settings import Settings, SettingsError, load_settings
+from server.totp import TotpCipher
+
+log = logging.getLogger("samkonsult")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(toml_path=args.config)
+
+
+def _accounts(settings: Settings) -> AccountService:
+    clock = SystemClock()
+    return AccountService(clock, AuditLog(clock), TotpCipher(settings.totp_encryption_key),
+                          failed_login_limit=settings.failed_login_limit_per_hour)
+
+
+async def _seed(settings: Settings, only_if_empty: bool) -> int:
+    db = Database(create_engine(settings.database_url))
+    try:
+        async with db.session() as session:
+            if await is_seeded(session):
+                if only_if_empty:
+                    print("Demo data already present; nothing loaded.")
+                    return 0
+                print("The database is not empty; refusing to load demo data.", file=sys.stderr)
+                return 1
+            logins = await seed_demo(session, _accounts(settings), SystemClock())
+        print("Demo data loaded. Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        for login in logins:
+            print(f"  {login.username:<20} {login.name:<16} {login.role:<12} {login.organisation}")
+        return 0
+    finally:
+        await db.close()
+
+
+def print_demo_logins() -> None:
+    from server.demo import _USERS
+
+    print("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for u in _USERS:
+        print(f"  {u.username:<20} {u.name:<16} {u.role.value:<12} {u.organisation}")
+
+
+async def _create_org(settings: Settings, args: argparse.Namespace) -> int:
+    db = Database(create_engine(settings.database_url))
+    try:
+        async with db.session() as session:
+            org = await _accounts(settings).create_organisation(
+                session, args.name, OrganisationKind(args.kind), args.code,
+                [d.strip() for d in (args.departments or "").split(",") if d.strip()])
+        print(f"created organisation {org.id}: {org.name}")
+        return 0
+    finally:
+        await db.close()
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    password = os.environ.get("SAMKONSULT_NEW_USER_PASSWORD") or getpass.getpass("Password: ")
+    db = Database(create_engine(settings.database_url))
+    try:
+        async with db.session() as session:
+            accounts = _accounts(settings)
+            orgs = {o.name: o for o in await accounts.list_organisations(session)}
+            if args.organisation not in orgs:
+                print(f"unknown organisation {args.organisation!r}", file=sys.stderr)
+                return 2
+            org = orgs[args.organisation]
+            dep_id = None
+            if args.department:
+                deps = {d.name: d.id for d in await accounts.list_departments(session)
+                        if d.organisation_id == org.id}
+                dep_id = deps.get(args.department)
+                if dep_id is None:
+                    print(f"unknown department {args.department!r}", file=sys.stderr)
+                    return 2
+            user = await accounts.create_user(
+                session, username=args.username, display_name=args.name, password=password,
+                role=Role(args.role), organisation_id=org.id, department_id=dep_id, email=args.email or "")
+        print(f"created user {user.username} ({user.role.value}); TOTP enrolment happens at first login")
+        return 0
+    except ValidationFailed as exc:
+        for field, code in exc.fields.items():
+            print(f"{field}: {code}", file=sys.stderr)
+        return 2
+    finally:
+        await db.close()
+
+
+async def _audit_verify(settings: Settings) -> int:
+    db = Database(create_engine(settings.database_url))
+    try:
+        async with db.session() as session:
+            result = await AuditLog(SystemClock()).verify(session)
+        if result.ok:
+            print(f"audit log intact: {result.checked} rows")
+            return 0
+        print(f"AUDIT LOG BROKEN: {result.problem} (checked {result.checked} rows)", file=sys.stderr)
+        return 1
+    finally:
+        await db.close()
+
+
+def _serve(settings: Settings) -> int:
+    from server.app import create_app
+
+    app = create_app(settings)
+    if settings.demo_mode:
+        print_demo_logins()
+    print(f"Samkonsult serves on {settings.public_url}", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="samkonsult", description="Samkonsult joint consultation server")
+    parser.add_argument("--config", help="TOML settings file (environment variables override it)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="serve HTTP")
+    sub.add_parser("migrate", help="apply database migrations")
+    seed = sub.add_parser("seed-demo", help="load demo data")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+    rev = sub.add_parser("make-migration", help="write a migration from model changes (developers)")
+    rev.add_argument("message")
+    org = sub.add_parser("create-org", help="create an organisation")
+    org.add_argument("name")
+    org.add_argument("--kind", choices=[k.value for k in OrganisationKind], required=True)
+    org.add_argument("--code")
+    org.add_argument("--departments", help="comma-separated department names")
+    user = sub.add_parser("create-user", help="create a staff user (password from a prompt or "
+                                              "SAMKONSULT_NEW_USER_PASSWORD)")
+    user.add_argument("username")
+    user.add_argument("--name", required=True)
+    user.add_argument("--role", choices=[r.value for r in Role], required=True)
+    user.add_argument("--organisation", required=True)
+    user.add_argument("--department")
+    user.add_argument("--email")
+    audit = sub.add_parser("audit", help="audit log tools")
+    audit.add_argument("action", choices=["verify"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except SettingsError as exc:
+        print(f"samkonsult: cannot start: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        match args.command:
+            case "serve":
+                return _serve(settings)
+            case "migrate":
+                asyncio.run(upgrade(settings.database_url))
+                print("database migrated")
+                return 0
+            case "make-migration":
+                asyncio.run(make_revision(settings.database_url, args.message))
+                return 0
+            case "seed-demo":
+                return asyncio.run(_seed(settings, args.if_empty))
+            case "create-org":
+                return asyncio.run(_create_org(settings, args))
+            case "create-user":
+                return asyncio.run(_create_user(settings, args))
+            case "audit":
+                return asyncio.run(_audit_verify(settings))
+    except DomainError as exc:
+        print(f"samkonsult: {exc.message}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""The database engine and units of work.
+
+SQLite gets WAL, ``synchronous=FULL`` and foreign keys, and transactions we begin ourselves, so a
+booking can take the write lock up front with ``BEGIN IMMEDIATE`` instead of failing on upgrade.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
+
+IMMEDIATE = "sqlite_begin_immediate"
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (pysqlite's own handling defers it and breaks IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(IMMEDIATE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """Create the async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+    else:
+        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return engine
+
+
+class Database:
+    """Owns the engine and hands out units of work (sessions that commit or roll back)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._immediate_sessions = async_sessionmaker(
+            engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def session(self, *, write_lock: bool = False) -> AsyncIterator[AsyncSession]:
+        """A unit of work: committed when the block ends normally, rolled back on an exception.
+
+        ``write_lock`` takes SQLite's write lock at the start (``BEGIN IMMEDIATE``), for
+        check-then-insert work such as bookings; it has no effect on PostgreSQL.
+        """
+        maker = self._immediate_sessions if write_lock and self.is_sqlite else self._sessions
+        async with maker() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any driver error means "not ready"
+            log.warning("database ping failed", exc_info=True)
+            return False
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,86 @@
+"""Browser sessions stored server-side; the cookie holds a random token, the table only its hash.
+
+Lifetime 12 hours, 30 minutes idle (both from settings). A session that has passed the password
+but not the second factor can do nothing but finish logging in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.clock import Clock
+from server.models import WebSession
+
+COOKIE_NAME = "__Host-samkonsult"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    lifetime: timedelta
+    idle: timedelta
+
+
+class SessionStore:
+    """Creates, loads, refreshes and ends browser sessions."""
+
+    def __init__(self, clock: Clock, policy: SessionPolicy) -> None:
+        self._clock = clock
+        self._policy = policy
+
+    async def create(self, session: AsyncSession, *, user_id: int | None, language: str,
+                     second_factor_done: bool) -> tuple[str, WebSession]:
+        token = secrets.token_urlsafe(32)
+        now = self._clock.now()
+        row = WebSession(
+            token_hash=_hash(token), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
+            second_factor_done=second_factor_done, language=language, created_at=now, last_seen_at=now,
+        )
+        session.add(row)
+        await session.flush()
+        return token, row
+
+    async def load(self, session: AsyncSession, token: str) -> WebSession | None:
+        """The live session for a cookie token, refreshed; None when unknown or expired."""
+        if not token or len(token) > 128:
+            return None
+        row = await session.get(WebSession, _hash(token))
+        if row is None:
+            return None
+        now = self._clock.now()
+        if now - row.created_at > self._policy.lifetime or now - row.last_seen_at > self._policy.idle:
+            await session.delete(row)
+            return None
+        # Writing on every request would serialise all readers on SQLite; a minute is precise enough.
+        if now - row.last_seen_at > timedelta(minutes=1):
+            row.last_seen_at = now
+        return row
+
+    async def end(self, session: AsyncSession, token: str) -> None:
+        await session.execute(delete(WebSession).where(WebSession.token_hash == _hash(token)))
+
+    async def set_language(self, session: AsyncSession, token_hash: str, language: str) -> None:
+        await session.execute(
+            update(WebSession).where(WebSession.token_hash == token_hash).values(language=language)
+        )
+
+    async def end_all_for_user(self, session: AsyncSession, user_id: int) -> None:
+        await session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+    async def purge_expired(self, session: AsyncSession) -> None:
+        now = self._clock.now()
+        await session.execute(
+            delete(WebSession).where(
+                (WebSession.created_at < now - self._policy.lifetime)
+                | (WebSession.last_seen_at < now - self._policy.idle)
+            )
+        )

@@ -1,0 +1,206 @@
+"""Typed settings, read once from the environment (``SAMKONSULT_*``) and an optional TOML file.
+
+A bad or missing value stops start-up with the name of the key, so an operator never has to guess.
+Secrets come from the environment or from a file named by ``SAMKONSULT_<KEY>_FILE``; only demo
+mode may generate a development secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "SAMKONSULT_"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; ``key`` names it."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"setting {key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process can be configured with."""
+
+    database_url: str
+    session_secret: str
+    totp_encryption_key: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    demo_mode: bool = False
+    demo_relax_totp: bool = False
+    default_language: str = "nb"
+    max_body_bytes: int = 1024 * 1024
+    session_lifetime_minutes: int = 12 * 60
+    session_idle_minutes: int = 30
+    failed_login_limit_per_hour: int = 100
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_tls: bool = False
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "samkonsult@localhost"
+    ice_servers: tuple[str, ...] = field(default_factory=tuple)
+    turn_secret: str = ""
+    log_level: str = "INFO"
+
+    @property
+    def served_over_tls(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+_INT_KEYS = {
+    "port",
+    "max_body_bytes",
+    "session_lifetime_minutes",
+    "session_idle_minutes",
+    "failed_login_limit_per_hour",
+    "smtp_port",
+}
+_BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls"}
+_SECRET_KEYS = {"session_secret", "totp_encryption_key", "smtp_password", "turn_secret"}
+_LANGUAGES = {"nb", "en"}
+# Variables with our prefix that are not settings of the server itself.
+_NOT_SETTINGS = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "DEMO_SECRETS_FILE", ENV_PREFIX + "NEW_USER_PASSWORD",
+                 ENV_PREFIX + "TEST_POSTGRES_URL"}
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR"}
+
+
+def _parse_bool(key: str, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(key, f"expected true or false, got {raw!r}")
+
+
+def _parse_int(key: str, raw: object) -> int:
+    if isinstance(raw, bool):
+        raise SettingsError(key, f"expected a whole number, got {raw!r}")
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise SettingsError(key, f"expected a whole number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(key, "must not be negative")
+    return value
+
+
+def _read_secret_file(key: str, path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(key, f"cannot read secret file {path!r}: {exc.strerror}") from None
+
+
+def _demo_secret(env: Mapping[str, str], name: str) -> str:
+    """A development secret, generated once and kept beside the demo database (never in the repo).
+
+    Kept rather than regenerated so that TOTP secrets stay readable and sessions survive a restart.
+    """
+    path = Path(env.get(ENV_PREFIX + "DEMO_SECRETS_FILE", "var/demo-secrets.json"))
+    stored: dict[str, str] = {}
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise SettingsError(ENV_PREFIX + "DEMO_SECRETS_FILE", f"cannot read {path}") from None
+    if name not in stored:
+        stored[name] = secrets.token_urlsafe(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored), encoding="utf-8")
+        path.chmod(0o600)
+    return stored[name]
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    toml_path: str | Path | None = None,
+) -> Settings:
+    """Build settings from a TOML file (optional) overlaid by ``SAMKONSULT_*`` environment variables."""
+    env = dict(os.environ if environ is None else environ)
+    raw: dict[str, Any] = {}
+    config_file = toml_path or env.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        try:
+            with open(config_file, "rb") as fh:
+                raw.update(tomllib.load(fh))
+        except OSError as exc:
+            raise SettingsError("config", f"cannot read {config_file!r}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError("config", f"invalid TOML in {config_file!r}: {exc}") from None
+    known = set(Settings.__dataclass_fields__)
+    for key in raw:
+        if key not in known:
+            raise SettingsError(key, "unknown setting in the configuration file")
+    for name in known:
+        env_key = ENV_PREFIX + name.upper()
+        if env_key in env:
+            raw[name] = env[env_key]
+        file_key = env_key + "_FILE"
+        if name in _SECRET_KEYS and file_key in env:
+            raw[name] = _read_secret_file(env_key, env[file_key])
+    for env_key in env:
+        if env_key.startswith(ENV_PREFIX) and env_key not in _NOT_SETTINGS:
+            name = env_key[len(ENV_PREFIX) :].lower().removesuffix("_file")
+            if name not in known:
+                raise SettingsError(env_key, "unknown setting")
+
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        label = ENV_PREFIX + name.upper()
+        if name in _INT_KEYS:
+            values[name] = _parse_int(label, value)
+        elif name in _BOOL_KEYS:
+            values[name] = _parse_bool(label, value)
+        elif name == "ice_servers":
+            items = value if isinstance(value, list) else str(value).split(",")
+            values[name] = tuple(str(item).strip() for item in items if str(item).strip())
+        else:
+            values[name] = str(value)
+
+    demo = bool(values.get("demo_mode", False))
+    for secret_name in ("session_secret", "totp_encryption_key"):
+        if not values.get(secret_name):
+            if not demo:
+                raise SettingsError(ENV_PREFIX + secret_name.upper(), "missing (set it or its _FILE variant)")
+            values[secret_name] = _demo_secret(env, secret_name)
+        elif len(values[secret_name]) < 16:
+            raise SettingsError(ENV_PREFIX + secret_name.upper(), "too short, use at least 16 characters")
+    if not values.get("database_url"):
+        raise SettingsError(ENV_PREFIX + "DATABASE_URL", "missing")
+    url = values["database_url"]
+    if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
+        raise SettingsError(
+            ENV_PREFIX + "DATABASE_URL", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    if values.get("default_language", "nb") not in _LANGUAGES:
+        raise SettingsError(ENV_PREFIX + "DEFAULT_LANGUAGE", "must be nb or en")
+    if str(values.get("log_level", "INFO")).upper() not in _LOG_LEVELS:
+        raise SettingsError(ENV_PREFIX + "LOG_LEVEL", f"must be one of {sorted(_LOG_LEVELS)}")
+    if "log_level" in values:
+        values["log_level"] = values["log_level"].upper()
+    port = values.get("port", 8080)
+    if not 0 < port < 65536:
+        raise SettingsError(ENV_PREFIX + "PORT", "must be between 1 and 65535")
+    public_url = values.get("public_url", "")
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise SettingsError(ENV_PREFIX + "PUBLIC_URL", "must start with http:// or https://")
+    if values.get("demo_relax_totp") and not demo:
+        raise SettingsError(ENV_PREFIX + "DEMO_RELAX_TOTP", "only allowed together with SAMKONSULT_DEMO_MODE")
+    return Settings(**values)

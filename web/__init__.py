@@ -1,0 +1,1 @@
+"""HTTP: pages, the JSON API, static files, health and metrics endpoints."""

@@ -1,0 +1,109 @@
+"""Failures as RFC 9457 problem+json under /api, and as friendly pages elsewhere."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from server.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+from web.i18n import gettext as _
+from web.messages import message_for
+
+PROBLEM_TYPE = "application/problem+json"
+
+
+def status_for(exc: DomainError) -> int:
+    if exc.code == "csrf_failed":
+        return 403
+    if isinstance(exc, ValidationFailed):
+        return 422
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, PermissionDenied):
+        return 403
+    if isinstance(exc, AuthenticationFailed):
+        return 401
+    if isinstance(exc, RateLimited):
+        return 429
+    if isinstance(exc, Conflict):
+        return 409
+    return 400
+
+
+def wants_problem_json(request: web.Request) -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/fhir/")
+
+
+def problem_response(status: int, code: str, detail: str, *, extra: dict[str, Any] | None = None,
+                     headers: dict[str, str] | None = None) -> web.Response:
+    body: dict[str, Any] = {
+        "type": f"https://samkonsult.no/problems/{code}",
+        "title": message_for(code),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update(extra or {})
+    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False),
+                        content_type=PROBLEM_TYPE, headers=headers)
+
+
+def _page(request: web.Request, status: int, title: str, detail: str, error_id: str | None = None
+          ) -> web.Response:
+    from web.render import render  # deferred: render pulls in templates, errors are lower level
+
+    try:
+        return render(request, "error.html", {"title": title, "detail": detail, "error_id": error_id},
+                      status=status)
+    except Exception:  # the layout itself failed; answer in plain text rather than not at all
+        text = f"{title}\n{detail}" + (f"\nError id: {error_id}" if error_id else "")
+        return web.Response(status=status, text=text)
+
+
+def render_domain_error(request: web.Request, exc: DomainError) -> web.Response:
+    status = status_for(exc)
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+    if wants_problem_json(request):
+        extra: dict[str, Any] = {}
+        if isinstance(exc, ValidationFailed):
+            extra["errors"] = [{"field": f, "code": c, "message": message_for(c)} for f, c in exc.fields.items()]
+        return problem_response(status, exc.code, exc.message, extra=extra, headers=headers)
+    response = _page(request, status, message_for(exc.code), "")
+    response.headers.update(headers)
+    return response
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+def render_http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    code = _HTTP_CODES.get(exc.status, "error")
+    if wants_problem_json(request):
+        response = problem_response(exc.status, code, exc.reason)
+    elif exc.status == 404:
+        response = _page(request, 404, _("Page not found"), _("The page does not exist or has moved."))
+    else:
+        response = _page(request, exc.status, exc.reason, "")
+    if exc.status == 405 and "Allow" in exc.headers:
+        response.headers["Allow"] = exc.headers["Allow"]
+    return response
+
+
+def render_internal_error(request: web.Request, error_id: str) -> web.Response:
+    if wants_problem_json(request):
+        return problem_response(500, "internal_error", "An unexpected error occurred.",
+                                extra={"error_id": error_id})
+    return _page(request, 500, _("Something went wrong"),
+                 _("The error has been logged. Quote this error id if you contact support:"), error_id)

@@ -1,0 +1,89 @@
+"""Reading form posts and JSON bodies into plain values, with clear field errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from server.errors import ValidationFailed
+
+MAX_FIELD = 2000
+
+
+async def form_fields(request: web.Request) -> dict[str, str]:
+    """The posted form as strings (files are refused here), without the CSRF field."""
+    data = await request.post()
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, str) and key != "csrf_token":
+            out[key] = value[:MAX_FIELD * 5]
+    return out
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValidationFailed(f"duplicate key {key!r}", {key: "duplicate_key"})
+        result[key] = value
+    return result
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The JSON body as an object; wrong type, bad JSON or duplicate keys are a 422 problem."""
+    if request.content_type != "application/json":
+        raise ValidationFailed("send application/json", {"body": "invalid_json"})
+    raw = await request.text()
+    try:
+        value = json.loads(raw, object_pairs_hook=_reject_duplicates)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(f"invalid JSON: {exc.msg}", {"body": "invalid_json"}) from None
+    if not isinstance(value, dict):
+        raise ValidationFailed("the body must be a JSON object", {"body": "invalid_json"})
+    return value
+
+
+def get_str(body: dict[str, Any], key: str, *, required: bool = True, max_len: int = 200,
+            errors: dict[str, str]) -> str:
+    value = body.get(key)
+    if value is None:
+        if required:
+            errors[key] = "required"
+        return ""
+    if not isinstance(value, str):
+        errors[key] = "invalid_choice"
+        return ""
+    if len(value) > max_len:
+        errors[key] = "too_long"
+        return ""
+    if required and not value.strip():
+        errors[key] = "required"
+    return value
+
+
+def get_int(body: dict[str, Any], key: str, *, required: bool = True, errors: dict[str, str]) -> int | None:
+    value = body.get(key)
+    if value is None:
+        if required:
+            errors[key] = "required"
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[key] = "invalid_choice"
+        return None
+    return value
+
+
+def get_bool(body: dict[str, Any], key: str, *, errors: dict[str, str]) -> bool:
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        errors[key] = "invalid_choice"
+        return False
+    return value
+
+
+def reject_unknown(body: dict[str, Any], allowed: set[str], errors: dict[str, str]) -> None:
+    for key in body:
+        if key not in allowed:
+            errors[key] = "unknown_field"

@@ -1,0 +1,51 @@
+"""Human messages for domain error codes, in the user's language."""
+
+from __future__ import annotations
+
+from web.i18n import gettext as _
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalogue without translating it yet."""
+    return message
+
+# Every code a service may raise; the .po catalogue carries their Norwegian text.
+_MESSAGES: dict[str, str] = {
+    "required": N_("This field is required."),
+    "login_failed": N_("Wrong username or password."),
+    "login_locked": N_("Too many failed logins. The account is locked for up to an hour."),
+    "login_throttled": N_("Too many failed logins. Wait a little and try again."),
+    "totp_failed": N_("The code is wrong or has expired. Try the newest code from your app."),
+    "totp_already_enrolled": N_("Two-factor authentication is already set up."),
+    "password_too_short": N_("The password must have at least 10 characters."),
+    "password_whitespace": N_("The password must not start or end with a space."),
+    "wrong_password": N_("The current password is wrong."),
+    "username_invalid": N_("Use letters, digits, dots, hyphens or underscores."),
+    "username_taken": N_("That username is taken."),
+    "unknown_organisation": N_("Choose an organisation from the list."),
+    "unknown_department": N_("Choose a department of the chosen organisation."),
+    "unknown_municipality": N_("Choose a municipality from the list."),
+    "organisation_exists": N_("An organisation with that name exists."),
+    "nin_format": N_("A national identity number has 11 digits."),
+    "nin_checksum": N_("The check digits do not match. Check the number."),
+    "nin_date": N_("The number does not contain a valid date of birth."),
+    "patient_exists": N_("A patient with this national identity number is registered."),
+    "phone_invalid": N_("Write a phone number with 8 to 15 digits."),
+    "email_invalid": N_("Write a valid email address."),
+    "reason_required": N_("State why you need access."),
+    "not_found": N_("We could not find what you asked for."),
+    "forbidden": N_("You do not have access to this."),
+    "csrf_failed": N_("The form had expired. Try again."),
+    "validation_failed": N_("Some fields need your attention."),
+    "conflict": N_("The change conflicts with another change."),
+    "rate_limited": N_("Too many attempts. Wait a little and try again."),
+    "invalid_json": N_("The request body is not valid JSON."),
+    "invalid_choice": N_("Choose one of the options."),
+    "too_long": N_("The text is too long."),
+    "error": N_("Something went wrong."),
+}
+
+
+def message_for(code: str) -> str:
+    """The translated message for a code; unknown codes get a general message."""
+    return _(_MESSAGES.get(code, _MESSAGES["error"]))

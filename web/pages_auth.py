@@ -1,0 +1,238 @@
+"""Login with password and TOTP, enrolment, logout, language choice and password change."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import totp
+from server.actors import staff_actor
+from server.appkeys import ACCOUNTS, DATABASE, SESSIONS, SETTINGS
+from server.errors import AuthenticationFailed, RateLimited, ValidationFailed
+from server.models import User
+from server.sessions import COOKIE_NAME
+from web import i18n
+from web.context import ctx
+from web.forms import form_fields
+from web.guards import require_actor
+from web.messages import message_for
+from web.navigation import start_page
+from web.render import render
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only local paths: an open redirect would let a phishing link borrow our login page.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _set_session_cookie(response: web.StreamResponse, token: str, request: web.Request) -> None:
+    settings = request.app[SETTINGS]
+    response.set_cookie(COOKIE_NAME, token, path="/", secure=True, httponly=True, samesite="Lax",
+                        max_age=settings.session_lifetime_minutes * 60)
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    actor = ctx(request).actor
+    raise web.HTTPSeeOther(start_page(actor) if actor else "/login")
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if ctx(request).actor is not None:
+        raise web.HTTPSeeOther(start_page(ctx(request).actor))  # type: ignore[arg-type]
+    return render(request, "login.html", {
+        "values": {}, "errors": {}, "form_error": "", "next": request.query.get("next", ""),
+    })
+
+
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    fields = await form_fields(request)
+    username = fields.get("username", "")
+    password = fields.get("password", "")
+    next_page = _safe_next(fields.get("next"))
+    errors: dict[str, str] = {}
+    if not username.strip():
+        errors["username"] = "required"
+    if not password:
+        errors["password"] = "required"
+    form_error = ""
+    retry_after: str | None = None
+    if not errors:
+        db = request.app[DATABASE]
+        try:
+            async with db.session() as session:
+                outcome = await request.app[ACCOUNTS].check_password(session, username, password)
+                done = not outcome.needs_totp and not outcome.needs_enrolment
+                old = ctx(request).session_token
+                if old:
+                    await request.app[SESSIONS].end(session, old)
+                token, _row = await request.app[SESSIONS].create(
+                    session, user_id=outcome.user.id, language=ctx(request).language, second_factor_done=done,
+                )
+                if done:
+                    await request.app[ACCOUNTS].record_login(session, outcome.user)
+        except (AuthenticationFailed, RateLimited) as exc:
+            # The failure row must be committed even though we answer with an error.
+            form_error = message_for(exc.code)
+            if isinstance(exc, RateLimited):
+                retry_after = str(exc.retry_after_seconds)
+        else:
+            if done:
+                target = next_page or start_page(staff_actor(outcome.user))
+            else:
+                target = "/login/enrol" if outcome.needs_enrolment else "/login/totp"
+                if next_page:
+                    target += f"?next={next_page}"
+            response = web.HTTPSeeOther(target)
+            _set_session_cookie(response, token, request)
+            raise response
+    status = 429 if retry_after else (401 if form_error else 422)
+    response = render(request, "login.html", {
+        "values": {"username": username}, "errors": {k: message_for(v) for k, v in errors.items()},
+        "form_error": form_error, "next": next_page or "",
+    }, status=status)
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
+    return response
+
+
+def _pending_user(request: web.Request) -> User:
+    c = ctx(request)
+    if c.user is None or c.session is None:
+        raise web.HTTPSeeOther("/login")
+    if c.actor is not None:
+        raise web.HTTPSeeOther(start_page(c.actor))
+    return c.user
+
+
+async def totp_form(request: web.Request) -> web.StreamResponse:
+    user = _pending_user(request)
+    if not user.totp_confirmed:
+        raise web.HTTPSeeOther("/login/enrol")
+    return render(request, "login_totp.html", {"errors": {}, "next": request.query.get("next", "")})
+
+
+async def totp_submit(request: web.Request) -> web.StreamResponse:
+    user = _pending_user(request)
+    fields = await form_fields(request)
+    next_page = _safe_next(fields.get("next"))
+    db = request.app[DATABASE]
+    error = ""
+    status = 401
+    try:
+        async with db.session() as session:
+            fresh = await request.app[ACCOUNTS].get_user(session, user.id)
+            await request.app[ACCOUNTS].check_totp(session, fresh, fields.get("code", ""))
+            token = await _promote_session(request, session, fresh)
+    except (AuthenticationFailed, RateLimited) as exc:
+        error = message_for(exc.code)
+        status = 429 if isinstance(exc, RateLimited) else 401
+    else:
+        response = web.HTTPSeeOther(next_page or start_page(staff_actor(fresh)))
+        _set_session_cookie(response, token, request)
+        raise response
+    return render(request, "login_totp.html", {"errors": {"code": error}, "next": next_page or ""},
+                  status=status)
+
+
+async def _promote_session(request: web.Request, session: AsyncSession, user: User) -> str:
+    """Mark the second factor as done: a new token, so a stolen half-login token is worthless."""
+    old = ctx(request).session_token
+    if old:
+        await request.app[SESSIONS].end(session, old)
+    token, _row = await request.app[SESSIONS].create(
+        session, user_id=user.id, language=ctx(request).language, second_factor_done=True,
+    )
+    await request.app[ACCOUNTS].record_login(session, user)
+    return token
+
+
+async def enrol_form(request: web.Request) -> web.StreamResponse:
+    user = _pending_user(request)
+    if user.totp_confirmed:
+        raise web.HTTPSeeOther("/login/totp")
+    db = request.app[DATABASE]
+    async with db.session() as session:
+        fresh = await request.app[ACCOUNTS].get_user(session, user.id)
+        secret = request.app[ACCOUNTS].pending_secret(fresh)
+        if secret is None:
+            secret = await request.app[ACCOUNTS].start_enrolment(session, fresh)
+    uri = totp.provisioning_uri(secret, user.username)
+    return render(request, "login_enrol.html", {
+        "qr_svg": totp.qr_svg(uri), "secret": secret, "errors": {}, "next": request.query.get("next", ""),
+    })
+
+
+async def enrol_submit(request: web.Request) -> web.StreamResponse:
+    user = _pending_user(request)
+    fields = await form_fields(request)
+    next_page = _safe_next(fields.get("next"))
+    db = request.app[DATABASE]
+    try:
+        async with db.session() as session:
+            fresh = await request.app[ACCOUNTS].get_user(session, user.id)
+            await request.app[ACCOUNTS].confirm_enrolment(session, fresh, fields.get("code", ""))
+            token = await _promote_session(request, session, fresh)
+    except ValidationFailed:
+        async with db.session() as session:
+            fresh = await request.app[ACCOUNTS].get_user(session, user.id)
+            secret = request.app[ACCOUNTS].pending_secret(fresh) or ""
+        uri = totp.provisioning_uri(secret, user.username)
+        return render(request, "login_enrol.html", {
+            "qr_svg": totp.qr_svg(uri), "secret": secret, "errors": {"code": message_for("totp_failed")},
+            "next": next_page or "",
+        }, status=422)
+    response = web.HTTPSeeOther(next_page or start_page(staff_actor(fresh)))
+    _set_session_cookie(response, token, request)
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    token = ctx(request).session_token
+    if token:
+        async with request.app[DATABASE].session() as session:
+            await request.app[SESSIONS].end(session, token)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(COOKIE_NAME, path="/")
+    raise response
+
+
+async def set_language(request: web.Request) -> web.StreamResponse:
+    fields = await form_fields(request)
+    lang = fields.get("lang", "")
+    if lang not in i18n.LANGUAGES:
+        raise ValidationFailed("unknown language", {"lang": "invalid_choice"})
+    row = ctx(request).session
+    if row is not None:
+        async with request.app[DATABASE].session() as session:
+            await request.app[SESSIONS].set_language(session, row.token_hash, lang)
+    response = web.HTTPSeeOther(_safe_next(fields.get("next")) or "/")
+    response.set_cookie("lang", lang, path="/", secure=True, httponly=True, samesite="Lax",
+                        max_age=365 * 24 * 3600)
+    raise response
+
+
+async def account_page(request: web.Request) -> web.StreamResponse:
+    require_actor(request)
+    return render(request, "account.html", {"errors": {}, "saved": request.query.get("saved") == "1"})
+
+
+async def change_password(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request)
+    fields = await form_fields(request)
+    errors: dict[str, str] = {}
+    if fields.get("new_password", "") != fields.get("repeat_password", ""):
+        errors["repeat_password"] = message_for("passwords_differ")
+    else:
+        try:
+            async with request.app[DATABASE].session() as session:
+                assert actor.user_id is not None
+                user = await request.app[ACCOUNTS].get_user(session, actor.user_id)
+                await request.app[ACCOUNTS].change_password(
+                    session, user, fields.get("old_password", ""), fields.get("new_password", ""))
+        except ValidationFailed as exc:
+            errors = {k: message_for(v) for k, v in exc.fields.items()}
+    if errors:
+        return render(request, "account.html", {"errors": errors, "saved": False}, status=422)
+    raise web.HTTPSeeOther("/account?saved=1")
