@@ -47,7 +47,7 @@ async def _seed(settings: Settings, only_if_empty: bool) -> int:
                 print("The database is not empty; refusing to load demo data.", file=sys.stderr)
                 return 1
             logins = await seed_demo(session, _accounts(settings), SystemClock())
-        print("Demo data loaded. Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        print(f"Demo data loaded. Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in logins:
             print(f"  {login.username:<20} {login.name:<16} {login.role:<12} {login.organisation}")
         return 0
@@ -58,7 +58,7 @@ async def _seed(settings: Settings, only_if_empty: bool) -> int:
 def print_demo_logins() -> None:
     from server.demo import _USERS
 
-    print("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    print(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for u in _USERS:
         print(f"  {u.username:<20} {u.name:<16} {u.role.value:<12} {u.organisation}")
 

@@ -94,6 +94,7 @@ class PatientService:
         await session.flush()
         await self._audit.record(session, actor, action="create", object_type="patient",
                                  object_id=patient.public_id, patient_id=patient.id, reason=reason)
+        await session.refresh(patient, ["home_municipality"])
         return patient
 
     async def relate(self, session: AsyncSession, patient_id: int, organisation_id: int) -> None:

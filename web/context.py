@@ -9,6 +9,7 @@ from aiohttp import web
 from server.actors import Actor
 from server.models import User, WebSession
 
+
 @dataclass
 class RequestContext:
     language: str

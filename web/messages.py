@@ -42,6 +42,14 @@ _MESSAGES: dict[str, str] = {
     "invalid_json": N_("The request body is not valid JSON."),
     "invalid_choice": N_("Choose one of the options."),
     "too_long": N_("The text is too long."),
+    "passwords_differ": N_("The two passwords are not the same."),
+    "unknown_field": N_("This field is not known."),
+    "duplicate_key": N_("The field is given twice."),
+    "authentication_required": N_("Log in first."),
+    "method_not_allowed": N_("This method is not allowed here."),
+    "too_large": N_("The request is too large."),
+    "unsupported_media_type": N_("This content type is not supported."),
+    "internal_error": N_("Something went wrong on our side."),
     "error": N_("Something went wrong."),
 }
 

@@ -10,15 +10,15 @@ from server.errors import Conflict, ValidationFailed
 from server.models import OrganisationKind, Patient, PatientOrganisation, Role, User
 from web.forms import form_fields
 from web.guards import require_actor
-from web.messages import message_for
+from web.messages import N_, message_for
 from web.render import render
 
 ROLE_LABELS = {
-    Role.COORDINATOR: "Coordinator",
-    Role.SPECIALIST: "Specialist",
-    Role.NURSE: "Nurse",
-    Role.TEAM_LEADER: "Team leader",
-    Role.ADMIN: "Administrator",
+    Role.COORDINATOR: N_("Coordinators"),
+    Role.SPECIALIST: N_("Specialists"),
+    Role.NURSE: N_("Nurses"),
+    Role.TEAM_LEADER: N_("Team leaders"),
+    Role.ADMIN: N_("Administrators"),
 }
 
 

@@ -60,9 +60,14 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     retry_after: str | None = None
     if not errors:
         db = request.app[DATABASE]
-        try:
-            async with db.session() as session:
+        failure: AuthenticationFailed | RateLimited | None = None
+        async with db.session() as session:
+            # The failure is caught inside the unit of work so that the counted failure commits.
+            try:
                 outcome = await request.app[ACCOUNTS].check_password(session, username, password)
+            except (AuthenticationFailed, RateLimited) as exc:
+                failure = exc
+            else:
                 done = not outcome.needs_totp and not outcome.needs_enrolment
                 old = ctx(request).session_token
                 if old:
@@ -72,11 +77,10 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
                 )
                 if done:
                     await request.app[ACCOUNTS].record_login(session, outcome.user)
-        except (AuthenticationFailed, RateLimited) as exc:
-            # The failure row must be committed even though we answer with an error.
-            form_error = message_for(exc.code)
-            if isinstance(exc, RateLimited):
-                retry_after = str(exc.retry_after_seconds)
+        if failure is not None:
+            form_error = message_for(failure.code)
+            if isinstance(failure, RateLimited):
+                retry_after = str(failure.retry_after_seconds)
         else:
             if done:
                 target = next_page or start_page(staff_actor(outcome.user))
@@ -84,9 +88,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
                 target = "/login/enrol" if outcome.needs_enrolment else "/login/totp"
                 if next_page:
                     target += f"?next={next_page}"
-            response = web.HTTPSeeOther(target)
-            _set_session_cookie(response, token, request)
-            raise response
+            redirect = web.HTTPSeeOther(target)
+            _set_session_cookie(redirect, token, request)
+            raise redirect
     status = 429 if retry_after else (401 if form_error else 422)
     response = render(request, "login.html", {
         "values": {"username": username}, "errors": {k: message_for(v) for k, v in errors.items()},
@@ -118,20 +122,21 @@ async def totp_submit(request: web.Request) -> web.StreamResponse:
     fields = await form_fields(request)
     next_page = _safe_next(fields.get("next"))
     db = request.app[DATABASE]
-    error = ""
-    status = 401
-    try:
-        async with db.session() as session:
-            fresh = await request.app[ACCOUNTS].get_user(session, user.id)
+    failure: AuthenticationFailed | RateLimited | None = None
+    async with db.session() as session:
+        fresh = await request.app[ACCOUNTS].get_user(session, user.id)
+        try:
             await request.app[ACCOUNTS].check_totp(session, fresh, fields.get("code", ""))
+        except (AuthenticationFailed, RateLimited) as exc:
+            failure = exc  # caught inside the unit of work so the counted failure commits
+        else:
             token = await _promote_session(request, session, fresh)
-    except (AuthenticationFailed, RateLimited) as exc:
-        error = message_for(exc.code)
-        status = 429 if isinstance(exc, RateLimited) else 401
-    else:
+    if failure is None:
         response = web.HTTPSeeOther(next_page or start_page(staff_actor(fresh)))
         _set_session_cookie(response, token, request)
         raise response
+    error = message_for(failure.code)
+    status = 429 if isinstance(failure, RateLimited) else 401
     return render(request, "login_totp.html", {"errors": {"code": error}, "next": next_page or ""},
                   status=status)
 

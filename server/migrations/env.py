@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from server.models import UTCDateTime
-
 from server.migrate import all_metadata
+from server.models import UTCDateTime
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -18,7 +17,7 @@ if connection is None:
 
 
 
-def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import the models: they are frozen history. UTCDateTime is a plain
     # timezone-aware DateTime in the database.
     if type_ == "type" and isinstance(obj, UTCDateTime):

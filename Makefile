@@ -1,0 +1,54 @@
+# The two commands: `make run` serves the demo, `make test` runs every check.
+# Both install what they need and can be run again and again.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+TEST_STAMP := $(VENV)/.test-installed
+DB_URL ?= sqlite+aiosqlite:///var/samkonsult.db
+
+.PHONY: run test lint typecheck pytest bench install install-test system-packages clean
+
+run: $(RUNTIME_STAMP)
+	@mkdir -p var
+	SAMKONSULT_DATABASE_URL=$${SAMKONSULT_DATABASE_URL:-$(DB_URL)} $(BIN)/samkonsult migrate
+	SAMKONSULT_DATABASE_URL=$${SAMKONSULT_DATABASE_URL:-$(DB_URL)} SAMKONSULT_DEMO_MODE=true \
+		$(BIN)/samkonsult seed-demo --if-empty
+	SAMKONSULT_DATABASE_URL=$${SAMKONSULT_DATABASE_URL:-$(DB_URL)} SAMKONSULT_DEMO_MODE=true \
+		SAMKONSULT_DEMO_RELAX_TOTP=$${SAMKONSULT_DEMO_RELAX_TOTP:-true} $(BIN)/samkonsult serve
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@ $(RUNTIME_STAMP)
+
+install: $(RUNTIME_STAMP)
+install-test: $(TEST_STAMP)
+
+system-packages:
+	@bash scripts/install-system-packages.sh
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy server web signaling rooms scheduling notes recordings_policy
+
+pytest: $(TEST_STAMP) system-packages
+	bash scripts/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: $(TEST_STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""A live consultation: room, participants, waiting room, roster and the forwarding media core."""

@@ -1,0 +1,760 @@
+"""The live state of one consultation: opening window, waiting room, admission, roster, grace and resume.
+
+A ``Room`` is pure: it does no I/O and reads time only from the injected clock. Every change returns
+the events the signaling layer must deliver, each already addressed (``Outgoing.to``), so the rules of
+who sees what (the waiting list only for staff, the roster for everyone admitted) live here and not
+in the transport.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+
+from rooms.errors import (
+    Forbidden,
+    InvalidInvite,
+    InvalidReading,
+    InvalidTransition,
+    JoinRefused,
+    NotAdmitted,
+    ResumeRefused,
+    RoomClosed,
+    RoomFull,
+    RoomNotOpen,
+    UnknownParticipant,
+)
+from rooms.roster import (
+    CODE_ROLES,
+    MAX_LABEL_CHARS,
+    MAX_NAME_CHARS,
+    Identity,
+    ParticipantId,
+    ParticipantRole,
+    Roster,
+    RosterEntry,
+    SeatStatus,
+    TrackInfo,
+    TrackKind,
+    is_display_text,
+)
+from server.clock import Clock
+
+log = logging.getLogger(__name__)
+
+OPEN_BEFORE = timedelta(minutes=15)
+"""The room opens this long before the booking starts (pre-call checks, the waiting room)."""
+CLOSE_AFTER = timedelta(minutes=60)
+"""If nobody ends it, the room closes this long after the booked end: consultations overrun."""
+GRACE = timedelta(seconds=30)
+"""A dropped connection keeps its seat this long, so a network blip does not cost the admission."""
+MAX_ADMITTED = 8
+MAX_WAITING = 8
+MAX_CHAT_CHARS = 2000
+RESUME_TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
+_PARTICIPANT_ID_BYTES = 12  # 96 bits: ids are shown to every participant but must not be guessable
+
+
+def new_room_id() -> str:
+    """An unguessable room id (128 bits), safe to put in a URL."""
+    return secrets.token_urlsafe(16)
+
+
+def _token_hash(token: str) -> str:
+    # Only hashes are kept, so a memory dump or a debug log of the room does not hand out seats.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# --- readings ----------------------------------------------------------------------------------
+
+
+class ReadingName(StrEnum):
+    """The measurements a nurse can share during the consultation."""
+
+    BLOOD_PRESSURE = "blood_pressure"
+    SPO2 = "spo2"
+    PULSE = "pulse"
+    TEMPERATURE = "temperature"
+    WEIGHT = "weight"
+
+
+ReadingValue = str | int | float
+
+
+@dataclass(frozen=True)
+class _ReadingRule:
+    unit: str
+    low: float
+    high: float
+    integer: bool
+
+
+# Bounds are "plausible for a living patient", not clinical alarms: they catch typos (a weight of 7000)
+# without refusing a worrying but real value.
+READING_RULES: Mapping[ReadingName, _ReadingRule] = MappingProxyType(
+    {
+        ReadingName.BLOOD_PRESSURE: _ReadingRule("mmHg", 30, 300, integer=True),
+        ReadingName.SPO2: _ReadingRule("%", 50, 100, integer=True),
+        ReadingName.PULSE: _ReadingRule("/min", 20, 250, integer=True),
+        ReadingName.TEMPERATURE: _ReadingRule("°C", 30.0, 45.0, integer=False),
+        ReadingName.WEIGHT: _ReadingRule("kg", 0.3, 400.0, integer=False),
+    }
+)
+_BLOOD_PRESSURE = re.compile(r"([0-9]{2,3})/([0-9]{2,3})")
+
+
+def _check_number(value: object, rule: _ReadingRule, name: ReadingName) -> None:
+    # bool is an int in Python but never a measurement
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidReading(f"{name} must be a number")
+    if rule.integer and not isinstance(value, int):
+        raise InvalidReading(f"{name} must be a whole number")
+    if not math.isfinite(value) or not rule.low <= value <= rule.high:
+        raise InvalidReading(f"{name} must be between {rule.low:g} and {rule.high:g} {rule.unit}")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One measurement: blood pressure as ``"120/80"``, every other kind as a number in its fixed unit."""
+
+    name: ReadingName
+    value: ReadingValue
+    taken_at: datetime
+
+    def __post_init__(self) -> None:
+        rule = READING_RULES[self.name]
+        if self.taken_at.tzinfo is None or self.taken_at.utcoffset() is None:
+            raise InvalidReading("taken_at needs a time zone")
+        if self.name is ReadingName.BLOOD_PRESSURE:
+            match = _BLOOD_PRESSURE.fullmatch(self.value) if isinstance(self.value, str) else None
+            if match is None:
+                raise InvalidReading('blood pressure must look like "120/80"')
+            systolic, diastolic = int(match[1]), int(match[2])
+            if not (rule.low <= diastolic < systolic <= rule.high):
+                raise InvalidReading("blood pressure out of range")
+        else:
+            _check_number(self.value, rule, self.name)
+
+    @property
+    def unit(self) -> str:
+        return READING_RULES[self.name].unit
+
+
+# --- the room's description and its events -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoomSpec:
+    """What a room needs to know about its booking; built by the scheduling side."""
+
+    room_id: str
+    booking_id: str
+    starts_at: datetime
+    ends_at: datetime
+    staff_subjects: frozenset[str]
+    """Subjects of the booking's staff participants: they skip the waiting room."""
+
+    def __post_init__(self) -> None:
+        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+            raise ValueError("booking times must be aware")
+        if self.ends_at <= self.starts_at:
+            raise ValueError("booking must end after it starts")
+
+
+class RoomState(StrEnum):
+    """Where the room is in its life."""
+
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class EndReason(StrEnum):
+    """Why a room closed, or why one seat was let go."""
+
+    ENDED_BY_STAFF = "ended_by_staff"
+    TIME_OVER = "time_over"
+    SHUTDOWN = "shutdown"
+    LEFT = "left"
+    DENIED = "denied"
+    REMOVED = "removed"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A read-only view of one seat."""
+
+    participant_id: ParticipantId
+    identity: Identity
+    status: SeatStatus
+    connected: bool
+
+    @property
+    def role(self) -> ParticipantRole:
+        return self.identity.role
+
+    @property
+    def display_name(self) -> str:
+        return self.identity.display_name
+
+    @property
+    def is_staff(self) -> bool:
+        return self.identity.is_staff
+
+    @property
+    def is_admitted(self) -> bool:
+        return self.status is SeatStatus.ADMITTED
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """To the joiner: you are in the waiting room."""
+
+    participant_id: ParticipantId
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """To the joiner: you are in the call (directly, or admitted by staff)."""
+
+    participant_id: ParticipantId
+
+
+@dataclass(frozen=True)
+class Denied:
+    """To the joiner: staff turned you away from the waiting room."""
+
+    participant_id: ParticipantId
+
+
+@dataclass(frozen=True)
+class RosterChanged:
+    """To everyone admitted: the complete roster, identical for each of them."""
+
+    roster: Roster
+
+
+@dataclass(frozen=True)
+class WaitingListChanged:
+    """To admitted staff: who is in the waiting room."""
+
+    entries: tuple[RosterEntry, ...]
+
+
+@dataclass(frozen=True)
+class TrackPublished:
+    """To the other admitted participants: a track's metadata (kind and label for the tile)."""
+
+    participant_id: ParticipantId
+    track: TrackInfo
+
+
+@dataclass(frozen=True)
+class MuteChanged:
+    """To the other admitted participants: a track kind was muted or unmuted."""
+
+    participant_id: ParticipantId
+    kind: TrackKind
+    muted: bool
+
+
+@dataclass(frozen=True)
+class ChatPosted:
+    """To everyone admitted, the sender included (their copy carries the server's time)."""
+
+    participant_id: ParticipantId
+    display_name: str
+    text: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class ReadingPosted:
+    """To everyone admitted, the sender included. Health data: the transport audits it."""
+
+    participant_id: ParticipantId
+    display_name: str
+    reading: Reading
+    posted_at: datetime
+
+
+@dataclass(frozen=True)
+class SeatReleased:
+    """A seat is gone. Addressed to the released participant when they should be told (removed,
+    denied is told by ``Denied``); the media layer closes that participant's peer connection."""
+
+    participant_id: ParticipantId
+    reason: EndReason
+
+
+@dataclass(frozen=True)
+class RoomEnded:
+    """To every seat: the room is closed; every seat is released with it."""
+
+    reason: EndReason
+
+
+RoomEvent = (
+    Waiting
+    | Admitted
+    | Denied
+    | RosterChanged
+    | WaitingListChanged
+    | TrackPublished
+    | MuteChanged
+    | ChatPosted
+    | ReadingPosted
+    | SeatReleased
+    | RoomEnded
+)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An event and the participants to deliver it to. An empty ``to`` is for the server alone."""
+
+    to: frozenset[ParticipantId]
+    event: RoomEvent
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    """A seat taken or taken back. ``replaced`` says a still-open connection held it: close that one."""
+
+    participant: Participant
+    resume_token: str
+    outgoing: tuple[Outgoing, ...]
+    replaced: bool = False
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """Staff asked for a join code for someone not on the booking; the join code service issues it."""
+
+    room_id: str
+    role: ParticipantRole
+    display_name: str
+    invited_by: str
+
+
+@dataclass
+class _Seat:
+    participant_id: ParticipantId
+    identity: Identity
+    status: SeatStatus
+    token_hash: str
+    connected: bool = True
+    disconnected_at: datetime | None = None
+    admitted_seq: int = 0
+    tracks: dict[TrackKind, TrackInfo] = field(default_factory=dict)
+    muted: dict[TrackKind, bool] = field(default_factory=dict)
+
+    def view(self) -> Participant:
+        return Participant(self.participant_id, self.identity, self.status, self.connected)
+
+    def entry(self) -> RosterEntry:
+        identity = self.identity
+        tracks = tuple(
+            TrackInfo(t.track_id, t.kind, t.label, self.muted.get(kind, False))
+            for kind, t in sorted(self.tracks.items())
+        )
+        return RosterEntry(
+            participant_id=self.participant_id,
+            display_name=identity.display_name,
+            role=identity.role,
+            organisation=identity.organisation,
+            is_staff=identity.is_staff,
+            presence=identity.presence,
+            connected=self.connected,
+            tracks=tracks,
+        )
+
+
+# --- the room ------------------------------------------------------------------------------------
+
+
+class Room:
+    """The live state of one booking's consultation.
+
+    Booking staff enter directly; everyone else waits until a staff participant admits them. Only
+    admitted participants publish, chat and see the roster; only staff admit, deny, remove, invite and
+    end; only nurses and specialists post readings. A dropped connection keeps its seat for ``grace``
+    and can be resumed with the resume token handed out at join (rotated on every resume).
+    """
+
+    def __init__(
+        self,
+        spec: RoomSpec,
+        *,
+        clock: Clock,
+        grace: timedelta = GRACE,
+        open_before: timedelta = OPEN_BEFORE,
+        close_after: timedelta = CLOSE_AFTER,
+        max_admitted: int = MAX_ADMITTED,
+        max_waiting: int = MAX_WAITING,
+    ) -> None:
+        self._spec = spec
+        self._clock = clock
+        self._grace = grace
+        self.opens_at = spec.starts_at - open_before
+        self.closes_at = spec.ends_at + close_after
+        self._max_admitted = max_admitted
+        self._max_waiting = max_waiting
+        self._seats: dict[ParticipantId, _Seat] = {}
+        self._by_subject: dict[str, ParticipantId] = {}
+        self._by_token: dict[str, ParticipantId] = {}
+        # Denied or removed people stay out until staff invite them again under a new identity.
+        self._barred: set[str] = set()
+        self._seq = 0
+        self._ended: EndReason | None = None
+
+    # --- queries ---
+
+    @property
+    def room_id(self) -> str:
+        return self._spec.room_id
+
+    @property
+    def booking_id(self) -> str:
+        return self._spec.booking_id
+
+    def state(self, now: datetime | None = None) -> RoomState:
+        """Scheduled before the opening window, open inside it, closed once ended or long over."""
+        now = self._clock.now() if now is None else now
+        if self._ended is not None or now >= self.closes_at:
+            return RoomState.CLOSED
+        if now < self.opens_at:
+            return RoomState.SCHEDULED
+        return RoomState.OPEN
+
+    @property
+    def end_reason(self) -> EndReason | None:
+        return self._ended
+
+    def participant(self, participant_id: ParticipantId) -> Participant | None:
+        seat = self._seats.get(participant_id)
+        return None if seat is None else seat.view()
+
+    def participants(self) -> tuple[Participant, ...]:
+        """Every seat, waiting or admitted."""
+        return tuple(seat.view() for seat in self._seats.values())
+
+    def roster(self) -> Roster:
+        """The admitted set, in admission order: the one roster every participant is shown."""
+        admitted = sorted(self._admitted(), key=lambda s: s.admitted_seq)
+        return Roster(tuple(seat.entry() for seat in admitted))
+
+    def waiting_list(self) -> tuple[RosterEntry, ...]:
+        """Who waits to be admitted, for staff."""
+        return tuple(s.entry() for s in self._seats.values() if s.status is SeatStatus.WAITING)
+
+    def require_admitted(self, participant_id: ParticipantId) -> Participant:
+        """The participant, if admitted: the check before offer, answer and candidate go to the media."""
+        return self._admitted_seat(participant_id).view()
+
+    # --- joining and leaving ---
+
+    def join(self, identity: Identity) -> JoinResult:
+        """Take a seat: booking staff are admitted, everyone else waits.
+
+        The same subject joining again takes its existing seat back (a reload, a second device); the
+        old connection is then ``replaced``.
+        """
+        self._require_open()
+        if identity.subject in self._barred:
+            raise JoinRefused("you were turned away from this consultation")
+        existing = self._by_subject.get(identity.subject)
+        if existing is not None:
+            return self._reconnect(self._seats[existing])
+
+        direct = identity.is_staff and identity.subject in self._spec.staff_subjects
+        if direct and len(self._admitted()) >= self._max_admitted:
+            raise RoomFull("the consultation is full")
+        if not direct and self._count(SeatStatus.WAITING) >= self._max_waiting:
+            raise RoomFull("the waiting room is full")
+
+        participant_id = ParticipantId(secrets.token_urlsafe(_PARTICIPANT_ID_BYTES))
+        token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
+        seat = _Seat(participant_id, identity, SeatStatus.WAITING, _token_hash(token))
+        self._seats[participant_id] = seat
+        self._by_subject[identity.subject] = participant_id
+        self._by_token[seat.token_hash] = participant_id
+        log.info("room %s: %s joined as %s", self.room_id, participant_id, identity.role)
+        if direct:
+            out = self._admit_seat(seat)
+        else:
+            out = [Outgoing(frozenset({participant_id}), Waiting(participant_id)), self._waiting_notice()]
+        return JoinResult(seat.view(), token, tuple(out))
+
+    def resume(self, resume_token: str, identity: Identity) -> JoinResult:
+        """Take back a seat kept through a dropped connection. The token is rotated.
+
+        The token alone is not enough: the session's subject must match the seat's, so a leaked token
+        is useless to anyone else.
+        """
+        self._require_open()
+        participant_id = self._by_token.get(_token_hash(resume_token))
+        seat = None if participant_id is None else self._seats.get(participant_id)
+        now = self._clock.now()
+        if seat is None or seat.identity.subject != identity.subject or self._expired(seat, now):
+            raise ResumeRefused("this seat cannot be resumed; join again")
+        return self._reconnect(seat)
+
+    def disconnect(self, participant_id: ParticipantId) -> list[Outgoing]:
+        """The connection dropped: keep the seat for the grace period. Unknown ids are ignored."""
+        seat = self._seats.get(participant_id)
+        if seat is None or not seat.connected or self._ended is not None:
+            return []
+        seat.connected = False
+        seat.disconnected_at = self._clock.now()
+        return [self._changed_notice(seat.status)]
+
+    def leave(self, participant_id: ParticipantId) -> list[Outgoing]:
+        """The participant left on purpose. Idempotent."""
+        seat = self._seats.get(participant_id)
+        if seat is None or self._ended is not None:
+            return []
+        self._drop(seat)
+        return [
+            Outgoing(frozenset(), SeatReleased(participant_id, EndReason.LEFT)),
+            self._changed_notice(seat.status),
+        ]
+
+    def reap(self, now: datetime | None = None) -> list[Outgoing]:
+        """Release seats whose grace period is over, and close the room once its slot is long over.
+
+        Called periodically by the signaling layer; returns what to deliver.
+        """
+        if self._ended is not None:
+            return []
+        now = self._clock.now() if now is None else now
+        if now >= self.closes_at:
+            return self._close(EndReason.TIME_OVER)
+        expired = [seat for seat in self._seats.values() if self._expired(seat, now)]
+        out: list[Outgoing] = []
+        for seat in expired:
+            self._drop(seat)
+            out.append(Outgoing(frozenset(), SeatReleased(seat.participant_id, EndReason.EXPIRED)))
+            log.info("room %s: reaped %s", self.room_id, seat.participant_id)
+        for status in sorted({seat.status for seat in expired}):
+            out.append(self._changed_notice(status))
+        return out
+
+    # --- staff actions ---
+
+    def admit(self, actor: ParticipantId, target: ParticipantId) -> list[Outgoing]:
+        """A staff participant lets someone in from the waiting room."""
+        self._require_staff(actor)
+        seat = self._target(target)
+        if seat.status is not SeatStatus.WAITING:
+            raise InvalidTransition("only someone in the waiting room can be admitted")
+        if len(self._admitted()) >= self._max_admitted:
+            raise RoomFull("the consultation is full")
+        return self._admit_seat(seat)
+
+    def deny(self, actor: ParticipantId, target: ParticipantId) -> list[Outgoing]:
+        """A staff participant turns someone away from the waiting room; they cannot come back."""
+        self._require_staff(actor)
+        seat = self._target(target)
+        if seat.status is not SeatStatus.WAITING:
+            raise InvalidTransition("only someone in the waiting room can be denied")
+        self._drop(seat)
+        self._barred.add(seat.identity.subject)
+        return [
+            Outgoing(frozenset({target}), Denied(target)),
+            Outgoing(frozenset(), SeatReleased(target, EndReason.DENIED)),
+            self._waiting_notice(),
+        ]
+
+    def remove(self, actor: ParticipantId, target: ParticipantId) -> list[Outgoing]:
+        """A staff participant removes someone (admitted or waiting); they cannot come back."""
+        self._require_staff(actor)
+        if target == actor:
+            raise InvalidTransition("use leave to leave")
+        seat = self._target(target)
+        self._drop(seat)
+        self._barred.add(seat.identity.subject)
+        return [
+            Outgoing(frozenset({target}), SeatReleased(target, EndReason.REMOVED)),
+            self._changed_notice(seat.status),
+        ]
+
+    def invite(self, actor: ParticipantId, display_name: str, role: ParticipantRole) -> Invitation:
+        """A staff participant asks for a join code for someone who is not on the booking."""
+        actor_seat = self._require_staff(actor)
+        if role not in CODE_ROLES:
+            raise InvalidInvite("staff join with their own login, not a join code")
+        if not is_display_text(display_name, MAX_NAME_CHARS):
+            raise InvalidInvite("the name must be 1-100 printable characters")
+        return Invitation(self.room_id, role, display_name, actor_seat.identity.subject)
+
+    def end(self, actor: ParticipantId) -> list[Outgoing]:
+        """A staff participant ends the consultation for everyone."""
+        self._require_staff(actor)
+        return self._close(EndReason.ENDED_BY_STAFF)
+
+    async def close(self, reason: EndReason = EndReason.SHUTDOWN) -> list[Outgoing]:
+        """Close the room (server shutdown, booking cancelled). Idempotent: later calls return nothing."""
+        return self._close(reason)
+
+    # --- in-call actions ---
+
+    def publish_track(
+        self, participant_id: ParticipantId, track_id: str, kind: TrackKind, label: str
+    ) -> list[Outgoing]:
+        """Record a track's metadata; one per kind, so a new camera replaces the previous one."""
+        seat = self._admitted_seat(participant_id)
+        if not is_display_text(label, MAX_LABEL_CHARS) or not track_id:
+            raise InvalidTransition("a track needs an id and a printable label")
+        track = TrackInfo(track_id, kind, label, seat.muted.get(kind, False))
+        seat.tracks[kind] = track
+        return [Outgoing(self._admitted_ids() - {participant_id}, TrackPublished(participant_id, track))]
+
+    def unpublish_track(self, participant_id: ParticipantId, kind: TrackKind) -> list[Outgoing]:
+        """A track ended (screen share stopped, camera removed); everyone gets the updated roster."""
+        seat = self._admitted_seat(participant_id)
+        if seat.tracks.pop(kind, None) is None:
+            return []
+        return [self._roster_notice()]
+
+    def set_mute(self, participant_id: ParticipantId, kind: TrackKind, muted: bool) -> list[Outgoing]:
+        """Mute or unmute one kind of track; remembered even before that track is published."""
+        seat = self._admitted_seat(participant_id)
+        if seat.muted.get(kind, False) == muted:
+            return []
+        seat.muted[kind] = muted
+        return [Outgoing(self._admitted_ids() - {participant_id}, MuteChanged(participant_id, kind, muted))]
+
+    def chat(self, participant_id: ParticipantId, text: str) -> list[Outgoing]:
+        """Post a chat message to everyone admitted."""
+        seat = self._admitted_seat(participant_id)
+        if not text.strip() or len(text) > MAX_CHAT_CHARS:
+            raise InvalidTransition(f"a chat message has 1-{MAX_CHAT_CHARS} characters")
+        event = ChatPosted(participant_id, seat.identity.display_name, text, self._clock.now())
+        return [Outgoing(self._admitted_ids(), event)]
+
+    def post_reading(self, participant_id: ParticipantId, reading: Reading) -> list[Outgoing]:
+        """Share a measurement with everyone admitted; only nurses and specialists may."""
+        seat = self._admitted_seat(participant_id)
+        if not seat.identity.role.may_post_readings:
+            raise Forbidden("only the nurse or the specialist can share readings")
+        event = ReadingPosted(participant_id, seat.identity.display_name, reading, self._clock.now())
+        return [Outgoing(self._admitted_ids(), event)]
+
+    # --- internals ---
+
+    def _require_open(self) -> None:
+        state = self.state()
+        if state is RoomState.SCHEDULED:
+            raise RoomNotOpen("the consultation room is not open yet", opens_at=self.opens_at)
+        if state is RoomState.CLOSED:
+            raise RoomClosed("the consultation is over")
+
+    def _admitted(self) -> list[_Seat]:
+        return [s for s in self._seats.values() if s.status is SeatStatus.ADMITTED]
+
+    def _admitted_ids(self) -> frozenset[ParticipantId]:
+        return frozenset(s.participant_id for s in self._admitted())
+
+    def _staff_ids(self) -> frozenset[ParticipantId]:
+        return frozenset(s.participant_id for s in self._admitted() if s.identity.is_staff)
+
+    def _count(self, status: SeatStatus) -> int:
+        return sum(1 for s in self._seats.values() if s.status is status)
+
+    def _expired(self, seat: _Seat, now: datetime) -> bool:
+        return seat.disconnected_at is not None and now >= seat.disconnected_at + self._grace
+
+    def _admitted_seat(self, participant_id: ParticipantId) -> _Seat:
+        if self._ended is not None:
+            raise RoomClosed("the consultation is over")
+        seat = self._seats.get(participant_id)
+        if seat is None:
+            raise UnknownParticipant("no such participant in this room")
+        if seat.status is not SeatStatus.ADMITTED:
+            raise NotAdmitted("wait until you are let in")
+        return seat
+
+    def _require_staff(self, participant_id: ParticipantId) -> _Seat:
+        seat = self._admitted_seat(participant_id)
+        if not seat.identity.is_staff:
+            raise Forbidden("only staff can do this")
+        return seat
+
+    def _target(self, participant_id: ParticipantId) -> _Seat:
+        seat = self._seats.get(participant_id)
+        if seat is None:
+            raise UnknownParticipant("no such participant in this room")
+        return seat
+
+    def _rotate_token(self, seat: _Seat) -> str:
+        token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
+        self._by_token.pop(seat.token_hash, None)
+        seat.token_hash = _token_hash(token)
+        self._by_token[seat.token_hash] = seat.participant_id
+        return token
+
+    def _reconnect(self, seat: _Seat) -> JoinResult:
+        replaced = seat.connected
+        seat.connected = True
+        seat.disconnected_at = None
+        token = self._rotate_token(seat)
+        me = frozenset({seat.participant_id})
+        out: list[Outgoing] = []
+        if seat.status is SeatStatus.ADMITTED:
+            out.append(Outgoing(me, Admitted(seat.participant_id)))
+            out.append(self._roster_notice())
+            if seat.identity.is_staff:
+                out.append(Outgoing(me, WaitingListChanged(self.waiting_list())))
+        else:
+            out.append(Outgoing(me, Waiting(seat.participant_id)))
+            out.append(self._waiting_notice())
+        return JoinResult(seat.view(), token, tuple(out), replaced=replaced)
+
+    def _admit_seat(self, seat: _Seat) -> list[Outgoing]:
+        self._seq += 1
+        seat.status = SeatStatus.ADMITTED
+        seat.admitted_seq = self._seq
+        me = frozenset({seat.participant_id})
+        # The waiting list goes to all staff, the newcomer included: staff who just entered need it
+        # even though it did not change for the others.
+        return [Outgoing(me, Admitted(seat.participant_id)), self._roster_notice(), self._waiting_notice()]
+
+    def _drop(self, seat: _Seat) -> None:
+        del self._seats[seat.participant_id]
+        self._by_subject.pop(seat.identity.subject, None)
+        self._by_token.pop(seat.token_hash, None)
+
+    def _roster_notice(self) -> Outgoing:
+        return Outgoing(self._admitted_ids(), RosterChanged(self.roster()))
+
+    def _waiting_notice(self) -> Outgoing:
+        return Outgoing(self._staff_ids(), WaitingListChanged(self.waiting_list()))
+
+    def _changed_notice(self, status: SeatStatus) -> Outgoing:
+        return self._roster_notice() if status is SeatStatus.ADMITTED else self._waiting_notice()
+
+    def _close(self, reason: EndReason) -> list[Outgoing]:
+        if self._ended is not None:
+            return []
+        self._ended = reason
+        everyone = frozenset(self._seats)
+        self._seats.clear()
+        self._by_subject.clear()
+        self._by_token.clear()
+        log.info("room %s closed: %s", self.room_id, reason)
+        return [Outgoing(everyone, RoomEnded(reason))]
+
+
+def audience(outgoing: Iterable[Outgoing], participant_id: ParticipantId) -> list[RoomEvent]:
+    """The events in ``outgoing`` addressed to one participant (handy for the transport and tests)."""
+    return [o.event for o in outgoing if participant_id in o.to]

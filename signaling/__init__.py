@@ -1,0 +1,1 @@
+"""The WebSocket endpoint and its typed message protocol (version 1)."""

@@ -1,0 +1,159 @@
+"""Shared fixtures: a fresh migrated database per test on SQLite and PostgreSQL, the app, clients.
+
+Every test that asks for ``database_url`` runs once per backend. PostgreSQL comes from the
+throwaway cluster `make test` starts (SAMKONSULT_TEST_POSTGRES_URL); in CI its absence fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy.engine import make_url
+
+from server.app import create_app
+from server.clock import FixedClock
+from server.db import Database, create_engine
+from server.migrate import upgrade
+from server.settings import Settings
+from tests.helpers import LoopbackSecureJar
+
+PG_ENV = "SAMKONSULT_TEST_POSTGRES_URL"
+BACKENDS = ["sqlite", "postgres"]
+SECRET = "test-session-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    asyncio.run(upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str | None]:
+    base = os.environ.get(PG_ENV)
+    if not base:
+        yield None
+        return
+    import asyncpg
+
+    url = make_url(base)
+    admin_dsn = f"postgresql://{url.username}@{url.host}:{url.port}/postgres"
+    name = f"samk_template_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+        await upgrade(str(url.set(database=name)))
+
+    asyncio.run(create())
+    yield name
+
+
+@dataclass
+class PgAdmin:
+    dsn: str
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
+                       postgres_template: str | None) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        target = tmp_path / "test.db"
+        shutil.copyfile(sqlite_template, target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    if postgres_template is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{PG_ENV} is not set; run the suite through `make test`")
+        pytest.skip(f"PostgreSQL not configured ({PG_ENV})")
+    import asyncpg
+
+    url = make_url(os.environ[PG_ENV])
+    admin_dsn = f"postgresql://{url.username}@{url.host}:{url.port}/postgres"
+    name = f"samk_t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin_dsn)
+    await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    await conn.close()
+    yield str(url.set(database=name))
+    conn = await asyncpg.connect(admin_dsn)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgres"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        session_secret=SECRET,
+        totp_encryption_key="test-totp-key-0123456789abcdef",
+        public_url="http://127.0.0.1",
+    )
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(create_engine(database_url))
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings: Settings, clock: FixedClock) -> TestClient:  # type: ignore[no-untyped-def]
+    app = create_app(settings, clock=clock)
+    return await aiohttp_client(app, cookie_jar=LoopbackSecureJar())
+
+
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@dataclass
+class Seeded:
+    users: dict[str, int]
+    patients: dict[str, str]
+    organisations: dict[str, int]
+
+
+@pytest.fixture
+async def seeded(db: Database, clock: FixedClock) -> Seeded:
+    """The demo data, with a known TOTP secret for every user."""
+    from sqlalchemy import select
+
+    from server.accounts import AccountService
+    from server.audit import AuditLog
+    from server.demo import seed_demo
+    from server.models import Organisation, Patient, User
+    from server.totp import TotpCipher
+
+    accounts = AccountService(clock, AuditLog(clock), TotpCipher("test-totp-key-0123456789abcdef"))
+    async with db.session() as session:
+        await seed_demo(session, accounts, clock)
+        users = (await session.execute(select(User))).scalars().all()
+        for user in users:
+            await accounts.set_totp_secret(session, user, DEMO_TOTP_SECRET)
+        patients = (await session.execute(select(Patient))).scalars().all()
+        orgs = (await session.execute(select(Organisation))).scalars().all()
+        return Seeded(
+            users={u.username: u.id for u in users},
+            patients={p.given_name: p.public_id for p in patients},
+            organisations={o.name: o.id for o in orgs},
+        )
