@@ -15,13 +15,21 @@ from server.actors import SYSTEM, Actor, staff_actor
 from server.audit import AuditLog
 from server.clock import Clock
 from server.errors import AuthenticationFailed, Conflict, NotFound, RateLimited, ValidationFailed
-from server.models import Department, LoginFailure, Organisation, OrganisationKind, Role, User
+from server.models import Department, LoginFailure, Organisation, OrganisationKind, PatientOrganisation, Role, User
 
 log = logging.getLogger(__name__)
 
 # Growing delay: after this many failures in the hour each further try waits twice as long.
 FREE_FAILURES = 5
 MAX_DELAY_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class OrganisationOverview:
+    """Counts a team leader may see: no names, no health data."""
+
+    staff_by_role: dict[Role, int]
+    patient_count: int
 
 
 @dataclass(frozen=True)
@@ -208,6 +216,15 @@ class AccountService:
 
     async def list_organisations(self, session: AsyncSession) -> list[Organisation]:
         return list((await session.execute(select(Organisation).order_by(Organisation.name))).scalars().all())
+
+    async def organisation_overview(self, session: AsyncSession, actor: Actor) -> OrganisationOverview:
+        staff = (await session.execute(
+            select(User.role, func.count(User.id)).where(User.organisation_id == actor.organisation_id)
+            .group_by(User.role))).all()
+        patients = (await session.execute(
+            select(func.count(PatientOrganisation.patient_id))
+            .where(PatientOrganisation.organisation_id == actor.organisation_id))).scalar_one()
+        return OrganisationOverview(staff_by_role={Role(r): int(c) for r, c in staff}, patient_count=int(patients))
 
     async def list_departments(self, session: AsyncSession) -> list[Department]:
         return list((await session.execute(select(Department).order_by(Department.name))).scalars().all())

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import func, select
 
 from server.appkeys import ACCOUNTS, AUDIT, DATABASE
 from server.errors import Conflict, ValidationFailed
-from server.models import OrganisationKind, Patient, PatientOrganisation, Role, User
+from server.models import OrganisationKind, Role
 from web.forms import form_fields
 from web.guards import require_actor
 from web.messages import N_, message_for
@@ -117,13 +116,8 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 async def team_overview(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, Role.TEAM_LEADER, Role.ADMIN)
     async with request.app[DATABASE].session() as session:
-        staff = (await session.execute(
-            select(User.role, func.count(User.id)).where(User.organisation_id == actor.organisation_id)
-            .group_by(User.role))).all()
-        patients = (await session.execute(
-            select(func.count(Patient.id)).join(
-                PatientOrganisation, PatientOrganisation.patient_id == Patient.id)
-            .where(PatientOrganisation.organisation_id == actor.organisation_id))).scalar_one()
+        overview = await request.app[ACCOUNTS].organisation_overview(session, actor)
     return render(request, "team.html", {
-        "staff": [(ROLE_LABELS[Role(role)], count) for role, count in staff], "patient_count": patients,
+        "staff": [(ROLE_LABELS[role], count) for role, count in overview.staff_by_role.items()],
+        "patient_count": overview.patient_count,
     })
