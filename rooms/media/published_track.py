@@ -1,0 +1,133 @@
+"""One track a participant publishes, fanned out as encoded frames to its recipients."""
+
+import logging
+import time
+from collections.abc import Callable
+from fractions import Fraction
+
+import av
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from .aiortc_hook import ReceiverTap
+from .forwarded_track import DEFAULT_MAX_QUEUED_FRAMES, ForwardedTrack
+from .keyframe_requests import DEFAULT_MIN_INTERVAL, KeyframeRequester
+from .media_labels import MediaLabel
+
+logger = logging.getLogger(__name__)
+
+
+def is_vp8_keyframe(frame: bytes) -> bool:
+    """RFC 6386 section 9.1: bit 0 of the frame tag is 0 on a key frame, followed by a start code."""
+    return len(frame) >= 6 and not frame[0] & 0x01 and frame[3:6] == b"\x9d\x01\x2a"
+
+
+class PublishedTrack:
+    """Receives a publisher's encoded frames from a :class:`ReceiverTap` and forwards them.
+
+    Each frame becomes one ``av.Packet`` shared by every recipient: its ``pts`` is the
+    publisher's RTP timestamp, counted from the first frame, in the codec clock
+    (``time_base`` 1/90000 for VP8, 1/48000 for Opus); every recipient's sender adds its
+    own random RTP timestamp origin, so frame spacing is preserved exactly.
+    """
+
+    def __init__(
+        self,
+        publisher_id: str,
+        label: MediaLabel,
+        mid: str,
+        tap: ReceiverTap,
+        *,
+        keyframe_interval: float = DEFAULT_MIN_INTERVAL,
+        max_queued_frames: int = DEFAULT_MAX_QUEUED_FRAMES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.publisher_id = publisher_id
+        self.label = label
+        self.mid = mid
+        self.kind = tap.kind
+        self._tap = tap
+        self._max_queued = max_queued_frames
+        self._subscribers: dict[str, ForwardedTrack] = {}
+        self._recipients: tuple[ForwardedTrack, ...] = ()
+        self._time_base: Fraction | None = None
+        self._keyframes = KeyframeRequester(
+            tap.send_picture_loss, self._keyframe_wanted, min_interval=keyframe_interval, clock=clock
+        )
+        self._closed = False
+        self.frames_received = 0
+        self.keyframes_received = 0
+        tap.on_frame = self._on_frame
+
+    @property
+    def keyframe_requests_sent(self) -> int:
+        """PLIs sent to the publisher for this track."""
+        return self._keyframes.sent
+
+    @property
+    def recipients(self) -> dict[str, ForwardedTrack]:
+        """Forwarded tracks by recipient participant id (a copy)."""
+        return dict(self._subscribers)
+
+    def attach(self, recipient_id: str) -> ForwardedTrack:
+        """Start forwarding to a recipient; a video recipient gets a keyframe requested."""
+        existing = self._subscribers.get(recipient_id)
+        if existing is not None:
+            return existing
+        track = ForwardedTrack(
+            self.kind,
+            self.publisher_id,
+            self.label,
+            self.request_keyframe,
+            max_queued_frames=self._max_queued,
+        )
+        self._subscribers[recipient_id] = track
+        self._recipients = tuple(self._subscribers.values())
+        self.request_keyframe()
+        return track
+
+    def detach(self, recipient_id: str) -> None:
+        """Stop forwarding to a recipient and end their track."""
+        track = self._subscribers.pop(recipient_id, None)
+        self._recipients = tuple(self._subscribers.values())
+        if track is not None:
+            track.stop()
+
+    def request_keyframe(self, explicit: bool = True) -> None:
+        """Ask the publisher for a keyframe, rate-limited; no-op for audio. Never raises."""
+        if self.kind == "video" and not self._closed:
+            self._keyframes.request(explicit)
+
+    def _keyframe_wanted(self) -> bool:
+        return any(track.waiting_for_keyframe for track in self._recipients)
+
+    def _on_frame(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
+        # Hot path: runs once per received frame inside aiortc's RTP handling.
+        self.frames_received += 1
+        data = frame.data
+        is_keyframe = self.kind == "video" and is_vp8_keyframe(data)
+        if is_keyframe:
+            self.keyframes_received += 1
+        recipients = self._recipients
+        if not recipients:
+            return
+        time_base = self._time_base
+        if time_base is None:
+            time_base = self._time_base = Fraction(1, codec.clockRate)
+        packet = av.Packet(data)
+        packet.pts = frame.timestamp
+        packet.time_base = time_base
+        waiting = False
+        for track in recipients:
+            track.push(packet, is_keyframe)
+            waiting = waiting or track.waiting_for_keyframe
+        if waiting and not is_keyframe:
+            self.request_keyframe(explicit=False)
+
+    async def close(self) -> None:
+        """Stop forwarding, end every recipient's track. Idempotent."""
+        self._closed = True
+        self._tap.on_frame = None
+        for recipient_id in list(self._subscribers):
+            self.detach(recipient_id)
+        await self._keyframes.close()

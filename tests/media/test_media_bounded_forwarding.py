@@ -1,0 +1,122 @@
+"""Slow recipients, keyframe gating, rate limits and frame assembly, without a network."""
+
+import asyncio
+from fractions import Fraction
+
+import av
+from aiortc.rtp import RtpPacket
+
+from rooms.media.forwarded_track import ForwardedTrack
+from rooms.media.frame_assembler import LowLatencyVideoAssembler, PassThroughAudioAssembler
+from rooms.media.keyframe_requests import KeyframeRequester
+from rooms.media.published_track import is_vp8_keyframe
+
+KEY = b"\x10\x02\x00\x9d\x01\x2a" + b"\x00" * 20  # VP8 frame tag with the key-frame bit clear
+DELTA = b"\x11\x02\x00" + b"\x00" * 20
+
+
+def packet(data: bytes, pts: int) -> av.Packet:
+    encoded = av.Packet(data)
+    encoded.pts = pts
+    encoded.time_base = Fraction(1, 90000)
+    return encoded
+
+
+def test_vp8_keyframes_are_recognised() -> None:
+    assert is_vp8_keyframe(KEY)
+    assert not is_vp8_keyframe(DELTA)
+    assert not is_vp8_keyframe(b"")
+
+
+async def test_a_slow_video_recipient_is_bounded_and_resumes_on_a_keyframe() -> None:
+    requests: list[int] = []
+    track = ForwardedTrack("video", "nurse", "room_camera", lambda: requests.append(1), max_queued_frames=4)
+    track.push(packet(DELTA, 0), is_keyframe=False)
+    assert track.queued_frames == 0 and track.waiting_for_keyframe  # new recipient waits for a keyframe
+    track.push(packet(KEY, 1), is_keyframe=True)
+    for pts in range(2, 200):  # the recipient's sender never reads
+        track.push(packet(DELTA, pts), is_keyframe=False)
+        assert track.queued_frames <= 4
+    assert track.waiting_for_keyframe and requests
+    assert track.frames_dropped > 150
+    track.push(packet(KEY, 200), is_keyframe=True)
+    received = await track.recv()
+    assert received.pts == 200 and not track.waiting_for_keyframe
+    track.stop()
+
+
+async def test_a_slow_audio_recipient_drops_the_oldest_frames() -> None:
+    track = ForwardedTrack("audio", "nurse", "audio", lambda: None, max_queued_frames=3)
+    for pts in range(10):
+        track.push(packet(b"opus", pts * 960), is_keyframe=False)
+    assert [(await track.recv()).pts for _ in range(3)] == [7 * 960, 8 * 960, 9 * 960]
+    track.stop()
+
+
+async def test_recv_waits_for_a_frame_and_ends_with_the_track() -> None:
+    track = ForwardedTrack("audio", "nurse", "audio", lambda: None)
+    waiting = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0)
+    track.push(packet(b"opus", 960), is_keyframe=False)
+    assert (await waiting).pts == 960
+    ended = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0)
+    track.stop()
+    try:
+        await ended
+    except Exception as exc:
+        assert type(exc).__name__ == "MediaStreamError"
+    else:
+        raise AssertionError("recv() must end with the track")
+
+
+async def test_keyframe_requests_are_rate_limited() -> None:
+    now = [100.0]
+    sent: list[float] = []
+
+    async def send() -> bool:
+        sent.append(now[0])
+        return True
+
+    requester = KeyframeRequester(send, still_needed=lambda: False, min_interval=0.3, clock=lambda: now[0])
+    requester.request()
+    assert requester.sent == 1
+    now[0] = 100.1
+    requester.request(explicit=False)
+    requester.request(explicit=False)
+    assert requester.sent == 1  # inside the interval: at most a trailing request
+    now[0] = 100.35
+    requester.request()
+    assert requester.sent == 2
+    await asyncio.sleep(0)
+    assert len(sent) == 2
+    await requester.close()
+    requester.request()
+    assert requester.sent == 2
+
+
+def rtp(seq: int, timestamp: int, marker: bool, data: bytes) -> RtpPacket:
+    packet = RtpPacket(payload_type=97, sequence_number=seq, timestamp=timestamp, ssrc=1234)
+    packet.marker = int(marker)
+    packet._data = data  # type: ignore[attr-defined]  # set by aiortc's depayloader
+    return packet
+
+
+def test_video_frames_leave_on_their_marker_packet() -> None:
+    assembler = LowLatencyVideoAssembler()
+    assert assembler.add(rtp(10, 3000, False, b"ab")) == (False, None)
+    _pli, frame = assembler.add(rtp(11, 3000, True, b"cd"))
+    assert frame is not None and frame.data == b"abcd" and frame.timestamp == 3000
+    assert assembler.last_ssrc == 1234
+    # a gap holds the frame back until the retransmission fills it
+    assert assembler.add(rtp(13, 6000, True, b"gh"))[1] is None
+    frame = assembler.add(rtp(12, 6000, False, b"ef"))[1]
+    assert frame is not None and frame.data == b"efgh"
+
+
+def test_audio_packets_pass_straight_through() -> None:
+    assembler = PassThroughAudioAssembler()
+    assert assembler.add(rtp(5, 960, True, b"x"))[1] is not None
+    assert assembler.add(rtp(4, 0, True, b"late"))[1] is None
+    frame = assembler.add(rtp(6, 1920, False, b"y"))[1]
+    assert frame is not None and frame.data == b"y"
