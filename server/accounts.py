@@ -163,9 +163,12 @@ class AccountService:
         count, _ = await self._recent_failures(session, user.id)
         if count >= self._limit:
             raise RateLimited("too many failed logins", retry_after_seconds=3600, code="login_locked")
-        if secret is None or not totp.verify_code(secret, code, self._clock.now()):
+        step = None if secret is None else totp.matching_step(secret, code, self._clock.now())
+        if step is None or step <= user.totp_last_step:
+            # A used code is refused like a wrong one: it may have been seen over a shoulder.
             await self.record_failure(session, user.id)
             raise AuthenticationFailed("wrong code", code="totp_failed")
+        user.totp_last_step = step
 
     async def start_enrolment(self, session: AsyncSession, user: User) -> str:
         """Give the user a new unconfirmed secret and return it (to show as a QR code)."""
@@ -181,9 +184,11 @@ class AccountService:
 
     async def confirm_enrolment(self, session: AsyncSession, user: User, code: str) -> None:
         secret = self.pending_secret(user)
-        if secret is None or not totp.verify_code(secret, code, self._clock.now()):
+        step = None if secret is None else totp.matching_step(secret, code, self._clock.now())
+        if step is None:
             raise ValidationFailed("wrong code", {"code": "totp_failed"})
         user.totp_confirmed = True
+        user.totp_last_step = step
         await self._audit.record(session, staff_actor(user), action="enrol_totp", object_type="user",
                                  object_id=user.id)
 
@@ -191,6 +196,7 @@ class AccountService:
         """Install a known secret as confirmed (CLI and demo data)."""
         user.totp_secret_encrypted = self._cipher.encrypt(secret)
         user.totp_confirmed = True
+        user.totp_last_step = 0
         await session.flush()
 
     async def change_password(self, session: AsyncSession, user: User, old: str, new: str) -> None:

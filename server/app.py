@@ -23,6 +23,7 @@ from server.patients import PatientService
 from server.sessions import SessionPolicy, SessionStore
 from server.settings import Settings
 from server.totp import TotpCipher
+from signaling.setup import setup_live
 from web import i18n
 from web.metrics import METRICS, create_metrics
 from web.middleware import (
@@ -80,6 +81,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     _jinja_environment(app)
     app.cleanup_ctx.append(_database_context)
     setup_routes(app)
+    setup_live(app)  # the live side: /ws, rooms and media, the call pages
     return app
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduling.demo import seed_scheduling
 from server.accounts import AccountService
 from server.actors import SYSTEM, Actor
 from server.clock import Clock
@@ -100,5 +101,6 @@ async def seed_demo(session: AsyncSession, accounts: AccountService, clock: Cloc
         for org_id in {orgs[municipality].id, hospital.id}:
             session.add(PatientOrganisation(patient_id=patient.id, organisation_id=org_id, since=now))
     await session.flush()
+    await seed_scheduling(session, clock, hospital=HOSPITAL, actor=actor)
     log.info("demo data loaded")
     return logins

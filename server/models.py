@@ -127,6 +127,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     totp_secret_encrypted: Mapped[str | None] = mapped_column(String(512))
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last 30-second step whose code was accepted: a code is good for one login only.
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="nb")

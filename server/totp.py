@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from datetime import datetime
 
 import pyotp
@@ -36,10 +37,23 @@ def new_secret() -> str:
 
 def verify_code(secret: str, code: str, at: datetime) -> bool:
     """Accept the code of the current 30 s step or one step either side (clock drift)."""
+    return matching_step(secret, code, at) is not None
+
+
+def matching_step(secret: str, code: str, at: datetime) -> int | None:
+    """The time step (30 s counter) whose code this is, within one step of ``at``; None if no match.
+
+    Returning the step lets the caller refuse a code that was already used (replay).
+    """
     cleaned = code.replace(" ", "").strip()
     if not cleaned.isdigit() or len(cleaned) != 6:
-        return False
-    return bool(pyotp.TOTP(secret).verify(cleaned, for_time=at, valid_window=1))
+        return None
+    otp = pyotp.TOTP(secret)
+    current = otp.timecode(at)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(otp.generate_otp(step), cleaned):
+            return step
+    return None
 
 
 def current_code(secret: str, at: datetime) -> str:

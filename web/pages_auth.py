@@ -199,7 +199,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
         async with request.app[DATABASE].session() as session:
             await request.app[SESSIONS].end(session, token)
     response = web.HTTPSeeOther("/login")
-    response.del_cookie(COOKIE_NAME, path="/")
+    # Browsers ignore a __Host- cookie deletion unless it carries the same attributes.
+    response.del_cookie(COOKIE_NAME, path="/", secure=True, httponly=True, samesite="Lax")
     raise response
 
 

@@ -10,7 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from babel.dates import format_date, format_datetime
 
-from web import i18n
+from web import i18n, labels
 from web.context import REQUEST_CONTEXT
 from web.navigation import navigation_for
 from web.security import CSRF_FIELD
@@ -41,6 +41,9 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "path": request.path,
         "local_datetime": local_datetime,
         "local_date": local_date,
+        "role_label": labels.role_label,
+        "action_label": labels.action_label,
+        "object_label": labels.object_label,
     }
     base.update(context or {})
     response = aiohttp_jinja2.render_template(template, request, base, status=status)

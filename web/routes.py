@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from server.appkeys import DATABASE
-from web import api, pages_admin, pages_auth, pages_patients
+from web import api, pages_admin, pages_auth, pages_call, pages_patients
 from web.metrics import metrics_handler
 from web.openapi import PUBLIC_ID_PARAM, REASON_PARAM, ApiRoute, build_document
 
@@ -72,6 +72,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/admin/organisations", pages_admin.organisations_create)
     r.add_get("/admin/audit", pages_admin.audit_page)
     r.add_get("/team", pages_admin.team_overview)
+    pages_call.setup_routes(r)
     r.add_get("/healthz", healthz)
     r.add_get("/readyz", readyz)
     r.add_get("/metrics", metrics_handler)

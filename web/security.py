@@ -65,12 +65,20 @@ def csrf_valid(secret: str, cookie_value: str | None, presented: str | None) -> 
 
 
 def same_origin(request: web.Request, public_url: str) -> bool:
-    """Refuse requests a browser marks as cross-site or whose Origin is not ours."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in {"same-origin", "none"}:
+    """Refuse requests a browser marks as cross-site or whose Origin is not ours.
+
+    ``Sec-Fetch-Site`` cannot be set by a page, so it is trusted first. Under our
+    ``Referrer-Policy: no-referrer`` browsers send ``Origin: null`` on our own form posts; that is
+    accepted only together with ``Sec-Fetch-Site: same-origin`` (the CSRF token is checked anyway).
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in {"same-origin", "none"}:
         return False
     origin = request.headers.get("Origin")
     if origin is None:
         # Non-browser clients send none; the CSRF token still has to match.
         return True
+    if origin == "null":
+        return site == "same-origin"
     own = {public_url.rstrip("/"), f"{request.scheme}://{request.host}"}
     return origin in own

@@ -40,6 +40,19 @@ async def test_login_with_password_and_totp_reaches_role_start_page(client: Test
     assert (await resp.json())["role"] == "specialist"
 
 
+async def test_a_totp_code_works_only_once(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
+    await login(client, "lege", code(clock))
+    token = await csrf_token(client, "/account")
+    await client.post("/logout", data={"csrf_token": token})
+    token = await csrf_token(client)
+    await client.post("/login", data={"csrf_token": token, "username": "lege", "password": "demo-passord-2026"})
+    resp = await client.post("/login/totp", data={"csrf_token": token, "code": code(clock)}, allow_redirects=False)
+    assert resp.status == 401
+    clock.advance(timedelta(seconds=30))
+    resp = await client.post("/login/totp", data={"csrf_token": token, "code": code(clock)}, allow_redirects=False)
+    assert resp.status == 303
+
+
 async def test_wrong_password_keeps_username_and_says_why(client: TestClient, seeded: Seeded) -> None:
     token = await csrf_token(client)
     resp = await client.post("/login", data={"csrf_token": token, "username": "lege", "password": "feil"})

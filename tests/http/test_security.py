@@ -100,6 +100,20 @@ async def test_cross_site_post_is_refused(client: TestClient, seeded: Seeded) ->
     assert resp.status == 303
 
 
+async def test_origin_null_only_with_same_origin_fetch_metadata(client: TestClient, seeded: Seeded) -> None:
+    # Browsers send Origin: null on our own forms because of Referrer-Policy: no-referrer.
+    token = await csrf_token(client)
+    form = {"csrf_token": token, "username": "lege", "password": "demo-passord-2026"}
+    resp = await client.post("/login", data=form, headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+                             allow_redirects=False)
+    assert resp.status == 403
+    resp = await client.post("/login", data=form, headers={"Origin": "null"}, allow_redirects=False)
+    assert resp.status == 403
+    resp = await client.post("/login", data=form, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+                             allow_redirects=False)
+    assert resp.status == 303
+
+
 async def test_post_without_or_with_wrong_csrf_token_is_refused(client: TestClient, seeded: Seeded) -> None:
     await csrf_token(client)
     form = {"username": "lege", "password": "demo-passord-2026"}

@@ -115,6 +115,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('totp_secret_encrypted', sa.String(length=512), nullable=True),
     sa.Column('totp_confirmed', sa.Boolean(), nullable=False),
+    sa.Column('totp_last_step', sa.Integer(), nullable=False),
     sa.Column('is_demo', sa.Boolean(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('language', sa.String(length=5), nullable=False),

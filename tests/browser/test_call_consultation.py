@@ -1,0 +1,161 @@
+"""Three people in real Chromium hold a consultation through the server.
+
+The specialist and the nurse join from their day list, the specialist makes a join code for a relative,
+who types it in and is admitted from the waiting room; every page decodes video from the other two; the
+nurse leaves and joins again; a killed signaling socket resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from tests.browser.conftest import Server
+from tests.browser.support import TotpSecrets, assert_accessible, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def _book_now(server: Server) -> str:
+    """A booking starting in five minutes for the demo specialist and the Rødøy nurse."""
+    db = sqlite3.connect(server.log_path.parent / "db.sqlite")
+    try:
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        users = dict(db.execute("SELECT username, id FROM users").fetchall())
+        orgs = dict(db.execute("SELECT name, id FROM organisations").fetchall())
+        patient = db.execute("SELECT id FROM patients ORDER BY id LIMIT 1").fetchone()[0]
+        cur = db.cursor()
+
+        def resource(kind: str, name: str, org: str, user: int | None) -> int:
+            cur.execute(
+                "INSERT INTO sched_resources (kind, name, organisation_id, user_id, profession, address, email,"
+                " timezone, closed_on_public_holidays, active, created_at) VALUES (?,?,?,?,'','','',"
+                "'Europe/Oslo',1,1,?)", (kind, name, orgs[org], user, now))
+            return int(cur.lastrowid or 0)
+
+        existing = dict(db.execute("SELECT user_id, id FROM sched_resources WHERE user_id IS NOT NULL").fetchall())
+        specialist = existing.get(users["lege"]) or resource("person", "Ingrid Hansen",
+                                                             "Helgelandssykehuset Mo i Rana", users["lege"])
+        nurse = existing.get(users["sykepleier.rodoy"]) or resource("person", "Kari Nilsen", "Rødøy kommune",
+                                                                    users["sykepleier.rodoy"])
+        room = resource("health_room", "Helserom Rødøy", "Rødøy kommune", None)
+        cur.execute("INSERT INTO sched_consultation_types (code, name, name_en, duration_minutes,"
+                    " buffer_before_minutes, buffer_after_minutes, min_notice_minutes, active)"
+                    " VALUES (?, 'Samkonsultasjon', 'Joint consultation', 45, 0, 0, 0, 1)",
+                    (f"test-{secrets.token_hex(4)}",))
+        kind = cur.lastrowid
+        public_id = secrets.token_urlsafe(16)
+        start, end = now + timedelta(minutes=5), now + timedelta(minutes=50)
+        cur.execute("INSERT INTO sched_bookings (public_id, patient_id, consultation_type_id, start, \"end\", status,"
+                    " cancel_reason, sequence, ical_uid, patient_at_home, created_at, updated_at)"
+                    " VALUES (?,?,?,?,?,'booked','',0,?,0,?,?)",
+                    (public_id, patient, kind, start, end, f"{public_id}@test", now, now))
+        booking = cur.lastrowid
+        for position, res in enumerate((specialist, nurse, room)):
+            cur.execute("INSERT INTO sched_reservations (booking_id, resource_id, requirement_key, position,"
+                        " blocked_start, blocked_end, active) VALUES (?,?,?,?,?,?,1)",
+                        (booking, res, f"r{position}", position, start, end))
+        db.commit()
+        return public_id
+    finally:
+        db.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def three(browser: Browser, server: Server) -> AsyncIterator[list[Page]]:
+    contexts: list[BrowserContext] = []
+    pages: list[Page] = []
+    blocked: list[str] = []
+    for _ in range(3):
+        ctx = await browser.new_context(base_url=server.base_url, locale="nb-NO", timezone_id="Europe/Oslo")
+        ctx.set_default_timeout(15_000)
+        contexts.append(ctx)
+        page = await ctx.new_page()
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+        pages.append(page)
+    yield pages
+    for ctx in contexts:
+        await ctx.close()
+    assert not blocked, "\n".join(blocked)
+
+
+DECODED_FROM = """(pid) => [...document.querySelectorAll('#tiles figure[data-participant]')]
+  .filter(f => f.dataset.participant === pid && f.dataset.label === 'room_camera')
+  .some(f => f.querySelector('video').videoWidth > 0)"""
+
+
+async def _decodes(page: Page, others: list[str]) -> None:
+    for pid in others:
+        await page.wait_for_function(DECODED_FROM, arg=pid, timeout=30_000)
+
+
+async def _pid(page: Page) -> str:
+    await page.wait_for_function("() => window.samkonsult && window.samkonsult.me")
+    return str(await page.evaluate("() => window.samkonsult.me"))
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_three_people_hold_a_consultation(three: list[Page], server: Server,
+                                                totp_secrets: TotpSecrets) -> None:
+    specialist, nurse, relative = three
+    booking = _book_now(server)
+    for page, user in ((specialist, "lege"), (nurse, "sykepleier.rodoy")):
+        await log_in(page, user, totp_secrets)
+        await page.goto("/consultations")
+        await page.locator(f'a[href="/consultations/{booking}"]').click()
+        await expect(page.get_by_role("heading", name="Sjekk kamera og mikrofon")).to_be_visible()
+        await assert_accessible(page)
+        await page.get_by_role("button", name="Bli med i konsultasjonen").click()
+        await expect(page.locator("#incall")).to_be_visible()
+
+    await specialist.get_by_label("Navn").fill("Kari Nordmann")
+    await specialist.get_by_role("button", name="Lag tilgangskode").click()
+    await expect(specialist.locator("#invite-result")).to_contain_text("Tilgangskode")
+    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}",
+                     await specialist.locator("#invite-result").inner_text())
+    assert code is not None
+
+    await relative.goto(f"/join?room={booking}")
+    await assert_accessible(relative)
+    await relative.get_by_label("Tilgangskode").fill(code.group(0))
+    await relative.get_by_role("button", name="Fortsett").click()
+    await relative.get_by_role("button", name="Bli med i konsultasjonen").click()
+    await expect(relative.locator("#waiting-room")).to_be_visible()
+    await specialist.get_by_role("button", name="Slipp inn Kari Nordmann").click()
+    await expect(relative.locator("#incall")).to_be_visible()
+
+    pids = [await _pid(p) for p in three]
+    for page, me in zip(three, pids, strict=True):
+        await _decodes(page, [p for p in pids if p != me])
+        await expect(page.locator("#roster li")).to_have_count(3)
+    await assert_accessible(specialist)
+
+    # chat and a reading reach everyone
+    await nurse.get_by_label("Verdi").fill("120/80")
+    await nurse.get_by_role("button", name="Del måling").click()
+    await specialist.get_by_label("Melding").fill("Hei alle")
+    await specialist.get_by_role("button", name="Send").click()
+    for page in three:
+        await expect(page.locator("#readings")).to_contain_text("120/80")
+        await expect(page.locator("#chat-log")).to_contain_text("Hei alle")
+
+    # the nurse leaves and comes back (a new peer connection), the relative's socket is killed and resumes
+    await nurse.get_by_role("button", name="Forlat").click()
+    await expect(specialist.locator("#roster li")).to_have_count(2)
+    await nurse.get_by_role("button", name="Bli med igjen").click()
+    nurse_pid = await _pid(nurse)
+    await expect(specialist.locator("#roster li")).to_have_count(3)
+    pids = [await _pid(p) for p in three]
+    await relative.evaluate("() => window.samkonsultSignal && window.samkonsultSignal.drop()")
+    for page, me in zip(three, pids, strict=True):
+        await _decodes(page, [p for p in pids if p != me])
+    assert nurse_pid in pids
+    await asyncio.sleep(0)

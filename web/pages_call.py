@@ -1,0 +1,163 @@
+"""The call pages: my consultations today, the call itself, and the guests' join code entry."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
+from rooms.join_codes import CODE_LENGTH
+from rooms.registry import BookingRoom
+from rooms.roster import Identity
+from server.appkeys import CLOCK, SETTINGS
+from server.models import Role
+from signaling.access import GUEST_COOKIE, resolve_participant
+from signaling.appkeys import GUEST_ACCESS, LIVE_REGISTRY
+from web.context import ctx
+from web.forms import form_fields
+from web.guards import require_actor
+from web.i18n import gettext as _
+from web.render import OSLO, local_datetime, render
+
+_MAX_ROOM_ID = 64
+
+
+def _call_strings() -> dict[str, str]:
+    """The words the call page's JavaScript shows, in the page's language."""
+    return {
+        "specialist": _("Specialist"),
+        "nurse": _("Nurse"),
+        "coordinator": _("Coordinator"),
+        "patient": _("Patient"),
+        "relative": _("Relative"),
+        "interpreter": _("Interpreter"),
+        "audio": _("Microphone"),
+        "room_camera": _("Room camera"),
+        "exam_camera": _("Examination camera"),
+        "screen": _("Screen"),
+        "you": _("you"),
+        "in_health_room": _("in health room"),
+        "admit": _("Admit"),
+        "deny": _("Deny"),
+        "remove": _("Remove"),
+        "nobody_waiting": _("Nobody is waiting."),
+        "connecting": _("Connecting…"),
+        "reconnecting": _("Reconnecting…"),
+        "waiting": _("You are in the waiting room. Someone from the health service will let you in."),
+        "in_call": _("You are in the consultation."),
+        "denied": _("You were not let in to this consultation."),
+        "ended": _("The consultation has ended."),
+        "left": _("You have left the consultation."),
+        "removed": _("You were removed from the consultation."),
+        "not_open": _("The consultation room opens 15 minutes before the start. Try again a little later."),
+        "closed": _("This consultation is over."),
+        "error": _("Something went wrong:"),
+        "mute": _("Mute microphone"),
+        "unmute": _("Turn microphone on"),
+        "camera_off": _("Turn camera off"),
+        "camera_on": _("Turn camera on"),
+        "add_exam": _("Add examination camera"),
+        "remove_exam": _("Remove examination camera"),
+        "share_screen": _("Share screen"),
+        "stop_share": _("Stop sharing"),
+        "no_devices": _("No camera or microphone was found. You can still take part and see the others."),
+        "invited": _("Join code for {name}: {code}. Link: {link}"),
+        "media_failed": _("The video could not be restored."),
+        "joined_chat": _("joined"),
+    }
+
+
+async def my_consultations(request: web.Request) -> web.StreamResponse:
+    """Today's consultations of the logged-in staff member, each with a way into the call."""
+    actor = require_actor(request, Role.SPECIALIST, Role.NURSE, Role.COORDINATOR)
+    today = request.app[CLOCK].now().astimezone(OSLO).date()
+    start = datetime.combine(today, time.min, OSLO)
+    assert actor.user_id is not None  # staff actors always have one
+    bookings = await request.app[LIVE_REGISTRY].directory.rooms_for_staff(
+        actor.user_id, start, start + timedelta(days=1)
+    )
+    return render(request, "call_list.html", {"bookings": bookings})
+
+
+def _role_label(identity: Identity) -> str:
+    return _call_strings()[identity.role.value]
+
+
+async def call_page(request: web.Request) -> web.StreamResponse:
+    """The consultation for one booking, for its staff participants and for admitted guests."""
+    booking_id = request.match_info["booking_id"]
+    if ctx(request).actor is None and not request.cookies.get(GUEST_COOKIE):
+        require_actor(request)  # redirects to the login page
+    booking, identity = await resolve_participant(request, booking_id)
+    config: dict[str, Any] = {
+        "room": booking.booking_id,
+        "ws": f"/ws?room={booking.booking_id}",
+        "role": identity.role.value,
+        "name": identity.display_name,
+        "is_staff": identity.is_staff,
+        "may_post_readings": identity.role.may_post_readings,
+        "join_url": f"{request.app[SETTINGS].public_url.rstrip('/')}/join?room={booking.booking_id}",
+    }
+    return render(request, "call.html", {
+        "booking": booking,
+        "identity": identity,
+        "role_label": _role_label(identity),
+        "summary": booking_summary(booking),
+        "starts": local_datetime(booking.starts_at, "short"),
+        "config": config,
+        "strings": _call_strings(),
+        "phones": booking.phones,
+    })
+
+
+def _join_context(room: str, error: str = "") -> dict[str, Any]:
+    return {"room": room[:_MAX_ROOM_ID], "form_error": error, "code_length": CODE_LENGTH}
+
+
+async def join_form(request: web.Request) -> web.StreamResponse:
+    """Where a patient, relative or interpreter types the join code they received."""
+    return render(request, "join.html", _join_context(request.query.get("room", "")))
+
+
+async def join_submit(request: web.Request) -> web.StreamResponse:
+    """Exchange a join code for a short guest session, then on to the waiting room."""
+    fields = await form_fields(request)
+    room = fields.get("room", "")[:_MAX_ROOM_ID]
+    try:
+        token, expires = await request.app[GUEST_ACCESS].redeem(
+            room, fields.get("code", ""), client_key=request.remote or "unknown"
+        )
+    except JoinCodeRateLimited as exc:
+        response = render(request, "join.html", _join_context(
+            room, _("Too many attempts. Wait a few minutes and try again.")), status=429)
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
+    except JoinCodeRefused as exc:
+        messages = {
+            "join_code_not_yet_valid": _("This code is not valid yet. Try again closer to the start."),
+            "join_code_expired": _("This code has expired. Ask the health service for a new one."),
+        }
+        message = messages.get(exc.code, _("The code cannot be used. Check it, or ask for a new one."))
+        return render(request, "join.html", _join_context(room, message), status=403)
+    response = web.HTTPSeeOther(f"/consultations/{room}")
+    max_age = max(60, int((expires - request.app[CLOCK].now()).total_seconds()))
+    response.set_cookie(GUEST_COOKIE, token, path="/", secure=True, httponly=True, samesite="Strict",
+                        max_age=max_age)
+    raise response
+
+
+def booking_summary(booking: BookingRoom) -> str:
+    """The line under the title: who the consultation is about and where."""
+    if booking.health_room and booking.nurse_name:
+        return _("{patient} with nurse {nurse} in {room}").format(
+            patient=booking.patient_name, nurse=booking.nurse_name, room=booking.health_room)
+    return booking.patient_name
+
+
+def setup_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/consultations", my_consultations)
+    router.add_get("/consultations/{booking_id}", call_page)
+    router.add_get("/join", join_form)
+    router.add_post("/join", join_submit)

@@ -1,0 +1,151 @@
+// One RTCPeerConnection to the server. The client is the polite peer: it rolls back its own offer when
+// the server's arrives, answers, and offers again. Tracks are labelled with `track` messages first.
+export class Peer {
+  constructor(signal, { onRemoteTrack, onRemoteGone, onConnection }) {
+    this.signal = signal;
+    this.onRemoteTrack = onRemoteTrack;
+    this.onRemoteGone = onRemoteGone;
+    this.onConnection = onConnection;
+    this.iceServers = [];
+    this.local = new Map(); // kind -> {track, stream, label}
+    this.mediaMap = new Map(); // mid -> {participant_id, label, kind, live}
+    this.maxVideoKbps = 0;
+    this.pc = null;
+    this.pendingOffer = false;
+    this.makingOffer = false;
+  }
+
+  setLocal(kind, track, stream, label) {
+    this.local.set(kind, { track, stream, label });
+  }
+
+  removeLocal(kind) {
+    const entry = this.local.get(kind);
+    this.local.delete(kind);
+    if (!entry || !this.pc) return;
+    const sender = this.pc.getSenders().find((s) => s.track === entry.track);
+    if (sender) {
+      this.pc.removeTrack(sender);
+      this.negotiate();
+    }
+  }
+
+  async addLocal(kind, track, stream, label) {
+    this.setLocal(kind, track, stream, label);
+    if (!this.pc) return;
+    this.announce(kind, track, label);
+    this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    await this.negotiate();
+  }
+
+  announce(kind, track, label) {
+    this.signal.send({ type: 'track', track_id: track.id, kind, label });
+  }
+
+  async start() {
+    this.close();
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    this.pc = pc;
+    pc.ontrack = (event) => {
+      const mid = event.transceiver.mid;
+      const info = this.mediaMap.get(mid);
+      if (info) this.onRemoteTrack(mid, info, event.track);
+    };
+    pc.onconnectionstatechange = () => {
+      if (this.pc !== pc) return;
+      this.onConnection(pc.connectionState);
+    };
+    let hasMedia = false;
+    for (const [kind, { track, stream, label }] of this.local) {
+      this.announce(kind, track, label);
+      pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      hasMedia = true;
+    }
+    if (!hasMedia) {
+      // Someone without camera and microphone still offers, so the server can send them the others.
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      pc.addTransceiver('video', { direction: 'recvonly' });
+    }
+    await this.negotiate();
+  }
+
+  async negotiate() {
+    const pc = this.pc;
+    if (!pc) return;
+    if (this.makingOffer || pc.signalingState !== 'stable') { this.pendingOffer = true; return; }
+    this.makingOffer = true;
+    this.pendingOffer = false;
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc);
+      if (this.pc === pc) this.signal.send({ type: 'offer', sdp: pc.localDescription.sdp });
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  async onAnswer(sdp) {
+    const pc = this.pc;
+    if (!pc || pc.signalingState !== 'have-local-offer') return;
+    await pc.setRemoteDescription({ type: 'answer', sdp });
+    await this.applyBitrate();
+    if (this.pendingOffer) await this.negotiate();
+  }
+
+  onMediaMap(tracks) {
+    for (const t of tracks) {
+      this.mediaMap.set(t.mid, t);
+      if (!t.live) this.onRemoteGone(t.mid);
+    }
+  }
+
+  async onOffer(sdp) {
+    const pc = this.pc;
+    if (!pc) return;
+    if (pc.signalingState !== 'stable') {
+      await pc.setLocalDescription({ type: 'rollback' });
+      this.pendingOffer = true; // the server refused ours as a collision; offer again afterwards
+    }
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    this.signal.send({ type: 'answer', sdp: pc.localDescription.sdp });
+    if (this.pendingOffer) await this.negotiate();
+  }
+
+  async setBitrate(kbps) {
+    this.maxVideoKbps = kbps;
+    await this.applyBitrate();
+  }
+
+  async applyBitrate() {
+    if (!this.pc || !this.maxVideoKbps) return;
+    for (const sender of this.pc.getSenders()) {
+      if (!sender.track || sender.track.kind !== 'video') continue;
+      const params = sender.getParameters();
+      if (!params.encodings || !params.encodings.length) continue;
+      params.encodings[0].maxBitrate = this.maxVideoKbps * 1000;
+      try { await sender.setParameters(params); } catch (e) { /* not negotiated yet; next answer */ }
+    }
+  }
+
+  close() {
+    if (this.pc) {
+      const pc = this.pc;
+      this.pc = null;
+      pc.close();
+    }
+    for (const mid of this.mediaMap.keys()) this.onRemoteGone(mid);
+    this.mediaMap.clear();
+  }
+}
+
+// aiortc takes no trickled candidates in practice: send offers with the candidates inside.
+function gathered(pc) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { pc.removeEventListener('icegatheringstatechange', check); resolve(); };
+    const check = () => { if (pc.iceGatheringState === 'complete') done(); };
+    pc.addEventListener('icegatheringstatechange', check);
+    setTimeout(done, 2000);
+  });
+}
