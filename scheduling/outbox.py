@@ -1,0 +1,263 @@
+"""The notification outbox: messages are written in the transaction that caused them and sent later.
+
+Writing first and sending afterwards is what makes "a down mail server loses nothing" true: the row
+exists as soon as the booking does, and the dispatcher retries it with exponential backoff until it is
+sent or ``max_attempts`` is reached (then ``failed``, visible to staff, and requeueable).
+
+SMS goes through the same table. With no SMS gateway configured, SMS rows are set to ``no_gateway``:
+visible in the outbox so staff can phone or text the patient themselves, and never reported as sent.
+Email with no SMTP host configured is treated the same way.
+
+One dispatcher per database is assumed (the single process). Claiming a row pushes its
+``next_attempt_at`` ahead by a lease first, so a crash mid-send retries later instead of never.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Protocol
+
+import aiosmtplib
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.models import OutboxChannel, OutboxMessage, OutboxStatus
+from scheduling.services.views import OutboxView
+from server.clock import Clock
+from server.db import Database
+from server.errors import NotFound
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How to reach the mail server. ``use_tls`` is implicit TLS (port 465), ``start_tls`` upgrades."""
+
+    host: str
+    port: int = 25
+    use_tls: bool = False
+    start_tls: bool = False
+    username: str = ""
+    password: str = ""
+    sender: str = "samkonsult@localhost"
+    timeout_seconds: float = 20.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpSettings | None:
+        """The SMTP part of the server settings; ``None`` when no host is configured."""
+        if not settings.smtp_host:
+            return None
+        return cls(host=settings.smtp_host, port=settings.smtp_port, use_tls=settings.smtp_tls,
+                   start_tls=settings.smtp_starttls, username=settings.smtp_username,
+                   password=settings.smtp_password, sender=settings.smtp_sender)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to queue. ``ics`` (with ``ics_method``) goes along as a ``text/calendar`` part."""
+
+    channel: OutboxChannel
+    recipient: str
+    subject: str
+    body: str
+    ics: bytes | None = None
+    ics_method: str = ""
+    purpose: str = ""
+    booking_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A claimed message handed to a sender."""
+
+    id: int
+    channel: OutboxChannel
+    recipient: str
+    subject: str
+    body: str
+    ics: bytes | None
+    ics_method: str
+
+
+class MessageSender(Protocol):
+    """Delivers one message or raises; an exception means "try again later"."""
+
+    async def send(self, message: OutgoingMessage) -> None: ...
+
+
+class SmtpEmailSender:
+    """Sends email with aiosmtplib; an invite travels as a ``text/calendar; method=...`` alternative."""
+
+    def __init__(self, settings: SmtpSettings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+
+    def build(self, message: OutgoingMessage) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self._settings.sender
+        email["To"] = message.recipient
+        email["Subject"] = message.subject
+        email["Date"] = format_datetime(self._clock.now())
+        email["Message-ID"] = make_msgid(domain=self._settings.sender.partition("@")[2] or "localhost")
+        email.set_content(message.body)
+        if message.ics is not None:
+            # an alternative part (not an attachment) is what mail clients show as an invitation
+            email.add_alternative(message.ics.decode("utf-8"), subtype="calendar",
+                                  params={"method": message.ics_method or "PUBLISH"})
+        return email
+
+    async def send(self, message: OutgoingMessage) -> None:
+        s = self._settings
+        await aiosmtplib.send(
+            self.build(message), hostname=s.host, port=s.port, use_tls=s.use_tls, start_tls=s.start_tls,
+            username=s.username or None, password=s.password or None, timeout=s.timeout_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class DispatchReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    no_gateway: int = 0
+
+
+def _view(m: OutboxMessage) -> OutboxView:
+    return OutboxView(id=m.id, channel=m.channel, recipient=m.recipient, subject=m.subject, body=m.body,
+                      ics_method=m.ics_method, purpose=m.purpose, booking_id=m.booking_id, status=m.status,
+                      attempts=m.attempts, next_attempt_at=m.next_attempt_at, last_error=m.last_error,
+                      created_at=m.created_at, sent_at=m.sent_at)
+
+
+class Outbox:
+    """Queues messages inside the caller's unit of work and lists them for staff."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    async def enqueue(self, session: AsyncSession, message: NewMessage) -> int:
+        now = self._clock.now()
+        row = OutboxMessage(
+            channel=message.channel, recipient=message.recipient, subject=message.subject[:300],
+            body=message.body, ics=message.ics, ics_method=message.ics_method, purpose=message.purpose,
+            booking_id=message.booking_id, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
+            last_error="", created_at=now, sent_at=None,
+        )
+        session.add(row)
+        await session.flush()
+        return row.id
+
+    async def list_messages(self, session: AsyncSession, *, status: OutboxStatus | None = None,
+                            booking_id: int | None = None, limit: int = 200) -> list[OutboxView]:
+        """Messages newest first; staff see ``no_gateway`` and ``failed`` ones here."""
+        stmt = select(OutboxMessage)
+        if status is not None:
+            stmt = stmt.where(OutboxMessage.status == status)
+        if booking_id is not None:
+            stmt = stmt.where(OutboxMessage.booking_id == booking_id)
+        rows = (await session.execute(stmt.order_by(OutboxMessage.id.desc()).limit(limit))).scalars().all()
+        return [_view(m) for m in rows]
+
+    async def requeue(self, session: AsyncSession, message_id: int) -> None:
+        """Try a failed or gateway-less message again (e.g. after configuring the gateway)."""
+        row = await session.get(OutboxMessage, message_id)
+        if row is None:
+            raise NotFound("no such message")
+        if row.status is not OutboxStatus.SENT:
+            row.status = OutboxStatus.PENDING
+            row.next_attempt_at = self._clock.now()
+            row.attempts = 0
+            await session.flush()
+
+
+class OutboxDispatcher:
+    """Sends due messages; call :meth:`dispatch_due` on a schedule (e.g. every 30 s)."""
+
+    def __init__(self, db: Database, clock: Clock, *, email: MessageSender | None, sms: MessageSender | None,
+                 max_attempts: int = 8, base_delay: timedelta = timedelta(seconds=30),
+                 max_delay: timedelta = timedelta(hours=1), lease: timedelta = timedelta(minutes=5),
+                 batch: int = 50) -> None:
+        self._db = db
+        self._clock = clock
+        self._senders: dict[OutboxChannel, MessageSender | None] = {
+            OutboxChannel.EMAIL: email, OutboxChannel.SMS: sms}
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._lease = lease
+        self._batch = batch
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Delay before attempt ``attempts + 1``: doubling from ``base_delay``, capped at ``max_delay``."""
+        return min(self._base_delay * (1 << max(attempts - 1, 0)), self._max_delay)
+
+    async def dispatch_due(self) -> DispatchReport:
+        """Send every due pending message once; returns what happened."""
+        claimed, no_gateway = await self._claim()
+        sent = retried = failed = 0
+        for message in claimed:
+            sender = self._senders[message.channel]
+            if sender is None:  # _claim only hands out messages that have a sender
+                continue
+            error = ""
+            try:
+                await sender.send(message)
+            except Exception as exc:  # any failure of the remote side means "try again later"
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                log.warning("outbox message %s not sent: %s", message.id, error)
+            outcome = await self._record(message.id, error)
+            if outcome is OutboxStatus.SENT:
+                sent += 1
+            elif outcome is OutboxStatus.FAILED:
+                failed += 1
+            else:
+                retried += 1
+        return DispatchReport(sent=sent, retried=retried, failed=failed, no_gateway=no_gateway)
+
+    async def _claim(self) -> tuple[list[OutgoingMessage], int]:
+        now = self._clock.now()
+        claimed: list[OutgoingMessage] = []
+        no_gateway = 0
+        async with self._db.session(write_lock=True) as session:
+            rows = (await session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(self._batch)
+            )).scalars().all()
+            for row in rows:
+                if self._senders[row.channel] is None:
+                    # nobody can deliver it: keep it visible, never pretend it was sent
+                    row.status = OutboxStatus.NO_GATEWAY
+                    row.last_error = f"no {row.channel.value} gateway configured"
+                    no_gateway += 1
+                    continue
+                row.next_attempt_at = now + self._lease
+                claimed.append(OutgoingMessage(row.id, row.channel, row.recipient, row.subject, row.body,
+                                               row.ics, row.ics_method))
+        return claimed, no_gateway
+
+    async def _record(self, message_id: int, error: str) -> OutboxStatus:
+        now = self._clock.now()
+        async with self._db.session(write_lock=True) as session:
+            row = await session.get(OutboxMessage, message_id)
+            if row is None:
+                return OutboxStatus.FAILED
+            row.attempts += 1
+            if not error:
+                row.status = OutboxStatus.SENT
+                row.sent_at = now
+                row.last_error = ""
+            elif row.attempts >= self._max_attempts:
+                row.status = OutboxStatus.FAILED
+                row.last_error = error
+            else:
+                row.next_attempt_at = now + self.backoff(row.attempts)
+                row.last_error = error
+            return row.status
+

@@ -1,0 +1,398 @@
+"""Bookings: book a slot, reschedule, cancel, change status, read; day lists and resource calendars.
+
+No double booking, ever, on two lines of defence:
+
+1. inside the booking transaction the slot is checked again with :func:`scheduling.slot_search.check_slot`
+   against freshly loaded reservations and imported busy times. On SQLite the transaction began with
+   ``BEGIN IMMEDIATE`` (``db.session(write_lock=True)``, enforced by :func:`require_write_lock`), so no
+   other writer can slip in between the check and the insert;
+2. on PostgreSQL the exclusion constraint ``ex_sched_reservations_no_overlap`` refuses an overlapping
+   active reservation even when two transactions both passed the check; its violation (SQLSTATE 23P01)
+   becomes the same ``Conflict`` with code ``slot_taken``.
+
+Every read and write of a booking is audited with the patient's id, in the same unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.availability import zone
+from scheduling.errors import InvalidInterval, InvalidSearch, SlotUnavailable
+from scheduling.intervals import Interval
+from scheduling.models import (
+    Booking,
+    BookingStatus,
+    ConsultationType,
+    Referral,
+    ReferralStatus,
+    RequirementKind,
+    Reservation,
+    Resource,
+    ResourceKind,
+)
+from scheduling.services.common import CLINICAL_ROLES, new_public_id, require_roles, require_write_lock
+from scheduling.services.idempotency import IdempotencyKeys, request_hash
+from scheduling.services.notifications import Notifier, booking_uid
+from scheduling.services.slots import SlotService
+from scheduling.services.views import BookingView, BookRequest, ParticipantView, RescheduleRequest
+from scheduling.slot_search import Slot, check_slot
+from server.actors import Actor
+from server.audit import AuditLog
+from server.clock import Clock
+from server.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from server.models import Patient, User
+from server.patients import PatientService
+
+log = logging.getLogger(__name__)
+
+EXCLUSION_VIOLATION = "23P01"
+
+# Which status may follow which; cancelling goes through cancel() so that invites and reservations follow.
+TRANSITIONS: Mapping[BookingStatus, frozenset[BookingStatus]] = {
+    BookingStatus.BOOKED: frozenset({BookingStatus.ARRIVED, BookingStatus.IN_PROGRESS, BookingStatus.NO_SHOW}),
+    BookingStatus.ARRIVED: frozenset({BookingStatus.IN_PROGRESS, BookingStatus.NO_SHOW}),
+    BookingStatus.IN_PROGRESS: frozenset({BookingStatus.COMPLETED}),
+    BookingStatus.COMPLETED: frozenset(),
+    BookingStatus.CANCELLED: frozenset(),
+    BookingStatus.NO_SHOW: frozenset(),
+}
+_CANCELLABLE = frozenset({BookingStatus.BOOKED, BookingStatus.ARRIVED})
+
+
+def _is_exclusion_violation(exc: IntegrityError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION
+
+
+def _unavailable(exc: SlotUnavailable) -> Conflict:
+    # "slot_taken": someone else has it now; "slot_unavailable": hours, notice or window rule it out
+    code = "slot_taken" if exc.code in {"slot.busy", "slot.same_resource"} else "slot_unavailable"
+    return Conflict(exc.message, code=code)
+
+
+class BookingService:
+    """Books, moves and cancels consultations; reads them for staff with access, audited."""
+
+    def __init__(self, clock: Clock, audit: AuditLog, slots: SlotService, notifier: Notifier,
+                 patients: PatientService | None = None) -> None:
+        self._clock = clock
+        self._audit = audit
+        self._slots = slots
+        self._notifier = notifier
+        self._patients = patients or PatientService(clock, audit)
+        self._idempotency = IdempotencyKeys(clock)
+
+    # ------------------------------------------------------------------------------------ book
+
+    async def book(self, session: AsyncSession, actor: Actor, data: BookRequest, *,
+                   idempotency_key: str | None = None) -> BookingView:
+        """Book a slot in one transaction: booking, one reservation per resource, invites, audit.
+
+        Run in ``db.session(write_lock=True)``. Raises ``Conflict`` (``slot_taken``,
+        ``slot_unavailable``, ``idempotency_key_reused``, ``referral_not_open``), ``ValidationFailed``,
+        ``NotFound`` or ``PermissionDenied``. A replay of the same ``idempotency_key`` and request returns
+        the first answer with ``replayed=True`` and books nothing.
+        """
+        await require_write_lock(session)
+        require_roles(actor, *CLINICAL_ROLES, what="book consultations")
+        req_hash = request_hash(_request_payload(data))
+        if idempotency_key is not None:
+            stored = await self._idempotency.lookup(session, actor, idempotency_key, req_hash)
+            if stored is not None:
+                booking = await self._booking(session, json.loads(stored.body)["booking"])
+                await self._audit_booking(session, actor, booking, "read", "idempotent replay")
+                return await self._view(session, booking, replayed=True)
+
+        patient, referral = await self._patient_and_referral(session, actor, data)
+        ctype = await self._slots.consultation_type(session, data.consultation_type_id)
+        municipality = data.municipality_id or patient.home_municipality_id
+        chosen = dict(data.chosen)
+        if len(chosen) != len(data.chosen):
+            raise ValidationFailed("a requirement was given twice", {"chosen": "duplicate"})
+        slot = await self._check(session, ctype, municipality, data.start, chosen, exclude_booking_id=None)
+
+        now = self._clock.now()
+        public_id = new_public_id()
+        booking = Booking(
+            public_id=public_id, referral_id=referral.id if referral else None, patient_id=patient.id,
+            consultation_type_id=ctype.id, start=slot.start, end=slot.end, status=BookingStatus.BOOKED,
+            cancel_reason="", sequence=0, ical_uid=booking_uid(public_id, self._notifier.settings),
+            patient_at_home=any(r.kind is RequirementKind.PATIENT_HOME for r in ctype.requirements),
+            created_by_user_id=actor.user_id, created_at=now, updated_at=now, reminder_queued_at=None,
+            reservations=[
+                Reservation(resource_id=int(a.resource_id), requirement_key=a.requirement, position=i,
+                            blocked_start=slot.blocked.start, blocked_end=slot.blocked.end, active=True)
+                for i, a in enumerate(slot.assignments)
+            ],
+        )
+        session.add(booking)
+        await self._flush_reservations(session)
+        if referral is not None:
+            referral.status = ReferralStatus.BOOKED
+            if referral.responded_at is None:
+                referral.responded_at = now  # the response time the benefits report counts
+        await self._audit_booking(session, actor, booking, "create")
+        await self._notifier.booking_changed(session, booking, purpose="booked")
+        if idempotency_key is not None:
+            await self._idempotency.store(session, actor, idempotency_key, req_hash, 201,
+                                          json.dumps({"booking": public_id}))
+        return await self._view(session, booking)
+
+    async def _flush_reservations(self, session: AsyncSession) -> None:
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            if _is_exclusion_violation(exc):
+                # another transaction got there between our check and our insert (PostgreSQL only)
+                raise Conflict("the time was just taken", code="slot_taken") from exc
+            raise
+
+    async def _check(self, session: AsyncSession, ctype: ConsultationType, municipality_id: int,
+                     start: datetime, chosen: Mapping[str, int], *, exclude_booking_id: int | None
+                     ) -> Slot:
+        resolved = await self._slots.resolve(session, ctype, municipality_id)
+        duration = timedelta(minutes=ctype.duration_minutes)
+        try:
+            window = Interval(start, start + duration)
+        except InvalidInterval as exc:
+            raise ValidationFailed(exc.message, {"start": exc.code}) from exc
+        query = self._slots.query_for(ctype, resolved, window, limit=1)
+        if set(chosen) != {r.key for r in resolved}:
+            raise ValidationFailed("choose a resource for every part", {"chosen": "incomplete"})
+        calendars = await self._slots.load_calendars(
+            session, {c for r in resolved for c in r.candidates} | set(chosen.values()), window,
+            exclude_booking_id=exclude_booking_id)
+        try:
+            slot = check_slot(query, calendars, start=window.start,
+                              chosen={k: str(v) for k, v in chosen.items()}, now=self._clock.now())
+        except SlotUnavailable as exc:
+            raise _unavailable(exc) from exc
+        except InvalidSearch as exc:
+            raise ValidationFailed(exc.message, {"chosen": exc.code}) from exc
+        return slot
+
+    async def _patient_and_referral(self, session: AsyncSession, actor: Actor,
+                                    data: BookRequest) -> tuple[Patient, Referral | None]:
+        referral: Referral | None = None
+        if data.referral_public_id:
+            referral = (await session.execute(select(Referral).where(
+                Referral.public_id == data.referral_public_id))).scalar_one_or_none()
+            if referral is None or not await self._patients.may_access(session, actor, referral.patient_id):
+                raise NotFound("no such referral")
+            if referral.status is not ReferralStatus.OPEN:
+                raise Conflict("the referral is not open", code="referral_not_open")
+            patient = await session.get(Patient, referral.patient_id)
+        elif data.patient_public_id:
+            patient = (await session.execute(select(Patient).where(
+                Patient.public_id == data.patient_public_id))).scalar_one_or_none()
+        else:
+            raise ValidationFailed("a referral or a patient is required", {"referral_public_id": "required"})
+        if patient is None or not await self._patients.may_access(session, actor, patient.id):
+            raise NotFound("no such patient")
+        return patient, referral
+
+    # ------------------------------------------------------------------------- change a booking
+
+    async def reschedule(self, session: AsyncSession, actor: Actor, public_id: str,
+                         data: RescheduleRequest) -> BookingView:
+        """Move a booked consultation (same UID, SEQUENCE + 1) and send updated invites.
+
+        Run in ``db.session(write_lock=True)``. Conflicts as for :meth:`book`, plus ``not_booked``.
+        """
+        await require_write_lock(session)
+        require_roles(actor, *CLINICAL_ROLES, what="reschedule consultations")
+        booking = await self._accessible(session, actor, public_id)
+        if booking.status is not BookingStatus.BOOKED:
+            raise Conflict("only a booked consultation can be moved", code="not_booked")
+        ctype = await self._slots.consultation_type(session, booking.consultation_type_id)
+        current = {r.requirement_key: r.resource_id for r in booking.reservations}
+        chosen = dict(data.chosen) if data.chosen is not None else current
+        municipality = await self._municipality_of(session, booking, chosen)
+        slot = await self._check(session, ctype, municipality, data.start, chosen,
+                                 exclude_booking_id=booking.id)
+        # updated in place: the exclusion constraint compares the new range with other bookings only
+        by_key = {a.requirement: int(a.resource_id) for a in slot.assignments}
+        for reservation in booking.reservations:
+            reservation.resource_id = by_key[reservation.requirement_key]
+            reservation.blocked_start = slot.blocked.start
+            reservation.blocked_end = slot.blocked.end
+        booking.start, booking.end = slot.start, slot.end
+        booking.sequence += 1
+        booking.updated_at = self._clock.now()
+        booking.reminder_queued_at = None
+        await self._flush_reservations(session)
+        await self._audit_booking(session, actor, booking, "reschedule")
+        await self._notifier.booking_changed(session, booking, purpose="rescheduled")
+        return await self._view(session, booking)
+
+    async def _municipality_of(self, session: AsyncSession, booking: Booking, chosen: Mapping[str, int]) -> int:
+        # the municipality of the chosen room, else the patient's home: where the consultation takes place
+        for rid in chosen.values():
+            resource = await session.get(Resource, rid)
+            if resource is not None and resource.kind is ResourceKind.HEALTH_ROOM and resource.municipality_id:
+                return resource.municipality_id
+        patient = await session.get(Patient, booking.patient_id)
+        if patient is None:
+            raise NotFound("no such patient")
+        return patient.home_municipality_id
+
+    async def cancel(self, session: AsyncSession, actor: Actor, public_id: str, reason: str) -> BookingView:
+        """Cancel with a reason: frees the reservations, SEQUENCE + 1, CANCEL to every participant.
+
+        The referral, if any, goes back to the queue (its first response time is kept).
+        """
+        require_roles(actor, *CLINICAL_ROLES, what="cancel consultations")
+        if not reason.strip():
+            raise ValidationFailed("a reason is required", {"reason": "reason_required"})
+        booking = await self._accessible(session, actor, public_id)
+        if booking.status not in _CANCELLABLE:
+            raise Conflict("this consultation can no longer be cancelled", code="not_cancellable")
+        booking.status = BookingStatus.CANCELLED
+        booking.cancel_reason = reason.strip()[:500]
+        booking.sequence += 1
+        booking.updated_at = self._clock.now()
+        for reservation in booking.reservations:
+            reservation.active = False
+        if booking.referral_id is not None:
+            referral = await session.get(Referral, booking.referral_id)
+            if referral is not None and referral.status is ReferralStatus.BOOKED:
+                referral.status = ReferralStatus.OPEN
+        await session.flush()
+        await self._audit_booking(session, actor, booking, "cancel", reason.strip())
+        await self._notifier.booking_changed(session, booking, purpose="cancelled")
+        return await self._view(session, booking)
+
+    async def set_status(self, session: AsyncSession, actor: Actor, public_id: str,
+                         status: BookingStatus) -> BookingView:
+        """Arrived, in progress, completed or no-show, following :data:`TRANSITIONS`."""
+        require_roles(actor, *CLINICAL_ROLES, what="change consultations")
+        booking = await self._accessible(session, actor, public_id)
+        if status not in TRANSITIONS[booking.status]:
+            raise Conflict(f"cannot go from {booking.status.value} to {status.value}", code="invalid_transition")
+        booking.status = status
+        booking.updated_at = self._clock.now()
+        await session.flush()
+        await self._audit_booking(session, actor, booking, f"status:{status.value}")
+        return await self._view(session, booking)
+
+    # ----------------------------------------------------------------------------------- reads
+
+    async def get(self, session: AsyncSession, actor: Actor, public_id: str, reason: str = "") -> BookingView:
+        """One booking, for staff with access to the patient or taking part; the read is audited."""
+        booking = await self._accessible(session, actor, public_id)
+        await self._audit_booking(session, actor, booking, "read", reason)
+        return await self._view(session, booking)
+
+    async def day_list(self, session: AsyncSession, actor: Actor, day: date, *,
+                       user_id: int | None = None, tz: str = "Europe/Oslo") -> list[BookingView]:
+        """A staff user's consultations on a local date (cancelled ones left out), with participants.
+
+        ``user_id`` defaults to the actor; a person resource is needed to have a day list.
+        """
+        require_roles(actor, *CLINICAL_ROLES, what="see day lists")
+        uid = user_id if user_id is not None else actor.user_id
+        if uid is None:
+            raise PermissionDenied("no staff user")
+        resource = (await session.execute(select(Resource).where(Resource.user_id == uid))).scalar_one_or_none()
+        if resource is None:
+            return []
+        local = zone(tz)
+        start = datetime.combine(day, time(0), tzinfo=local)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=local)
+        return await self._bookings_of(session, actor, resource.id, start, end, include_cancelled=False,
+                                       reason="day list")
+
+    async def for_resource(self, session: AsyncSession, actor: Actor, resource_id: int, start: datetime,
+                           end: datetime, *, include_cancelled: bool = True) -> list[BookingView]:
+        """Bookings holding a resource in ``[start, end)`` (week calendars of people and rooms)."""
+        require_roles(actor, *CLINICAL_ROLES, what="see calendars")
+        return await self._bookings_of(session, actor, resource_id, start, end,
+                                       include_cancelled=include_cancelled, reason="calendar")
+
+    async def _bookings_of(self, session: AsyncSession, actor: Actor, resource_id: int, start: datetime,
+                           end: datetime, *, include_cancelled: bool, reason: str) -> list[BookingView]:
+        stmt = (select(Booking).join(Reservation, Reservation.booking_id == Booking.id)
+                .where(Reservation.resource_id == resource_id, Booking.start < end, Booking.end > start))
+        if not include_cancelled:
+            stmt = stmt.where(Booking.status != BookingStatus.CANCELLED)
+        bookings = (await session.execute(stmt.order_by(Booking.start).distinct())).scalars().all()
+        views: list[BookingView] = []
+        for booking in bookings:
+            if not await self._may_see(session, actor, booking):
+                continue
+            await self._audit_booking(session, actor, booking, "list", reason)
+            views.append(await self._view(session, booking))
+        return views
+
+    # -------------------------------------------------------------------------------- internals
+
+    async def _booking(self, session: AsyncSession, public_id: str) -> Booking:
+        booking = (await session.execute(select(Booking).where(Booking.public_id == public_id))).scalar_one_or_none()
+        if booking is None:
+            raise NotFound("no such booking")
+        return booking
+
+    async def _accessible(self, session: AsyncSession, actor: Actor, public_id: str) -> Booking:
+        booking = (await session.execute(select(Booking).where(Booking.public_id == public_id))).scalar_one_or_none()
+        # the same answer for "does not exist" and "not yours": ids must not be probed
+        if booking is None or not await self._may_see(session, actor, booking):
+            raise NotFound("no such booking")
+        return booking
+
+    async def _may_see(self, session: AsyncSession, actor: Actor, booking: Booking) -> bool:
+        if await self._patients.may_access(session, actor, booking.patient_id):
+            return True
+        # a participant sees the consultation they take part in, even from another organisation
+        if actor.user_id is None or not actor.has_role(*CLINICAL_ROLES):
+            return False
+        ids = [r.resource_id for r in booking.reservations]
+        return bool((await session.execute(select(Resource.id).where(
+            Resource.id.in_(ids), Resource.user_id == actor.user_id))).first())
+
+    async def _audit_booking(self, session: AsyncSession, actor: Actor, booking: Booking, action: str,
+                             reason: str = "") -> None:
+        await self._audit.record(session, actor, action=action, object_type="booking", object_id=booking.public_id,
+                                 patient_id=booking.patient_id, reason=reason)
+
+    async def _view(self, session: AsyncSession, booking: Booking, *, replayed: bool = False) -> BookingView:
+        patient = await session.get(Patient, booking.patient_id)
+        ctype = await session.get(ConsultationType, booking.consultation_type_id)
+        referral = await session.get(Referral, booking.referral_id) if booking.referral_id else None
+        rows = (await session.execute(
+            select(Reservation, Resource, User.id).join(Resource, Resource.id == Reservation.resource_id)
+            .outerjoin(User, User.id == Resource.user_id)
+            .where(Reservation.booking_id == booking.id).order_by(Reservation.position))).all()
+        if patient is None or ctype is None:
+            raise NotFound("booking is incomplete")
+        first = rows[0][0] if rows else None
+        return BookingView(
+            public_id=booking.public_id, status=booking.status, start=booking.start, end=booking.end,
+            blocked_start=first.blocked_start if first else booking.start,
+            blocked_end=first.blocked_end if first else booking.end,
+            consultation_type_id=ctype.id, consultation_type_name=ctype.name, patient_id=patient.id,
+            patient_public_id=patient.public_id, patient_name=patient.full_name,
+            referral_public_id=referral.public_id if referral else None,
+            participants=tuple(ParticipantView(res.requirement_key, resource.id, resource.name, resource.kind, uid)
+                               for res, resource, uid in rows),
+            patient_at_home=booking.patient_at_home, sequence=booking.sequence, ical_uid=booking.ical_uid,
+            cancel_reason=booking.cancel_reason, created_at=booking.created_at, updated_at=booking.updated_at,
+            replayed=replayed,
+        )
+
+
+def _request_payload(data: BookRequest) -> dict[str, object]:
+    return {
+        "consultation_type_id": data.consultation_type_id,
+        "start": data.start.isoformat(),
+        "chosen": sorted([k, v] for k, v in data.chosen),
+        "referral": data.referral_public_id,
+        "patient": data.patient_public_id,
+        "municipality_id": data.municipality_id,
+    }

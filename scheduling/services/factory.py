@@ -1,0 +1,46 @@
+"""One place that wires the scheduling services together (for ``server/app.py`` and tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scheduling.outbox import Outbox
+from scheduling.services.bookings import BookingService
+from scheduling.services.feeds import FeedService
+from scheduling.services.notifications import NotificationSettings, Notifier
+from scheduling.services.referrals import ReferralService
+from scheduling.services.resources import ResourceService
+from scheduling.services.slots import SlotService
+from server.audit import AuditLog
+from server.clock import Clock
+from server.patients import PatientService
+
+
+@dataclass(frozen=True)
+class SchedulingServices:
+    """Every scheduling service, sharing one clock, audit log and outbox."""
+
+    resources: ResourceService
+    slots: SlotService
+    referrals: ReferralService
+    bookings: BookingService
+    feeds: FeedService
+    outbox: Outbox
+    notifier: Notifier
+
+    @classmethod
+    def create(cls, clock: Clock, audit: AuditLog, notifications: NotificationSettings,
+               patients: PatientService | None = None) -> SchedulingServices:
+        patients = patients or PatientService(clock, audit)
+        outbox = Outbox(clock)
+        notifier = Notifier(clock, outbox, notifications)
+        slots = SlotService(clock)
+        return cls(
+            resources=ResourceService(clock),
+            slots=slots,
+            referrals=ReferralService(clock, audit, patients),
+            bookings=BookingService(clock, audit, slots, notifier, patients),
+            feeds=FeedService(clock, audit, notifier),
+            outbox=outbox,
+            notifier=notifier,
+        )

@@ -1,0 +1,472 @@
+"""Resources (people, health rooms, equipment), their hours and exceptions, consultation types, and
+busy times imported from their own calendars.
+
+None of this is health data, so nothing here is audited; changing configuration needs an
+administrator or a coordinator.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.availability import Availability, DateException, ExceptionKind, TimeRange, WeeklyHours, zone
+from scheduling.calendar_fetch import CalendarFetchError, check_feed_url, fetch_calendar
+from scheduling.errors import InvalidAvailability, InvalidCalendar
+from scheduling.ical_import import parse_busy
+from scheduling.intervals import Interval
+from scheduling.models import (
+    AvailabilityException,
+    CalendarSource,
+    CalendarSourceKind,
+    ConsultationType,
+    Equipment,
+    ExceptionKindDb,
+    ImportedBusyInterval,
+    RequirementKind,
+    Resource,
+    ResourceKind,
+    RoomEquipment,
+    TypeRequirement,
+    WeeklyHoursRow,
+)
+from scheduling.services.common import ADMIN_ROLES, invalid, require_roles
+from scheduling.services.views import (
+    CalendarImportResult,
+    CalendarSourceView,
+    ConsultationTypeInput,
+    ConsultationTypeView,
+    ExceptionInput,
+    ExceptionView,
+    HoursInput,
+    RequirementInput,
+    ResourceInput,
+    ResourceView,
+)
+from server.actors import Actor
+from server.clock import Clock
+from server.db import Database
+from server.errors import DomainError, NotFound, ValidationFailed
+from server.models import Department, Organisation, OrganisationKind, User
+
+log = logging.getLogger(__name__)
+
+# How far ahead imported busy times are kept: slot search rarely looks further, parse_busy allows 400 days.
+IMPORT_HORIZON = timedelta(days=365)
+IMPORT_PAST = timedelta(days=7)
+
+Fetcher = Callable[[str], Awaitable[bytes]]
+
+
+def resource_view(r: Resource) -> ResourceView:
+    return ResourceView(
+        id=r.id, kind=r.kind, name=r.name, organisation_id=r.organisation_id, user_id=r.user_id,
+        department_id=r.department_id, profession=r.profession, address=r.address, latitude=r.latitude,
+        longitude=r.longitude, municipality_id=r.municipality_id, email=r.email, timezone=r.timezone,
+        equipment_codes=tuple(e.code for e in r.equipment), active=r.active,
+    )
+
+
+def type_view(t: ConsultationType) -> ConsultationTypeView:
+    return ConsultationTypeView(
+        id=t.id, code=t.code, name=t.name, name_en=t.name_en,
+        duration=timedelta(minutes=t.duration_minutes),
+        buffer_before=timedelta(minutes=t.buffer_before_minutes),
+        buffer_after=timedelta(minutes=t.buffer_after_minutes),
+        min_notice=timedelta(minutes=t.min_notice_minutes),
+        requirements=tuple(
+            RequirementInput(key=r.key, kind=r.kind, resource_id=r.resource_id, department_id=r.department_id,
+                             equipment_codes=split_codes(r.equipment_codes))
+            for r in t.requirements
+        ),
+    )
+
+
+def split_codes(text: str) -> tuple[str, ...]:
+    return tuple(c for c in (p.strip() for p in text.split(",")) if c)
+
+
+def _source_view(s: CalendarSource) -> CalendarSourceView:
+    return CalendarSourceView(id=s.id, resource_id=s.resource_id, kind=s.kind, url=s.url,
+                              last_good_import_at=s.last_good_import_at, last_attempt_at=s.last_attempt_at,
+                              last_error=s.last_error, occurrences=s.occurrences)
+
+
+@dataclass(frozen=True)
+class FeedRefreshResult:
+    """One feed refresh: ``error`` is empty on success (then ``result`` says what was kept)."""
+
+    source_id: int
+    error_code: str = ""
+    error: str = ""
+    result: CalendarImportResult | None = None
+
+
+class ResourceService:
+    """Creates and configures resources and consultation types; imports busy times."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    # -------------------------------------------------------------------------------- resources
+
+    async def ensure_equipment(self, session: AsyncSession, code: str, name: str) -> int:
+        """The id of the equipment kind ``code``, created with ``name`` when new."""
+        row = (await session.execute(select(Equipment).where(Equipment.code == code))).scalar_one_or_none()
+        if row is None:
+            row = Equipment(code=code, name=name)
+            session.add(row)
+            await session.flush()
+        return row.id
+
+    async def list_equipment(self, session: AsyncSession) -> list[tuple[str, str]]:
+        """Every equipment kind as ``(code, name)``."""
+        rows = (await session.execute(select(Equipment).order_by(Equipment.code))).scalars().all()
+        return [(e.code, e.name) for e in rows]
+
+    async def create_resource(self, session: AsyncSession, actor: Actor, data: ResourceInput) -> ResourceView:
+        """Create a resource after checking what its kind requires."""
+        require_roles(actor, *ADMIN_ROLES, what="configure resources")
+        fields: dict[str, str] = {}
+        if not data.name.strip():
+            fields["name"] = "required"
+        if await session.get(Organisation, data.organisation_id) is None:
+            fields["organisation_id"] = "unknown_organisation"
+        if data.kind is ResourceKind.PERSON:
+            user = await session.get(User, data.user_id) if data.user_id is not None else None
+            if user is None:
+                fields["user_id"] = "required"
+            elif (await session.execute(select(Resource.id).where(Resource.user_id == user.id))).first():
+                fields["user_id"] = "resource_exists"
+        if data.kind is ResourceKind.HEALTH_ROOM:
+            muni = await session.get(Organisation, data.municipality_id) if data.municipality_id else None
+            if muni is None or muni.kind is not OrganisationKind.MUNICIPALITY:
+                fields["municipality_id"] = "unknown_municipality"
+        if data.department_id is not None and await session.get(Department, data.department_id) is None:
+            fields["department_id"] = "unknown_department"
+        try:
+            zone(data.timezone)
+        except InvalidAvailability as exc:
+            fields["timezone"] = exc.code
+        equipment: list[Equipment] = []
+        for code in data.equipment_codes:
+            e = (await session.execute(select(Equipment).where(Equipment.code == code))).scalar_one_or_none()
+            if e is None:
+                fields["equipment_codes"] = "unknown_equipment"
+            else:
+                equipment.append(e)
+        if fields:
+            raise ValidationFailed("the resource could not be created", fields)
+        resource = Resource(
+            kind=data.kind, name=data.name.strip(), organisation_id=data.organisation_id, user_id=data.user_id,
+            department_id=data.department_id, profession=data.profession.strip(), address=data.address.strip(),
+            latitude=data.latitude, longitude=data.longitude, municipality_id=data.municipality_id,
+            email=data.email.strip(), timezone=data.timezone,
+            closed_on_public_holidays=data.closed_on_public_holidays, active=True, created_at=self._clock.now(),
+        )
+        session.add(resource)
+        await session.flush()
+        for e in equipment:
+            session.add(RoomEquipment(resource_id=resource.id, equipment_id=e.id))
+        await session.flush()
+        await session.refresh(resource, ["equipment"])
+        return resource_view(resource)
+
+    async def get_resource(self, session: AsyncSession, resource_id: int) -> ResourceView:
+        return resource_view(await self._resource(session, resource_id))
+
+    async def resource_for_user(self, session: AsyncSession, user_id: int) -> ResourceView | None:
+        """The person resource of a staff user, if they have one."""
+        row = (await session.execute(select(Resource).where(Resource.user_id == user_id))).scalar_one_or_none()
+        return None if row is None else resource_view(row)
+
+    async def list_resources(self, session: AsyncSession, *, kind: ResourceKind | None = None,
+                             organisation_id: int | None = None) -> list[ResourceView]:
+        """Active resources, by kind and name."""
+        stmt = select(Resource).where(Resource.active.is_(True))
+        if kind is not None:
+            stmt = stmt.where(Resource.kind == kind)
+        if organisation_id is not None:
+            stmt = stmt.where(Resource.organisation_id == organisation_id)
+        rows = (await session.execute(stmt.order_by(Resource.kind, Resource.name))).scalars().all()
+        return [resource_view(r) for r in rows]
+
+    async def deactivate_resource(self, session: AsyncSession, actor: Actor, resource_id: int) -> None:
+        """Take a resource out of slot search; its bookings stay."""
+        require_roles(actor, *ADMIN_ROLES, what="configure resources")
+        (await self._resource(session, resource_id)).active = False
+        await session.flush()
+
+    async def _resource(self, session: AsyncSession, resource_id: int) -> Resource:
+        row = await session.get(Resource, resource_id)
+        if row is None:
+            raise NotFound("no such resource")
+        return row
+
+    # --------------------------------------------------------------------- hours and exceptions
+
+    async def set_weekly_hours(self, session: AsyncSession, actor: Actor, resource_id: int,
+                               hours: Sequence[HoursInput]) -> None:
+        """Replace the weekly hours of a resource with ``hours``."""
+        require_roles(actor, *ADMIN_ROLES, what="configure resources")
+        await self._resource(session, resource_id)
+        by_day: dict[int, list[TimeRange]] = {}
+        try:
+            for h in hours:
+                by_day.setdefault(h.weekday, []).append(TimeRange(h.start, h.end))
+            WeeklyHours.from_mapping(by_day)  # validates weekdays and ranges the domain's way
+        except InvalidAvailability as exc:
+            raise invalid(exc, "hours") from exc
+        await session.execute(delete(WeeklyHoursRow).where(WeeklyHoursRow.resource_id == resource_id))
+        for h in hours:
+            session.add(WeeklyHoursRow(resource_id=resource_id, weekday=h.weekday, start_time=h.start,
+                                       end_time=h.end))
+        await session.flush()
+
+    async def weekly_hours(self, session: AsyncSession, resource_id: int) -> list[HoursInput]:
+        rows = (await session.execute(
+            select(WeeklyHoursRow).where(WeeklyHoursRow.resource_id == resource_id)
+            .order_by(WeeklyHoursRow.weekday, WeeklyHoursRow.start_time))).scalars().all()
+        return [HoursInput(r.weekday, r.start_time, r.end_time) for r in rows]
+
+    async def add_exception(self, session: AsyncSession, actor: Actor, resource_id: int,
+                            data: ExceptionInput) -> ExceptionView:
+        """Add a dated exception (closed all day, closed in a range, or extra hours)."""
+        require_roles(actor, *ADMIN_ROLES, what="configure resources")
+        await self._resource(session, resource_id)
+        if (data.start is None) != (data.end is None):
+            raise ValidationFailed("give both start and end, or neither", {"end": "required"})
+        try:
+            rng = TimeRange(data.start, data.end) if data.start is not None and data.end is not None else None
+            DateException(data.day, ExceptionKind(data.kind.value), rng)
+        except InvalidAvailability as exc:
+            raise invalid(exc, "start") from exc
+        row = AvailabilityException(resource_id=resource_id, day=data.day, kind=data.kind, start_time=data.start,
+                                    end_time=data.end, note=data.note.strip()[:200])
+        session.add(row)
+        await session.flush()
+        return ExceptionView(row.id, row.day, row.kind, row.start_time, row.end_time, row.note)
+
+    async def list_exceptions(self, session: AsyncSession, resource_id: int) -> list[ExceptionView]:
+        rows = (await session.execute(
+            select(AvailabilityException).where(AvailabilityException.resource_id == resource_id)
+            .order_by(AvailabilityException.day))).scalars().all()
+        return [ExceptionView(r.id, r.day, r.kind, r.start_time, r.end_time, r.note) for r in rows]
+
+    async def remove_exception(self, session: AsyncSession, actor: Actor, exception_id: int) -> None:
+        require_roles(actor, *ADMIN_ROLES, what="configure resources")
+        row = await session.get(AvailabilityException, exception_id)
+        if row is None:
+            raise NotFound("no such exception")
+        await session.delete(row)
+        await session.flush()
+
+    # ------------------------------------------------------------------------ consultation types
+
+    async def create_consultation_type(self, session: AsyncSession, actor: Actor,
+                                       data: ConsultationTypeInput) -> ConsultationTypeView:
+        """Create a consultation type with its required participants."""
+        require_roles(actor, *ADMIN_ROLES, what="configure consultation types")
+        fields: dict[str, str] = {}
+        if not data.code.strip():
+            fields["code"] = "required"
+        elif (await session.execute(select(ConsultationType.id).where(ConsultationType.code == data.code))).first():
+            fields["code"] = "exists"
+        if not data.name.strip():
+            fields["name"] = "required"
+        if not 5 <= data.duration_minutes <= 8 * 60:
+            fields["duration_minutes"] = "out_of_range"
+        if min(data.buffer_before_minutes, data.buffer_after_minutes, data.min_notice_minutes) < 0:
+            fields["buffer_before_minutes"] = "negative"
+        keys = [r.key for r in data.requirements]
+        if not data.requirements or len(set(keys)) != len(keys) or not all(keys):
+            fields["requirements"] = "invalid"
+        if all(r.kind is RequirementKind.PATIENT_HOME for r in data.requirements):
+            fields["requirements"] = "no_resource"
+        for r in data.requirements:
+            if r.kind is RequirementKind.NAMED_PERSON and (
+                    r.resource_id is None or await session.get(Resource, r.resource_id) is None):
+                fields["requirements"] = "unknown_resource"
+            if r.kind is RequirementKind.DEPARTMENT_SPECIALIST and (
+                    r.department_id is None or await session.get(Department, r.department_id) is None):
+                fields["requirements"] = "unknown_department"
+        if fields:
+            raise ValidationFailed("the consultation type could not be created", fields)
+        row = ConsultationType(
+            code=data.code.strip(), name=data.name.strip(), name_en=data.name_en.strip(),
+            duration_minutes=data.duration_minutes, buffer_before_minutes=data.buffer_before_minutes,
+            buffer_after_minutes=data.buffer_after_minutes, min_notice_minutes=data.min_notice_minutes,
+            active=True,
+            requirements=[
+                TypeRequirement(position=i, key=r.key, kind=r.kind, resource_id=r.resource_id,
+                                department_id=r.department_id, equipment_codes=",".join(r.equipment_codes))
+                for i, r in enumerate(data.requirements)
+            ],
+        )
+        session.add(row)
+        await session.flush()
+        return type_view(row)
+
+    async def list_consultation_types(self, session: AsyncSession) -> list[ConsultationTypeView]:
+        rows = (await session.execute(select(ConsultationType).where(ConsultationType.active.is_(True))
+                                      .order_by(ConsultationType.duration_minutes, ConsultationType.name))
+                ).scalars().all()
+        return [type_view(t) for t in rows]
+
+    async def get_consultation_type(self, session: AsyncSession, type_id: int) -> ConsultationTypeView:
+        row = await session.get(ConsultationType, type_id)
+        if row is None:
+            raise NotFound("no such consultation type")
+        return type_view(row)
+
+    # -------------------------------------------------------------------------- imported busy
+
+    async def import_ics(self, session: AsyncSession, actor: Actor, resource_id: int,
+                         data: bytes) -> CalendarImportResult:
+        """Replace the uploaded busy times of a resource with those in ``data`` (an ``.ics`` file).
+
+        A bad file raises ``ValidationFailed`` (field ``file``) and changes nothing.
+        """
+        require_roles(actor, *ADMIN_ROLES, what="import calendars")
+        await self._resource(session, resource_id)
+        source = (await session.execute(select(CalendarSource).where(
+            CalendarSource.resource_id == resource_id, CalendarSource.kind == CalendarSourceKind.UPLOAD))
+        ).scalar_one_or_none()
+        if source is None:
+            source = CalendarSource(resource_id=resource_id, kind=CalendarSourceKind.UPLOAD, url="", active=True,
+                                    last_error="", occurrences=0, created_at=self._clock.now())
+            session.add(source)
+            await session.flush()
+        try:
+            return await self._store_import(session, source, data)
+        except InvalidCalendar as exc:
+            raise invalid(exc, "file") from exc
+
+    async def add_feed_source(self, session: AsyncSession, actor: Actor, resource_id: int,
+                              url: str) -> CalendarSourceView:
+        """Register a calendar feed URL; it is fetched by :meth:`refresh_feeds`."""
+        require_roles(actor, *ADMIN_ROLES, what="import calendars")
+        await self._resource(session, resource_id)
+        try:
+            url = check_feed_url(url)
+        except CalendarFetchError as exc:
+            raise ValidationFailed(exc.message, {"url": exc.code}) from exc
+        source = CalendarSource(resource_id=resource_id, kind=CalendarSourceKind.FEED, url=url, active=True,
+                                last_error="", occurrences=0, created_at=self._clock.now())
+        session.add(source)
+        await session.flush()
+        return _source_view(source)
+
+    async def remove_source(self, session: AsyncSession, actor: Actor, source_id: int) -> None:
+        """Forget a calendar source and the busy times it brought."""
+        require_roles(actor, *ADMIN_ROLES, what="import calendars")
+        source = await session.get(CalendarSource, source_id)
+        if source is None:
+            raise NotFound("no such calendar source")
+        await session.delete(source)
+        await session.flush()
+
+    async def list_sources(self, session: AsyncSession, resource_id: int) -> list[CalendarSourceView]:
+        rows = (await session.execute(select(CalendarSource).where(CalendarSource.resource_id == resource_id)
+                                      .order_by(CalendarSource.id))).scalars().all()
+        return [_source_view(s) for s in rows]
+
+    async def refresh_feeds(self, db: Database, *, fetch: Fetcher | None = None,
+                            older_than: timedelta = timedelta(minutes=15)) -> list[FeedRefreshResult]:
+        """Fetch every feed not attempted within ``older_than``; run it on a schedule.
+
+        The network is used outside any transaction (a slow feed must not hold the SQLite write lock).
+        A failure only records ``last_error``: the busy times of the last good import stay.
+        """
+        fetch_one: Fetcher = fetch or fetch_calendar
+        cutoff = self._clock.now() - older_than
+        async with db.session() as session:
+            due = (await session.execute(
+                select(CalendarSource.id, CalendarSource.url).where(
+                    CalendarSource.kind == CalendarSourceKind.FEED, CalendarSource.active.is_(True),
+                    (CalendarSource.last_attempt_at.is_(None)) | (CalendarSource.last_attempt_at <= cutoff))
+                .order_by(CalendarSource.id))).all()
+        results: list[FeedRefreshResult] = []
+        for source_id, url in due:
+            results.append(await self.refresh_source(db, source_id, url, fetch_one))
+        return results
+
+    async def refresh_source(self, db: Database, source_id: int, url: str, fetch: Fetcher) -> FeedRefreshResult:
+        """Fetch one feed and store its busy times, or record why not."""
+        error: DomainError | None = None
+        data = b""
+        try:
+            data = await fetch(url)
+        except CalendarFetchError as exc:
+            error = exc
+        async with db.session() as session:
+            source = await session.get(CalendarSource, source_id)
+            if source is None:
+                return FeedRefreshResult(source_id, "not_found", "source removed")
+            source.last_attempt_at = self._clock.now()
+            if error is None:
+                try:
+                    async with session.begin_nested():
+                        result = await self._store_import(session, source, data)
+                    return FeedRefreshResult(source_id, result=result)
+                except InvalidCalendar as exc:
+                    error = DomainError(exc.message, code=exc.code)
+            source.last_error = f"{error.code}: {error.message}"[:500]
+            log.info("calendar feed %s kept its last good import: %s", source_id, source.last_error)
+            return FeedRefreshResult(source_id, error.code, error.message)
+
+    async def _store_import(self, session: AsyncSession, source: CalendarSource, data: bytes) -> CalendarImportResult:
+        resource = await self._resource(session, source.resource_id)
+        now = self._clock.now()
+        parsed = parse_busy(data, Interval(now - IMPORT_PAST, now + IMPORT_HORIZON), default_tz=resource.timezone)
+        await session.execute(delete(ImportedBusyInterval).where(ImportedBusyInterval.source_id == source.id))
+        count = 0
+        for start, end in parsed.busy.pairs():
+            session.add(ImportedBusyInterval(source_id=source.id, resource_id=source.resource_id, start=start,
+                                             end=end))
+            count += 1
+        source.last_good_import_at = now
+        source.last_attempt_at = now
+        source.last_error = ""
+        source.occurrences = parsed.occurrences
+        await session.flush()
+        return CalendarImportResult(source_id=source.id, intervals=count, occurrences=parsed.occurrences,
+                                    ignored_free=parsed.ignored_free, ignored_cancelled=parsed.ignored_cancelled,
+                                    imported_at=now)
+
+    # ------------------------------------------------------------------------ domain availability
+
+    async def availability(self, session: AsyncSession, resource_id: int) -> Availability:
+        """The pure-domain :class:`Availability` of a resource (hours, exceptions, holidays, zone)."""
+        resource = await self._resource(session, resource_id)
+        return (await load_availabilities(session, [resource]))[resource.id]
+
+
+async def load_availabilities(session: AsyncSession, resources: Sequence[Resource]) -> dict[int, Availability]:
+    """Availability per resource, from two queries whatever the number of resources."""
+    ids = [r.id for r in resources]
+    hours: dict[int, dict[int, list[TimeRange]]] = {i: {} for i in ids}
+    for row in (await session.execute(select(WeeklyHoursRow).where(WeeklyHoursRow.resource_id.in_(ids)))).scalars():
+        hours[row.resource_id].setdefault(row.weekday, []).append(TimeRange(row.start_time, row.end_time))
+    exceptions: dict[int, list[DateException]] = {i: [] for i in ids}
+    for exc in (await session.execute(
+            select(AvailabilityException).where(AvailabilityException.resource_id.in_(ids)))).scalars():
+        rng = None
+        if exc.start_time is not None and exc.end_time is not None:
+            rng = TimeRange(exc.start_time, exc.end_time)
+        kind = ExceptionKind.CLOSED if exc.kind is ExceptionKindDb.CLOSED else ExceptionKind.EXTRA
+        exceptions[exc.resource_id].append(DateException(exc.day, kind, rng))
+    return {
+        r.id: Availability(
+            weekly=WeeklyHours.from_mapping({d: sorted(v, key=lambda t: t.start) for d, v in hours[r.id].items()}),
+            exceptions=tuple(exceptions[r.id]),
+            tz=r.timezone,
+            closed_on_public_holidays=r.closed_on_public_holidays,
+        )
+        for r in resources
+    }
