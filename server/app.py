@@ -14,11 +14,15 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
+from scheduling.services.factory import SchedulingServices
+from scheduling.services.notifications import NotificationSettings
 from server.accounts import AccountService
-from server.appkeys import ACCOUNTS, AUDIT, CLOCK, DATABASE, PATIENTS, SESSIONS, SETTINGS
+from server.appkeys import ACCOUNTS, AUDIT, CLOCK, DATABASE, PATIENTS, SCHEDULING, SESSIONS, SETTINGS
 from server.audit import AuditLog
 from server.clock import Clock, SystemClock
 from server.db import Database, create_engine
+from server.jobs import Job, JobRunner
 from server.patients import PatientService
 from server.sessions import SessionPolicy, SessionStore
 from server.settings import Settings
@@ -80,6 +84,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     i18n.load_catalogues()
     _jinja_environment(app)
     app.cleanup_ctx.append(_database_context)
+    app[SCHEDULING] = SchedulingServices.create(the_clock, audit, NotificationSettings(
+        public_url=settings.public_url, organizer_email=settings.smtp_sender,
+        reminder_lead=timedelta(hours=settings.reminder_hours)), app[PATIENTS])
+    if settings.background_jobs:
+        app.cleanup_ctx.append(_jobs_context)
     setup_routes(app)
     setup_live(app)  # the live side: /ws, rooms and media, the call pages
     return app
@@ -92,3 +101,23 @@ async def _database_context(app: web.Application) -> AsyncIterator[None]:
     yield
     await database.close()
     log.info("database closed")
+
+
+async def _jobs_context(app: web.Application) -> AsyncIterator[None]:
+    settings, database, clock, scheduling = app[SETTINGS], app[DATABASE], app[CLOCK], app[SCHEDULING]
+    smtp = SmtpSettings.from_settings(settings)
+    dispatcher = OutboxDispatcher(database, clock, email=SmtpEmailSender(smtp, clock) if smtp else None,
+                                  sms=None)
+
+    async def reminders() -> None:
+        async with database.session(write_lock=True) as session:
+            await scheduling.notifier.queue_due_reminders(session)
+
+    runner = JobRunner([
+        Job("outbox", 15, dispatcher.dispatch_due),
+        Job("reminders", 60, reminders),
+        Job("calendar-feeds", 300, lambda: scheduling.resources.refresh_feeds(database)),
+    ])
+    runner.start()
+    yield
+    await runner.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from scheduling.services.factory import SchedulingServices
 from server.accounts import AccountService
 from server.audit import AuditLog
 from server.clock import Clock
@@ -19,3 +20,4 @@ AUDIT = web.AppKey("audit", AuditLog)
 ACCOUNTS = web.AppKey("accounts", AccountService)
 SESSIONS = web.AppKey("sessions", SessionStore)
 PATIENTS = web.AppKey("patients", PatientService)
+SCHEDULING = web.AppKey("scheduling", SchedulingServices)

@@ -51,10 +51,12 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str = ""
     smtp_password: str = ""
-    smtp_sender: str = "samkonsult@localhost"
+    smtp_sender: str = "samkonsult@localhost.localdomain"
     ice_servers: tuple[str, ...] = field(default_factory=tuple)
     turn_secret: str = ""
     log_level: str = "INFO"
+    background_jobs: bool = True
+    reminder_hours: int = 24
 
     @property
     def served_over_tls(self) -> bool:
@@ -68,8 +70,9 @@ _INT_KEYS = {
     "session_idle_minutes",
     "failed_login_limit_per_hour",
     "smtp_port",
+    "reminder_hours",
 }
-_BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls"}
+_BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls", "background_jobs"}
 _SECRET_KEYS = {"session_secret", "totp_encryption_key", "smtp_password", "turn_secret"}
 _LANGUAGES = {"nb", "en"}
 # Variables with our prefix that are not settings of the server itself.

@@ -107,6 +107,7 @@ def settings(database_url: str) -> Settings:
         session_secret=SECRET,
         totp_encryption_key="test-totp-key-0123456789abcdef",
         public_url="http://127.0.0.1",
+        background_jobs=False,  # tests run the jobs' steps themselves, against the fixed clock
     )
 
 

@@ -50,6 +50,10 @@ _MESSAGES: dict[str, str] = {
     "too_large": N_("The request is too large."),
     "unsupported_media_type": N_("This content type is not supported."),
     "internal_error": N_("Something went wrong on our side."),
+    "hours_invalid": N_("Write the number of hours, for example 3.5."),
+    "slot_taken": N_("That time was just taken. Choose another."),
+    "slot_unavailable": N_("That time is not available any more."),
+    "unknown_patient": N_("Choose a patient from the list."),
     "error": N_("Something went wrong."),
 }
 

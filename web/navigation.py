@@ -18,18 +18,21 @@ class NavItem:
 
 
 _ITEMS: dict[str, list[tuple[str, str]]] = {
-    Role.COORDINATOR.value: [("/patients", N_("Patients"))],
-    Role.SPECIALIST.value: [("/patients", N_("Patients"))],
-    Role.NURSE.value: [("/patients", N_("Patients"))],
+    Role.COORDINATOR.value: [("/referrals", N_("Referral queue")), ("/calendar", N_("Calendar")),
+                             ("/patients", N_("Patients")), ("/outbox", N_("Outbox"))],
+    Role.SPECIALIST.value: [("/day", N_("Day list")), ("/calendar", N_("Calendar")),
+                            ("/referrals", N_("Referral queue")), ("/patients", N_("Patients"))],
+    Role.NURSE.value: [("/day", N_("Day list")), ("/calendar", N_("Calendar")),
+                       ("/referrals", N_("Referral queue")), ("/patients", N_("Patients"))],
     Role.TEAM_LEADER.value: [("/team", N_("Team overview"))],
     Role.ADMIN.value: [("/admin/users", N_("Users")), ("/admin/organisations", N_("Organisations")),
                        ("/admin/audit", N_("Audit log"))],
 }
 
 START_PAGES: dict[str, str] = {
-    Role.COORDINATOR.value: "/patients",
-    Role.SPECIALIST.value: "/patients",
-    Role.NURSE.value: "/patients",
+    Role.COORDINATOR.value: "/referrals",
+    Role.SPECIALIST.value: "/day",
+    Role.NURSE.value: "/day",
     Role.TEAM_LEADER.value: "/team",
     Role.ADMIN.value: "/admin/users",
 }

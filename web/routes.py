@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from server.appkeys import DATABASE
-from web import api, pages_admin, pages_auth, pages_call, pages_patients
+from web import api, pages_admin, pages_auth, pages_call, pages_patients, pages_scheduling
 from web.metrics import metrics_handler
 from web.openapi import PUBLIC_ID_PARAM, REASON_PARAM, ApiRoute, build_document
 
@@ -73,6 +73,23 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/admin/audit", pages_admin.audit_page)
     r.add_get("/team", pages_admin.team_overview)
     pages_call.setup_routes(r)
+    r.add_get("/referrals", pages_scheduling.referral_queue)
+    r.add_get("/referrals/new", pages_scheduling.referral_new_form)
+    r.add_post("/referrals/new", pages_scheduling.referral_new_submit)
+    r.add_get("/referrals/{public_id}/slots", pages_scheduling.slot_finder)
+    r.add_post("/bookings", pages_scheduling.booking_create)
+    r.add_get("/bookings/{public_id}", pages_scheduling.booking_page)
+    r.add_post("/bookings/{public_id}/cancel", pages_scheduling.booking_cancel)
+    r.add_post("/bookings/{public_id}/status", pages_scheduling.booking_status)
+    r.add_get("/bookings/{public_id}/reschedule", pages_scheduling.reschedule_page)
+    r.add_post("/bookings/{public_id}/reschedule", pages_scheduling.reschedule_submit)
+    r.add_get("/day", pages_scheduling.day_list)
+    r.add_get("/calendar", pages_scheduling.week_calendar)
+    r.add_get("/calendar/feeds", pages_scheduling.feeds_page)
+    r.add_post("/calendar/feeds", pages_scheduling.feed_create)
+    r.add_post("/calendar/feeds/revoke", pages_scheduling.feed_revoke)
+    r.add_get("/feeds/{token}.ics", pages_scheduling.feed_ics)
+    r.add_get("/outbox", pages_scheduling.outbox_page)
     r.add_get("/healthz", healthz)
     r.add_get("/readyz", readyz)
     r.add_get("/metrics", metrics_handler)

@@ -16,10 +16,10 @@ DEMO_PASSWORD = "demo-passord-2026"
 
 # Each demo user's start page and the main-menu entries they see (in Norwegian, the default).
 ROLES: dict[str, tuple[str, list[str]]] = {
-    "koordinator": ("/patients", ["Pasienter", "Min konto"]),
-    "lege": ("/patients", ["Pasienter", "Min konto"]),
-    "sykepleier.rodoy": ("/patients", ["Pasienter", "Min konto"]),
-    "sykepleier.luroy": ("/patients", ["Pasienter", "Min konto"]),
+    "koordinator": ("/referrals", ["Henvisningskø", "Kalender", "Pasienter", "Utboks", "Min konto"]),
+    "lege": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
+    "sykepleier.rodoy": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
+    "sykepleier.luroy": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
     "leder": ("/team", ["Teamoversikt", "Min konto"]),
     "admin": ("/admin/users", ["Brukere", "Organisasjoner", "Revisjonslogg", "Min konto"]),
 }

@@ -15,7 +15,8 @@ DISPLAY_NAMES = {
     "koordinator": "Siri Berg", "lege": "Ingrid Hansen", "sykepleier.rodoy": "Kari Nilsen",
     "sykepleier.luroy": "Ola Johansen", "leder": "Per Olsen", "admin": "Anne Admin",
 }
-HEADINGS = {"/patients": "Pasienter", "/team": "Teamoversikt", "/admin/users": "Brukere"}
+HEADINGS = {"/patients": "Pasienter", "/team": "Teamoversikt", "/admin/users": "Brukere",
+            "/referrals": "Henvisningskø", "/day": re.compile(r"^Dagsliste: ")}
 
 
 @pytest.mark.parametrize("username", list(ROLES))

@@ -34,7 +34,7 @@ async def test_login_with_password_and_totp_reaches_role_start_page(client: Test
     assert "Feil kode" in await resp.text() or "koden" in (await resp.text()).lower()
     resp = await client.post("/login/totp", data={"csrf_token": token, "code": code(clock)},
                              allow_redirects=False)
-    assert resp.status == 303 and resp.headers["Location"] == "/patients"
+    assert resp.status == 303 and resp.headers["Location"] == "/day"
     resp = await client.get("/api/me")
     assert resp.status == 200
     assert (await resp.json())["role"] == "specialist"

@@ -1,0 +1,108 @@
+"""The coordinator's way from referral to booking, and what specialist and nurse then see."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import vobject
+from aiohttp.test_utils import TestClient
+
+from server import totp
+from server.clock import FixedClock
+from tests.conftest import DEMO_TOTP_SECRET, Seeded
+from tests.helpers import csrf_token, login
+
+
+async def _as(client: TestClient, username: str, clock: FixedClock) -> str:
+    # Each login needs a fresh TOTP step: codes are single-use.
+    clock.advance(timedelta(seconds=31))
+    await login(client, username, totp.current_code(DEMO_TOTP_SECRET, clock.now()))
+    return await csrf_token(client, "/account")
+
+
+async def _logout(client: TestClient, token: str) -> None:
+    await client.post("/logout", data={"csrf_token": token})
+
+
+def _form_fields(html: str, index: int = 0) -> dict[str, str]:
+    forms = re.findall(r'<form method="post" action="(/bookings[^"]*)">(.*?)</form>', html, re.S)
+    action, body = forms[index]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body))
+    fields["_action"] = action
+    return fields
+
+
+async def test_referral_to_booking_to_day_lists_and_feeds(client: TestClient, seeded: Seeded,
+                                                          clock: FixedClock) -> None:
+    token = await _as(client, "koordinator", clock)
+    resp = await client.get("/referrals")
+    page = await resp.text()
+    assert resp.status == 200
+    assert "Henvisningskø" in page and "Johan Pedersen" in page
+    referral = re.search(r'href="/referrals/([^"/]+)/slots"', page)
+    assert referral
+    # Johan lives in Lurøy: the joint consultation proposes Lurøy's nurse and health room.
+    resp = await client.get(f"/referrals/{referral.group(1)}/slots")
+    page = await resp.text()
+    assert resp.status == 200, page
+    assert "Tidligste tider da alle er ledige" in page
+    assert "Ingrid Hansen" in page and "Ola Johansen" in page and "Helserom Lurøy" in page
+    fields = _form_fields(page)
+    action = fields.pop("_action")
+    resp = await client.post(action, data=fields, allow_redirects=False)
+    assert resp.status == 303, await resp.text()
+    booking_url = resp.headers["Location"].split("?")[0]
+    # A double click (same idempotency key) books nothing more and lands on the same booking.
+    resp = await client.post(action, data=fields, allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"].split("?")[0] == booking_url
+    page = await (await client.get(booking_url)).text()
+    assert "Booket" in page and "Ola Johansen" in page
+    # The referral left the queue.
+    page = await (await client.get("/referrals")).text()
+    assert referral.group(1) not in page
+    outbox = await (await client.get("/outbox")).text()
+    assert "ola.johansen@example.no" in outbox
+    await _logout(client, token)
+
+    # The nurse sees it in the day list of its day, with a join button.
+    token = await _as(client, "sykepleier.luroy", clock)
+    start = fields["start"][:10]
+    page = await (await client.get(f"/day?date={start}")).text()
+    assert "Johan Pedersen" in page and "/consultations/" in page
+    page = await (await client.get(f"/calendar?week={start}")).text()
+    assert "Samkonsultasjon" in page or "konsultasjon" in page.lower()
+    # ...and in a calendar feed it subscribes to.
+    page = await (await client.post("/calendar/feeds", data={
+        "csrf_token": token, "resource_id": re.search(r'name="resource_id" value="(\d+)"',
+                                                      await (await client.get("/calendar/feeds")).text()).group(1),
+        "label": "Min kalender"})).text()
+    feed_url = re.search(r'<code class="feed-url">http://[^/]+(/feeds/[^<]+)</code>', page)
+    assert feed_url
+    await _logout(client, token)
+    resp = await client.get(feed_url.group(1))
+    assert resp.status == 200 and resp.content_type == "text/calendar"
+    calendar = vobject.readOne(await resp.text())
+    assert len(calendar.vevent_list) >= 1
+    assert "Pedersen" not in await resp.text()  # no patient names in feeds
+
+
+async def test_cancel_needs_a_reason_and_keeps_the_form(client: TestClient, seeded: Seeded,
+                                                        clock: FixedClock) -> None:
+    token = await _as(client, "lege", clock)
+    page = await (await client.get("/day?date=2026-11-24")).text()
+    booking = re.search(r'href="/bookings/([^"]+)"', page)
+    assert booking, page
+    resp = await client.post(f"/bookings/{booking.group(1)}/cancel", data={"csrf_token": token, "reason": ""})
+    assert resp.status == 422
+    assert "Oppgi" in await resp.text() or "må" in await resp.text()
+    resp = await client.post(f"/bookings/{booking.group(1)}/cancel",
+                             data={"csrf_token": token, "reason": "Pasienten er innlagt"}, allow_redirects=False)
+    assert resp.status == 303
+    page = await (await client.get(f"/bookings/{booking.group(1)}")).text()
+    assert "Avlyst" in page and "Pasienten er innlagt" in page
+
+
+async def test_unknown_feed_token_is_not_found(client: TestClient, seeded: Seeded) -> None:
+    resp = await client.get("/feeds/not-a-token.ics")
+    assert resp.status == 404

@@ -1,0 +1,430 @@
+"""Scheduling pages: referral queue, referral form, slot finder, bookings, day list, week calendar,
+calendar feeds and the outbox. Thin handlers over ``scheduling.services``."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from scheduling.models import BookingStatus, ResourceKind, Urgency
+from scheduling.services.views import (
+    BookingView,
+    BookRequest,
+    ReferralInput,
+    RescheduleRequest,
+    SlotSearchInput,
+    SlotView,
+)
+from server.appkeys import CLOCK, DATABASE, PATIENTS, SCHEDULING, SETTINGS
+from server.errors import Conflict, ValidationFailed
+from server.models import Role
+from server.patients import CLINICAL_ROLES
+from web.forms import form_fields
+from web.guards import require_actor
+from web.i18n import current_language
+from web.messages import N_, message_for
+from web.render import render
+
+OSLO = ZoneInfo("Europe/Oslo")
+URGENCY_LABELS = {
+    Urgency.DAY: N_("Within a day"),
+    Urgency.WEEK: N_("Within a week"),
+    Urgency.FOUR_WEEKS: N_("Within four weeks"),
+}
+STATUS_LABELS = {
+    BookingStatus.BOOKED: N_("Booked"),
+    BookingStatus.ARRIVED: N_("Arrived"),
+    BookingStatus.IN_PROGRESS: N_("In progress"),
+    BookingStatus.COMPLETED: N_("Completed"),
+    BookingStatus.CANCELLED: N_("Cancelled"),
+    BookingStatus.NO_SHOW: N_("Did not come"),
+}
+REQUIREMENT_LABELS = {
+    "specialist": N_("Specialist"),
+    "nurse": N_("Nurse"),
+    "room": N_("Health room"),
+    "health_room": N_("Health room"),
+}
+
+
+def _errors(exc: ValidationFailed) -> dict[str, str]:
+    return {k: message_for(v) for k, v in exc.fields.items()}
+
+
+def _local_day(raw: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
+
+
+def _today(request: web.Request) -> date:
+    return request.app[CLOCK].now().astimezone(OSLO).date()
+
+
+def _common(extra: dict[str, Any]) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "urgency_labels": URGENCY_LABELS, "status_labels": STATUS_LABELS,
+        "requirement_labels": REQUIREMENT_LABELS, "english": current_language() == "en",
+    }
+    base.update(extra)
+    return base
+
+
+# ---------------------------------------------------------------------------------------- referrals
+
+
+async def referral_queue(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    async with request.app[DATABASE].session() as session:
+        queue = await request.app[SCHEDULING].referrals.queue(session, actor)
+    return render(request, "referrals.html", _common({"queue": queue}))
+
+
+async def _referral_form(request: web.Request, values: dict[str, str], errors: dict[str, str],
+                         status: int = 200) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    async with request.app[DATABASE].session() as session:
+        patients = await request.app[PATIENTS].list_for(session, actor)
+        types = await request.app[SCHEDULING].resources.list_consultation_types(session)
+    return render(request, "referral_new.html", _common({
+        "values": values, "errors": errors, "types": types,
+        "patients": [(p.public_id, f"{p.family_name}, {p.given_name} ({p.birth_date.isoformat()})")
+                     for p in patients],
+        "urgencies": list(Urgency),
+    }), status=status)
+
+
+async def referral_new_form(request: web.Request) -> web.StreamResponse:
+    return await _referral_form(request, {"patient": request.query.get("patient", "")}, {})
+
+
+async def referral_new_submit(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    fields = await form_fields(request)
+    errors: dict[str, str] = {}
+    try:
+        urgency = Urgency(fields.get("urgency", ""))
+    except ValueError:
+        errors["urgency"] = message_for("invalid_choice")
+        urgency = Urgency.WEEK
+    type_raw = fields.get("consultation_type_id", "")
+    travel_raw = fields.get("travel_hours", "").replace(",", ".").strip()
+    travel: float | None = None
+    if travel_raw:
+        try:
+            travel = float(travel_raw)
+            if not 0 <= travel <= 48:
+                raise ValueError
+        except ValueError:
+            errors["travel_hours"] = message_for("hours_invalid")
+    if not errors:
+        try:
+            async with request.app[DATABASE].session() as session:
+                referral = await request.app[SCHEDULING].referrals.create(session, actor, ReferralInput(
+                    patient_public_id=fields.get("patient", ""), reason=fields.get("reason", ""), urgency=urgency,
+                    what_matters=fields.get("what_matters", ""),
+                    wished_participants=fields.get("wished_participants", ""),
+                    consultation_type_id=int(type_raw) if type_raw.isdigit() else None,
+                    otherwise_hospital=fields.get("otherwise_hospital", ""), travel_hours=travel,
+                ))
+        except ValidationFailed as exc:
+            errors = _errors(exc)
+    if errors:
+        return await _referral_form(request, fields, errors, status=422)
+    raise web.HTTPSeeOther(f"/referrals/{referral.public_id}/slots")
+
+
+# ------------------------------------------------------------------------------------ slot finder
+
+
+def _window(request: web.Request) -> tuple[date, date]:
+    today = _today(request)
+    start = _local_day(request.query.get("from"), today)
+    end = _local_day(request.query.get("to"), start + timedelta(days=14))
+    if end <= start:
+        end = start + timedelta(days=1)
+    return start, min(end, start + timedelta(days=56))
+
+
+def _utc_range(start: date, end: date) -> tuple[datetime, datetime]:
+    return (datetime.combine(start, time(0), tzinfo=OSLO), datetime.combine(end, time(0), tzinfo=OSLO))
+
+
+async def _search(request: web.Request, type_id: int, municipality_id: int | None,
+                  start: date, end: date) -> list[SlotView]:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    lo, hi = _utc_range(start, end)
+    async with request.app[DATABASE].session() as session:
+        return await request.app[SCHEDULING].slots.search(session, actor, SlotSearchInput(
+            consultation_type_id=type_id, window_start=lo, window_end=hi, municipality_id=municipality_id,
+            limit=12))
+
+
+async def slot_finder(request: web.Request) -> web.StreamResponse:
+    """Proposed times for a referral, every resource side by side, each bookable with one click."""
+    actor = require_actor(request, *CLINICAL_ROLES)
+    services = request.app[SCHEDULING]
+    async with request.app[DATABASE].session() as session:
+        referral = await services.referrals.get(session, actor, request.match_info["public_id"], "slot search")
+        types = await services.resources.list_consultation_types(session)
+        patient = await request.app[PATIENTS].get(session, actor, referral.patient_public_id, "slot search")
+        municipality_id = patient.home_municipality_id
+    type_raw = request.query.get("type", "")
+    type_id = int(type_raw) if type_raw.isdigit() else (referral.consultation_type_id or types[0].id)
+    start, end = _window(request)
+    slots: list[SlotView] = []
+    error = ""
+    try:
+        slots = await _search(request, type_id, municipality_id, start, end)
+    except ValidationFailed as exc:
+        error = "; ".join(message_for(v) for v in exc.fields.values()) or message_for(exc.code)
+    keys = [p.requirement_key for p in slots[0].participants] if slots else []
+    return render(request, "slot_finder.html", _common({
+        "referral": referral, "types": types, "type_id": type_id, "from": start.isoformat(),
+        "to": end.isoformat(), "slots": slots, "keys": keys, "error": error,
+        "municipality_id": municipality_id, "idempotency_key": secrets.token_urlsafe(16),
+        "action": "/bookings", "booking": None, "taken": request.query.get("taken", ""),
+    }))
+
+
+def _chosen(fields: dict[str, str]) -> tuple[tuple[str, int], ...]:
+    pairs = []
+    for name, value in fields.items():
+        if name.startswith("chosen.") and value.isdigit():
+            pairs.append((name.removeprefix("chosen."), int(value)))
+    return tuple(sorted(pairs))
+
+
+def _start(fields: dict[str, str]) -> datetime:
+    try:
+        value = datetime.fromisoformat(fields.get("start", ""))
+    except ValueError:
+        raise ValidationFailed("invalid start", {"start": "invalid_choice"}) from None
+    if value.tzinfo is None:
+        raise ValidationFailed("invalid start", {"start": "invalid_choice"})
+    return value
+
+
+async def booking_create(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    fields = await form_fields(request)
+    type_raw = fields.get("consultation_type_id", "")
+    municipality_raw = fields.get("municipality_id", "")
+    data = BookRequest(
+        consultation_type_id=int(type_raw) if type_raw.isdigit() else 0, start=_start(fields),
+        chosen=_chosen(fields), referral_public_id=fields.get("referral") or None,
+        municipality_id=int(municipality_raw) if municipality_raw.isdigit() else None,
+    )
+    referral = fields.get("referral", "")
+    try:
+        async with request.app[DATABASE].session(write_lock=True) as session:
+            booking = await request.app[SCHEDULING].bookings.book(
+                session, actor, data, idempotency_key=fields.get("idempotency_key") or None)
+    except Conflict as exc:
+        # Someone took the time while the page was open: back to fresh proposals, saying so.
+        raise web.HTTPSeeOther(f"/referrals/{referral}/slots?taken={exc.code}") from None
+    raise web.HTTPSeeOther(f"/bookings/{booking.public_id}?booked=1")
+
+
+# --------------------------------------------------------------------------------------- bookings
+
+
+async def booking_page(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    async with request.app[DATABASE].session() as session:
+        booking = await request.app[SCHEDULING].bookings.get(session, actor, request.match_info["public_id"],
+                                                            "booking page")
+    return render(request, "booking.html", _common({
+        "booking": booking, "booked": request.query.get("booked") == "1",
+        "moved": request.query.get("moved") == "1", "errors": {},
+        "next_statuses": _next_statuses(booking),
+    }))
+
+
+def _next_statuses(booking: BookingView) -> list[BookingStatus]:
+    from scheduling.services.bookings import TRANSITIONS
+
+    return sorted(TRANSITIONS.get(booking.status, frozenset()), key=lambda s: list(BookingStatus).index(s))
+
+
+async def booking_cancel(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    fields = await form_fields(request)
+    public_id = request.match_info["public_id"]
+    try:
+        async with request.app[DATABASE].session(write_lock=True) as session:
+            await request.app[SCHEDULING].bookings.cancel(session, actor, public_id, fields.get("reason", ""))
+    except ValidationFailed as exc:
+        async with request.app[DATABASE].session() as session:
+            booking = await request.app[SCHEDULING].bookings.get(session, actor, public_id, "booking page")
+        return render(request, "booking.html", _common({
+            "booking": booking, "booked": False, "moved": False, "errors": _errors(exc),
+            "next_statuses": _next_statuses(booking), "cancel_reason": fields.get("reason", ""),
+        }), status=422)
+    raise web.HTTPSeeOther(f"/bookings/{public_id}")
+
+
+async def booking_status(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    fields = await form_fields(request)
+    try:
+        status = BookingStatus(fields.get("status", ""))
+    except ValueError:
+        raise ValidationFailed("unknown status", {"status": "invalid_choice"}) from None
+    public_id = request.match_info["public_id"]
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        await request.app[SCHEDULING].bookings.set_status(session, actor, public_id, status)
+    raise web.HTTPSeeOther(f"/bookings/{public_id}")
+
+
+async def reschedule_page(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    services = request.app[SCHEDULING]
+    public_id = request.match_info["public_id"]
+    async with request.app[DATABASE].session() as session:
+        booking = await services.bookings.get(session, actor, public_id, "reschedule")
+        types = await services.resources.list_consultation_types(session)
+        patient = await request.app[PATIENTS].get(session, actor, booking.patient_public_id, "reschedule")
+    start, end = _window(request)
+    slots: list[SlotView] = []
+    error = ""
+    try:
+        slots = await _search(request, booking.consultation_type_id, patient.home_municipality_id, start, end)
+    except ValidationFailed as exc:
+        error = "; ".join(message_for(v) for v in exc.fields.values()) or message_for(exc.code)
+    keys = [p.requirement_key for p in slots[0].participants] if slots else []
+    return render(request, "slot_finder.html", _common({
+        "referral": None, "types": types, "type_id": booking.consultation_type_id, "from": start.isoformat(),
+        "to": end.isoformat(), "slots": slots, "keys": keys, "error": error,
+        "municipality_id": patient.home_municipality_id, "idempotency_key": secrets.token_urlsafe(16),
+        "action": f"/bookings/{public_id}/reschedule", "booking": booking, "taken": request.query.get("taken", ""),
+    }))
+
+
+async def reschedule_submit(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    fields = await form_fields(request)
+    public_id = request.match_info["public_id"]
+    chosen = _chosen(fields)
+    try:
+        async with request.app[DATABASE].session(write_lock=True) as session:
+            await request.app[SCHEDULING].bookings.reschedule(
+                session, actor, public_id, RescheduleRequest(start=_start(fields), chosen=chosen or None))
+    except Conflict as exc:
+        raise web.HTTPSeeOther(f"/bookings/{public_id}/reschedule?taken={exc.code}") from None
+    raise web.HTTPSeeOther(f"/bookings/{public_id}?moved=1")
+
+
+# -------------------------------------------------------------------------------- day list, calendar
+
+
+async def day_list(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, Role.SPECIALIST, Role.NURSE, Role.COORDINATOR)
+    day = _local_day(request.query.get("date"), _today(request))
+    async with request.app[DATABASE].session() as session:
+        bookings = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
+    return render(request, "day_list.html", _common({
+        "day": day, "bookings": bookings, "previous": (day - timedelta(days=1)).isoformat(),
+        "next": (day + timedelta(days=1)).isoformat(), "today": _today(request),
+    }))
+
+
+async def week_calendar(request: web.Request) -> web.StreamResponse:
+    """One person's or health room's week: open hours, busy times and bookings, Oslo time."""
+    actor = require_actor(request, *CLINICAL_ROLES)
+    services = request.app[SCHEDULING]
+    day = _local_day(request.query.get("week"), _today(request))
+    monday = day - timedelta(days=day.weekday())
+    lo, hi = _utc_range(monday, monday + timedelta(days=7))
+    async with request.app[DATABASE].session() as session:
+        people = await services.resources.list_resources(session, kind=ResourceKind.PERSON)
+        rooms = await services.resources.list_resources(session, kind=ResourceKind.HEALTH_ROOM)
+        raw = request.query.get("resource", "")
+        own = await services.resources.resource_for_user(session, actor.user_id) if actor.user_id else None
+        resource_id = int(raw) if raw.isdigit() else (own.id if own else (people + rooms)[0].id)
+        free_busy = (await services.slots.free_busy(session, actor, [resource_id], lo, hi))[0]
+        bookings = await services.bookings.for_resource(session, actor, resource_id, lo, hi)
+    days = []
+    for i in range(7):
+        d = monday + timedelta(days=i)
+        d_lo, d_hi = _utc_range(d, d + timedelta(days=1))
+        days.append({
+            "date": d,
+            "open": [(a, b) for a, b in free_busy.open if a < d_hi and b > d_lo],
+            "bookings": [b for b in bookings if b.start < d_hi and b.end > d_lo],
+            "busy": [(a, b) for a, b in free_busy.busy if a < d_hi and b > d_lo
+                     and not any(bk.blocked_start <= a and b <= bk.blocked_end for bk in bookings)],
+        })
+    return render(request, "calendar.html", _common({
+        "resource_id": resource_id, "people": people, "rooms": rooms, "name": free_busy.name, "days": days,
+        "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
+        "monday": monday, "oslo": OSLO,
+    }))
+
+
+# ------------------------------------------------------------------------------------------- feeds
+
+
+async def _feeds_context(request: web.Request) -> dict[str, Any]:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    services = request.app[SCHEDULING]
+    async with request.app[DATABASE].session() as session:
+        own = await services.resources.resource_for_user(session, actor.user_id) if actor.user_id else None
+        # People manage their own feed; coordinators also the health rooms' feeds.
+        rooms = (await services.resources.list_resources(session, kind=ResourceKind.HEALTH_ROOM)
+                 if actor.has_role(Role.COORDINATOR, Role.ADMIN) else [])
+        resources = ([own] if own else []) + rooms
+        tokens = {r.id: await services.feeds.list_tokens(session, actor, r.id) for r in resources}
+    return {"resources": resources, "tokens": tokens}
+
+
+async def feeds_page(request: web.Request) -> web.StreamResponse:
+    return render(request, "feeds.html", _common({**(await _feeds_context(request)), "new_url": ""}))
+
+
+async def feed_create(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    fields = await form_fields(request)
+    rid = fields.get("resource_id", "")
+    if not rid.isdigit():
+        raise ValidationFailed("choose a calendar", {"resource_id": "invalid_choice"})
+    async with request.app[DATABASE].session() as session:
+        new = await request.app[SCHEDULING].feeds.create_token(session, actor, int(rid), fields.get("label", ""))
+    # The address is shown once, in this answer only: the token is never stored in clear nor redirected.
+    url = f"{request.app[SETTINGS].public_url.rstrip('/')}/feeds/{new.token}.ics"
+    return render(request, "feeds.html", _common({**(await _feeds_context(request)), "new_url": url}))
+
+
+async def feed_revoke(request: web.Request) -> web.StreamResponse:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    fields = await form_fields(request)
+    tid = fields.get("token_id", "")
+    if not tid.isdigit():
+        raise ValidationFailed("unknown feed", {"token_id": "invalid_choice"})
+    async with request.app[DATABASE].session() as session:
+        await request.app[SCHEDULING].feeds.revoke(session, actor, int(tid))
+    raise web.HTTPSeeOther("/calendar/feeds")
+
+
+async def feed_ics(request: web.Request) -> web.StreamResponse:
+    """The subscribable feed: the unguessable token in the path is the only credential."""
+    token = request.match_info["token"]
+    async with request.app[DATABASE].session() as session:
+        body = await request.app[SCHEDULING].feeds.feed(session, token)
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+
+# ------------------------------------------------------------------------------------------ outbox
+
+
+async def outbox_page(request: web.Request) -> web.StreamResponse:
+    require_actor(request, Role.COORDINATOR, Role.ADMIN)
+    async with request.app[DATABASE].session() as session:
+        messages = await request.app[SCHEDULING].outbox.list_messages(session)
+    return render(request, "outbox.html", _common({"messages": messages}))
