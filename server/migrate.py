@@ -19,6 +19,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def all_metadata() -> MetaData:
     """The metadata of every package's tables (imported here so each registers itself)."""
+    import notes.models  # noqa: F401  (registers the note, version, signature and amendment tables)
     import rooms.models  # noqa: F401  (registers the join code and guest session tables)
     import scheduling.models  # noqa: F401  (registers the scheduling tables)
     from server.models import Base

@@ -44,6 +44,14 @@ def wants_problem_json(request: web.Request) -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/fhir/")
 
 
+def _fhir_outcome(request: web.Request, status: int, code: str, detail: str) -> web.Response | None:
+    if not request.path.startswith("/fhir/"):
+        return None
+    from web.fhir import operation_outcome  # FHIR clients expect an OperationOutcome, not a problem
+
+    return operation_outcome(status, code, detail or message_for(code))
+
+
 def problem_response(status: int, code: str, detail: str, *, extra: dict[str, Any] | None = None,
                      headers: dict[str, str] | None = None) -> web.Response:
     body: dict[str, Any] = {
@@ -75,6 +83,10 @@ def render_domain_error(request: web.Request, exc: DomainError) -> web.Response:
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after_seconds)
+    outcome = _fhir_outcome(request, status, exc.code, exc.message)
+    if outcome is not None:
+        outcome.headers.update(headers)
+        return outcome
     if wants_problem_json(request):
         extra: dict[str, Any] = {}
         if isinstance(exc, ValidationFailed):
@@ -90,6 +102,9 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 41
 
 def render_http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
     code = _HTTP_CODES.get(exc.status, "error")
+    outcome = _fhir_outcome(request, exc.status, code, exc.reason)
+    if outcome is not None:
+        return outcome
     if wants_problem_json(request):
         response = problem_response(exc.status, code, exc.reason)
     elif exc.status == 404:
@@ -102,6 +117,9 @@ def render_http_error(request: web.Request, exc: web.HTTPException) -> web.Respo
 
 
 def render_internal_error(request: web.Request, error_id: str) -> web.Response:
+    outcome = _fhir_outcome(request, 500, "internal_error", f"error id {error_id}")
+    if outcome is not None:
+        return outcome
     if wants_problem_json(request):
         return problem_response(500, "internal_error", "An unexpected error occurred.",
                                 extra={"error_id": error_id})

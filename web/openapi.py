@@ -63,6 +63,73 @@ SCHEMAS: dict[str, Any] = {
         "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"}, "role": {"type": "string"},
         "organisation": {"type": "string"}, "object_type": {"type": "string"}, "object_id": {"type": "string"},
         "action": {"type": "string"}, "reason": {"type": "string"}}},
+    "ConsultationType": {"type": "object", "required": ["id", "code", "name", "duration_minutes"], "properties": {
+        "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
+        "name_en": {"type": "string"}, "duration_minutes": {"type": "integer"},
+        "buffer_before_minutes": {"type": "integer"}, "buffer_after_minutes": {"type": "integer"},
+        "min_notice_minutes": {"type": "integer"},
+        "requirements": {"type": "array", "items": {"type": "object", "properties": {
+            "key": {"type": "string"}, "kind": {"type": "string"}}}}}},
+    "Resource": {"type": "object", "required": ["id", "kind", "name"], "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["person", "health_room", "equipment"]},
+        "name": {"type": "string"}, "organisation_id": {"type": "integer"}, "profession": {"type": "string"},
+        "address": {"type": "string"}, "latitude": {"type": ["number", "null"]},
+        "longitude": {"type": ["number", "null"]}, "municipality_id": {"type": ["integer", "null"]},
+        "equipment": {"type": "array", "items": {"type": "string"}}}},
+    "Referral": {"type": "object", "required": ["id", "patient_id", "reason", "urgency", "status", "due_at"],
+                 "properties": {
+        "id": {"type": "string"}, "patient_id": {"type": "string"}, "patient_name": {"type": "string"},
+        "reason": {"type": "string"}, "urgency": {"type": "string", "enum": ["day", "week", "four_weeks"]},
+        "what_matters": {"type": "string"}, "wished_participants": {"type": "string"},
+        "consultation_type_id": {"type": ["integer", "null"]}, "referred_by": {"type": "string"},
+        "referring_organisation": {"type": "string"}, "otherwise_hospital": {"type": "string"},
+        "travel_hours": {"type": ["number", "null"]}, "status": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "responded_at": {"type": ["string", "null"], "format": "date-time"},
+        "due_at": {"type": "string", "format": "date-time"},
+        "response_minutes": {"type": ["integer", "null"]}, "waited_minutes": {"type": "integer"},
+        "overdue": {"type": "boolean"}}},
+    "ReferralInput": {"type": "object", "additionalProperties": False,
+                      "required": ["patient_id", "reason", "urgency"], "properties": {
+        "patient_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "reason": {"type": "string", "minLength": 1, "maxLength": 4000},
+        "urgency": {"type": "string", "enum": ["day", "week", "four_weeks"]},
+        "what_matters": {"type": "string", "maxLength": 4000},
+        "wished_participants": {"type": "string", "maxLength": 1000},
+        "consultation_type_id": {"type": "integer"}, "otherwise_hospital": {"type": "string", "maxLength": 200},
+        "travel_hours": {"type": "number", "minimum": 0, "maximum": 48}}},
+    "Slot": {"type": "object", "required": ["start", "end", "participants"], "properties": {
+        "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"},
+        "participants": {"type": "array", "items": {"$ref": "#/components/schemas/BookingParticipant"}}}},
+    "BookingParticipant": {"type": "object", "required": ["key", "resource_id", "name", "kind"], "properties": {
+        "key": {"type": "string"}, "resource_id": {"type": "integer"}, "name": {"type": "string"},
+        "kind": {"type": "string"}}},
+    "Booking": {"type": "object", "required": ["id", "status", "start", "end", "participants", "sequence"],
+                "properties": {
+        "id": {"type": "string"}, "status": {"type": "string", "enum": [
+            "booked", "arrived", "in_progress", "completed", "cancelled", "no_show"]},
+        "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"},
+        "consultation_type_id": {"type": "integer"}, "consultation_type": {"type": "string"},
+        "patient_id": {"type": "string"}, "patient_name": {"type": "string"},
+        "referral_id": {"type": ["string", "null"]}, "patient_at_home": {"type": "boolean"},
+        "sequence": {"type": "integer"}, "cancel_reason": {"type": "string"},
+        "participants": {"type": "array", "items": {"$ref": "#/components/schemas/BookingParticipant"}}}},
+    "BookingInput": {"type": "object", "additionalProperties": False,
+                     "required": ["consultation_type_id", "start", "chosen"], "properties": {
+        "consultation_type_id": {"type": "integer"}, "start": {"type": "string", "format": "date-time"},
+        "chosen": {"type": "object", "minProperties": 1, "additionalProperties": {"type": "integer"}},
+        "referral_id": {"type": "string", "maxLength": 64}, "patient_id": {"type": "string", "maxLength": 64},
+        "municipality_id": {"type": "integer"}}},
+    "RescheduleInput": {"type": "object", "additionalProperties": False, "required": ["start"], "properties": {
+        "start": {"type": "string", "format": "date-time"},
+        "chosen": {"type": "object", "minProperties": 1, "additionalProperties": {"type": "integer"}}}},
+    "CancelInput": {"type": "object", "additionalProperties": False, "required": ["reason"], "properties": {
+        "reason": {"type": "string", "minLength": 1, "maxLength": 500}}},
+    "StatusInput": {"type": "object", "additionalProperties": False, "required": ["status"], "properties": {
+        "status": {"type": "string", "enum": ["arrived", "in_progress", "completed", "no_show"]}}},
+    "CalendarImport": {"type": "object", "required": ["intervals", "occurrences"], "properties": {
+        "intervals": {"type": "integer"}, "occurrences": {"type": "integer"}, "ignored_free": {"type": "integer"},
+        "ignored_cancelled": {"type": "integer"}, "imported_at": {"type": "string", "format": "date-time"}}},
     "AuditVerification": {"type": "object", "required": ["ok", "checked"], "properties": {
         "ok": {"type": "boolean"}, "checked": {"type": "integer"}, "problem": {"type": "string"},
         "seq": {"type": ["integer", "null"]}}},
@@ -80,6 +147,8 @@ class ApiRoute:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     request_schema: str | None = None
     tag: str = "general"
+    request_media_type: str = "application/json"
+    extra_responses: tuple[int, ...] = ()
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -103,11 +172,15 @@ def build_document(routes: list[ApiRoute], *, version: str) -> dict[str, Any]:
         }
         if route.parameters:
             op["parameters"] = route.parameters
-        if "{public_id}" in route.path:
+        if "{" in route.path:
             op["responses"]["404"] = _problem("Not found")
+        for status in route.extra_responses:
+            op["responses"][str(status)] = _problem({409: "Conflict, e.g. the time was taken",
+                                                     429: "Too many requests"}.get(status, "Error"))
         if route.request_schema:
-            op["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{route.request_schema}"}}}}
+            schema = ({"type": "string"} if route.request_schema == "text"
+                      else {"$ref": f"#/components/schemas/{route.request_schema}"})
+            op["requestBody"] = {"required": True, "content": {route.request_media_type: {"schema": schema}}}
             op["responses"]["403"] = _problem("Not allowed, or a cross-site request")
         paths.setdefault(route.path, {})[route.method.lower()] = op
     return {

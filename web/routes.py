@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from server.appkeys import DATABASE
-from web import api, pages_admin, pages_auth, pages_call, pages_patients, pages_scheduling
+from web import api, api_scheduling, fhir, pages_admin, pages_auth, pages_call, pages_patients, pages_scheduling
 from web.metrics import metrics_handler
 from web.openapi import PUBLIC_ID_PARAM, REASON_PARAM, ApiRoute, build_document
 
 STATIC_DIR = Path(__file__).parent / "static"
 API_VERSION = "1.0.0"
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _array(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(name)}
+
+
+def _q(name: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+def _path(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
 
 API_ROUTES: list[ApiRoute] = [
     ApiRoute("GET", "/api/me", api.me, "The logged-in user", {"$ref": "#/components/schemas/Me"}),
@@ -29,6 +46,46 @@ API_ROUTES: list[ApiRoute] = [
              "Who read or wrote this patient's data",
              {"type": "array", "items": {"$ref": "#/components/schemas/AccessRecord"}},
              parameters=[PUBLIC_ID_PARAM, REASON_PARAM], tag="patients"),
+    ApiRoute("GET", "/api/consultation-types", api_scheduling.consultation_types, "Kinds of consultation",
+             _array("ConsultationType"), tag="scheduling"),
+    ApiRoute("GET", "/api/resources", api_scheduling.resources, "People, health rooms and equipment",
+             _array("Resource"), parameters=[_q("kind", {"type": "string",
+                                                         "enum": ["person", "health_room", "equipment"]})],
+             tag="scheduling"),
+    ApiRoute("POST", "/api/resources/{resource_id}/busy-calendar", api_scheduling.busy_import,
+             "Upload a resource's own calendar (.ics) as busy times", _ref("CalendarImport"), status=201,
+             parameters=[_path("resource_id", {"type": "string", "pattern": "^[0-9]+$"})],
+             request_schema="text", request_media_type="text/calendar", tag="scheduling"),
+    ApiRoute("GET", "/api/referrals", api_scheduling.referral_queue, "The referral queue, most urgent first",
+             _array("Referral"), tag="referrals"),
+    ApiRoute("POST", "/api/referrals", api_scheduling.referral_create, "Refer a patient to a joint consultation",
+             _ref("Referral"), status=201, request_schema="ReferralInput", tag="referrals"),
+    ApiRoute("GET", "/api/referrals/{public_id}", api_scheduling.referral_get, "One referral",
+             _ref("Referral"), parameters=[PUBLIC_ID_PARAM], tag="referrals"),
+    ApiRoute("GET", "/api/slots", api_scheduling.slots, "The earliest times when every participant is free",
+             _array("Slot"), parameters=[
+                 _q("consultation_type_id", {"type": "integer", "minimum": 1}, required=True),
+                 _q("from", {"type": "string", "format": "date"}), _q("to", {"type": "string", "format": "date"}),
+                 _q("municipality_id", {"type": "integer", "minimum": 1}),
+                 _q("limit", {"type": "integer", "minimum": 1, "maximum": 50})], tag="scheduling"),
+    ApiRoute("POST", "/api/bookings", api_scheduling.booking_create,
+             "Book a slot (send an Idempotency-Key to retry safely)", _ref("Booking"), status=201,
+             parameters=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                          "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
+             request_schema="BookingInput", tag="bookings", extra_responses=(409,)),
+    ApiRoute("GET", "/api/bookings/{public_id}", api_scheduling.booking_get, "One booking (audited)",
+             _ref("Booking"), parameters=[PUBLIC_ID_PARAM], tag="bookings"),
+    ApiRoute("POST", "/api/bookings/{public_id}/reschedule", api_scheduling.booking_reschedule,
+             "Move a booking (same invitation, higher SEQUENCE)", _ref("Booking"), parameters=[PUBLIC_ID_PARAM],
+             request_schema="RescheduleInput", tag="bookings", extra_responses=(409,)),
+    ApiRoute("POST", "/api/bookings/{public_id}/cancel", api_scheduling.booking_cancel,
+             "Cancel a booking with a reason", _ref("Booking"), parameters=[PUBLIC_ID_PARAM],
+             request_schema="CancelInput", tag="bookings", extra_responses=(409,)),
+    ApiRoute("POST", "/api/bookings/{public_id}/status", api_scheduling.booking_status,
+             "Arrived, in progress, completed or no-show", _ref("Booking"), parameters=[PUBLIC_ID_PARAM],
+             request_schema="StatusInput", tag="bookings", extra_responses=(409,)),
+    ApiRoute("GET", "/api/day-list", api_scheduling.day_list, "My consultations on a date", _array("Booking"),
+             parameters=[_q("date", {"type": "string", "format": "date"})], tag="bookings"),
     ApiRoute("GET", "/api/audit/verify", api.audit_verify, "Check the audit chain",
              {"$ref": "#/components/schemas/AuditVerification"}, tag="audit"),
 ]
@@ -90,6 +147,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/calendar/feeds/revoke", pages_scheduling.feed_revoke)
     r.add_get("/feeds/{token}.ics", pages_scheduling.feed_ics)
     r.add_get("/outbox", pages_scheduling.outbox_page)
+    fhir.setup_routes(r)
     r.add_get("/healthz", healthz)
     r.add_get("/readyz", readyz)
     r.add_get("/metrics", metrics_handler)

@@ -92,9 +92,20 @@ DECODED_FROM = """(pid) => [...document.querySelectorAll('#tiles figure[data-par
   .some(f => f.querySelector('video').videoWidth > 0)"""
 
 
+DIAGNOSE = """() => ({me: window.samkonsult.me,
+  pc: window.samkonsultPeer.pc && window.samkonsultPeer.pc.connectionState,
+  signaling: window.samkonsultPeer.pc && window.samkonsultPeer.pc.signalingState,
+  map: [...window.samkonsultPeer.mediaMap.values()],
+  tiles: [...document.querySelectorAll('#tiles figure')].map(f => [f.dataset.participant, f.dataset.label,
+     f.querySelector('video').videoWidth]), status: document.getElementById('call-status').textContent})"""
+
+
 async def _decodes(page: Page, others: list[str]) -> None:
     for pid in others:
-        await page.wait_for_function(DECODED_FROM, arg=pid, timeout=30_000)
+        try:
+            await page.wait_for_function(DECODED_FROM, arg=pid, timeout=30_000)
+        except Exception:
+            pytest.fail(f"no video from {pid}: {await page.evaluate(DIAGNOSE)}")
 
 
 async def _pid(page: Page) -> str:

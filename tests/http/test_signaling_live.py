@@ -190,7 +190,7 @@ async def test_bad_frames_get_error_frames_and_the_socket_goes_on(live: Factory)
 async def test_ten_megabyte_frame_is_refused_and_the_seat_can_be_resumed(live: Factory) -> None:
     specialist = await live("lege")
     nurse = await live("sykepleier.rodoy")
-    ws_s, first_s = await join(specialist)
+    ws_s, _ = await join(specialist)
     ws_n, admitted = await join(nurse)
     await ws_n.send_str("x" * (10 * 1024 * 1024))
     async with asyncio.timeout(SAFETY):

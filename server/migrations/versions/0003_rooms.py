@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = '0003_rooms'
 down_revision: str | None = '0002_scheduling'
 branch_labels: str | Sequence[str] | None = None

@@ -131,7 +131,6 @@ function relabelTiles() {
 // --- signaling -----------------------------------------------------------------------------------
 
 const signal = new Signal(config.ws, onMessage, onSocket);
-window.samkonsultSignal = signal; // the browser test kills the socket through this
 const peer = new Peer(signal, {
   onRemoteTrack,
   onRemoteGone: removeRemote,
@@ -141,6 +140,10 @@ const peer = new Peer(signal, {
     else if (s === 'disconnected') mediaLost();
   },
 });
+
+// For the browser tests: kill the socket (samkonsultSignal.drop()) and look at the peer connection.
+window.samkonsultSignal = signal;
+window.samkonsultPeer = peer;
 
 function onSocket(s) {
   if (s === 'closed') mediaLost();
@@ -395,19 +398,21 @@ async function main() {
   wireControls();
   $('camera-select').addEventListener('change', acquire);
   $('mic-select').addEventListener('change', acquire);
-  await acquire();
-  await listDevices();
-  $('join-button').addEventListener('click', () => {
+  // Listen first: someone may click "join" before the camera is ready.
+  $('join-button').addEventListener('click', async () => {
+    $('join-button').disabled = true;
+    status(T.connecting);
+    await devicesReady;
     if (state.stream) {
       const [audio] = state.stream.getAudioTracks();
       const [video] = state.stream.getVideoTracks();
       if (audio) peer.setLocal('audio', audio, state.stream, T.audio);
       if (video) peer.setLocal('room_camera', video, state.stream, T.room_camera);
     }
-    status(T.connecting);
-    $('join-button').disabled = true;
     signal.connect();
   });
+  const devicesReady = acquire().then(listDevices);
+  await devicesReady;
 }
 
 main();

@@ -1,0 +1,278 @@
+"""Which consultations are live, who may enter them, and the guest's way in with a join code.
+
+``BookingDirectory`` is all the live side needs from scheduling (implemented against its tables in
+``rooms.booking_adapter``); ``LiveRegistry`` opens a ``LiveRoom`` per booking on the first join inside
+the opening window and reaps them; ``GuestAccess`` exchanges a join code for a short guest session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from aiortc import RTCConfiguration, RTCPeerConnection
+
+from rooms.errors import RoomClosed, RoomNotOpen
+from rooms.join_codes import JoinCodeService, JoinGrant
+from rooms.live import LiveRoom
+from rooms.models import GuestSessionStore
+from rooms.room import Room, RoomSpec, RoomState
+from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
+from server.actors import Actor
+from server.audit import AuditLog
+from server.clock import Clock
+from server.db import Database
+from server.errors import NotFound, PermissionDenied
+
+log = logging.getLogger(__name__)
+
+REAP_INTERVAL = 2.0
+"""Seconds between reaper passes: well inside the 5 s dead-peer and 30 s grace periods."""
+GUEST_SESSION_MAX = timedelta(hours=4)
+
+
+@dataclass(frozen=True)
+class ContactPhone:
+    """A number to call when video cannot be restored."""
+
+    name: str
+    role: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class BookingRoom:
+    """What a live consultation needs to know about its booking."""
+
+    booking_id: str
+    """The booking's public, unguessable id; also the room id."""
+    starts_at: datetime
+    ends_at: datetime
+    staff: Mapping[str, ParticipantRole]
+    """Subjects (``user:<id>``) of the booking's staff participants and the part each plays."""
+    patient_id: int | None
+    patient_name: str
+    health_room: str = ""
+    nurse_name: str = ""
+    title: str = ""
+    phones: tuple[ContactPhone, ...] = field(default=())
+
+    def spec(self) -> RoomSpec:
+        return RoomSpec(
+            room_id=self.booking_id,
+            booking_id=self.booking_id,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            staff_subjects=frozenset(self.staff),
+        )
+
+
+class BookingDirectory(Protocol):
+    """Read-only access to bookings, for the live side."""
+
+    async def room_for(self, booking_id: str) -> BookingRoom | None:
+        """The booking behind a room id, or None when there is none (or it was cancelled)."""
+
+    async def rooms_for_staff(self, user_id: int, start: datetime, end: datetime) -> list[BookingRoom]:
+        """The bookings a staff user takes part in that start in ``[start, end)``, by start time."""
+
+
+def staff_identity(booking: BookingRoom, actor: Actor) -> Identity:
+    """The identity a logged-in staff user has in this consultation; only the booking's staff get one."""
+    role = booking.staff.get(actor.id)
+    if not actor.is_staff or role is None:
+        raise PermissionDenied("you are not a participant of this consultation")
+    presence = None
+    if role is ParticipantRole.NURSE and booking.health_room:
+        presence = HealthRoomPresence(booking.health_room, actor.name)
+    return Identity(actor.id, role, actor.name, actor.organisation_name, presence)
+
+
+def guest_identity(booking: BookingRoom, grant: JoinGrant) -> Identity:
+    """The identity of a guest who exchanged a join code for this room."""
+    if grant.room_id != booking.booking_id:
+        raise PermissionDenied("this session is for another consultation")
+    presence = None
+    if grant.role is ParticipantRole.PATIENT and booking.health_room and booking.nurse_name:
+        presence = HealthRoomPresence(booking.health_room, booking.nurse_name)
+    return Identity(grant.subject, grant.role, grant.display_name, "", presence)
+
+
+def actor_for(identity: Identity) -> Actor:
+    """The audit actor for a participant (guests have no account: their subject names the join code)."""
+    kind = "staff" if identity.subject.startswith("user:") else "guest"
+    return Actor(
+        kind=kind,
+        id=identity.subject,
+        name=identity.display_name,
+        role=identity.role.value,
+        organisation_id=None,
+        organisation_name=identity.organisation,
+    )
+
+
+class DatabaseConsultationAudit:
+    """``ConsultationAudit`` on the audit log: one row per roster change, chat message and reading."""
+
+    def __init__(self, database: Database, audit: AuditLog, booking: BookingRoom) -> None:
+        self._db = database
+        self._audit = audit
+        self._booking = booking
+
+    async def record(self, identity: Identity, action: str, *, reason: str = "") -> None:
+        async with self._db.session() as session:
+            await self._audit.record(
+                session,
+                actor_for(identity),
+                action=action,
+                object_type="consultation",
+                object_id=self._booking.booking_id,
+                patient_id=self._booking.patient_id,
+                reason=reason,
+            )
+
+
+def default_peer_factory() -> RTCPeerConnection:
+    # Explicitly no ICE servers: aiortc would otherwise use a public STUN server, and the server's own
+    # candidates are what the browser needs (it brings STUN/TURN of its own from the settings).
+    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+
+
+class LiveRegistry:
+    """The live rooms of this process, by booking id, with the reaper that keeps them tidy.
+
+    In memory and per process: with several media nodes each room is pinned to one (architecture.md).
+    """
+
+    def __init__(
+        self,
+        directory: BookingDirectory,
+        *,
+        database: Database,
+        audit: AuditLog,
+        clock: Clock,
+        join_codes: JoinCodeService,
+        peer_factory: Callable[[], RTCPeerConnection] = default_peer_factory,
+        reap_interval: float = REAP_INTERVAL,
+    ) -> None:
+        self.directory = directory
+        self._db = database
+        self._audit = audit
+        self._clock = clock
+        self._join_codes = join_codes
+        self._peer_factory = peer_factory
+        self._interval = reap_interval
+        self._rooms: dict[str, LiveRoom] = {}
+        self._bookings: dict[str, BookingRoom] = {}
+        self._lock = asyncio.Lock()
+        self._reaper: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def booking(self, booking_id: str) -> BookingRoom:
+        """The booking behind a room id; ``NotFound`` for an unknown (or guessed) id."""
+        if not booking_id or len(booking_id) > 64:
+            raise NotFound("no such consultation")
+        known = self._bookings.get(booking_id)
+        if known is not None:
+            return known
+        booking = await self.directory.room_for(booking_id)
+        if booking is None:
+            raise NotFound("no such consultation")
+        return booking
+
+    def get(self, booking_id: str) -> LiveRoom | None:
+        return self._rooms.get(booking_id)
+
+    def rooms(self) -> list[LiveRoom]:
+        return list(self._rooms.values())
+
+    async def open(self, booking: BookingRoom) -> LiveRoom:
+        """The live room of a booking, created on first use inside its opening window."""
+        async with self._lock:
+            if self._closed:
+                raise RoomClosed("the server is shutting down")
+            live = self._rooms.get(booking.booking_id)
+            if live is not None:
+                if live.closed:
+                    raise RoomClosed("the consultation is over")
+                return live
+            room = Room(booking.spec(), clock=self._clock)
+            state = room.state()
+            # Only open rooms are kept, so early or late visitors cannot fill memory with rooms.
+            if state is RoomState.SCHEDULED:
+                raise RoomNotOpen("the consultation room is not open yet", opens_at=room.opens_at)
+            if state is RoomState.CLOSED:
+                raise RoomClosed("the consultation is over")
+            live = LiveRoom(
+                room,
+                audit=DatabaseConsultationAudit(self._db, self._audit, booking),
+                join_codes=self._join_codes,
+                peer_factory=self._peer_factory,
+            )
+            self._rooms[booking.booking_id] = live
+            self._bookings[booking.booking_id] = booking
+            log.info("live room opened for booking %s", booking.booking_id)
+            return live
+
+    def start(self) -> None:
+        """Start the reaper task."""
+        if self._reaper is None:
+            self._reaper = asyncio.create_task(self._reap_forever(), name="live-room-reaper")
+
+    async def reap_once(self) -> None:
+        """One reaper pass: every room's ``tick``; rooms closed and past their slot are forgotten."""
+        for booking_id, live in list(self._rooms.items()):
+            try:
+                await live.tick()
+            except Exception:  # one broken room must not stop the reaper for the others
+                log.exception("reaping room %s failed", booking_id)
+            if live.closed and self._clock.now() >= live.room.closes_at:
+                self._rooms.pop(booking_id, None)
+                self._bookings.pop(booking_id, None)
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            await self.reap_once()
+
+    async def close(self) -> None:
+        """Close every room and stop the reaper. Idempotent."""
+        self._closed = True
+        if self._reaper is not None:
+            self._reaper.cancel()
+            await asyncio.gather(self._reaper, return_exceptions=True)
+            self._reaper = None
+        for live in list(self._rooms.values()):
+            await live.close()
+        self._rooms.clear()
+        self._bookings.clear()
+
+
+class GuestAccess:
+    """Exchanges a join code for a guest session, and reads the session back."""
+
+    def __init__(self, registry: LiveRegistry, codes: JoinCodeService, sessions: GuestSessionStore,
+                 clock: Clock) -> None:
+        self._registry = registry
+        self._codes = codes
+        self._sessions = sessions
+        self._clock = clock
+
+    async def redeem(self, booking_id: str, code: str, *, client_key: str) -> tuple[str, datetime]:
+        """A guest session token and its expiry for a valid code; refusals raise domain errors.
+
+        A guessed room id is refused like a wrong code (the code service counts both against the
+        limits), so the answer does not reveal which room ids exist.
+        """
+        grant = await self._codes.redeem(code, room_id=booking_id[:64], client_key=client_key)
+        booking = await self._registry.booking(grant.room_id)
+        expires = min(booking.ends_at + timedelta(hours=1), self._clock.now() + GUEST_SESSION_MAX)
+        token = await self._sessions.create(grant, expires)
+        return token, expires
+
+    async def grant(self, token: str | None) -> JoinGrant | None:
+        return None if not token else await self._sessions.load(token)

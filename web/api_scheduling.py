@@ -1,0 +1,333 @@
+"""The scheduling JSON API: consultation types, resources, referrals, slots, bookings, day lists."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from scheduling.models import BookingStatus, ResourceKind, Urgency
+from scheduling.services.views import (
+    BookingView,
+    BookRequest,
+    ConsultationTypeView,
+    QueueEntry,
+    ReferralInput,
+    ReferralView,
+    RescheduleRequest,
+    ResourceView,
+    SlotSearchInput,
+    SlotView,
+)
+from server.appkeys import CLOCK, DATABASE, SCHEDULING
+from server.errors import ValidationFailed
+from server.models import Role
+from server.patients import CLINICAL_ROLES
+from web.forms import get_int, get_str, json_object, reject_unknown
+from web.guards import require_actor
+
+OSLO = ZoneInfo("Europe/Oslo")
+MAX_ICS_BYTES = 2 * 1024 * 1024
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def type_json(t: ConsultationTypeView) -> dict[str, Any]:
+    return {
+        "id": t.id, "code": t.code, "name": t.name, "name_en": t.name_en,
+        "duration_minutes": int(t.duration.total_seconds() // 60),
+        "buffer_before_minutes": int(t.buffer_before.total_seconds() // 60),
+        "buffer_after_minutes": int(t.buffer_after.total_seconds() // 60),
+        "min_notice_minutes": int(t.min_notice.total_seconds() // 60),
+        "requirements": [{"key": r.key, "kind": r.kind.value} for r in t.requirements],
+    }
+
+
+def resource_json(r: ResourceView) -> dict[str, Any]:
+    return {"id": r.id, "kind": r.kind.value, "name": r.name, "organisation_id": r.organisation_id,
+            "profession": r.profession, "address": r.address, "latitude": r.latitude, "longitude": r.longitude,
+            "municipality_id": r.municipality_id, "equipment": list(r.equipment_codes)}
+
+
+def referral_json(r: ReferralView) -> dict[str, Any]:
+    return {
+        "id": r.public_id, "patient_id": r.patient_public_id, "patient_name": r.patient_name, "reason": r.reason,
+        "urgency": r.urgency.value, "what_matters": r.what_matters, "wished_participants": r.wished_participants,
+        "consultation_type_id": r.consultation_type_id, "referred_by": r.referred_by_name,
+        "referring_organisation": r.referring_organisation_name, "otherwise_hospital": r.otherwise_hospital,
+        "travel_hours": r.travel_hours, "status": r.status.value, "created_at": r.created_at.isoformat(),
+        "responded_at": _iso(r.responded_at), "due_at": r.due_at.isoformat(),
+        "response_minutes": None if r.response_time is None else int(r.response_time.total_seconds() // 60),
+    }
+
+
+def queue_json(e: QueueEntry) -> dict[str, Any]:
+    return {**referral_json(e.referral), "waited_minutes": int(e.waited.total_seconds() // 60),
+            "overdue": e.overdue}
+
+
+def slot_json(s: SlotView) -> dict[str, Any]:
+    return {"start": s.start.isoformat(), "end": s.end.isoformat(),
+            "participants": [{"key": p.requirement_key, "resource_id": p.resource_id, "name": p.name,
+                              "kind": p.kind.value} for p in s.participants]}
+
+
+def booking_json(b: BookingView) -> dict[str, Any]:
+    return {
+        "id": b.public_id, "status": b.status.value, "start": b.start.isoformat(), "end": b.end.isoformat(),
+        "consultation_type_id": b.consultation_type_id, "consultation_type": b.consultation_type_name,
+        "patient_id": b.patient_public_id, "patient_name": b.patient_name, "referral_id": b.referral_public_id,
+        "patient_at_home": b.patient_at_home, "sequence": b.sequence, "cancel_reason": b.cancel_reason,
+        "participants": [{"key": p.requirement_key, "resource_id": p.resource_id, "name": p.name,
+                          "kind": p.kind.value} for p in b.participants],
+    }
+
+
+def _aware(raw: object, field: str, errors: dict[str, str]) -> datetime | None:
+    if not isinstance(raw, str):
+        errors[field] = "required" if raw is None else "invalid_choice"
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        errors[field] = "invalid_datetime"
+        return None
+    if value.tzinfo is None:
+        errors[field] = "invalid_datetime"
+        return None
+    return value
+
+
+def _chosen(raw: object, errors: dict[str, str]) -> tuple[tuple[str, int], ...]:
+    if not isinstance(raw, dict) or not raw:
+        errors["chosen"] = "required"
+        return ()
+    pairs = []
+    for key, value in raw.items():
+        if not isinstance(value, int) or isinstance(value, bool) or len(key) > 40:
+            errors["chosen"] = "invalid_choice"
+            return ()
+        pairs.append((key, value))
+    return tuple(sorted(pairs))
+
+
+async def consultation_types(request: web.Request) -> web.Response:
+    require_actor(request)
+    async with request.app[DATABASE].session() as session:
+        types = await request.app[SCHEDULING].resources.list_consultation_types(session)
+    return web.json_response([type_json(t) for t in types])
+
+
+async def resources(request: web.Request) -> web.Response:
+    require_actor(request)
+    kind_raw = request.query.get("kind")
+    try:
+        kind = ResourceKind(kind_raw) if kind_raw else None
+    except ValueError:
+        raise ValidationFailed("unknown kind", {"kind": "invalid_choice"}) from None
+    async with request.app[DATABASE].session() as session:
+        rows = await request.app[SCHEDULING].resources.list_resources(session, kind=kind)
+    return web.json_response([resource_json(r) for r in rows])
+
+
+async def referral_queue(request: web.Request) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    async with request.app[DATABASE].session() as session:
+        queue = await request.app[SCHEDULING].referrals.queue(session, actor)
+    return web.json_response([queue_json(e) for e in queue])
+
+
+async def referral_create(request: web.Request) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    body = await json_object(request)
+    errors: dict[str, str] = {}
+    reject_unknown(body, {"patient_id", "reason", "urgency", "what_matters", "wished_participants",
+                          "consultation_type_id", "otherwise_hospital", "travel_hours"}, errors)
+    urgency_raw = get_str(body, "urgency", max_len=20, errors=errors)
+    try:
+        urgency = Urgency(urgency_raw)
+    except ValueError:
+        errors.setdefault("urgency", "invalid_choice")
+        urgency = Urgency.WEEK
+    travel = body.get("travel_hours")
+    if travel is not None and (isinstance(travel, bool) or not isinstance(travel, int | float)
+                               or not 0 <= travel <= 48):
+        errors["travel_hours"] = "hours_invalid"
+        travel = None
+    data = ReferralInput(
+        patient_public_id=get_str(body, "patient_id", max_len=64, errors=errors),
+        reason=get_str(body, "reason", max_len=4000, errors=errors), urgency=urgency,
+        what_matters=get_str(body, "what_matters", required=False, max_len=4000, errors=errors),
+        wished_participants=get_str(body, "wished_participants", required=False, max_len=1000, errors=errors),
+        consultation_type_id=get_int(body, "consultation_type_id", required=False, errors=errors),
+        otherwise_hospital=get_str(body, "otherwise_hospital", required=False, max_len=200, errors=errors),
+        travel_hours=float(travel) if travel is not None else None,
+    )
+    if errors:
+        raise ValidationFailed("the referral could not be made", errors)
+    async with request.app[DATABASE].session() as session:
+        referral = await request.app[SCHEDULING].referrals.create(session, actor, data)
+    return web.json_response(referral_json(referral), status=201,
+                             headers={"Location": f"/api/referrals/{referral.public_id}"})
+
+
+async def referral_get(request: web.Request) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    async with request.app[DATABASE].session() as session:
+        referral = await request.app[SCHEDULING].referrals.get(session, actor, request.match_info["public_id"],
+                                                              "api")
+    return web.json_response(referral_json(referral))
+
+
+def _query_date(request: web.Request, name: str, default: date) -> date:
+    raw = request.query.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed("not a date", {name: "invalid_date"}) from None
+
+
+def _query_int(request: web.Request, name: str, *, required: bool, lo: int = 1, hi: int = 2**31) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise ValidationFailed("missing", {name: "required"})
+        return None
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        raise ValidationFailed("not a number", {name: "invalid_choice"})
+    return int(raw)
+
+
+async def slots(request: web.Request) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    today = request.app[CLOCK].now().astimezone(OSLO).date()
+    start = _query_date(request, "from", today)
+    end = _query_date(request, "to", start + timedelta(days=14))
+    if not start < end <= start + timedelta(days=56):
+        raise ValidationFailed("the period must be 1 to 56 days", {"to": "invalid_period"})
+    type_id = _query_int(request, "consultation_type_id", required=True)
+    assert type_id is not None
+    data = SlotSearchInput(
+        consultation_type_id=type_id,
+        window_start=datetime.combine(start, datetime.min.time(), tzinfo=OSLO),
+        window_end=datetime.combine(end, datetime.min.time(), tzinfo=OSLO),
+        municipality_id=_query_int(request, "municipality_id", required=False),
+        limit=_query_int(request, "limit", required=False, hi=50) or 10,
+    )
+    async with request.app[DATABASE].session() as session:
+        found = await request.app[SCHEDULING].slots.search(session, actor, data)
+    return web.json_response([slot_json(s) for s in found])
+
+
+async def booking_create(request: web.Request) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise ValidationFailed("bad Idempotency-Key", {"Idempotency-Key": "too_long"})
+    body = await json_object(request)
+    errors: dict[str, str] = {}
+    reject_unknown(body, {"consultation_type_id", "start", "chosen", "referral_id", "patient_id",
+                          "municipality_id"}, errors)
+    data = BookRequest(
+        consultation_type_id=get_int(body, "consultation_type_id", errors=errors) or 0,
+        start=_aware(body.get("start"), "start", errors) or datetime.min.replace(tzinfo=OSLO),
+        chosen=_chosen(body.get("chosen"), errors),
+        referral_public_id=get_str(body, "referral_id", required=False, max_len=64, errors=errors) or None,
+        patient_public_id=get_str(body, "patient_id", required=False, max_len=64, errors=errors) or None,
+        municipality_id=get_int(body, "municipality_id", required=False, errors=errors),
+    )
+    if not data.referral_public_id and not data.patient_public_id:
+        errors.setdefault("referral_id", "required")
+    if errors:
+        raise ValidationFailed("the booking could not be made", errors)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        booking = await request.app[SCHEDULING].bookings.book(session, actor, data, idempotency_key=key)
+    # A replay answers exactly as the first time did.
+    return web.json_response(booking_json(booking), status=201,
+                             headers={"Location": f"/api/bookings/{booking.public_id}"})
+
+
+async def booking_get(request: web.Request) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    async with request.app[DATABASE].session() as session:
+        booking = await request.app[SCHEDULING].bookings.get(session, actor, request.match_info["public_id"], "api")
+    return web.json_response(booking_json(booking))
+
+
+async def booking_reschedule(request: web.Request) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    body = await json_object(request)
+    errors: dict[str, str] = {}
+    reject_unknown(body, {"start", "chosen"}, errors)
+    start = _aware(body.get("start"), "start", errors)
+    chosen = _chosen(body["chosen"], errors) if "chosen" in body else None
+    if errors or start is None:
+        raise ValidationFailed("the booking could not be moved", errors)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        booking = await request.app[SCHEDULING].bookings.reschedule(
+            session, actor, request.match_info["public_id"], RescheduleRequest(start=start, chosen=chosen))
+    return web.json_response(booking_json(booking))
+
+
+async def booking_cancel(request: web.Request) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    body = await json_object(request)
+    errors: dict[str, str] = {}
+    reject_unknown(body, {"reason"}, errors)
+    reason = get_str(body, "reason", max_len=500, errors=errors)
+    if errors:
+        raise ValidationFailed("the booking could not be cancelled", errors)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        booking = await request.app[SCHEDULING].bookings.cancel(session, actor, request.match_info["public_id"],
+                                                                reason)
+    return web.json_response(booking_json(booking))
+
+
+async def booking_status(request: web.Request) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    body = await json_object(request)
+    errors: dict[str, str] = {}
+    reject_unknown(body, {"status"}, errors)
+    raw = get_str(body, "status", max_len=20, errors=errors)
+    try:
+        status = BookingStatus(raw)
+    except ValueError:
+        errors.setdefault("status", "invalid_choice")
+    if errors:
+        raise ValidationFailed("unknown status", errors)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        booking = await request.app[SCHEDULING].bookings.set_status(
+            session, actor, request.match_info["public_id"], status)
+    return web.json_response(booking_json(booking))
+
+
+async def day_list(request: web.Request) -> web.Response:
+    actor = require_actor(request, *CLINICAL_ROLES)
+    day = _query_date(request, "date", request.app[CLOCK].now().astimezone(OSLO).date())
+    async with request.app[DATABASE].session() as session:
+        bookings = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
+    return web.json_response([booking_json(b) for b in bookings])
+
+
+async def busy_import(request: web.Request) -> web.Response:
+    """Upload a resource's own calendar (.ics); its busy times block slots from now on."""
+    actor = require_actor(request, Role.COORDINATOR, Role.ADMIN, Role.SPECIALIST, Role.NURSE)
+    if request.content_type != "text/calendar":
+        raise ValidationFailed("send text/calendar", {"body": "unsupported_media_type"})
+    if request.content_length is not None and request.content_length > MAX_ICS_BYTES:
+        raise ValidationFailed("too large", {"body": "too_large"})
+    data = await request.read()
+    rid = request.match_info["resource_id"]
+    if not rid.isdigit():
+        raise ValidationFailed("unknown resource", {"resource_id": "invalid_choice"})
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        result = await request.app[SCHEDULING].resources.import_ics(session, actor, int(rid), data)
+    return web.json_response({"intervals": result.intervals, "occurrences": result.occurrences,
+                              "ignored_free": result.ignored_free, "ignored_cancelled": result.ignored_cancelled,
+                              "imported_at": result.imported_at.isoformat()}, status=201)
