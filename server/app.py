@@ -14,11 +14,12 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from notes.service import NoteService
 from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.notifications import NotificationSettings
 from server.accounts import AccountService
-from server.appkeys import ACCOUNTS, AUDIT, CLOCK, DATABASE, PATIENTS, SCHEDULING, SESSIONS, SETTINGS
+from server.appkeys import ACCOUNTS, AUDIT, CLOCK, DATABASE, NOTES, PATIENTS, SCHEDULING, SESSIONS, SETTINGS
 from server.audit import AuditLog
 from server.clock import Clock, SystemClock
 from server.db import Database, create_engine
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SCHEDULING] = SchedulingServices.create(the_clock, audit, NotificationSettings(
         public_url=settings.public_url, organizer_email=settings.smtp_sender,
         reminder_lead=timedelta(hours=settings.reminder_hours)), app[PATIENTS])
+    app[NOTES] = NoteService(the_clock, audit, app[PATIENTS])
     if settings.background_jobs:
         app.cleanup_ctx.append(_jobs_context)
     setup_routes(app)

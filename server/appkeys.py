@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from notes.service import NoteService
 from scheduling.services.factory import SchedulingServices
 from server.accounts import AccountService
 from server.audit import AuditLog
@@ -21,3 +22,4 @@ ACCOUNTS = web.AppKey("accounts", AccountService)
 SESSIONS = web.AppKey("sessions", SessionStore)
 PATIENTS = web.AppKey("patients", PatientService)
 SCHEDULING = web.AppKey("scheduling", SchedulingServices)
+NOTES = web.AppKey("notes", NoteService)

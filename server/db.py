@@ -1,7 +1,7 @@
 """The database engine and units of work.
 
-SQLite gets WAL, ``synchronous=FULL`` and foreign keys, and transactions we begin ourselves, so a
-booking can take the write lock up front with ``BEGIN IMMEDIATE`` instead of failing on upgrade.
+SQLite gets WAL, ``synchronous=FULL`` and foreign keys, and transactions we begin ourselves with
+``BEGIN IMMEDIATE``, so that units of work wait for each other instead of failing on lock upgrade.
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if conn.get_execution_options().get(IMMEDIATE):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # Every unit of work may write (at least an audit row). In WAL mode a deferred transaction that
+        # has read and then writes fails at once with SQLITE_BUSY_SNAPSHOT when another writer committed
+        # in between, and the busy timeout cannot help. Taking the write lock at BEGIN makes concurrent
+        # units of work wait their turn instead. The IMMEDIATE option still marks the units of work that
+        # asked for the lock, so check-and-insert code can insist on it.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str) -> AsyncEngine:

@@ -25,7 +25,7 @@ from server.appkeys import CLOCK, DATABASE, SCHEDULING
 from server.errors import ValidationFailed
 from server.models import Role
 from server.patients import CLINICAL_ROLES
-from web.forms import get_int, get_str, json_object, reject_unknown
+from web.forms import get_int, get_str, json_object, parse_id, reject_unknown
 from web.guards import require_actor
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -199,9 +199,10 @@ def _query_int(request: web.Request, name: str, *, required: bool, lo: int = 1, 
         if required:
             raise ValidationFailed("missing", {name: "required"})
         return None
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    value = parse_id(raw)
+    if value is None or not lo <= value <= hi:
         raise ValidationFailed("not a number", {name: "invalid_choice"})
-    return int(raw)
+    return value
 
 
 async def slots(request: web.Request) -> web.Response:
@@ -323,11 +324,11 @@ async def busy_import(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_ICS_BYTES:
         raise ValidationFailed("too large", {"body": "too_large"})
     data = await request.read()
-    rid = request.match_info["resource_id"]
-    if not rid.isdigit():
+    rid = parse_id(request.match_info["resource_id"])
+    if rid is None:
         raise ValidationFailed("unknown resource", {"resource_id": "invalid_choice"})
     async with request.app[DATABASE].session(write_lock=True) as session:
-        result = await request.app[SCHEDULING].resources.import_ics(session, actor, int(rid), data)
+        result = await request.app[SCHEDULING].resources.import_ics(session, actor, rid, data)
     return web.json_response({"intervals": result.intervals, "occurrences": result.occurrences,
                               "ignored_free": result.ignored_free, "ignored_cancelled": result.ignored_cancelled,
                               "imported_at": result.imported_at.isoformat()}, status=201)

@@ -19,6 +19,7 @@ from scheduling.services.views import BookingView, FreeBusyView, ResourceView
 from server.appkeys import CLOCK, DATABASE, SCHEDULING, SETTINGS
 from server.errors import NotFound, ValidationFailed
 from server.patients import CLINICAL_ROLES
+from web.forms import parse_id
 from web.guards import require_actor
 
 FHIR_JSON = "application/fhir+json"
@@ -152,23 +153,23 @@ async def schedules(request: web.Request) -> web.Response:
 
 async def schedule(request: web.Request) -> web.Response:
     require_actor(request, *CLINICAL_ROLES)
-    rid = request.match_info["id"]
-    if not rid.isdigit():
+    rid = parse_id(request.match_info["id"])
+    if rid is None:
         raise NotFound("no such schedule")
     async with request.app[DATABASE].session() as session:
-        row = await request.app[SCHEDULING].resources.get_resource(session, int(rid))
+        row = await request.app[SCHEDULING].resources.get_resource(session, rid)
     return fhir_response(schedule_resource(row, _week(request)))
 
 
 async def slots(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
-    raw = request.query.get("schedule", "").removeprefix("Schedule/")
-    if not raw.isdigit():
+    rid = parse_id(request.query.get("schedule", "").removeprefix("Schedule/"))
+    if rid is None:
         raise ValidationFailed("give schedule=Schedule/<id>", {"schedule": "required"})
     lo, hi = _week(request)
     async with request.app[DATABASE].session() as session:
-        await request.app[SCHEDULING].resources.get_resource(session, int(raw))
-        views = await request.app[SCHEDULING].slots.free_busy(session, actor, [int(raw)], lo, hi)
+        await request.app[SCHEDULING].resources.get_resource(session, rid)
+        views = await request.app[SCHEDULING].slots.free_busy(session, actor, [rid], lo, hi)
     return fhir_response(bundle(slot_resources(views[0]), _base(request)))
 
 

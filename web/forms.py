@@ -10,6 +10,16 @@ from aiohttp import web
 from server.errors import ValidationFailed
 
 MAX_FIELD = 2000
+# Identifiers are database integers; anything larger cannot exist (and SQLite cannot even bind it).
+MAX_ID = 2**31 - 1
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A database id from text: ASCII digits only (``"²".isdigit()`` is true), within range."""
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
 
 
 async def form_fields(request: web.Request) -> dict[str, str]:
@@ -35,9 +45,11 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     """The JSON body as an object; wrong type, bad JSON or duplicate keys are a 422 problem."""
     if request.content_type != "application/json":
         raise ValidationFailed("send application/json", {"body": "invalid_json"})
-    raw = await request.text()
     try:
+        raw = (await request.read()).decode("utf-8")
         value = json.loads(raw, object_pairs_hook=_reject_duplicates)
+    except UnicodeDecodeError:
+        raise ValidationFailed("the body is not UTF-8", {"body": "invalid_json"}) from None
     except json.JSONDecodeError as exc:
         raise ValidationFailed(f"invalid JSON: {exc.msg}", {"body": "invalid_json"}) from None
     if not isinstance(value, dict):
@@ -69,7 +81,7 @@ def get_int(body: dict[str, Any], key: str, *, required: bool = True, errors: di
         if required:
             errors[key] = "required"
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
         errors[key] = "invalid_choice"
         return None
     return value

@@ -16,6 +16,8 @@ REASON_PARAM = {"name": "reason", "in": "query", "required": True,
                 "schema": {"type": "string", "minLength": 1, "maxLength": 300}}
 PUBLIC_ID_PARAM = {"name": "public_id", "in": "path", "required": True,
                    "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
+NOTE_ID_PARAM = {"name": "note_id", "in": "path", "required": True,
+                 "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
 
 SCHEMAS: dict[str, Any] = {
     "Problem": {
@@ -133,6 +135,34 @@ SCHEMAS: dict[str, Any] = {
     "AuditVerification": {"type": "object", "required": ["ok", "checked"], "properties": {
         "ok": {"type": "boolean"}, "checked": {"type": "integer"}, "problem": {"type": "string"},
         "seq": {"type": ["integer", "null"]}}},
+    # Consultation notes (web/api_notes.py); "content" is the stored note document (notes/codec.py, schema 1).
+    "Note": {"type": "object", "required": ["id", "booking", "version", "status", "content", "permissions"],
+             "properties": {
+        "id": {"type": "string"}, "booking": {"type": "string"}, "version": {"type": "integer"},
+        "status": {"type": "string", "enum": ["preliminary", "final", "amended"]},
+        "content": {"type": "object"}, "signature": {"type": ["object", "null"]},
+        "amendments": {"type": "array", "items": {"type": "object"}}, "shared": {"type": "boolean"},
+        "verified": {"type": "boolean"}, "permissions": {"type": "array", "items": {"type": "string"}},
+        "patient": {"type": "object"}, "profession": {"type": "string"}, "links": {"type": "object"}}},
+    "NoteSave": {"type": "object", "additionalProperties": False, "required": ["based_on", "content"],
+                 "properties": {"based_on": {"type": "integer", "minimum": 1}, "content": {"type": "object"},
+                                "reason": {"type": "string", "maxLength": 300}}},
+    "NoteSaved": {"type": "object", "required": ["version", "saved", "note"], "properties": {
+        "version": {"type": "integer"}, "saved": {"type": "boolean"}, "note": {"$ref": "#/components/schemas/Note"},
+        "conflicts": {"type": "array", "description": "Only in a 409 answer: parts changed on both sides",
+                      "items": {"type": "object", "required": ["part", "base", "theirs", "mine"], "properties": {
+                          "part": {"type": "string"}, "base": {}, "theirs": {}, "mine": {},
+                          "base_text": {"type": "string"}, "theirs_text": {"type": "string"},
+                          "mine_text": {"type": "string"}}}}}},
+    "NoteAmendmentInput": {"type": "object", "additionalProperties": False, "required": ["part", "text"],
+                           "properties": {"part": {"type": "string", "maxLength": 200},
+                                          "text": {"type": "string", "minLength": 1, "maxLength": 10000},
+                                          "reason": {"type": "string", "maxLength": 300}}},
+    "NoteShareInput": {"type": "object", "additionalProperties": False, "required": ["shared"],
+                       "properties": {"shared": {"type": "boolean"}, "reason": {"type": "string", "maxLength": 300}}},
+    "NoteVersion": {"type": "object", "required": ["version", "author", "created_at", "content"], "properties": {
+        "version": {"type": "integer"}, "author": {"type": "object"},
+        "created_at": {"type": "string", "format": "date-time"}, "content": {"type": "object"}}},
 }
 
 

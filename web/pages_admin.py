@@ -7,7 +7,7 @@ from aiohttp import web
 from server.appkeys import ACCOUNTS, AUDIT, DATABASE
 from server.errors import Conflict, ValidationFailed
 from server.models import OrganisationKind, Role
-from web.forms import form_fields
+from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.messages import N_, message_for
 from web.render import render
@@ -47,9 +47,9 @@ async def users_create(request: web.Request) -> web.StreamResponse:
         role = Role(fields.get("role", ""))
     except ValueError:
         errors["role"] = message_for("invalid_choice")
-    org_id = int(fields["organisation_id"]) if fields.get("organisation_id", "").isdigit() else 0
+    org_id = parse_id(fields.get("organisation_id")) or 0
     dep_raw = fields.get("department_id", "")
-    dep_id = int(dep_raw) if dep_raw.isdigit() else None
+    dep_id = parse_id(dep_raw)
     if not errors:
         try:
             async with request.app[DATABASE].session() as session:

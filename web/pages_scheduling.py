@@ -23,7 +23,7 @@ from server.appkeys import CLOCK, DATABASE, PATIENTS, SCHEDULING, SETTINGS
 from server.errors import Conflict, ValidationFailed
 from server.models import Role
 from server.patients import CLINICAL_ROLES
-from web.forms import form_fields
+from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.i18n import current_language
 from web.messages import N_, message_for
@@ -129,7 +129,7 @@ async def referral_new_submit(request: web.Request) -> web.StreamResponse:
                     patient_public_id=fields.get("patient", ""), reason=fields.get("reason", ""), urgency=urgency,
                     what_matters=fields.get("what_matters", ""),
                     wished_participants=fields.get("wished_participants", ""),
-                    consultation_type_id=int(type_raw) if type_raw.isdigit() else None,
+                    consultation_type_id=parse_id(type_raw),
                     otherwise_hospital=fields.get("otherwise_hospital", ""), travel_hours=travel,
                 ))
         except ValidationFailed as exc:
@@ -175,7 +175,7 @@ async def slot_finder(request: web.Request) -> web.StreamResponse:
         patient = await request.app[PATIENTS].get(session, actor, referral.patient_public_id, "slot search")
         municipality_id = patient.home_municipality_id
     type_raw = request.query.get("type", "")
-    type_id = int(type_raw) if type_raw.isdigit() else (referral.consultation_type_id or types[0].id)
+    type_id = parse_id(type_raw) or referral.consultation_type_id or types[0].id
     start, end = _window(request)
     slots: list[SlotView] = []
     error = ""
@@ -195,8 +195,9 @@ async def slot_finder(request: web.Request) -> web.StreamResponse:
 def _chosen(fields: dict[str, str]) -> tuple[tuple[str, int], ...]:
     pairs = []
     for name, value in fields.items():
-        if name.startswith("chosen.") and value.isdigit():
-            pairs.append((name.removeprefix("chosen."), int(value)))
+        rid = parse_id(value)
+        if name.startswith("chosen.") and rid is not None:
+            pairs.append((name.removeprefix("chosen."), rid))
     return tuple(sorted(pairs))
 
 
@@ -216,9 +217,9 @@ async def booking_create(request: web.Request) -> web.StreamResponse:
     type_raw = fields.get("consultation_type_id", "")
     municipality_raw = fields.get("municipality_id", "")
     data = BookRequest(
-        consultation_type_id=int(type_raw) if type_raw.isdigit() else 0, start=_start(fields),
+        consultation_type_id=parse_id(type_raw) or 0, start=_start(fields),
         chosen=_chosen(fields), referral_public_id=fields.get("referral") or None,
-        municipality_id=int(municipality_raw) if municipality_raw.isdigit() else None,
+        municipality_id=parse_id(municipality_raw),
     )
     referral = fields.get("referral", "")
     try:
@@ -346,7 +347,7 @@ async def week_calendar(request: web.Request) -> web.StreamResponse:
         rooms = await services.resources.list_resources(session, kind=ResourceKind.HEALTH_ROOM)
         raw = request.query.get("resource", "")
         own = await services.resources.resource_for_user(session, actor.user_id) if actor.user_id else None
-        resource_id = int(raw) if raw.isdigit() else (own.id if own else (people + rooms)[0].id)
+        resource_id = parse_id(raw) or (own.id if own else (people + rooms)[0].id)
         free_busy = (await services.slots.free_busy(session, actor, [resource_id], lo, hi))[0]
         bookings = await services.bookings.for_resource(session, actor, resource_id, lo, hi)
     days = []
@@ -390,11 +391,11 @@ async def feeds_page(request: web.Request) -> web.StreamResponse:
 async def feed_create(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *CLINICAL_ROLES)
     fields = await form_fields(request)
-    rid = fields.get("resource_id", "")
-    if not rid.isdigit():
+    rid = parse_id(fields.get("resource_id"))
+    if rid is None:
         raise ValidationFailed("choose a calendar", {"resource_id": "invalid_choice"})
     async with request.app[DATABASE].session() as session:
-        new = await request.app[SCHEDULING].feeds.create_token(session, actor, int(rid), fields.get("label", ""))
+        new = await request.app[SCHEDULING].feeds.create_token(session, actor, rid, fields.get("label", ""))
     # The address is shown once, in this answer only: the token is never stored in clear nor redirected.
     url = f"{request.app[SETTINGS].public_url.rstrip('/')}/feeds/{new.token}.ics"
     return render(request, "feeds.html", _common({**(await _feeds_context(request)), "new_url": url}))
@@ -403,11 +404,11 @@ async def feed_create(request: web.Request) -> web.StreamResponse:
 async def feed_revoke(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *CLINICAL_ROLES)
     fields = await form_fields(request)
-    tid = fields.get("token_id", "")
-    if not tid.isdigit():
+    tid = parse_id(fields.get("token_id"))
+    if tid is None:
         raise ValidationFailed("unknown feed", {"token_id": "invalid_choice"})
     async with request.app[DATABASE].session() as session:
-        await request.app[SCHEDULING].feeds.revoke(session, actor, int(tid))
+        await request.app[SCHEDULING].feeds.revoke(session, actor, tid)
     raise web.HTTPSeeOther("/calendar/feeds")
 
 

@@ -8,9 +8,20 @@ from typing import Any
 from aiohttp import web
 
 from server.appkeys import DATABASE
-from web import api, api_scheduling, fhir, pages_admin, pages_auth, pages_call, pages_patients, pages_scheduling
+from web import (
+    api,
+    api_notes,
+    api_scheduling,
+    fhir,
+    pages_admin,
+    pages_auth,
+    pages_call,
+    pages_notes,
+    pages_patients,
+    pages_scheduling,
+)
 from web.metrics import metrics_handler
-from web.openapi import PUBLIC_ID_PARAM, REASON_PARAM, ApiRoute, build_document
+from web.openapi import NOTE_ID_PARAM, PUBLIC_ID_PARAM, REASON_PARAM, ApiRoute, build_document
 
 STATIC_DIR = Path(__file__).parent / "static"
 API_VERSION = "1.0.0"
@@ -88,6 +99,33 @@ API_ROUTES: list[ApiRoute] = [
              parameters=[_q("date", {"type": "string", "format": "date"})], tag="bookings"),
     ApiRoute("GET", "/api/audit/verify", api.audit_verify, "Check the audit chain",
              {"$ref": "#/components/schemas/AuditVerification"}, tag="audit"),
+    ApiRoute("GET", "/api/bookings/{public_id}/note", api_notes.booking_note,
+             "The consultation's note, created on first open (audited)", {"$ref": "#/components/schemas/Note"},
+             parameters=[PUBLIC_ID_PARAM], tag="notes"),
+    ApiRoute("GET", "/api/notes/{note_id}", api_notes.note_get, "A note's latest state (audited)",
+             {"$ref": "#/components/schemas/Note"}, parameters=[NOTE_ID_PARAM], tag="notes"),
+    ApiRoute("PUT", "/api/notes/{note_id}", api_notes.note_put,
+             "Save content based on a version; 409 with both texts when the same part changed",
+             {"$ref": "#/components/schemas/NoteSaved"}, parameters=[NOTE_ID_PARAM], request_schema="NoteSave",
+             tag="notes"),
+    ApiRoute("POST", "/api/notes/{note_id}/sign", api_notes.note_sign, "Sign the latest version (locks the note)",
+             {"$ref": "#/components/schemas/Note"}, parameters=[NOTE_ID_PARAM], tag="notes"),
+    ApiRoute("POST", "/api/notes/{note_id}/amendments", api_notes.note_amend, "Add a signed amendment",
+             {"$ref": "#/components/schemas/Note"}, status=201, parameters=[NOTE_ID_PARAM],
+             request_schema="NoteAmendmentInput", tag="notes"),
+    ApiRoute("POST", "/api/notes/{note_id}/share", api_notes.note_share,
+             "Share the signed summary with the patient and relatives", {"$ref": "#/components/schemas/Note"},
+             parameters=[NOTE_ID_PARAM], request_schema="NoteShareInput", tag="notes"),
+    ApiRoute("GET", "/api/notes/{note_id}/versions", api_notes.note_versions, "Every saved version",
+             {"type": "array", "items": {"$ref": "#/components/schemas/NoteVersion"}}, parameters=[NOTE_ID_PARAM],
+             tag="notes"),
+    ApiRoute("GET", "/api/notes/{note_id}/export.txt", api_notes.export_text, "The note as plain text",
+             {"type": "string"}, parameters=[NOTE_ID_PARAM], tag="notes"),
+    ApiRoute("GET", "/api/notes/{note_id}/export.pdf", api_notes.export_pdf, "The note as PDF",
+             {"type": "string", "format": "binary"}, parameters=[NOTE_ID_PARAM], tag="notes"),
+    ApiRoute("GET", "/api/notes/{note_id}/fhir", api_notes.export_fhir,
+             "The note as a FHIR R5 document Bundle (application/fhir+json)", {"type": "object"},
+             parameters=[NOTE_ID_PARAM], tag="notes"),
 ]
 
 
@@ -147,6 +185,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/calendar/feeds/revoke", pages_scheduling.feed_revoke)
     r.add_get("/feeds/{token}.ics", pages_scheduling.feed_ics)
     r.add_get("/outbox", pages_scheduling.outbox_page)
+    r.add_get("/consultations/{booking_id}/note", pages_notes.note_page)
+    r.add_get("/notes/{note_id}/print", pages_notes.print_page)
     fhir.setup_routes(r)
     r.add_get("/healthz", healthz)
     r.add_get("/readyz", readyz)

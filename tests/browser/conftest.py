@@ -9,14 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,6 +17,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.browser.support import TotpSecrets
+from tests.serverproc import Server, ServerError, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -31,75 +25,16 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
 ]
-START_TIMEOUT_SECONDS = 30
-
-
-@dataclass(frozen=True)
-class Server:
-    base_url: str
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _cli(env: dict[str, str], *args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        pytest.fail(f"samkonsult {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-
-
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as resp:
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`samkonsult migrate`, `seed-demo` and `serve` on a free loopback port and a temporary database."""
-    tmp = tmp_path_factory.mktemp("browser-server")
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMKONSULT_")}
-    env.update({
-        "SAMKONSULT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}",
-        "SAMKONSULT_DEMO_MODE": "true",
-        "SAMKONSULT_DEMO_SECRETS_FILE": str(tmp / "secrets.json"),
-        "SAMKONSULT_PORT": str(port),
-        "SAMKONSULT_PUBLIC_URL": base_url,
-    })
-    _cli(env, "migrate")
-    _cli(env, "seed-demo")
-    log_path = tmp / "serve.log"
-    with log_path.open("w", encoding="utf-8") as log_file:
-        proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], cwd=ROOT, env=env,
-                                stdout=log_file, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_SECONDS
-            while not _ready(f"{base_url}/readyz"):
-                if proc.poll() is not None:
-                    pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text()}")
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the server was not ready within {START_TIMEOUT_SECONDS} s:\n{log_path.read_text()}")
-                time.sleep(0.1)
-            yield Server(base_url, log_path)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    try:
+        with running_server(tmp_path_factory.mktemp("browser-server")) as running:
+            yield running
+    except ServerError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -62,10 +62,10 @@ async def test_language_switch_to_english_and_back(page: Page, totp_secrets: Tot
     header = page.locator("header.site-header")
     await header.get_by_role("button", name="English").click()
     await expect(page.locator("html")).to_have_attribute("lang", "en")
-    await expect(page).to_have_url(re.compile(r"/patients$"))
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Patients")
+    await expect(page).to_have_url(re.compile(r"/referrals$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Referral queue")
     await expect(page.get_by_role("navigation", name="Main menu").get_by_role("link")).to_have_text(
-        ["Patients", "My account"])
+        ["Referral queue", "Calendar", "Patients", "Outbox", "My account"])
     await expect(header.get_by_role("button", name="Log out")).to_be_visible()
     await assert_accessible(page)
     # The choice belongs to the session: other pages follow it.

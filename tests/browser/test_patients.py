@@ -16,6 +16,7 @@ async def test_open_patient_with_a_reason_and_see_the_read_in_the_access_log(
     page: Page, totp_secrets: TotpSecrets
 ) -> None:
     await log_in(page, "sykepleier.rodoy", totp_secrets)
+    await page.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Pasienter").click()
     patients = page.get_by_role("table", name="Pasienter")
     await expect(patients).to_contain_text("Olsen, Astrid")
     await expect(patients).to_contain_text("Eriksen, Marit")
@@ -48,6 +49,7 @@ async def test_registration_with_a_bad_national_id_keeps_the_input_and_explains_
     page: Page, totp_secrets: TotpSecrets
 ) -> None:
     await log_in(page, "lege", totp_secrets)
+    await page.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Pasienter").click()
     await page.get_by_role("link", name="Registrer pasient").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Registrer pasient")
     await assert_accessible(page)

@@ -1,0 +1,478 @@
+"""The notes service: a joint note per consultation, kept in the database, every read and write audited.
+
+The pure rules live in the rest of :mod:`notes` (merging, signing, exports); this service loads a note's
+state from its tables, applies one rule and stores the result in the caller's unit of work, with an audit
+row in the same transaction so the log and the note never disagree.
+
+Who may do what (:func:`allowed`):
+
+- staff taking part in the consultation (a person resource of the booking), and clinical staff of an
+  organisation with a care relation to the patient, may read and export; specialists and nurses may also
+  save, sign, amend and share. Staff who are not participants must state a reason, which goes to the log;
+- everybody else gets "not found", the same answer as for a note that does not exist, so ids cannot be
+  probed; the patient and relatives read only the signed summary, and only once staff have shared it.
+
+Saves never overwrite silently: a save names the version it was based on and is merged part by part with
+whatever was stored meanwhile (:func:`notes.editing.save`). Two saves computing the same next version are
+settled by ``UNIQUE(note_id, version)``: the loser merges again on top of the winner.
+
+On SQLite call every method inside ``Database.session(write_lock=True)``: each one writes (at least the
+audit row), and taking the write lock up front avoids a failed lock upgrade between read and write.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notes import editing, signing
+from notes.codec import note_from_json, note_to_json
+from notes.errors import UnknownVersion
+from notes.export_fhir import export_fhir_json
+from notes.export_pdf import export_pdf
+from notes.export_text import export_text
+from notes.headings import Language
+from notes.merge import Conflict
+from notes.model import NoteContent, NoteHeader, Person, SubjectRef
+from notes.models import NoteAmendmentRow, NoteRow, NoteSignatureRow, NoteVersionRow
+from notes.signing import Amendment, NoteState, Signature
+from scheduling.models import Booking, Reservation, Resource
+from server.actors import Actor
+from server.audit import AuditLog
+from server.clock import Clock
+from server.errors import NotFound, PermissionDenied, ValidationFailed
+from server.models import Patient, Role, User
+from server.patients import CLINICAL_ROLES, PatientService
+
+logger = logging.getLogger(__name__)
+
+OBJECT_TYPE = "note"
+# Attempts at storing a save when others keep winning the race for the next version number.
+SAVE_ATTEMPTS = 5
+MAX_REASON = 300
+_WRITERS = (Role.SPECIALIST, Role.NURSE)
+# Professions in the words the exports know (notes.headings), so "lege" prints as "Lege"/"Physician".
+_ROLE_PROFESSION = {Role.SPECIALIST.value: "physician", Role.NURSE.value: "nurse"}
+_SLUG = re.compile(r"[^a-z0-9_]+")
+
+
+class NoteAction(StrEnum):
+    """What someone can do to a note; every one of them is audited."""
+
+    READ = "read"
+    SAVE = "save"
+    SIGN = "sign"
+    AMEND = "amend"
+    EXPORT = "export"
+    SHARE = "share"
+
+
+class ExportFormat(StrEnum):
+    """The exports: plain text for a record system, a PDF, and a FHIR R5 document Bundle."""
+
+    TEXT = "text"
+    PDF = "pdf"
+    FHIR = "fhir"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How an actor stands to a consultation: taking part, and/or staff of the patient's organisations."""
+
+    participant: bool
+    organisation: bool
+
+    @property
+    def any(self) -> bool:
+        """True when the actor has any tie to the consultation at all."""
+        return self.participant or self.organisation
+
+
+def allowed(actor: Actor, relation: Relation, action: NoteAction) -> bool:
+    """Whether a staff ``actor`` with this ``relation`` may do ``action`` (pure: the access matrix)."""
+    if not actor.is_staff or not relation.any:
+        return False
+    if action in (NoteAction.READ, NoteAction.EXPORT):
+        return actor.has_role(*CLINICAL_ROLES)
+    return actor.has_role(*_WRITERS)
+
+
+def profession_of(role: str, profession: str) -> str:
+    """The profession slug a staff member writes under (``physician``, ``nurse``, or their own in a slug)."""
+    if role in _ROLE_PROFESSION:
+        return _ROLE_PROFESSION[role]
+    slug = _SLUG.sub("_", profession.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")).strip("_")
+    return slug[:40] if slug and slug[0].isalpha() else role
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One stored version: who saved it and when, with its content."""
+
+    version: int
+    author: Person
+    created_at: datetime
+    content: NoteContent
+
+
+@dataclass(frozen=True)
+class NoteView:
+    """A note as the web layer shows it: the state, the header for exports, and what the reader may do."""
+
+    public_id: str
+    booking_public_id: str
+    patient_id: int
+    patient_public_id: str
+    patient_name: str
+    state: NoteState
+    header: NoteHeader
+    shared: bool
+    verified: bool
+    permissions: frozenset[NoteAction]
+    profession: str
+
+    @property
+    def version(self) -> int:
+        """The latest version number."""
+        return self.state.version
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """The note after a save, whether a version was added, and the parts left in conflict."""
+
+    view: NoteView
+    new_version: bool
+    conflicts: tuple[Conflict, ...]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """An export's bytes (UTF-8 for text and FHIR) and a file name without its extension."""
+
+    format: ExportFormat
+    body: bytes
+    filename: str
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    note: NoteRow
+    booking: Booking
+    patient: Patient
+    relation: Relation
+
+
+class NoteService:
+    """Opens, saves, signs, amends, shares and exports consultation notes, auditing each step."""
+
+    def __init__(self, clock: Clock, audit: AuditLog, patients: PatientService) -> None:
+        self._clock = clock
+        self._audit = audit
+        self._patients = patients
+
+    # ------------------------------------------------------------------------------ opening and reading
+
+    async def open_for_booking(self, session: AsyncSession, actor: Actor, booking_public_id: str,
+                               reason: str = "") -> NoteView:
+        """The booking's note, created empty (version 1) the first time anybody with access opens it."""
+        booking = (await session.execute(
+            select(Booking).where(Booking.public_id == booking_public_id))).scalar_one_or_none()
+        if booking is None:
+            raise NotFound("no such consultation")
+        relation = await self._relation(session, actor, booking)
+        why = self._check(actor, relation, NoteAction.READ, reason)
+        note = await self._note_for_booking(session, booking.id)
+        if note is None:
+            note = await self._create(session, actor, booking)
+            await self._record(session, actor, note, "create", why)
+        loaded = _Loaded(note, booking, await self._patient(session, booking.patient_id), relation)
+        await self._record(session, actor, note, "read", why)
+        return await self._view(session, actor, loaded)
+
+    async def load(self, session: AsyncSession, actor: Actor, note_id: str, reason: str = "") -> NoteView:
+        """The latest state of a note, for a reader; the read is audited."""
+        loaded = await self._load(session, actor, note_id)
+        why = self._check(actor, loaded.relation, NoteAction.READ, reason)
+        await self._record(session, actor, loaded.note, "read", why)
+        return await self._view(session, actor, loaded)
+
+    async def versions(self, session: AsyncSession, actor: Actor, note_id: str,
+                       reason: str = "") -> list[VersionInfo]:
+        """Every stored version, oldest first: nothing anybody saved is ever lost."""
+        loaded = await self._load(session, actor, note_id)
+        why = self._check(actor, loaded.relation, NoteAction.READ, reason)
+        await self._record(session, actor, loaded.note, "read_versions", why)
+        rows = (await session.execute(select(NoteVersionRow).where(NoteVersionRow.note_id == loaded.note.id)
+                                      .order_by(NoteVersionRow.version))).scalars().all()
+        return [VersionInfo(r.version, _author(r), r.created_at, note_from_json(r.content)) for r in rows]
+
+    async def read_shared(self, session: AsyncSession, actor: Actor, booking_public_id: str) -> NoteView:
+        """The signed note for a patient or relative of the consultation, once staff have shared it.
+
+        The caller has established that the guest ``actor`` takes part in ``booking_public_id`` (their
+        guest session is bound to that room); anything not signed and shared is "not found".
+        """
+        booking = (await session.execute(
+            select(Booking).where(Booking.public_id == booking_public_id))).scalar_one_or_none()
+        note = None if booking is None else await self._note_for_booking(session, booking.id)
+        if booking is None or note is None or actor.is_staff or not note.shared:
+            raise NotFound("no shared note")
+        loaded = _Loaded(note, booking, await self._patient(session, booking.patient_id), Relation(False, False))
+        view = await self._view(session, actor, loaded)
+        if view.state.signature is None:
+            raise NotFound("no shared note")
+        await self._record(session, actor, note, "read_shared", "shared summary")
+        return view
+
+    # -------------------------------------------------------------------------------------- writing
+
+    async def save(self, session: AsyncSession, actor: Actor, note_id: str, *, based_on: int,
+                   content: NoteContent, reason: str = "") -> SaveResult:
+        """Merge ``content`` (edited from version ``based_on``) into the note and store a new version.
+
+        Parts changed by one side merge; a part changed on both sides is returned as a conflict and the
+        stored text is kept for it. Raises :class:`notes.errors.NoteLocked` for a signed note and
+        :class:`UnknownVersion` for a version that does not exist.
+        """
+        loaded = await self._load(session, actor, note_id)
+        why = self._check(actor, loaded.relation, NoteAction.SAVE, reason)
+        note = loaded.note
+        base = await self._content_at(session, note.id, based_on)
+        author = await self._person(session, actor)
+        for _attempt in range(SAVE_ATTEMPTS):
+            state = await self._state(session, note.id)
+            outcome = editing.save(state, based_on=based_on, base=base, mine=content)
+            if not outcome.new_version:
+                break
+            try:
+                # A savepoint, so losing the race for this version number undoes only this insert.
+                async with session.begin_nested():
+                    session.add(NoteVersionRow(
+                        note_id=note.id, version=outcome.state.version, content=note_to_json(outcome.state.content),
+                        author_id=author.id, author_name=author.name, author_profession=author.profession,
+                        created_at=self._clock.now()))
+            except IntegrityError:
+                logger.info("note %s: version %d was taken by a concurrent save; merging again",
+                            note.public_id, outcome.state.version)
+                continue
+            note.latest_version = outcome.state.version
+            break
+        else:
+            raise UnknownVersion("the note keeps changing; reload it and save again",
+                                 code="notes.save_contended")
+        await session.flush()
+        await self._record(session, actor, note, "save", why)
+        view = await self._view(session, actor, loaded)
+        return SaveResult(view, outcome.new_version, outcome.conflicts)
+
+    async def sign(self, session: AsyncSession, actor: Actor, note_id: str, reason: str = "") -> NoteView:
+        """Sign the latest version, which locks the note; later changes are amendments."""
+        loaded = await self._load(session, actor, note_id)
+        why = self._check(actor, loaded.relation, NoteAction.SIGN, reason)
+        state = signing.sign(await self._state(session, loaded.note.id), await self._person(session, actor),
+                             self._clock)
+        sig = state.signature
+        if sig is None:  # sign() always sets it; the check keeps the type narrow without an assert
+            raise PermissionDenied("the note could not be signed")
+        session.add(NoteSignatureRow(
+            note_id=loaded.note.id, version=sig.version, content_hash=sig.content_hash, signer_id=sig.signer.id,
+            signer_name=sig.signer.name, signer_profession=sig.signer.profession, signed_at=sig.signed_at))
+        loaded.note.chain_hash = sig.content_hash
+        await session.flush()
+        await self._record(session, actor, loaded.note, "sign", why)
+        return await self._view(session, actor, loaded)
+
+    async def amend(self, session: AsyncSession, actor: Actor, note_id: str, *, part: str, text: str,
+                    reason: str = "") -> NoteView:
+        """Add a signed amendment about ``part`` (a part key, a section or ``"note"``) to a signed note."""
+        loaded = await self._load(session, actor, note_id)
+        why = self._check(actor, loaded.relation, NoteAction.AMEND, reason)
+        state = signing.amend(await self._state(session, loaded.note.id), await self._person(session, actor),
+                              part, text, self._clock)
+        a = state.amendments[-1]
+        session.add(NoteAmendmentRow(
+            note_id=loaded.note.id, number=a.number, part=a.part, text=a.text, author_id=a.author.id,
+            author_name=a.author.name, author_profession=a.author.profession, signed_at=a.signed_at,
+            chain_hash=a.chain_hash))
+        loaded.note.chain_hash = a.chain_hash
+        await session.flush()
+        await self._record(session, actor, loaded.note, "amend", why)
+        return await self._view(session, actor, loaded)
+
+    async def set_shared(self, session: AsyncSession, actor: Actor, note_id: str, shared: bool,
+                         reason: str = "") -> NoteView:
+        """Share the signed summary with the patient and relatives (or stop sharing it)."""
+        loaded = await self._load(session, actor, note_id)
+        why = self._check(actor, loaded.relation, NoteAction.SHARE, reason)
+        if shared and not await self._signed(session, loaded.note.id):
+            raise ValidationFailed("only a signed note can be shared", {"shared": "note_not_signed"})
+        loaded.note.shared = shared
+        await session.flush()
+        await self._record(session, actor, loaded.note, "share" if shared else "unshare", why)
+        return await self._view(session, actor, loaded)
+
+    # ------------------------------------------------------------------------------------- exports
+
+    async def export(self, session: AsyncSession, actor: Actor, note_id: str, fmt: ExportFormat,
+                     lang: Language = "nb", reason: str = "") -> ExportResult:
+        """The note as text, PDF or FHIR R5 JSON, in Norwegian or English; the export is audited."""
+        loaded = await self._load(session, actor, note_id)
+        why = self._check(actor, loaded.relation, NoteAction.EXPORT, reason)
+        view = await self._view(session, actor, loaded)
+        await self._record(session, actor, loaded.note, f"export:{fmt.value}", why)
+        match fmt:
+            case ExportFormat.TEXT:
+                body = export_text(view.header, view.state, lang).encode()
+            case ExportFormat.PDF:
+                body = export_pdf(view.header, view.state, lang)
+            case ExportFormat.FHIR:
+                body = export_fhir_json(view.header, view.state, lang).encode()
+        return ExportResult(fmt, body, f"samkonsult-notat-{view.public_id}")
+
+    # ------------------------------------------------------------------------------------ internals
+
+    def _check(self, actor: Actor, relation: Relation, action: NoteAction, reason: str) -> str:
+        """Raise unless allowed; return the reason for the log (participants need not give one)."""
+        if not relation.any or not actor.is_staff:
+            # Same answer as for a note that does not exist: ids must not be probed.
+            raise NotFound("no such note")
+        if not allowed(actor, relation, action):
+            raise PermissionDenied(f"your role may not {action.value} notes")
+        reason = reason.strip()[:MAX_REASON]
+        if relation.participant:
+            return reason or "consultation participant"
+        if not reason:
+            raise ValidationFailed("state why you need the note", {"reason": "reason_required"})
+        return reason
+
+    async def _relation(self, session: AsyncSession, actor: Actor, booking: Booking) -> Relation:
+        if not actor.is_staff or actor.user_id is None:
+            return Relation(False, False)
+        participant = bool((await session.execute(
+            select(Reservation.id).join(Resource, Resource.id == Reservation.resource_id)
+            .where(Reservation.booking_id == booking.id, Resource.user_id == actor.user_id))).first())
+        organisation = await self._patients.may_access(session, actor, booking.patient_id)
+        return Relation(participant, organisation)
+
+    async def _load(self, session: AsyncSession, actor: Actor, note_id: str) -> _Loaded:
+        note = (await session.execute(select(NoteRow).where(NoteRow.public_id == note_id)
+                                      .execution_options(populate_existing=True))).scalar_one_or_none()
+        if note is None:
+            raise NotFound("no such note")
+        booking = await session.get(Booking, note.booking_id)
+        if booking is None:
+            raise NotFound("no such note")
+        relation = await self._relation(session, actor, booking)
+        return _Loaded(note, booking, await self._patient(session, note.patient_id), relation)
+
+    async def _patient(self, session: AsyncSession, patient_id: int) -> Patient:
+        patient = await session.get(Patient, patient_id)
+        if patient is None:
+            raise NotFound("no such patient")
+        return patient
+
+    async def _note_for_booking(self, session: AsyncSession, booking_id: int) -> NoteRow | None:
+        return (await session.execute(select(NoteRow).where(NoteRow.booking_id == booking_id))).scalar_one_or_none()
+
+    async def _create(self, session: AsyncSession, actor: Actor, booking: Booking) -> NoteRow:
+        author = await self._person(session, actor)
+        state = editing.start_note()
+        now = self._clock.now()
+        note = NoteRow(public_id=secrets.token_urlsafe(16), booking_id=booking.id, patient_id=booking.patient_id,
+                       latest_version=state.version, shared=False, chain_hash=None, created_at=now,
+                       created_by_user_id=actor.user_id)
+        try:
+            async with session.begin_nested():
+                session.add(note)
+                await session.flush()
+                session.add(NoteVersionRow(note_id=note.id, version=state.version, content=note_to_json(state.content),
+                                           author_id=author.id, author_name=author.name,
+                                           author_profession=author.profession, created_at=now))
+        except IntegrityError:
+            # Somebody opened the same consultation's note at the same moment: theirs is the note.
+            existing = await self._note_for_booking(session, booking.id)
+            if existing is None:
+                raise
+            return existing
+        return note
+
+    async def _person(self, session: AsyncSession, actor: Actor) -> Person:
+        profession = ""
+        if actor.user_id is not None:
+            user = await session.get(User, actor.user_id)
+            profession = user.profession if user is not None else ""
+        return Person(actor.id, actor.name, profession_of(actor.role, profession))
+
+    async def _content_at(self, session: AsyncSession, note_id: int, version: int) -> NoteContent:
+        row = (await session.execute(select(NoteVersionRow.content).where(
+            NoteVersionRow.note_id == note_id, NoteVersionRow.version == version))).scalar_one_or_none()
+        if row is None:
+            raise UnknownVersion(f"version {version} does not exist")
+        return note_from_json(row)
+
+    async def _signed(self, session: AsyncSession, note_id: int) -> bool:
+        return await session.get(NoteSignatureRow, note_id) is not None
+
+    async def _state(self, session: AsyncSession, note_id: int) -> NoteState:
+        """The latest state, read afresh (a concurrent writer may have committed since the last read)."""
+        latest = (await session.execute(
+            select(NoteVersionRow).where(NoteVersionRow.note_id == note_id)
+            .order_by(NoteVersionRow.version.desc()).limit(1)
+            .execution_options(populate_existing=True))).scalar_one()
+        sig_row = (await session.execute(select(NoteSignatureRow).where(NoteSignatureRow.note_id == note_id)
+                                         .execution_options(populate_existing=True))).scalar_one_or_none()
+        signature = None
+        content = note_from_json(latest.content)
+        version = latest.version
+        if sig_row is not None:
+            signature = Signature(Person(sig_row.signer_id, sig_row.signer_name, sig_row.signer_profession),
+                                  sig_row.signed_at, sig_row.version, sig_row.content_hash)
+            # The signed version is the note; nothing is saved after signing, but read exactly that one.
+            content = await self._content_at(session, note_id, sig_row.version)
+            version = sig_row.version
+        rows = (await session.execute(select(NoteAmendmentRow).where(NoteAmendmentRow.note_id == note_id)
+                                      .order_by(NoteAmendmentRow.number))).scalars().all()
+        amendments = tuple(
+            Amendment(r.number, r.part, r.text, Person(r.author_id, r.author_name, r.author_profession),
+                      r.signed_at, r.chain_hash) for r in rows)
+        return NoteState(content=content, version=version, signature=signature, amendments=amendments)
+
+    async def _view(self, session: AsyncSession, actor: Actor, loaded: _Loaded) -> NoteView:
+        state = await self._state(session, loaded.note.id)
+        authors_rows = (await session.execute(
+            select(NoteVersionRow.author_id, NoteVersionRow.author_name, NoteVersionRow.author_profession)
+            .where(NoteVersionRow.note_id == loaded.note.id).order_by(NoteVersionRow.version))).all()
+        authors: dict[str, Person] = {}
+        for author_id, name, profession in authors_rows:
+            authors.setdefault(author_id, Person(author_id, name, profession))
+        header = NoteHeader(
+            note_id=loaded.note.public_id,
+            subject=SubjectRef(reference=f"Patient/{loaded.patient.public_id}", display=loaded.patient.full_name),
+            consultation_date=loaded.booking.start, authors=tuple(authors.values()),
+            consultation_id=loaded.booking.public_id)
+        expected_chain = state.amendments[-1].chain_hash if state.amendments else (
+            state.signature.content_hash if state.signature else None)
+        verified = signing.verify(state) and loaded.note.chain_hash == expected_chain
+        permissions = frozenset(a for a in NoteAction if allowed(actor, loaded.relation, a))
+        return NoteView(
+            public_id=loaded.note.public_id, booking_public_id=loaded.booking.public_id,
+            patient_id=loaded.patient.id, patient_public_id=loaded.patient.public_id,
+            patient_name=loaded.patient.full_name, state=state, header=header, shared=loaded.note.shared,
+            verified=verified, permissions=permissions, profession=(await self._person(session, actor)).profession)
+
+    async def _record(self, session: AsyncSession, actor: Actor, note: NoteRow, action: str, reason: str) -> None:
+        await self._audit.record(session, actor, action=action, object_type=OBJECT_TYPE, object_id=note.public_id,
+                                 patient_id=note.patient_id, reason=reason)
+
+
+def _author(row: NoteVersionRow) -> Person:
+    return Person(row.author_id, row.author_name, row.author_profession)

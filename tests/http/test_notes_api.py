@@ -1,0 +1,160 @@
+"""The notes API over HTTP: open, save with merge and 409 conflict, sign, amend, exports, access, CSRF."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from fhir.resources.bundle import Bundle
+from fhir.resources.composition import Composition
+from sqlalchemy import select
+
+from scheduling.models import Booking
+from server import totp
+from server.clock import FixedClock
+from server.db import Database
+from server.models import AuditEntry
+from tests.conftest import DEMO_TOTP_SECRET, Seeded
+from tests.helpers import api_headers, csrf_token, login
+
+
+async def _as(client: TestClient, username: str, clock: FixedClock) -> str:
+    # Each login needs a fresh TOTP step: codes are single-use.
+    clock.advance(timedelta(seconds=31))
+    await login(client, username, totp.current_code(DEMO_TOTP_SECRET, clock.now()))
+    return await csrf_token(client, "/account")
+
+
+async def _booking(db: Database) -> str:
+    async with db.session() as session:
+        return (await session.execute(select(Booking.public_id))).scalars().one()
+
+
+def _content(**parts: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"schema": 1, "what_matters": None, "acp": None, "risks": [], "measures": [],
+                           "readings": [], "profession_texts": [],
+                           "assessment": {"physical": None, "psychological": None, "cognitive": None,
+                                          "psychosocial": None}}
+    doc.update(parts)
+    return doc
+
+
+WM = {"own_words": "Å bo hjemme", "goals": ["Gå tur"]}
+RISK = {"id": "r1", "unwanted_event": "Fall", "causes": ["Svimmelhet"], "consequences": ["Brudd"],
+        "proactive_measures": ["Trening"], "reactive_measures": ["Trygghetsalarm"]}
+
+
+async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock: FixedClock, db: Database) -> None:
+    booking = await _booking(db)
+    token = await _as(client, "lege", clock)
+    resp = await client.get(f"/api/bookings/{booking}/note")
+    assert resp.status == 200, await resp.text()
+    note = await resp.json()
+    assert note["version"] == 1 and note["status"] == "preliminary" and "sign" in note["permissions"]
+    url = note["links"]["self"]
+
+    # Without the CSRF header a save is refused.
+    resp = await client.put(url, json={"based_on": 1, "content": _content(what_matters=WM)})
+    assert resp.status == 403
+    resp = await client.put(url, json={"based_on": 1, "content": _content(what_matters=WM)},
+                            headers=api_headers(token))
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["version"] == 2
+
+    # Another save from version 1 touching another part merges.
+    resp = await client.put(url, json={"based_on": 1, "content": _content(risks=[RISK])}, headers=api_headers(token))
+    body = await resp.json()
+    assert resp.status == 200 and body["version"] == 3
+    assert body["note"]["content"]["what_matters"] == WM and body["note"]["content"]["risks"] == [RISK]
+
+    # Two saves from version 3 changing the same part: the second gets 409 with both texts.
+    theirs = {**WM, "own_words": "Å være hjemme til jul"}
+    mine = {**WM, "own_words": "Å klare meg selv"}
+    await client.put(url, json={"based_on": 3, "content": _content(what_matters=theirs, risks=[RISK])},
+                     headers=api_headers(token))
+    resp = await client.put(url, json={"based_on": 3, "content": _content(what_matters=mine, risks=[RISK])},
+                            headers=api_headers(token))
+    assert resp.status == 409
+    body = await resp.json()
+    [conflict] = body["conflicts"]
+    assert conflict["part"] == "what_matters"
+    assert conflict["theirs"] == theirs and conflict["mine"] == mine and conflict["base"] == WM
+    assert "Å være hjemme til jul" in conflict["theirs_text"] and "Å klare meg selv" in conflict["mine_text"]
+    assert body["note"]["content"]["what_matters"] == theirs  # nothing overwritten
+
+    # A bad document is a 422 with field paths.
+    resp = await client.put(url, json={"based_on": 4, "content": _content(risks=[{**RISK, "unwanted_event": ""}])},
+                            headers=api_headers(token))
+    assert resp.status == 422 and resp.content_type == "application/problem+json"
+    assert any(e["field"].startswith("risks[0]") for e in (await resp.json())["errors"])
+
+    resp = await client.post(f"{url}/sign", headers=api_headers(token))
+    assert resp.status == 200 and (await resp.json())["status"] == "final"
+    resp = await client.put(url, json={"based_on": 4, "content": _content(what_matters=WM)}, headers=api_headers(token))
+    assert resp.status == 409 and (await resp.json())["code"] == "notes.locked"
+    resp = await client.post(f"{url}/amendments", json={"part": "risks[r1]", "text": "Alarm montert."},
+                             headers=api_headers(token))
+    assert resp.status == 201 and (await resp.json())["status"] == "amended"
+
+    versions = await (await client.get(f"{url}/versions")).json()
+    assert [v["version"] for v in versions] == [1, 2, 3, 4]
+
+    text = await client.get(f"{url}/export.txt")
+    assert text.status == 200 and "Alarm montert." in await text.text()
+    pdf = await client.get(f"{url}/export.pdf")
+    assert pdf.status == 200 and pdf.content_type == "application/pdf" and (await pdf.read()).startswith(b"%PDF")
+    fhir = await client.get(f"{url}/fhir?lang=en")
+    assert fhir.status == 200 and fhir.content_type == "application/fhir+json"
+    bundle = Bundle.model_validate(json.loads(await fhir.text()))
+    composition = bundle.entry[0].resource
+    assert isinstance(composition, Composition) and composition.status == "amended"
+
+    # The printable page and the editor page answer.
+    assert (await client.get(f"/notes/{note['id']}/print")).status == 200
+    page = await client.get(f"/consultations/{booking}/note")
+    html = await page.text()
+    assert page.status == 200 and "/static/notes/note-page.js" in html and "<script>" not in html
+
+    async with db.session() as session:
+        actions = (await session.execute(select(AuditEntry.action).where(AuditEntry.object_type == "note")
+                                         .order_by(AuditEntry.seq))).scalars().all()
+    assert actions.count("save") == 4 and "sign" in actions and "amend" in actions
+    assert {"export:text", "export:pdf", "export:fhir", "read_versions"} <= set(actions)
+
+
+async def test_other_municipality_gets_not_found(client: TestClient, seeded: Seeded, clock: FixedClock,
+                                                 db: Database) -> None:
+    booking = await _booking(db)
+    await _as(client, "lege", clock)
+    note = await (await client.get(f"/api/bookings/{booking}/note")).json()
+    await client.post("/logout", data={"csrf_token": await csrf_token(client, "/account")})
+    token = await _as(client, "sykepleier.luroy", clock)
+    assert (await client.get(note["links"]["self"])).status == 404
+    resp = await client.put(note["links"]["self"], json={"based_on": 1, "content": _content(what_matters=WM)},
+                            headers=api_headers(token))
+    assert resp.status == 404
+    assert (await client.get(f"/api/bookings/{booking}/note")).status == 404
+
+
+async def test_coordinator_reads_with_reason_but_cannot_write(client: TestClient, seeded: Seeded,
+                                                              clock: FixedClock, db: Database) -> None:
+    booking = await _booking(db)
+    token = await _as(client, "koordinator", clock)
+    resp = await client.get(f"/api/bookings/{booking}/note")
+    assert resp.status == 422 and (await resp.json())["errors"][0]["field"] == "reason"
+    resp = await client.get(f"/api/bookings/{booking}/note?reason=Arkivering")
+    assert resp.status == 200
+    note = await resp.json()
+    assert set(note["permissions"]) == {"read", "export"}
+    resp = await client.put(f"{note['links']['self']}?reason=x", json={"based_on": 1, "content": _content()},
+                            headers=api_headers(token))
+    assert resp.status == 403
+
+
+async def test_openapi_documents_the_note_routes(client: TestClient) -> None:
+    doc = await (await client.get("/api/openapi.json")).json()
+    assert "put" in doc["paths"]["/api/notes/{note_id}"]
+    assert "/api/bookings/{public_id}/note" in doc["paths"]
+    assert "NoteSaved" in doc["components"]["schemas"]

@@ -1,0 +1,257 @@
+"""The JSON API of consultation notes: thin handlers that parse, call the notes service and answer.
+
+Every note handler writes (at least an audit row), so each runs in a unit of work that takes SQLite's
+write lock up front. Errors of the notes domain (:class:`notes.errors.NotesError`) are mapped to
+problem+json here, in one place; a save whose parts collide answers 409 with both texts of each part.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from notes.codec import Json, note_from_dict, note_to_dict, part_to_dict, utc_iso
+from notes.errors import (
+    EmptyNote,
+    InvalidAmendment,
+    InvalidNote,
+    NoteLocked,
+    NotesError,
+    NotSigned,
+    UnknownVersion,
+)
+from notes.headings import Language
+from notes.merge import Conflict
+from notes.service import ExportFormat, NoteView, VersionInfo
+from notes.signing import Amendment
+from server.appkeys import DATABASE, NOTES
+from server.errors import ValidationFailed
+from web.errors import PROBLEM_TYPE
+from web.forms import get_bool, get_int, get_str, json_object, reject_unknown
+from web.guards import require_actor
+from web.i18n import gettext as _
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+FHIR_JSON = "application/fhir+json"
+
+_NOTES_STATUS: list[tuple[type[NotesError], int]] = [
+    (InvalidNote, 422), (InvalidAmendment, 422), (EmptyNote, 422),
+    (NoteLocked, 409), (NotSigned, 409), (UnknownVersion, 409),
+]
+
+
+def _notes_problem(exc: NotesError) -> web.Response:
+    status = next((s for cls, s in _NOTES_STATUS if isinstance(exc, cls)), 400)
+    titles = {409: _("The note has changed or is signed."), 422: _("The note could not be saved as it is.")}
+    body: dict[str, Any] = {"type": f"https://samkonsult.no/problems/{exc.code}",
+                            "title": titles.get(status, _("Something went wrong.")), "status": status,
+                            "detail": exc.message, "code": exc.code}
+    if isinstance(exc, InvalidNote):
+        body["errors"] = [{"field": e.path, "code": e.code, "message": e.message} for e in exc.errors]
+    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False), content_type=PROBLEM_TYPE)
+
+
+def notes_errors(handler: Handler) -> Handler:
+    """Answer the notes domain's own errors as problem+json (server errors go to the error middleware)."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except NotesError as exc:
+            return _notes_problem(exc)
+
+    return wrapped
+
+
+def _reason(request: web.Request) -> str:
+    return request.query.get("reason", "")[:300]
+
+
+def _lang(request: web.Request) -> Language:
+    return "en" if request.query.get("lang") == "en" else "nb"
+
+
+def person_json(p: Any) -> dict[str, Json]:
+    """A person (author, signer) as JSON."""
+    return {"id": p.id, "name": p.name, "profession": p.profession}
+
+
+def _amendment_json(a: Amendment) -> dict[str, Json]:
+    return {"number": a.number, "part": a.part, "text": a.text, "author": person_json(a.author),
+            "signed_at": utc_iso(a.signed_at), "chain_hash": a.chain_hash}
+
+
+def note_json(view: NoteView) -> dict[str, Json]:
+    """The note as the editor reads it: content in the stored JSON form, state, and what the reader may do."""
+    sig = view.state.signature
+    permissions: list[Json] = [a.value for a in sorted(view.permissions)]
+    return {
+        "id": view.public_id,
+        "booking": view.booking_public_id,
+        "patient": {"id": view.patient_public_id, "name": view.patient_name},
+        "version": view.version,
+        "status": view.state.status.value,
+        "content": note_to_dict(view.state.content),
+        "signature": None if sig is None else {
+            "signer": person_json(sig.signer), "signed_at": utc_iso(sig.signed_at), "version": sig.version,
+            "content_hash": sig.content_hash},
+        "amendments": [_amendment_json(a) for a in view.state.amendments],
+        "shared": view.shared,
+        "verified": view.verified,
+        "permissions": permissions,
+        "profession": view.profession,
+        "links": {
+            "self": f"/api/notes/{view.public_id}",
+            "versions": f"/api/notes/{view.public_id}/versions",
+            "text": f"/api/notes/{view.public_id}/export.txt",
+            "pdf": f"/api/notes/{view.public_id}/export.pdf",
+            "fhir": f"/api/notes/{view.public_id}/fhir",
+            "print": f"/notes/{view.public_id}/print",
+        },
+    }
+
+
+def conflict_json(c: Conflict) -> dict[str, Json]:
+    """One conflicting part: base, theirs and mine in the note's JSON form and as plain text."""
+    base, theirs, mine = c.texts()
+    return {"part": c.part, "base": part_to_dict(c.base), "theirs": part_to_dict(c.theirs),
+            "mine": part_to_dict(c.mine), "base_text": base, "theirs_text": theirs, "mine_text": mine}
+
+
+def _version_json(v: VersionInfo) -> dict[str, Json]:
+    return {"version": v.version, "author": person_json(v.author), "created_at": utc_iso(v.created_at),
+            "content": note_to_dict(v.content)}
+
+
+@notes_errors
+async def booking_note(request: web.Request) -> web.Response:
+    """GET /api/bookings/{public_id}/note: the consultation's note, created on first open."""
+    actor = require_actor(request)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        view = await request.app[NOTES].open_for_booking(session, actor, request.match_info["public_id"],
+                                                         _reason(request))
+    return web.json_response(note_json(view))
+
+
+@notes_errors
+async def note_get(request: web.Request) -> web.Response:
+    """GET /api/notes/{note_id}: the latest state (audited)."""
+    actor = require_actor(request)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        view = await request.app[NOTES].load(session, actor, request.match_info["note_id"], _reason(request))
+    return web.json_response(note_json(view))
+
+
+@notes_errors
+async def note_put(request: web.Request) -> web.Response:
+    """PUT /api/notes/{note_id}: save ``content`` based on version ``based_on``; 409 lists conflicts."""
+    actor = require_actor(request)
+    body = await json_object(request)
+    errors: dict[str, str] = {}
+    reject_unknown(body, {"based_on", "content", "reason"}, errors)
+    based_on = get_int(body, "based_on", errors=errors)
+    reason = get_str(body, "reason", required=False, max_len=300, errors=errors)
+    if "content" not in body:
+        errors["content"] = "required"
+    if errors or based_on is None:
+        raise ValidationFailed("the save could not be read", errors)
+    content = note_from_dict(body["content"])
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        result = await request.app[NOTES].save(session, actor, request.match_info["note_id"], based_on=based_on,
+                                               content=content, reason=reason or _reason(request))
+    answer: dict[str, Json] = {"version": result.view.version, "saved": result.new_version,
+                               "note": note_json(result.view)}
+    if result.conflicts:
+        answer["conflicts"] = [conflict_json(c) for c in result.conflicts]
+        answer.update({"type": "https://samkonsult.no/problems/notes.conflict", "code": "notes.conflict",
+                       "status": 409, "title": _("Someone else changed the same part. Choose which text to keep.")})
+        return web.json_response(answer, status=409)
+    return web.json_response(answer)
+
+
+@notes_errors
+async def note_sign(request: web.Request) -> web.Response:
+    """POST /api/notes/{note_id}/sign: sign the latest version, locking the note."""
+    actor = require_actor(request)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        view = await request.app[NOTES].sign(session, actor, request.match_info["note_id"], _reason(request))
+    return web.json_response(note_json(view))
+
+
+@notes_errors
+async def note_amend(request: web.Request) -> web.Response:
+    """POST /api/notes/{note_id}/amendments: a signed amendment to a signed note."""
+    actor = require_actor(request)
+    body = await json_object(request)
+    errors: dict[str, str] = {}
+    reject_unknown(body, {"part", "text", "reason"}, errors)
+    part = get_str(body, "part", max_len=200, errors=errors)
+    text = get_str(body, "text", max_len=20_000, errors=errors)
+    reason = get_str(body, "reason", required=False, max_len=300, errors=errors)
+    if errors:
+        raise ValidationFailed("the amendment could not be read", errors)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        view = await request.app[NOTES].amend(session, actor, request.match_info["note_id"], part=part, text=text,
+                                              reason=reason or _reason(request))
+    return web.json_response(note_json(view), status=201)
+
+
+@notes_errors
+async def note_share(request: web.Request) -> web.Response:
+    """POST /api/notes/{note_id}/share: share the signed summary with the patient and relatives, or stop."""
+    actor = require_actor(request)
+    body = await json_object(request)
+    errors: dict[str, str] = {}
+    reject_unknown(body, {"shared", "reason"}, errors)
+    shared = get_bool(body, "shared", errors=errors)
+    reason = get_str(body, "reason", required=False, max_len=300, errors=errors)
+    if errors:
+        raise ValidationFailed("the request could not be read", errors)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        view = await request.app[NOTES].set_shared(session, actor, request.match_info["note_id"], shared,
+                                                   reason or _reason(request))
+    return web.json_response(note_json(view))
+
+
+@notes_errors
+async def note_versions(request: web.Request) -> web.Response:
+    """GET /api/notes/{note_id}/versions: every version ever saved, oldest first."""
+    actor = require_actor(request)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        versions = await request.app[NOTES].versions(session, actor, request.match_info["note_id"],
+                                                     _reason(request))
+    return web.json_response([_version_json(v) for v in versions])
+
+
+async def _export(request: web.Request, fmt: ExportFormat, content_type: str, extension: str) -> web.Response:
+    actor = require_actor(request)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        result = await request.app[NOTES].export(session, actor, request.match_info["note_id"], fmt,
+                                                 _lang(request), _reason(request))
+    disposition = "inline" if fmt is not ExportFormat.PDF else "attachment"
+    return web.Response(body=result.body, content_type=content_type, charset=None if fmt is ExportFormat.PDF
+                        else "utf-8",
+                        headers={"Content-Disposition": f'{disposition}; filename="{result.filename}.{extension}"'})
+
+
+@notes_errors
+async def export_text(request: web.Request) -> web.Response:
+    """GET /api/notes/{note_id}/export.txt: plain text fit to paste into a record system."""
+    return await _export(request, ExportFormat.TEXT, "text/plain", "txt")
+
+
+@notes_errors
+async def export_pdf(request: web.Request) -> web.Response:
+    """GET /api/notes/{note_id}/export.pdf: a printable PDF for the hospital and municipal records."""
+    return await _export(request, ExportFormat.PDF, "application/pdf", "pdf")
+
+
+@notes_errors
+async def export_fhir(request: web.Request) -> web.Response:
+    """GET /api/notes/{note_id}/fhir: a FHIR R5 document Bundle with a Composition."""
+    return await _export(request, ExportFormat.FHIR, FHIR_JSON, "json")

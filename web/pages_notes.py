@@ -1,0 +1,102 @@
+"""The note pages: the editor of a consultation's note on its own page, and a printable summary.
+
+The editor itself is a JavaScript module (``/static/notes/editor.js``) that talks to the notes API; the page
+hands it the note's API address, the CSRF token and its words (the export headings of
+:mod:`notes.headings` for the note's own labels, gettext for the editor's buttons and messages).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from notes.document import build_document
+from notes.headings import HEADINGS, Language
+from server.appkeys import DATABASE, NOTES
+from web.context import ctx
+from web.guards import require_actor
+from web.i18n import current_language
+from web.i18n import gettext as _
+from web.render import render
+
+
+def _lang() -> Language:
+    return "en" if current_language() == "en" else "nb"
+
+
+def editor_strings() -> dict[str, str]:
+    """The editor's own words (buttons, statuses, messages) in the page's language."""
+    return {
+        "saved": _("Saved"),
+        "saving": _("Saving…"),
+        "unsaved": _("Not saved yet"),
+        "offline": _("Offline — your text is kept on this device and saved when the connection is back"),
+        "error": _("Could not save:"),
+        "locked": _("The note is signed. Changes are made as amendments."),
+        "conflict_title": _("Someone else changed the same part at the same time"),
+        "conflict_help": _("Choose which text to keep. You can edit the note afterwards."),
+        "theirs": _("Saved by the other person"),
+        "mine": _("Your text"),
+        "keep_theirs": _("Keep theirs"),
+        "keep_mine": _("Keep mine"),
+        "add_risk": _("Add risk analysis"),
+        "add_measure": _("Add measure"),
+        "add_reading": _("Add reading"),
+        "remove": _("Remove"),
+        "one_per_line": _("One per line"),
+        "what": _("What"),
+        "responsible_name": _("Name (department, district)"),
+        "value": _("Value"),
+        "measurement": _("Measurement"),
+        "diastolic": _("Diastolic"),
+        "taken_at": _("Taken at"),
+        "my_text": _("Your profession's text"),
+        "sign": _("Sign the note"),
+        "sign_confirm": _("Sign the note? After signing, changes can only be made as amendments."),
+        "signed_by": _("Signed by"),
+        "amend": _("Add amendment"),
+        "amend_part": _("Concerns"),
+        "amend_text": _("Amendment"),
+        "whole_note": _("The whole note"),
+        "share": _("Share with the patient"),
+        "unshare": _("Stop sharing with the patient"),
+        "shared": _("Shared with the patient and relatives"),
+        "export_pdf": _("PDF"),
+        "export_text": _("Text for the record"),
+        "export_fhir": _("FHIR (JSON)"),
+        "print": _("Printable summary"),
+        "proactive": _("Prevents"),
+        "reactive": _("Softens"),
+        "no_readings": _("No readings yet."),
+        "version": _("Version"),
+        "empty_sign": _("An empty note cannot be signed."),
+    }
+
+
+async def note_page(request: web.Request) -> web.StreamResponse:
+    """The editor of a consultation's note, opened (and created on first use) for a participant."""
+    actor = require_actor(request)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        view = await request.app[NOTES].open_for_booking(session, actor, request.match_info["booking_id"],
+                                                         request.query.get("reason", ""))
+    lang = _lang()
+    config: dict[str, Any] = {
+        "noteUrl": f"/api/notes/{view.public_id}",
+        "labels": dict(HEADINGS[lang]),
+        "strings": editor_strings(),
+        "lang": lang,
+        "csrf": ctx(request).csrf_token,
+    }
+    return render(request, "note.html", {"view": view, "config": config})
+
+
+async def print_page(request: web.Request) -> web.StreamResponse:
+    """The note laid out for reading and printing, amendments beside what they amend."""
+    actor = require_actor(request)
+    lang = _lang()
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        view = await request.app[NOTES].load(session, actor, request.match_info["note_id"],
+                                             request.query.get("reason", ""))
+    document = build_document(view.header, view.state, lang)
+    return render(request, "note_print.html", {"view": view, "document": document})

@@ -1,0 +1,614 @@
+// The consultation note editor: a plain ES module, embeddable beside the video on the call page.
+//
+//   import { mountNoteEditor } from "/static/notes/editor.js";
+//   mountNoteEditor(element, "/api/notes/<id>", { csrf, labels, strings });
+//
+// Never lose an edit: every change goes to localStorage at once and to the server after a pause in
+// typing (debounced). Each save names the version it was based on; the server merges part by part and
+// answers 409 with both texts when someone else changed the same part. Only when the server has
+// acknowledged the text is it dropped from localStorage, so a dropped network or a closed tab loses
+// nothing: the next time the page opens, the kept text is saved (and merged) first.
+// The rules (merging, validation, signing) live on the server; this module only moves parts around.
+
+const DEBOUNCE_MS = 1000;
+const RETRY_MS = 3000;
+const PHYSICAL = ["mobility", "balance", "falls", "nutrition", "polypharmacy", "senses", "comment"];
+const PSYCHOLOGICAL = ["mood", "anxiety", "sleep", "comment"];
+const PSYCHOSOCIAL = ["network", "housing", "loneliness", "finances", "alcohol", "comment"];
+const TEXT_KINDS = { physical: PHYSICAL, psychological: PSYCHOLOGICAL, psychosocial: PSYCHOSOCIAL };
+const COGNITIVE = ["unknown", "none", "mild_impairment", "mild_dementia", "moderate_dementia", "severe_dementia"];
+const RESPONSIBLE = ["hospital_department", "home_care", "gp", "patient", "relatives"];
+const STATUSES = ["planned", "started", "evaluated", "adjusted", "ended"];
+const RISK_LISTS = ["causes", "proactive_measures", "reactive_measures", "consequences"];
+const ACP_TEXTS = ["wishes_if_seriously_ill", "hospital_admission", "end_of_life", "who_present", "palliative_plan"];
+const READING_UNITS = { blood_pressure: "mm[Hg]", spo2: "%", pulse: "/min", temperature: "Cel", body_weight: "kg" };
+
+// ------------------------------------------------------------------ the note as parts (mirrors notes/parts.py)
+
+/** Canonical JSON (sorted keys), so two equal values compare equal. */
+export function canon(value) {
+  if (Array.isArray(value)) return `[${value.map(canon).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canon(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value === undefined ? null : value);
+}
+
+/** The note document as an ordered Map of part key → value (absent parts have no key). */
+export function partsOf(doc) {
+  const parts = new Map();
+  if (doc.what_matters) parts.set("what_matters", doc.what_matters);
+  for (const kind of ["physical", "psychological", "cognitive", "psychosocial"]) {
+    if (doc.assessment && doc.assessment[kind]) parts.set(`assessment.${kind}`, doc.assessment[kind]);
+  }
+  for (const r of doc.risks || []) parts.set(`risks[${r.id}]`, r);
+  for (const m of doc.measures || []) parts.set(`measures[${m.id}]`, m);
+  if (doc.acp) parts.set("acp", doc.acp);
+  for (const r of doc.readings || []) parts.set(`readings[${r.id}]`, r);
+  for (const p of doc.profession_texts || []) parts.set(`profession_text[${p.profession}]`, p);
+  return parts;
+}
+
+/** The inverse of partsOf. */
+export function docFromParts(parts) {
+  const doc = {
+    schema: 1, what_matters: null, acp: null, risks: [], measures: [], readings: [], profession_texts: [],
+    assessment: { physical: null, psychological: null, cognitive: null, psychosocial: null },
+  };
+  for (const [key, value] of parts) {
+    const section = key.split("[")[0];
+    if (key.startsWith("assessment.")) doc.assessment[key.slice(11)] = value;
+    else if (section === "risks") doc.risks.push(value);
+    else if (section === "measures") doc.measures.push(value);
+    else if (section === "readings") doc.readings.push(value);
+    else if (section === "profession_text") doc.profession_texts.push(value);
+    else doc[key] = value;
+  }
+  return doc;
+}
+
+/** Bring the server's newer content into what is on screen without touching what was typed since sending. */
+export function rebase(local, sent, server) {
+  const l = partsOf(local), s = partsOf(sent), r = partsOf(server);
+  const out = new Map();
+  for (const key of new Set([...r.keys(), ...l.keys()])) {
+    const untouched = canon(l.get(key)) === canon(s.get(key));
+    const value = untouched ? r.get(key) : l.get(key);
+    if (value !== undefined && value !== null) out.set(key, value);
+  }
+  return docFromParts(out);
+}
+
+function setPart(doc, key, value) {
+  const parts = partsOf(doc);
+  if (value === null || value === undefined) parts.delete(key);
+  else parts.set(key, value);
+  return docFromParts(parts);
+}
+
+function newId() {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ---------------------------------------------------------------------------------------- DOM helpers
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "text") el.textContent = v;
+    else if (k === "value") el.value = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c);
+  return el;
+}
+
+const lines = (text) => text.split("\n").map((s) => s.trim()).filter(Boolean);
+const slug = (key) => key.replace(/[^A-Za-z0-9_-]/g, "-");
+
+class NoteEditor {
+  constructor(root, noteUrl, options) {
+    this.root = root;
+    this.noteUrl = noteUrl;
+    this.csrf = options.csrf || "";
+    this.L = options.labels || {};
+    this.S = options.strings || {};
+    this.storageKey = `samkonsult-note:${noteUrl}`;
+    this.note = null;            // the last note the server sent
+    this.baseVersion = 0;        // the version the screen is based on
+    this.baseDoc = null;         // the content of that version
+    this.conflicts = [];         // unresolved conflicts: {part, theirs_text, mine_text, mine}
+    this.timer = null;
+    this.inFlight = false;
+    this.again = false;
+    this.drafts = { risks: [], measures: [] };
+    root.addEventListener("input", () => this.changed());
+    root.addEventListener("change", () => this.changed());
+    window.addEventListener("online", () => this.saveSoon(0));
+  }
+
+  l(key) { return this.L[key] || key; }
+  s(key) { return this.S[key] || key; }
+
+  // ---------------------------------------------------------------------------------- loading
+
+  async start() {
+    const kept = this.kept();
+    try {
+      const resp = await fetch(this.noteUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!resp.ok) throw new Error(await this.problem(resp));
+      this.note = await resp.json();
+    } catch (err) {
+      if (!kept) { this.root.replaceChildren(h("p", { role: "alert", text: `${this.s("error")} ${err.message}` })); return; }
+      this.note = kept.note;
+    }
+    if (kept && kept.note && kept.note.id === this.note.id && !this.locked()) {
+      // Text typed before a closed tab or a lost connection: show it and save it (the server merges).
+      this.baseVersion = kept.baseVersion;
+      this.baseDoc = kept.baseDoc;
+      this.conflicts = kept.conflicts || [];
+      this.render(kept.local);
+      this.setStatus("unsaved");
+      this.saveSoon(0);
+    } else {
+      this.baseVersion = this.note.version;
+      this.baseDoc = this.note.content;
+      this.render(this.note.content);
+      this.setStatus("saved");
+    }
+  }
+
+  kept() {
+    try { return JSON.parse(localStorage.getItem(this.storageKey) || "null"); } catch { return null; }
+  }
+
+  keep(local) {
+    localStorage.setItem(this.storageKey, JSON.stringify({
+      note: this.note, baseVersion: this.baseVersion, baseDoc: this.baseDoc, local, conflicts: this.conflicts,
+    }));
+  }
+
+  locked() { return !this.note || this.note.status !== "preliminary"; }
+  may(action) { return Boolean(this.note && this.note.permissions.includes(action)); }
+
+  // ---------------------------------------------------------------------------------- saving
+
+  changed() {
+    if (this.locked() || !this.may("save")) return;
+    this.refreshDiagrams();
+    this.keep(this.collect());
+    this.setStatus("unsaved");
+    this.saveSoon(DEBOUNCE_MS);
+  }
+
+  saveSoon(delay) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.save(), delay);
+  }
+
+  /** Save now (used before signing); resolves once the server has what is on screen, or rejects. */
+  async flush() {
+    clearTimeout(this.timer);
+    await this.save();
+    if (this.inFlight || canon(this.collect()) !== canon(this.baseDoc)) throw new Error(this.s("unsaved"));
+  }
+
+  async save() {
+    if (this.locked() || !this.may("save")) return;
+    if (this.inFlight) { this.again = true; return; }
+    const sent = this.collect();
+    if (canon(sent) === canon(this.baseDoc) && !this.conflicts.length) {
+      localStorage.removeItem(this.storageKey);
+      this.setStatus("saved");
+      return;
+    }
+    this.inFlight = true;
+    this.setStatus("saving");
+    let resp;
+    try {
+      resp = await fetch(this.noteUrl, {
+        method: "PUT", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf, Accept: "application/json" },
+        body: JSON.stringify({ based_on: this.baseVersion, content: sent }),
+      });
+    } catch {
+      // No answer: the text stays in localStorage and goes again when the connection is back.
+      this.inFlight = false;
+      this.setStatus("offline");
+      this.saveSoon(RETRY_MS);
+      return;
+    }
+    this.inFlight = false;
+    if (resp.status === 200 || (resp.status === 409 && resp.headers.get("Content-Type")?.startsWith("application/json"))) {
+      const body = await resp.json();
+      this.accept(body, sent);
+    } else {
+      const message = await this.problem(resp);
+      if (resp.status === 409) await this.reload();
+      this.setStatus("error", message);
+      if (resp.status >= 500) this.saveSoon(RETRY_MS);
+      return;
+    }
+    if (this.again) { this.again = false; this.saveSoon(0); }
+  }
+
+  accept(body, sent) {
+    const server = body.note.content;
+    const local = this.collect();
+    const merged = rebase(local, sent, server);
+    this.note = body.note;
+    this.baseVersion = body.version;
+    this.baseDoc = server;
+    for (const c of body.conflicts || []) {
+      this.conflicts = this.conflicts.filter((x) => x.part !== c.part);
+      this.conflicts.push({ part: c.part, theirs_text: c.theirs_text, mine_text: c.mine_text, mine: c.mine });
+    }
+    if (canon(merged) !== canon(local)) this.render(merged);
+    else this.renderConflicts();
+    const pending = canon(this.collect()) !== canon(this.baseDoc);
+    if (pending || this.conflicts.length) this.keep(this.collect());
+    else localStorage.removeItem(this.storageKey);
+    this.setStatus(pending ? "unsaved" : "saved");
+    if (pending) this.saveSoon(DEBOUNCE_MS);
+  }
+
+  async reload() {
+    const resp = await fetch(this.noteUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!resp.ok) return;
+    this.note = await resp.json();
+    this.baseVersion = this.note.version;
+    this.baseDoc = this.note.content;
+    this.render(this.locked() ? this.note.content : this.collect());
+  }
+
+  async problem(resp) {
+    try {
+      const p = await resp.json();
+      const fields = (p.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
+      return [p.title, p.detail, fields].filter(Boolean).join(" — ");
+    } catch { return `HTTP ${resp.status}`; }
+  }
+
+  async post(path, body) {
+    const resp = await fetch(`${this.noteUrl}${path}`, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf, Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!resp.ok) throw new Error(await this.problem(resp));
+    this.note = await resp.json();
+    this.baseVersion = this.note.version;
+    this.baseDoc = this.note.content;
+    this.render(this.note.content);
+  }
+
+  setStatus(kind, detail = "") {
+    if (!this.statusEl) return;
+    this.statusEl.dataset.state = kind;
+    this.statusEl.textContent = kind === "error" ? `${this.s("error")} ${detail}` : this.s(kind);
+  }
+
+  // ---------------------------------------------------------------------------------- rendering
+
+  render(doc) {
+    const focused = document.activeElement && this.root.contains(document.activeElement) ? document.activeElement : null;
+    const focusId = focused ? focused.id : null;
+    const selection = focused && "selectionStart" in focused ? [focused.selectionStart, focused.selectionEnd] : null;
+    this.readings = [...(doc.readings || [])];
+    const readOnly = this.locked() || !this.may("save");
+    const form = h("form", { class: "note-form", novalidate: true });
+    form.addEventListener("submit", (e) => e.preventDefault());
+    this.statusEl = h("p", { class: "note-status", role: "status", "aria-live": "polite" });
+    this.conflictsEl = h("div", { class: "note-conflicts" });
+    // Status, exports and the signing area stay usable on a locked note; the content does not.
+    const fields = h("fieldset", { class: "note-fields", disabled: readOnly },
+      h("legend", { class: "visually-hidden", text: this.l("title") }),
+      this.whatMatters(doc), this.assessment(doc), this.risks(doc), this.measures(doc), this.acp(doc),
+      this.readingsSection(), this.professions(doc));
+    form.append(this.toolbar(), this.statusEl, this.conflictsEl, fields, this.signing());
+    this.root.replaceChildren(form);
+    this.renderConflicts();
+    this.refreshDiagrams();
+    if (readOnly && this.locked()) this.setStatus("locked");
+    if (focusId) {
+      const again = document.getElementById(focusId);
+      if (again) {
+        again.focus();
+        if (selection && "setSelectionRange" in again) try { again.setSelectionRange(...selection); } catch { /* not a text field */ }
+      }
+    }
+  }
+
+  field(id, label, control) {
+    return h("div", { class: "field" }, h("label", { for: id, text: label }), control);
+  }
+
+  textarea(id, value, attrs = {}) {
+    return h("textarea", { id, rows: 2, maxlength: 10000, ...attrs, value: value || "" });
+  }
+
+  section(key, title, ...content) {
+    return h("section", { class: `note-section note-${key}`, "aria-labelledby": `h-${key}` },
+      h("h2", { id: `h-${key}`, text: title }), ...content);
+  }
+
+  toolbar() {
+    const n = this.note;
+    return h("nav", { class: "note-toolbar", "aria-label": this.s("print") },
+      h("span", { class: "badge", text: `${this.l(`status.${n.status}`)} · ${this.s("version")} ${n.version}` }),
+      h("a", { href: n.links.pdf, text: this.s("export_pdf") }),
+      h("a", { href: n.links.text, text: this.s("export_text") }),
+      h("a", { href: n.links.fhir, text: this.s("export_fhir") }),
+      h("a", { href: n.links.print, text: this.s("print") }));
+  }
+
+  whatMatters(doc) {
+    const wm = doc.what_matters || { own_words: "", goals: [] };
+    return this.section("what_matters", this.l("what_matters"),
+      this.field("f-wm-own", this.l("what_matters.own_words"), this.textarea("f-wm-own", wm.own_words, { rows: 3 })),
+      this.field("f-wm-goals", `${this.l("what_matters.goals")} (${this.s("one_per_line")})`,
+        this.textarea("f-wm-goals", wm.goals.join("\n"))));
+  }
+
+  assessment(doc) {
+    const a = doc.assessment || {};
+    const groups = [];
+    for (const [kind, names] of Object.entries(TEXT_KINDS)) {
+      const v = a[kind] || {};
+      groups.push(h("fieldset", { class: "note-kind" }, h("legend", { text: this.l(`assessment.${kind}`) }),
+        ...names.map((n) => this.field(`f-${kind}-${n}`, this.l(`field.${n}`), this.textarea(`f-${kind}-${n}`, v[n], { rows: 1 })))));
+    }
+    const c = a.cognitive || { level: "unknown", comment: "" };
+    const select = h("select", { id: "f-cognitive-level" },
+      ...COGNITIVE.map((lvl) => h("option", { value: lvl, text: this.l(`cognitive.${lvl}`), selected: lvl === c.level })));
+    groups.splice(2, 0, h("fieldset", { class: "note-kind" }, h("legend", { text: this.l("assessment.cognitive") }),
+      this.field("f-cognitive-level", this.l("field.level"), select),
+      this.field("f-cognitive-comment", this.l("field.comment"), this.textarea("f-cognitive-comment", c.comment, { rows: 1 }))));
+    return this.section("assessment", this.l("assessment"), h("div", { class: "note-kinds" }, ...groups));
+  }
+
+  risks(doc) {
+    const list = h("div", { class: "note-risks" });
+    for (const r of [...(doc.risks || []), ...this.drafts.risks]) list.append(this.risk(r));
+    const add = h("button", { type: "button", text: this.s("add_risk") });
+    add.addEventListener("click", () => {
+      list.append(this.risk({ id: newId(), unwanted_event: "", causes: [], consequences: [], proactive_measures: [], reactive_measures: [] }));
+      list.lastElementChild.querySelector("input").focus();
+    });
+    return this.section("risks", this.l("risks"), list, add);
+  }
+
+  risk(r) {
+    const id = slug(r.id);
+    const box = h("div", { class: "note-risk", "data-id": r.id });
+    box.append(
+      this.field(`f-risk-${id}-event`, this.l("risk.unwanted_event"),
+        h("input", { id: `f-risk-${id}-event`, type: "text", maxlength: 1000, value: r.unwanted_event })),
+      h("div", { class: "note-risk-lists" }, ...RISK_LISTS.map((k) => this.field(`f-risk-${id}-${k}`,
+        `${this.l(`risk.${k}`)} (${this.s("one_per_line")})`, this.textarea(`f-risk-${id}-${k}`, r[k].join("\n"), { rows: 3 })))),
+      h("figure", { class: "bowtie", "data-diagram": r.id }),
+      this.removeButton(box));
+    return box;
+  }
+
+  /** The bow-tie: causes → (proactive measures) → the event → (reactive measures) → consequences. */
+  refreshDiagrams() {
+    for (const fig of this.root.querySelectorAll("figure.bowtie")) {
+      const box = fig.closest(".note-risk");
+      const id = slug(box.dataset.id);
+      const get = (k) => lines(box.querySelector(`#f-risk-${id}-${k}`).value);
+      const event = box.querySelector(`#f-risk-${id}-event`).value.trim();
+      const column = (cls, title, items) => h("div", { class: `bowtie-col ${cls}` },
+        h("p", { class: "bowtie-title", text: title }), h("ul", {}, ...items.map((t) => h("li", { text: t }))));
+      const arrow = (cls, title, items) => h("div", { class: `bowtie-arrow ${cls}` },
+        h("p", { class: "bowtie-title", text: `${title} →` }), h("ul", {}, ...items.map((t) => h("li", { text: t }))));
+      fig.replaceChildren(
+        h("div", { class: "bowtie-grid" },
+          column("causes", this.l("risk.causes"), get("causes")),
+          arrow("proactive", this.l("risk.proactive_measures"), get("proactive_measures")),
+          h("div", { class: "bowtie-knot" }, h("p", { text: event || "…" })),
+          arrow("reactive", this.l("risk.reactive_measures"), get("reactive_measures")),
+          column("consequences", this.l("risk.consequences"), get("consequences"))),
+        h("figcaption", { text: `${this.l("risks")}: ${event}` }));
+    }
+  }
+
+  measures(doc) {
+    const body = h("tbody");
+    for (const m of [...(doc.measures || []), ...this.drafts.measures]) body.append(this.measure(m));
+    const head = h("thead", {}, h("tr", {}, ...[this.s("what"), this.l("measure.responsible"), this.s("responsible_name"),
+      this.l("measure.start_date"), this.l("measure.evaluation_date"), this.l("measure.status"), ""].map((t) => h("th", { scope: "col", text: t }))));
+    const add = h("button", { type: "button", text: this.s("add_measure") });
+    add.addEventListener("click", () => {
+      body.append(this.measure({ id: newId(), what: "", responsible: { kind: "home_care", name: "" }, start_date: null, evaluation_date: null, status: "planned" }));
+      body.lastElementChild.querySelector("input").focus();
+    });
+    return this.section("measures", this.l("measures"), h("div", { class: "table-scroll" }, h("table", { class: "note-measures" }, head, body)), add);
+  }
+
+  measure(m) {
+    const id = slug(m.id);
+    const row = h("tr", { "data-id": m.id });
+    const cell = (suffix, control, label) => h("td", {}, h("label", { class: "visually-hidden", for: `f-m-${id}-${suffix}`, text: label }), control);
+    row.append(
+      cell("what", h("input", { id: `f-m-${id}-what`, type: "text", maxlength: 1000, value: m.what }), this.s("what")),
+      cell("kind", h("select", { id: `f-m-${id}-kind` }, ...RESPONSIBLE.map((k) => h("option", { value: k, text: this.l(`responsible.${k}`), selected: k === m.responsible.kind }))), this.l("measure.responsible")),
+      cell("name", h("input", { id: `f-m-${id}-name`, type: "text", maxlength: 300, value: m.responsible.name }), this.s("responsible_name")),
+      cell("start", h("input", { id: `f-m-${id}-start`, type: "date", value: m.start_date || "" }), this.l("measure.start_date")),
+      cell("eval", h("input", { id: `f-m-${id}-eval`, type: "date", value: m.evaluation_date || "" }), this.l("measure.evaluation_date")),
+      cell("status", h("select", { id: `f-m-${id}-status` }, ...STATUSES.map((k) => h("option", { value: k, text: this.l(`measure_status.${k}`), selected: k === m.status }))), this.l("measure.status")),
+      h("td", {}, this.removeButton(row)));
+    return row;
+  }
+
+  removeButton(el) {
+    const b = h("button", { type: "button", class: "note-remove", text: this.s("remove") });
+    b.addEventListener("click", () => { el.remove(); this.changed(); });
+    return b;
+  }
+
+  acp(doc) {
+    const acp = doc.acp || {};
+    return this.section("acp", this.l("acp"),
+      ...ACP_TEXTS.map((k) => this.field(`f-acp-${k}`, this.l(`acp.${k}`), this.textarea(`f-acp-${k}`, acp[k]))),
+      this.field("f-acp-talk", this.l("acp.talk_again_on"), h("input", { id: "f-acp-talk", type: "date", value: acp.talk_again_on || "" })));
+  }
+
+  readingsSection() {
+    const body = h("tbody");
+    const draw = () => {
+      body.replaceChildren(...this.readings.map((r) => {
+        const remove = h("button", { type: "button", class: "note-remove", text: this.s("remove") });
+        remove.addEventListener("click", () => { this.readings = this.readings.filter((x) => x.id !== r.id); draw(); this.changed(); });
+        const value = r.diastolic ? `${r.value}/${r.diastolic}` : r.value;
+        return h("tr", { "data-id": r.id }, h("td", { text: r.name || this.l(`reading.${r.kind}`) }), h("td", { text: `${value} ${r.unit}` }),
+          h("td", { text: new Date(r.taken_at).toLocaleString() }), h("td", { text: r.taken_by }), h("td", {}, remove));
+      }));
+    };
+    draw();
+    const kind = h("select", { id: "f-reading-kind" }, ...Object.keys(READING_UNITS).map((k) => h("option", { value: k, text: this.l(`reading.${k}`) })));
+    const value = h("input", { id: "f-reading-value", type: "text", inputmode: "decimal", maxlength: 12 });
+    const dia = h("input", { id: "f-reading-dia", type: "text", inputmode: "decimal", maxlength: 12 });
+    const add = h("button", { type: "button", text: this.s("add_reading") });
+    add.addEventListener("click", () => {
+      const v = value.value.trim().replace(",", ".");
+      if (!/^-?\d+(\.\d+)?$/.test(v)) { value.focus(); return; }
+      const bp = kind.value === "blood_pressure";
+      const d = dia.value.trim().replace(",", ".");
+      if (bp && !/^\d+(\.\d+)?$/.test(d)) { dia.focus(); return; }
+      this.readings.push({ id: newId(), kind: kind.value, name: "", value: v, diastolic: bp ? d : null,
+        unit: READING_UNITS[kind.value], taken_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"), taken_by: this.root.dataset.me || "" });
+      value.value = ""; dia.value = "";
+      draw(); this.changed();
+    });
+    return this.section("readings", this.l("readings"),
+      h("table", { class: "note-readings" }, h("thead", {}, h("tr", {}, ...["", this.s("value"), this.s("taken_at"), this.l("reading.taken_by"), ""].map((t) => h("th", { scope: "col", text: t })))), body),
+      h("div", { class: "note-reading-add" }, this.field("f-reading-kind", this.s("measurement"), kind),
+        this.field("f-reading-value", this.s("value"), value), this.field("f-reading-dia", this.s("diastolic"), dia), add));
+  }
+
+  professions(doc) {
+    const texts = [...(doc.profession_texts || [])];
+    const mine = this.note.profession;
+    if (mine && !texts.some((t) => t.profession === mine)) texts.push({ profession: mine, text: "" });
+    return this.section("profession_texts", this.l("profession_texts"),
+      ...texts.map((t) => this.field(`f-prof-${t.profession}`, this.l(`profession.${t.profession}`) || t.profession,
+        this.textarea(`f-prof-${t.profession}`, t.text, { rows: 4, "data-profession": t.profession }))));
+  }
+
+  signing() {
+    const n = this.note;
+    const box = h("section", { class: "note-section note-signing", "aria-labelledby": "h-signing" },
+      h("h2", { id: "h-signing", text: n.signature ? this.l("signature") : this.l("unsigned") }));
+    const message = h("p", { class: "note-message", role: "alert" });
+    if (n.signature) {
+      box.append(h("p", { text: `${this.s("signed_by")} ${n.signature.signer.name}, ${new Date(n.signature.signed_at).toLocaleString()} (${this.s("version")} ${n.signature.version})` }));
+      if (n.amendments.length) {
+        box.append(h("h3", { text: this.l("amendments") }), h("ol", { class: "note-amendments" },
+          ...n.amendments.map((a) => h("li", {}, h("p", { text: `${this.l("amendment")} ${a.number} · ${a.author.name} · ${new Date(a.signed_at).toLocaleString()} · ${this.s("amend_part")}: ${a.part}` }), h("p", { class: "note-amendment-text", text: a.text })))));
+      }
+      if (this.may("amend")) box.append(this.amendForm(message));
+      if (this.may("share")) {
+        const share = h("button", { type: "button", text: n.shared ? this.s("unshare") : this.s("share") });
+        share.addEventListener("click", () => this.post("/share", { shared: !n.shared }).catch((e) => { message.textContent = e.message; }));
+        box.append(h("p", { text: n.shared ? this.s("shared") : "" }), share);
+      }
+    } else if (this.may("sign")) {
+      const sign = h("button", { type: "button", class: "primary", id: "note-sign", text: this.s("sign") });
+      sign.addEventListener("click", async () => {
+        if (!window.confirm(this.s("sign_confirm"))) return;
+        try { await this.flush(); await this.post("/sign", {}); localStorage.removeItem(this.storageKey); } catch (e) { message.textContent = e.message; }
+      });
+      box.append(sign);
+    }
+    box.append(message);
+    return box;
+  }
+
+  amendForm(message) {
+    const parts = [["note", this.s("whole_note")], ...["what_matters", "assessment", "risks", "measures", "acp", "readings", "profession_texts"].map((k) => [k, this.l(k)]),
+      ...[...partsOf(this.note.content).keys()].filter((k) => k.includes("[")).map((k) => [k, k])];
+    const select = h("select", { id: "f-amend-part" }, ...parts.map(([v, t]) => h("option", { value: v, text: t })));
+    const text = this.textarea("f-amend-text", "", { rows: 3 });
+    const button = h("button", { type: "button", id: "note-amend", text: this.s("amend") });
+    button.addEventListener("click", () => this.post("/amendments", { part: select.value, text: text.value })
+      .catch((e) => { message.textContent = e.message; }));
+    return h("div", { class: "note-amend" }, this.field("f-amend-part", this.s("amend_part"), select),
+      this.field("f-amend-text", this.s("amend_text"), text), button);
+  }
+
+  renderConflicts() {
+    if (!this.conflictsEl) return;
+    this.conflictsEl.replaceChildren();
+    if (!this.conflicts.length) return;
+    const box = h("div", { class: "note-conflict", role: "alert" }, h("h2", { text: this.s("conflict_title") }), h("p", { text: this.s("conflict_help") }));
+    for (const c of this.conflicts) {
+      const theirs = h("button", { type: "button", text: this.s("keep_theirs") });
+      const mine = h("button", { type: "button", text: this.s("keep_mine") });
+      theirs.addEventListener("click", () => this.resolve(c, false));
+      mine.addEventListener("click", () => this.resolve(c, true));
+      box.append(h("div", { class: "note-conflict-part", "data-part": c.part },
+        h("h3", { text: c.part }),
+        h("div", { class: "note-conflict-texts" },
+          h("div", {}, h("h4", { text: this.s("theirs") }), h("pre", { class: "theirs", text: c.theirs_text })),
+          h("div", {}, h("h4", { text: this.s("mine") }), h("pre", { class: "mine", text: c.mine_text }))),
+        h("div", { class: "button-row" }, theirs, mine)));
+    }
+    this.conflictsEl.append(box);
+  }
+
+  resolve(conflict, keepMine) {
+    this.conflicts = this.conflicts.filter((c) => c !== conflict);
+    const doc = keepMine ? setPart(this.collect(), conflict.part, conflict.mine) : this.collect();
+    this.render(doc);
+    this.keep(this.collect());
+    this.setStatus("unsaved");
+    this.saveSoon(0);
+  }
+
+  // ---------------------------------------------------------------------------------- reading the form
+
+  collect() {
+    const v = (id) => { const el = this.root.querySelector(`#${id}`); return el ? el.value : ""; };
+    const doc = docFromParts(new Map());
+    const own = v("f-wm-own"), goals = lines(v("f-wm-goals"));
+    if (own.trim() || goals.length) doc.what_matters = { own_words: own, goals };
+    for (const [kind, names] of Object.entries(TEXT_KINDS)) {
+      const part = Object.fromEntries(names.map((n) => [n, v(`f-${kind}-${n}`)]));
+      if (names.some((n) => part[n].trim())) doc.assessment[kind] = part;
+    }
+    const level = v("f-cognitive-level") || "unknown", comment = v("f-cognitive-comment");
+    if (level !== "unknown" || comment.trim()) doc.assessment.cognitive = { level, comment };
+    this.drafts = { risks: [], measures: [] };
+    for (const box of this.root.querySelectorAll(".note-risk")) {
+      const id = slug(box.dataset.id);
+      const r = { id: box.dataset.id, unwanted_event: v(`f-risk-${id}-event`).trim() };
+      for (const k of RISK_LISTS) r[k] = lines(v(`f-risk-${id}-${k}`));
+      (r.unwanted_event ? doc.risks : this.drafts.risks).push(r);
+    }
+    for (const row of this.root.querySelectorAll(".note-measures tbody tr")) {
+      const id = slug(row.dataset.id);
+      const m = { id: row.dataset.id, what: v(`f-m-${id}-what`).trim(), responsible: { kind: v(`f-m-${id}-kind`), name: v(`f-m-${id}-name`) },
+        start_date: v(`f-m-${id}-start`) || null, evaluation_date: v(`f-m-${id}-eval`) || null, status: v(`f-m-${id}-status`) };
+      (m.what ? doc.measures : this.drafts.measures).push(m);
+    }
+    const acp = Object.fromEntries(ACP_TEXTS.map((k) => [k, v(`f-acp-${k}`)]));
+    acp.talk_again_on = v("f-acp-talk") || null;
+    if (ACP_TEXTS.some((k) => acp[k].trim()) || acp.talk_again_on) doc.acp = acp;
+    doc.readings = [...(this.readings || [])];
+    for (const el of this.root.querySelectorAll("textarea[data-profession]")) {
+      if (el.value.trim()) doc.profession_texts.push({ profession: el.dataset.profession, text: el.value });
+    }
+    return doc;
+  }
+}
+
+/** Mount the editor of the note at ``noteUrl`` (``/api/notes/<id>``) into ``element``; returns the editor. */
+export function mountNoteEditor(element, noteUrl, options = {}) {
+  const editor = new NoteEditor(element, noteUrl, options);
+  editor.ready = editor.start();
+  return editor;
+}
