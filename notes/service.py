@@ -456,7 +456,9 @@ class NoteService:
             authors.setdefault(author_id, Person(author_id, name, profession))
         header = NoteHeader(
             note_id=loaded.note.public_id,
-            subject=SubjectRef(reference=f"Patient/{loaded.patient.public_id}", display=loaded.patient.full_name),
+            # FHIR ids allow no "_"; "." never occurs in our ids, so the swap is reversible (as in web/fhir.py).
+            subject=SubjectRef(reference=f"Patient/{loaded.patient.public_id.replace('_', '.')}",
+                               display=loaded.patient.full_name),
             consultation_date=loaded.booking.start, authors=tuple(authors.values()),
             consultation_id=loaded.booking.public_id)
         expected_chain = state.amendments[-1].chain_hash if state.amendments else (

@@ -37,6 +37,15 @@ APPOINTMENT_STATUS = {
 }
 
 
+def fhir_id(public_id: str) -> str:
+    """Our URL-safe ids use ``_``, which FHIR ids may not; ``.`` never occurs in them, so swap it."""
+    return public_id.replace("_", ".")
+
+
+def from_fhir_id(resource_id: str) -> str:
+    return resource_id.replace(".", "_")
+
+
 def fhir_response(body: dict[str, Any], status: int = 200) -> web.Response:
     return web.Response(text=json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
 
@@ -89,13 +98,13 @@ def appointment_resource(b: BookingView, video_url: str) -> dict[str, Any]:
         "status": participant_status,
     } for p in b.participants]
     participants.append({
-        "actor": {"reference": f"Patient/{b.patient_public_id}", "display": b.patient_name},
+        "actor": {"reference": f"Patient/{fhir_id(b.patient_public_id)}", "display": b.patient_name},
         "required": True,
         "status": participant_status,
     })
     body: dict[str, Any] = {
         "resourceType": "Appointment",
-        "id": b.public_id,
+        "id": fhir_id(b.public_id),
         "status": APPOINTMENT_STATUS[b.status],
         "class": [{"coding": [{"system": ACT_CODE, "code": "VR", "display": "virtual"}]}],
         "description": b.consultation_type_name,
@@ -103,7 +112,7 @@ def appointment_resource(b: BookingView, video_url: str) -> dict[str, Any]:
         "end": b.end.isoformat(),
         "minutesDuration": int((b.end - b.start).total_seconds() // 60),
         "created": b.created_at.isoformat(),
-        "subject": {"reference": f"Patient/{b.patient_public_id}", "display": b.patient_name},
+        "subject": {"reference": f"Patient/{fhir_id(b.patient_public_id)}", "display": b.patient_name},
         "participant": participants,
         "virtualService": [{
             "channelType": {"system": VIRTUAL_SERVICE_SYSTEM, "code": "samkonsult-video",
@@ -176,7 +185,8 @@ async def slots(request: web.Request) -> web.Response:
 async def appointment(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
     async with request.app[DATABASE].session() as session:
-        booking = await request.app[SCHEDULING].bookings.get(session, actor, request.match_info["id"], "FHIR read")
+        booking = await request.app[SCHEDULING].bookings.get(session, actor, from_fhir_id(request.match_info["id"]),
+                                                            "FHIR read")
     return fhir_response(appointment_resource(booking, f"{_base(request)}/consultations/{booking.public_id}"))
 
 

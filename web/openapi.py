@@ -195,6 +195,7 @@ def build_document(routes: list[ApiRoute], *, version: str) -> dict[str, Any]:
             "responses": {
                 str(route.status): {"description": "OK",
                                     "content": {"application/json": {"schema": route.response}}},
+                "400": _problem("Malformed request"),
                 "401": _problem("Not logged in"),
                 "403": _problem("Not allowed"),
                 "422": _problem("Invalid input"),
@@ -202,8 +203,8 @@ def build_document(routes: list[ApiRoute], *, version: str) -> dict[str, Any]:
         }
         if route.parameters:
             op["parameters"] = route.parameters
-        if "{" in route.path:
-            op["responses"]["404"] = _problem("Not found")
+        # Anything the request names (a patient, a type, a resource) may not exist or not be the caller's.
+        op["responses"]["404"] = _problem("Not found")
         for status in route.extra_responses:
             op["responses"][str(status)] = _problem({409: "Conflict, e.g. the time was taken",
                                                      429: "Too many requests"}.get(status, "Error"))

@@ -51,7 +51,8 @@ async def test_schedules_slots_and_appointments_validate(client: TestClient, see
     assert appointments.entry
     appointment = Appointment.model_validate(appointments.entry[0].resource.model_dump())
     assert appointment.status == "booked"
-    assert appointment.virtualService[0].addressUrl.endswith(f"/consultations/{appointment.id}")
+    booking_id = appointment.id.replace(".", "_")
+    assert appointment.virtualService[0].addressUrl.endswith(f"/consultations/{booking_id}")
     assert appointment.class_fhir[0].coding[0].code == "VR"
     assert {p.status for p in appointment.participant} == {"accepted"}
     assert any(p.actor.reference.startswith("Patient/") for p in appointment.participant)
@@ -77,6 +78,6 @@ async def test_appointment_reads_are_audited(client: TestClient, seeded: Seeded,
     bundle = await (await client.get("/fhir/Appointment", params={"date": "2026-11-24"})).json()
     booking_id = bundle["entry"][0]["resource"]["id"]
     await client.get(f"/fhir/Appointment/{booking_id}")
-    patient = re.sub(r"^Patient/", "", bundle["entry"][0]["resource"]["subject"]["reference"])
+    patient = re.sub(r"^Patient/", "", bundle["entry"][0]["resource"]["subject"]["reference"]).replace(".", "_")
     log = await (await client.get(f"/api/patients/{patient}/access-log", params={"reason": "test"})).json()
     assert any(r["object_type"] == "booking" and r["reason"] == "FHIR read" for r in log)
