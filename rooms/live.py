@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
@@ -128,6 +129,42 @@ def without_audio_level(description: str) -> str:
     return "".join(line for line in description.splitlines(keepends=True) if _AUDIO_LEVEL not in line)
 
 
+_EXTMAP = re.compile(r"^a=extmap:(\d+)(/\w+)? (\S+)(.*)$")
+
+
+def extension_ids(description: str) -> dict[str, int]:
+    """The RTP header extension ids a peer uses, by URI (``a=extmap:<id> <uri>``)."""
+    ids: dict[str, int] = {}
+    for line in description.splitlines():
+        match = _EXTMAP.match(line.strip())
+        if match:
+            ids.setdefault(match.group(3), int(match.group(1)))
+    return ids
+
+
+def with_extension_ids(description: str, ids: Mapping[str, int]) -> str:
+    """The SDP with each header extension renumbered to the id the browser already uses for it.
+
+    aiortc's createOffer numbers extensions its own way (mid = 1, ...). On a bundled transport the
+    browser has registered its own numbers, and Chromium aborts the tab (``Check failed: registered``)
+    when a later offer maps an id it already uses to another URI. Extensions the browser never offered
+    are left out.
+    """
+    if not ids:
+        return description
+    out = []
+    for line in description.splitlines(keepends=True):
+        match = _EXTMAP.match(line.strip())
+        if match is None:
+            out.append(line)
+            continue
+        uri = match.group(3)
+        if uri in ids:
+            ending = "\r\n" if line.endswith("\r\n") else "\n"
+            out.append(f"a=extmap:{ids[uri]}{match.group(2) or ''} {uri}{match.group(4)}{ending}")
+    return "".join(out)
+
+
 def _media_labels(offer_sdp: str, track_kinds: Mapping[str, TrackKind]) -> tuple[dict[str, MediaLabel], str | None]:
     """Labels by mid, from the track ids the client announced (``a=msid:<stream> <track>``), and the
     offer's ICE username fragment."""
@@ -172,6 +209,8 @@ class LiveRoom:
         self._links: dict[ParticipantId, Link] = {}
         self._identities: dict[ParticipantId, Identity] = {}
         self._peers: dict[ParticipantId, _Peer] = {}
+        # The RTP header extension ids each browser uses, so that our offers keep them (see with_extension_ids).
+        self._extension_ids: dict[ParticipantId, dict[str, int]] = {}
         self._track_kinds: dict[ParticipantId, dict[str, TrackKind]] = {}
         self._offering: set[ParticipantId] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -311,6 +350,7 @@ class LiveRoom:
             peer = _Peer(pc, ufrag, self._monotonic())
             self._peers[participant_id] = peer
             self.router.add_participant(participant_id, pc)
+        self._extension_ids.setdefault(participant_id, {}).update(extension_ids(offer_sdp))
         answer = await self.router.handle_offer(participant_id, without_audio_level(offer_sdp), labels)
         return without_audio_level(answer)
 
@@ -352,7 +392,8 @@ class LiveRoom:
                 return  # the answer (or the next offer) triggers renegotiation again
             if not self.router.needs_renegotiation(participant_id):
                 return
-            offer = without_audio_level(await self.router.create_offer(participant_id))
+            offer = with_extension_ids(without_audio_level(await self.router.create_offer(participant_id)),
+                                       self._extension_ids.get(participant_id, {}))
             link.deliver(ServerOffer(offer, tuple(self.router.outgoing_tracks(participant_id))))
         except MediaError as exc:
             log.info("room %s: no offer for %s now: %s", self.room_id, participant_id, exc)
@@ -423,6 +464,7 @@ class LiveRoom:
 
     async def _drop_peer(self, participant_id: ParticipantId) -> None:
         self._peers.pop(participant_id, None)
+        self._extension_ids.pop(participant_id, None)
         await self.router.remove_participant(participant_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
