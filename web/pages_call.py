@@ -11,7 +11,8 @@ from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
 from rooms.join_codes import CODE_LENGTH
 from rooms.registry import BookingRoom
 from rooms.roster import Identity
-from server.appkeys import CLOCK, SETTINGS
+from server.appkeys import CLOCK, DATABASE, NOTES, SETTINGS
+from server.errors import DomainError
 from server.models import Role
 from signaling.access import GUEST_COOKIE, resolve_participant
 from signaling.appkeys import GUEST_ACCESS, LIVE_REGISTRY
@@ -19,6 +20,7 @@ from web.context import ctx
 from web.forms import form_fields
 from web.guards import require_actor
 from web.i18n import gettext as _
+from web.pages_notes import note_editor_config
 from web.render import OSLO, local_datetime, render
 
 _MAX_ROOM_ID = 64
@@ -100,7 +102,9 @@ async def call_page(request: web.Request) -> web.StreamResponse:
         "may_post_readings": identity.role.may_post_readings,
         "join_url": f"{request.app[SETTINGS].public_url.rstrip('/')}/join?room={booking.booking_id}",
     }
+    note_config = await _note_config(request, booking.booking_id) if identity.is_staff else None
     return render(request, "call.html", {
+        "note_config": note_config,
         "booking": booking,
         "identity": identity,
         "role_label": _role_label(identity),
@@ -110,6 +114,20 @@ async def call_page(request: web.Request) -> web.StreamResponse:
         "strings": _call_strings(),
         "phones": booking.phones,
     })
+
+
+async def _note_config(request: web.Request, booking_id: str) -> dict[str, Any] | None:
+    """The joint note's editor configuration, to sit beside the video; None when this person may not
+    write it (the call still works, and the note stays reachable from the booking)."""
+    actor = ctx(request).actor
+    if actor is None:
+        return None
+    try:
+        async with request.app[DATABASE].session(write_lock=True) as session:
+            view = await request.app[NOTES].open_for_booking(session, actor, booking_id, "")
+    except DomainError:
+        return None
+    return note_editor_config(request, view.public_id)
 
 
 def _join_context(room: str, error: str = "") -> dict[str, Any]:

@@ -80,15 +80,19 @@ async def note_page(request: web.Request) -> web.StreamResponse:
     async with request.app[DATABASE].session(write_lock=True) as session:
         view = await request.app[NOTES].open_for_booking(session, actor, request.match_info["booking_id"],
                                                          request.query.get("reason", ""))
+    return render(request, "note.html", {"view": view, "config": note_editor_config(request, view.public_id)})
+
+
+def note_editor_config(request: web.Request, note_public_id: str) -> dict[str, Any]:
+    """What the editor script needs; also used by the call page, where the editor sits beside the video."""
     lang = _lang()
-    config: dict[str, Any] = {
-        "noteUrl": f"/api/notes/{view.public_id}",
+    return {
+        "noteUrl": f"/api/notes/{note_public_id}",
         "labels": dict(HEADINGS[lang]),
         "strings": editor_strings(),
         "lang": lang,
         "csrf": ctx(request).csrf_token,
     }
-    return render(request, "note.html", {"view": view, "config": config})
 
 
 async def print_page(request: web.Request) -> web.StreamResponse:

@@ -106,3 +106,16 @@ async def test_cancel_needs_a_reason_and_keeps_the_form(client: TestClient, seed
 async def test_unknown_feed_token_is_not_found(client: TestClient, seeded: Seeded) -> None:
     resp = await client.get("/feeds/not-a-token.ics")
     assert resp.status == 404
+
+
+async def test_call_page_has_the_joint_note_beside_the_video(client: TestClient, seeded: Seeded,
+                                                            clock: FixedClock) -> None:
+    await _as(client, "lege", clock)
+    page = await (await client.get("/day?date=2026-11-24")).text()
+    booking = re.search(r'href="/consultations/([^"]+)"', page)
+    assert booking, page
+    resp = await client.get(f"/consultations/{booking.group(1)}")
+    page = await resp.text()
+    assert resp.status == 200, page
+    assert 'id="note-editor"' in page and "/static/notes/note-page.js" in page
+    assert re.search(r'"noteUrl": "/api/notes/[^"]+"', page)
