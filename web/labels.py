@@ -53,3 +53,17 @@ def action_label(code: str) -> str:
 
 def object_label(code: str) -> str:
     return _(_OBJECTS[code]) if code in _OBJECTS else code
+
+
+_OUTBOX = {
+    "pending": N_("waiting to be sent"),
+    "sent": N_("sent"),
+    "failed": N_("failed, gave up"),
+    "no_gateway": N_("not sent: no gateway"),
+    "email": N_("email"),
+    "sms": N_("text message"),
+}
+
+
+def outbox_label(code: str) -> str:
+    return _(_OUTBOX[code]) if code in _OUTBOX else code

@@ -44,6 +44,7 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "role_label": labels.role_label,
         "action_label": labels.action_label,
         "object_label": labels.object_label,
+        "outbox_label": labels.outbox_label,
     }
     base.update(context or {})
     response = aiohttp_jinja2.render_template(template, request, base, status=status)
