@@ -79,6 +79,13 @@ _REQUIRED_SOURCE: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
         ),
     ),
     (rtcpeerconnection.RTCPeerConnection, "createAnswer", ("create_media_description_for_transceiver(",)),
+    (
+        rtcpeerconnection.RTCPeerConnection,
+        "createOffer",
+        ("transceiver._headerExtensions = HEADER_EXTENSIONS[transceiver.kind][:]",),
+    ),
+    (rtcpeerconnection.RTCPeerConnection, "_RTCPeerConnection__localRtp", ("transceiver._headerExtensions",)),
+    (rtcpeerconnection.RTCPeerConnection, "_RTCPeerConnection__remoteRtp", ("transceiver._headerExtensions",)),
 )
 
 
@@ -207,6 +214,31 @@ def install_receiver_tap(receiver: RTCRtpReceiver) -> ReceiverTap:
     receiver._RTCRtpReceiver__decoder_queue = tap  # type: ignore[attr-defined]
     receiver._RTCRtpReceiver__jitter_buffer = tap.assembler  # type: ignore[attr-defined]
     return tap
+
+
+def keep_negotiated_header_extensions(pc: rtcpeerconnection.RTCPeerConnection) -> Callable[[], None]:
+    """Remember each negotiated m-line's RTP header extension ids; the returned call puts them back.
+
+    aiortc's ``createOffer`` resets every transceiver's header extensions to aiortc's own ids
+    (mid = 1, audio level = 2, abs-send-time = 3), and a sender or receiver that starts later
+    (``__connect`` runs in a task, after DTLS connects) registers whatever is set then in the one
+    extension map of the bundled transport. With a browser that numbers its extensions another way
+    (Chromium: abs-send-time = 2, transport-cc = 3, mid = 4) the map then reads the browser's
+    abs-send-time as audio level, the parse fails and the DTLS transport is torn down. Call this
+    before ``createOffer`` and the result right after it (``createOffer`` does not await, so no
+    task sees the reset ids).
+    """
+    saved = [
+        (transceiver, list(transceiver._headerExtensions))
+        for transceiver in pc.getTransceivers()
+        if transceiver.mid is not None and transceiver._headerExtensions
+    ]
+
+    def restore() -> None:
+        for transceiver, extensions in saved:
+            transceiver._headerExtensions = extensions
+
+    return restore
 
 
 def intercept_keyframe_requests(sender: RTCRtpSender, on_request: Callable[[], None]) -> None:

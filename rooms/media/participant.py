@@ -12,6 +12,7 @@ from .aiortc_hook import (
     ReceiverTap,
     install_receiver_tap,
     intercept_keyframe_requests,
+    keep_negotiated_header_extensions,
     restrict_negotiated_codecs,
     set_outgoing_stream_id,
 )
@@ -185,7 +186,9 @@ class MediaParticipant:
             self._sending[track] = transceiver
         self._pending.clear()
         self._directions_changed = False
+        restore_header_extensions = keep_negotiated_header_extensions(self.pc)
         offer = await self.pc.createOffer()
+        restore_header_extensions()
         await self.pc.setLocalDescription(offer)
         return self.pc.localDescription.sdp
 
