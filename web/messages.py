@@ -54,6 +54,8 @@ _MESSAGES: dict[str, str] = {
     "slot_taken": N_("That time was just taken. Choose another."),
     "slot_unavailable": N_("That time is not available any more."),
     "unknown_patient": N_("Choose a patient from the list."),
+    "hours_format": N_("Write times as 08:00-15:30."),
+    "invalid_date": N_("Write a date as YYYY-MM-DD."),
     "error": N_("Something went wrong."),
 }
 

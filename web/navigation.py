@@ -19,13 +19,15 @@ class NavItem:
 
 _ITEMS: dict[str, list[tuple[str, str]]] = {
     Role.COORDINATOR.value: [("/referrals", N_("Referral queue")), ("/calendar", N_("Calendar")),
-                             ("/patients", N_("Patients")), ("/outbox", N_("Outbox"))],
+                             ("/patients", N_("Patients")), ("/resources", N_("Resources")),
+                             ("/outbox", N_("Outbox"))],
     Role.SPECIALIST.value: [("/day", N_("Day list")), ("/calendar", N_("Calendar")),
                             ("/referrals", N_("Referral queue")), ("/patients", N_("Patients"))],
     Role.NURSE.value: [("/day", N_("Day list")), ("/calendar", N_("Calendar")),
                        ("/referrals", N_("Referral queue")), ("/patients", N_("Patients"))],
     Role.TEAM_LEADER.value: [("/team", N_("Team overview"))],
     Role.ADMIN.value: [("/admin/users", N_("Users")), ("/admin/organisations", N_("Organisations")),
+                       ("/resources", N_("Resources")),
                        ("/admin/audit", N_("Audit log"))],
 }
 

@@ -18,6 +18,7 @@ from web import (
     pages_call,
     pages_notes,
     pages_patients,
+    pages_resources,
     pages_scheduling,
 )
 from web.metrics import metrics_handler
@@ -187,6 +188,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/outbox", pages_scheduling.outbox_page)
     r.add_get("/consultations/{booking_id}/note", pages_notes.note_page)
     r.add_get("/notes/{note_id}/print", pages_notes.print_page)
+    pages_resources.setup_routes(r)
     fhir.setup_routes(r)
     r.add_get("/healthz", healthz)
     r.add_get("/readyz", readyz)

@@ -16,12 +16,12 @@ DEMO_PASSWORD = "demo-passord-2026"
 
 # Each demo user's start page and the main-menu entries they see (in Norwegian, the default).
 ROLES: dict[str, tuple[str, list[str]]] = {
-    "koordinator": ("/referrals", ["Henvisningskø", "Kalender", "Pasienter", "Utboks", "Min konto"]),
+    "koordinator": ("/referrals", ["Henvisningskø", "Kalender", "Pasienter", "Ressurser", "Utboks", "Min konto"]),
     "lege": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
     "sykepleier.rodoy": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
     "sykepleier.luroy": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
     "leder": ("/team", ["Teamoversikt", "Min konto"]),
-    "admin": ("/admin/users", ["Brukere", "Organisasjoner", "Revisjonslogg", "Min konto"]),
+    "admin": ("/admin/users", ["Brukere", "Organisasjoner", "Ressurser", "Revisjonslogg", "Min konto"]),
 }
 
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")

@@ -65,7 +65,7 @@ async def test_language_switch_to_english_and_back(page: Page, totp_secrets: Tot
     await expect(page).to_have_url(re.compile(r"/referrals$"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("Referral queue")
     await expect(page.get_by_role("navigation", name="Main menu").get_by_role("link")).to_have_text(
-        ["Referral queue", "Calendar", "Patients", "Outbox", "My account"])
+        ["Referral queue", "Calendar", "Patients", "Resources", "Outbox", "My account"])
     await expect(header.get_by_role("button", name="Log out")).to_be_visible()
     await assert_accessible(page)
     # The choice belongs to the session: other pages follow it.

@@ -119,3 +119,49 @@ async def test_call_page_has_the_joint_note_beside_the_video(client: TestClient,
     assert resp.status == 200, page
     assert 'id="note-editor"' in page and "/static/notes/note-page.js" in page
     assert re.search(r'"noteUrl": "/api/notes/[^"]+"', page)
+
+
+async def test_coordinator_sets_hours_closes_a_day_and_imports_a_calendar(client: TestClient, seeded: Seeded,
+                                                                         clock: FixedClock) -> None:
+    token = await _as(client, "koordinator", clock)
+    page = await (await client.get("/resources")).text()
+    room = re.search(r'href="/resources/(\d+)">Helserom Rødøy', page)
+    assert room, page
+    rid = room.group(1)
+    # A bad time keeps what was typed and says what is wrong, in Norwegian.
+    resp = await client.post(f"/resources/{rid}/hours", data={"csrf_token": token, "day0": "8-nonsense"})
+    assert resp.status == 422 and "Skriv tider som 08:00-15:30." in await resp.text()
+    resp = await client.post(f"/resources/{rid}/hours", data={
+        "csrf_token": token, "day0": "08:00-11:00, 12:00-15:30", "day1": "09:00-14:00"}, allow_redirects=False)
+    assert resp.status == 303
+    page = await (await client.get(f"/resources/{rid}")).text()
+    assert 'value="08:00-11:00, 12:00-15:30"' in page and 'name="day2" type="text" value=""' in page
+    resp = await client.post(f"/resources/{rid}/exceptions", data={
+        "csrf_token": token, "day": "2026-11-26", "kind": "closed", "note": "Stengt for vedlikehold"},
+        allow_redirects=False)
+    assert resp.status == 303
+    assert "Stengt for vedlikehold" in await (await client.get(f"/resources/{rid}")).text()
+    ics = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:x@test\r\n"
+           b"DTSTAMP:20261120T080000Z\r\nDTSTART:20261124T090000Z\r\nDTEND:20261124T100000Z\r\n"
+           b"SUMMARY:Privat\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    import aiohttp
+
+    form = aiohttp.FormData()
+    form.add_field("csrf_token", token)
+    form.add_field("file", ics, filename="kalender.ics", content_type="text/calendar")
+    resp = await client.post(f"/resources/{rid}/calendar/upload", data=form, allow_redirects=False)
+    assert resp.status == 303, await resp.text()
+    page = await (await client.get(f"/resources/{rid}")).text()
+    assert "Opplastet fil" in page and "Privat" not in page
+    form = aiohttp.FormData()
+    form.add_field("csrf_token", token)
+    form.add_field("file", b"not a calendar", filename="x.ics", content_type="text/calendar")
+    resp = await client.post(f"/resources/{rid}/calendar/upload", data=form)
+    assert resp.status == 422
+
+
+async def test_nurses_cannot_change_resources(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
+    token = await _as(client, "sykepleier.rodoy", clock)
+    assert (await client.get("/resources")).status == 403
+    resp = await client.post("/resources/1/hours", data={"csrf_token": token, "day0": "08:00-09:00"})
+    assert resp.status == 403
