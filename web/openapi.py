@@ -132,6 +132,26 @@ SCHEMAS: dict[str, Any] = {
     "CalendarImport": {"type": "object", "required": ["intervals", "occurrences"], "properties": {
         "intervals": {"type": "integer"}, "occurrences": {"type": "integer"}, "ignored_free": {"type": "integer"},
         "ignored_cancelled": {"type": "integer"}, "imported_at": {"type": "string", "format": "date-time"}}},
+    "WeeklyHours": {"type": "object", "additionalProperties": False, "required": ["hours"], "properties": {
+        "hours": {"type": "array", "maxItems": 70, "items": {
+            "type": "object", "required": ["weekday", "start", "end"], "properties": {
+                "weekday": {"type": "integer", "minimum": 0, "maximum": 6},
+                "start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+                "end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}}}}}},
+    "AvailabilityExceptionInput": {"type": "object", "additionalProperties": False, "required": ["day", "kind"],
+                                   "properties": {
+        "day": {"type": "string", "format": "date"}, "kind": {"type": "string", "enum": ["closed", "extra"]},
+        "start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+        "end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+        "note": {"type": "string", "maxLength": 200}}},
+    "AvailabilityException": {"type": "object", "required": ["id", "day", "kind"], "properties": {
+        "id": {"type": "integer"}, "day": {"type": "string", "format": "date"}, "kind": {"type": "string"},
+        "start": {"type": ["string", "null"]}, "end": {"type": ["string", "null"]}, "note": {"type": "string"}}},
+    "CalendarSourceInput": {"type": "object", "additionalProperties": False, "required": ["url"], "properties": {
+        "url": {"type": "string", "format": "uri", "maxLength": 2000}}},
+    "CalendarSource": {"type": "object", "required": ["id", "url", "kind"], "properties": {
+        "id": {"type": "integer"}, "url": {"type": "string"}, "kind": {"type": "string"},
+        "last_error": {"type": "string"}}},
     "AuditVerification": {"type": "object", "required": ["ok", "checked"], "properties": {
         "ok": {"type": "boolean"}, "checked": {"type": "integer"}, "problem": {"type": "string"},
         "seq": {"type": ["integer", "null"]}}},
