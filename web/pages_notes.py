@@ -44,7 +44,7 @@ def editor_strings() -> dict[str, str]:
         "add_measure": _("Add measure"),
         "add_reading": _("Add reading"),
         "remove": _("Remove"),
-        "one_per_line": _("One per line"),
+        "one_per_line": _("one per line"),
         "what": _("What"),
         "responsible_name": _("Name (department, district)"),
         "value": _("Value"),
@@ -66,11 +66,13 @@ def editor_strings() -> dict[str, str]:
         "export_text": _("Text for the record"),
         "export_fhir": _("FHIR (JSON)"),
         "print": _("Printable summary"),
+        "exports": _("Export and print"),
         "proactive": _("Prevents"),
         "reactive": _("Softens"),
         "no_readings": _("No readings yet."),
         "version": _("Version"),
         "empty_sign": _("An empty note cannot be signed."),
+        "changed_before_sign": _("Someone else has changed the note. Read it through and sign again."),
     }
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiortc
-from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver, rtcpeerconnection, rtcrtpreceiver
+from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver, rtcpeerconnection, rtcrtpreceiver, sdp
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
@@ -82,7 +82,10 @@ _REQUIRED_SOURCE: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
     (
         rtcpeerconnection.RTCPeerConnection,
         "createOffer",
-        ("transceiver._headerExtensions = HEADER_EXTENSIONS[transceiver.kind][:]",),
+        (
+            "transceiver._headerExtensions = HEADER_EXTENSIONS[transceiver.kind][:]",
+            "transceiver._codecs = filter_preferred_codecs(",
+        ),
     ),
     (rtcpeerconnection.RTCPeerConnection, "_RTCPeerConnection__localRtp", ("transceiver._headerExtensions",)),
     (rtcpeerconnection.RTCPeerConnection, "_RTCPeerConnection__remoteRtp", ("transceiver._headerExtensions",)),
@@ -131,6 +134,8 @@ def verify_aiortc_hook() -> None:
         raise AiortcHookError("aiortc's JitterBuffer internals changed")
     if list(inspect.signature(JitterFrame).parameters) != ["data", "timestamp"]:
         raise AiortcHookError("aiortc's JitterFrame(data, timestamp) changed")
+    if not hasattr(RTCRtpTransceiver, "_get_mline_index"):
+        raise AiortcHookError("aiortc's RTCRtpTransceiver._get_mline_index moved")
     if not hasattr(RTCRtpTransceiver, "setCodecPreferences"):
         raise AiortcHookError("aiortc's RTCRtpTransceiver.setCodecPreferences moved")
 
@@ -239,6 +244,85 @@ def keep_negotiated_header_extensions(pc: rtcpeerconnection.RTCPeerConnection) -
             transceiver._headerExtensions = extensions
 
     return restore
+
+
+def _codec_key(codec: RTCRtpCodecParameters, codecs: list[RTCRtpCodecParameters]) -> tuple[str, ...]:
+    """What a codec is, independent of its payload type: its MIME type, and for RTX the base codec's."""
+    mime = codec.mimeType.lower()
+    if not mime.endswith("/rtx"):
+        return (mime,)
+    apt = codec.parameters.get("apt")
+    base = next((c for c in codecs if c.payloadType == apt and c is not codec), None)
+    return (mime, base.mimeType.lower() if base is not None else "")
+
+
+def keep_negotiated_payload_types(pc: rtcpeerconnection.RTCPeerConnection) -> Callable[[str], str]:
+    """Remember the negotiated payload types; the returned call puts them back into a new offer.
+
+    aiortc's ``createOffer`` resets every transceiver to aiortc's own payload types (VP8 = 97,
+    Opus = 96), also on m-lines already negotiated with the browser's numbering (Chromium: VP8 = 96,
+    Opus = 111). The browser then switches its running sender to aiortc's number, but aiortc's
+    receiver keeps the payload types it started with and drops every packet as "unknown payload
+    type": the publisher's video stops at the server, and a recipient who joins later never gets a
+    keyframe however often one is requested. A receiver that starts after the offer would instead
+    start with aiortc's numbers while the browser still sends its own.
+
+    Call this before ``createOffer`` and the result on the offer's SDP right after it (no await
+    between): every transceiver gets the negotiated payload type for each codec it has (new m-lines
+    too, so that one payload type means one codec on the bundled transport, which Chromium
+    requires), and the offer SDP is rewritten to match.
+    """
+    negotiated: dict[tuple[str, ...], int] = {}
+    for transceiver in pc.getTransceivers():
+        if transceiver.mid is None:
+            continue
+        codecs: list[RTCRtpCodecParameters] = transceiver._codecs
+        for codec in codecs:
+            if codec.payloadType is not None:
+                negotiated.setdefault((transceiver.kind, *_codec_key(codec, codecs)), codec.payloadType)
+
+    def rewrite(offer_sdp: str) -> str:
+        if not negotiated:
+            return offer_sdp
+        by_index: dict[int, list[RTCRtpCodecParameters]] = {}
+        for transceiver in pc.getTransceivers():
+            codecs = transceiver._codecs
+            mapping = {
+                codec.payloadType: negotiated[key]
+                for codec in codecs
+                if (key := (transceiver.kind, *_codec_key(codec, codecs))) in negotiated
+            }
+            renumbered = []
+            for codec in codecs:
+                parameters = dict(codec.parameters)
+                apt = parameters.get("apt")
+                if isinstance(apt, int) and apt in mapping:
+                    parameters["apt"] = mapping[apt]
+                renumbered.append(
+                    RTCRtpCodecParameters(
+                        mimeType=codec.mimeType,
+                        clockRate=codec.clockRate,
+                        channels=codec.channels,
+                        payloadType=mapping.get(codec.payloadType, codec.payloadType),
+                        rtcpFeedback=list(codec.rtcpFeedback),
+                        parameters=parameters,
+                    )
+                )
+            if len({codec.payloadType for codec in renumbered}) != len(renumbered):
+                raise AiortcHookError(f"renumbering the codecs of m-line {transceiver.mid} collides")
+            transceiver._codecs = renumbered
+            index = transceiver._get_mline_index()  # new m-lines get their mid only later
+            if index is not None:
+                by_index[index] = renumbered
+        description = sdp.SessionDescription.parse(offer_sdp)
+        for index, media in enumerate(description.media):
+            renumbered_codecs = by_index.get(index)
+            if media.kind in ("audio", "video") and renumbered_codecs is not None:
+                media.rtp.codecs = renumbered_codecs
+                media.fmt = [codec.payloadType for codec in renumbered_codecs]
+        return str(description)
+
+    return rewrite
 
 
 def intercept_keyframe_requests(sender: RTCRtpSender, on_request: Callable[[], None]) -> None:

@@ -43,6 +43,7 @@ class ForwardedTrack(MediaStreamTrack):
         self._queue: deque[EncodedPacket] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._needs_keyframe = kind == "video"
+        self._reading = False
         self.frames_forwarded = 0
         self.frames_dropped = 0
 
@@ -50,6 +51,16 @@ class ForwardedTrack(MediaStreamTrack):
     def waiting_for_keyframe(self) -> bool:
         """True while video frames are skipped until the next keyframe."""
         return self._needs_keyframe
+
+    @property
+    def wants_keyframe(self) -> bool:
+        """Waiting for a keyframe, and the recipient's sender is reading: a keyframe is of use now.
+
+        Before the sender starts (the recipient's transport is still connecting) frames only pile up
+        and are dropped, so the publisher is not asked again on every frame; the sender's first read
+        asks for a keyframe.
+        """
+        return self._needs_keyframe and self._reading
 
     @property
     def queued_frames(self) -> int:
@@ -88,6 +99,10 @@ class ForwardedTrack(MediaStreamTrack):
 
     async def recv(self) -> EncodedPacket:
         """Next encoded frame for the recipient's sender."""
+        if not self._reading:
+            self._reading = True
+            if self._needs_keyframe and not self._queue:
+                self._on_keyframe_needed()
         while not self._queue:
             if self.readyState != "live":
                 raise MediaStreamError

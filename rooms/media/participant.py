@@ -13,6 +13,7 @@ from .aiortc_hook import (
     install_receiver_tap,
     intercept_keyframe_requests,
     keep_negotiated_header_extensions,
+    keep_negotiated_payload_types,
     restrict_negotiated_codecs,
     set_outgoing_stream_id,
 )
@@ -187,8 +188,10 @@ class MediaParticipant:
         self._pending.clear()
         self._directions_changed = False
         restore_header_extensions = keep_negotiated_header_extensions(self.pc)
+        renumber_payload_types = keep_negotiated_payload_types(self.pc)
         offer = await self.pc.createOffer()
         restore_header_extensions()
+        offer = RTCSessionDescription(sdp=renumber_payload_types(offer.sdp), type=offer.type)
         await self.pc.setLocalDescription(offer)
         return self.pc.localDescription.sdp
 

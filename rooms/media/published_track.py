@@ -99,7 +99,7 @@ class PublishedTrack:
             self._keyframes.request(explicit)
 
     def _keyframe_wanted(self) -> bool:
-        return any(track.waiting_for_keyframe for track in self._recipients)
+        return any(track.wants_keyframe for track in self._recipients)
 
     def _on_frame(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
         # Hot path: runs once per received frame inside aiortc's RTP handling.
@@ -120,7 +120,7 @@ class PublishedTrack:
         waiting = False
         for track in recipients:
             track.push(packet, is_keyframe)
-            waiting = waiting or track.waiting_for_keyframe
+            waiting = waiting or track.wants_keyframe
         if waiting and not is_keyframe:
             self.request_keyframe(explicit=False)
 

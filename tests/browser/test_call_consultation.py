@@ -150,7 +150,8 @@ async def test_three_people_hold_a_consultation(three: list[Page], server: Serve
     await assert_accessible(specialist)
 
     # chat and a reading reach everyone
-    await nurse.get_by_label("Verdi").fill("120/80")
+    # the in-call reading field (the notes panel has a "Verdi" field of its own)
+    await nurse.get_by_label("Verdi").and_(nurse.locator("#reading-value")).fill("120/80")
     await nurse.get_by_role("button", name="Del måling").click()
     await specialist.get_by_label("Melding").fill("Hei alle")
     await specialist.get_by_role("button", name="Send").click()

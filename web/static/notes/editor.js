@@ -123,6 +123,7 @@ class NoteEditor {
     this.conflicts = [];         // unresolved conflicts: {part, theirs_text, mine_text, mine}
     this.timer = null;
     this.inFlight = false;
+    this.saving = null;          // the promise of the save in flight, if any
     this.again = false;
     this.drafts = { risks: [], measures: [] };
     root.addEventListener("input", () => this.changed());
@@ -180,7 +181,7 @@ class NoteEditor {
     if (this.locked() || !this.may("save")) return;
     this.refreshDiagrams();
     this.keep(this.collect());
-    this.setStatus("unsaved");
+    this.setStatus(navigator.onLine ? "unsaved" : "offline");
     this.saveSoon(DEBOUNCE_MS);
   }
 
@@ -192,13 +193,20 @@ class NoteEditor {
   /** Save now (used before signing); resolves once the server has what is on screen, or rejects. */
   async flush() {
     clearTimeout(this.timer);
+    while (this.saving) await this.saving;
     await this.save();
-    if (this.inFlight || canon(this.collect()) !== canon(this.baseDoc)) throw new Error(this.s("unsaved"));
+    while (this.saving) await this.saving;
+    if (this.conflicts.length || canon(this.collect()) !== canon(this.baseDoc)) throw new Error(this.s("unsaved"));
   }
 
-  async save() {
-    if (this.locked() || !this.may("save")) return;
-    if (this.inFlight) { this.again = true; return; }
+  save() {
+    if (this.locked() || !this.may("save")) return Promise.resolve();
+    if (this.inFlight) { this.again = true; return this.saving; }
+    this.saving = this.send().finally(() => { this.saving = null; });
+    return this.saving;
+  }
+
+  async send() {
     const sent = this.collect();
     if (canon(sent) === canon(this.baseDoc) && !this.conflicts.length) {
       localStorage.removeItem(this.storageKey);
@@ -264,6 +272,27 @@ class NoteEditor {
     this.render(this.locked() ? this.note.content : this.collect());
   }
 
+  /** A message in the signing area (found afresh: a render may have replaced the one that was there). */
+  say(text) {
+    const el = this.root.querySelector(".note-message");
+    if (el) el.textContent = text;
+  }
+
+  /** Before signing: the signer must have seen the latest version; if not, show it and ask to sign again. */
+  async checkLatest() {
+    const resp = await fetch(this.noteUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!resp.ok) throw new Error(await this.problem(resp));
+    const latest = await resp.json();
+    if (latest.version === this.baseVersion) return;
+    const merged = rebase(this.collect(), this.baseDoc, latest.content);
+    this.note = latest;
+    this.baseVersion = latest.version;
+    this.baseDoc = latest.content;
+    this.render(merged);
+    this.setStatus(canon(merged) === canon(this.baseDoc) ? "saved" : "unsaved");
+    throw new Error(this.s("changed_before_sign"));
+  }
+
   async problem(resp) {
     try {
       const p = await resp.json();
@@ -301,7 +330,7 @@ class NoteEditor {
     const readOnly = this.locked() || !this.may("save");
     const form = h("form", { class: "note-form", novalidate: true });
     form.addEventListener("submit", (e) => e.preventDefault());
-    this.statusEl = h("p", { class: "note-status", role: "status", "aria-live": "polite" });
+    this.statusEl = this.statusEl || h("p", { class: "note-status", role: "status", "aria-live": "polite" });
     this.conflictsEl = h("div", { class: "note-conflicts" });
     // Status, exports and the signing area stay usable on a locked note; the content does not.
     const fields = h("fieldset", { class: "note-fields", disabled: readOnly },
@@ -337,7 +366,7 @@ class NoteEditor {
 
   toolbar() {
     const n = this.note;
-    return h("nav", { class: "note-toolbar", "aria-label": this.s("print") },
+    return h("nav", { class: "note-toolbar", "aria-label": this.s("exports") },
       h("span", { class: "badge", text: `${this.l(`status.${n.status}`)} · ${this.s("version")} ${n.version}` }),
       h("a", { href: n.links.pdf, text: this.s("export_pdf") }),
       h("a", { href: n.links.text, text: this.s("export_text") }),
@@ -513,14 +542,20 @@ class NoteEditor {
       if (this.may("amend")) box.append(this.amendForm(message));
       if (this.may("share")) {
         const share = h("button", { type: "button", text: n.shared ? this.s("unshare") : this.s("share") });
-        share.addEventListener("click", () => this.post("/share", { shared: !n.shared }).catch((e) => { message.textContent = e.message; }));
+        share.addEventListener("click", () => this.post("/share", { shared: !n.shared }).catch((e) => { this.say(e.message); }));
         box.append(h("p", { text: n.shared ? this.s("shared") : "" }), share);
       }
     } else if (this.may("sign")) {
       const sign = h("button", { type: "button", class: "primary", id: "note-sign", text: this.s("sign") });
       sign.addEventListener("click", async () => {
         if (!window.confirm(this.s("sign_confirm"))) return;
-        try { await this.flush(); await this.post("/sign", {}); localStorage.removeItem(this.storageKey); } catch (e) { message.textContent = e.message; }
+        message.textContent = "";
+        try {
+          await this.flush();
+          await this.checkLatest();
+          await this.post("/sign", {});
+          localStorage.removeItem(this.storageKey);
+        } catch (e) { this.say(e.message); }
       });
       box.append(sign);
     }
@@ -530,14 +565,26 @@ class NoteEditor {
 
   amendForm(message) {
     const parts = [["note", this.s("whole_note")], ...["what_matters", "assessment", "risks", "measures", "acp", "readings", "profession_texts"].map((k) => [k, this.l(k)]),
-      ...[...partsOf(this.note.content).keys()].filter((k) => k.includes("[")).map((k) => [k, k])];
+      ...[...partsOf(this.note.content).keys()].filter((k) => k.includes("[")).map((k) => [k, this.partTitle(k)])];
     const select = h("select", { id: "f-amend-part" }, ...parts.map(([v, t]) => h("option", { value: v, text: t })));
     const text = this.textarea("f-amend-text", "", { rows: 3 });
     const button = h("button", { type: "button", id: "note-amend", text: this.s("amend") });
     button.addEventListener("click", () => this.post("/amendments", { part: select.value, text: text.value })
-      .catch((e) => { message.textContent = e.message; }));
+      .catch((e) => { this.say(e.message); }));
     return h("div", { class: "note-amend" }, this.field("f-amend-part", this.s("amend_part"), select),
       this.field("f-amend-text", this.s("amend_text"), text), button);
+  }
+
+  /** A part key (``risks[<id>]``, ``assessment.physical``…) in the reader's words. */
+  partTitle(key) {
+    const section = key.split("[")[0];
+    const id = key.includes("[") ? key.slice(section.length + 1, -1) : "";
+    const value = partsOf(this.note.content).get(key) || partsOf(this.collect()).get(key);
+    if (section === "profession_text") return `${this.l("profession_texts")}: ${this.l(`profession.${id}`)}`;
+    if (section === "risks") return `${this.l("risks")}: ${value ? value.unwanted_event : ""}`;
+    if (section === "measures") return `${this.l("measures")}: ${value ? value.what : ""}`;
+    if (section === "readings") return `${this.l("readings")}: ${value ? this.l(`reading.${value.kind}`) : ""}`;
+    return this.l(key);
   }
 
   renderConflicts() {
@@ -551,7 +598,7 @@ class NoteEditor {
       theirs.addEventListener("click", () => this.resolve(c, false));
       mine.addEventListener("click", () => this.resolve(c, true));
       box.append(h("div", { class: "note-conflict-part", "data-part": c.part },
-        h("h3", { text: c.part }),
+        h("h3", { text: this.partTitle(c.part) }),
         h("div", { class: "note-conflict-texts" },
           h("div", {}, h("h4", { text: this.s("theirs") }), h("pre", { class: "theirs", text: c.theirs_text })),
           h("div", {}, h("h4", { text: this.s("mine") }), h("pre", { class: "mine", text: c.mine_text }))),
