@@ -9,6 +9,7 @@ export class Peer {
     this.iceServers = [];
     this.local = new Map(); // kind -> {track, stream, label}
     this.mediaMap = new Map(); // mid -> {participant_id, label, kind, live}
+    this.unmapped = new Map(); // mid -> remote track that arrived before its entry in the media map
     this.maxVideoKbps = 0;
     this.pc = null;
     this.pendingOffer = false;
@@ -49,7 +50,9 @@ export class Peer {
     pc.ontrack = (event) => {
       const mid = event.transceiver.mid;
       const info = this.mediaMap.get(mid);
+      // The track can arrive before the map that says whose it is: keep it until the map comes.
       if (info) this.onRemoteTrack(mid, info, event.track);
+      else this.unmapped.set(mid, event.track);
     };
     pc.onconnectionstatechange = () => {
       if (this.pc !== pc) return;
@@ -95,7 +98,16 @@ export class Peer {
   onMediaMap(tracks) {
     for (const t of tracks) {
       this.mediaMap.set(t.mid, t);
-      if (!t.live) this.onRemoteGone(t.mid);
+      if (!t.live) {
+        this.unmapped.delete(t.mid);
+        this.onRemoteGone(t.mid);
+        continue;
+      }
+      const early = this.unmapped.get(t.mid);
+      if (early) {
+        this.unmapped.delete(t.mid);
+        this.onRemoteTrack(t.mid, t, early);
+      }
     }
   }
 
@@ -136,6 +148,7 @@ export class Peer {
     }
     for (const mid of this.mediaMap.keys()) this.onRemoteGone(mid);
     this.mediaMap.clear();
+    this.unmapped.clear();
   }
 }
 
