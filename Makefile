@@ -7,16 +7,16 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 TEST_STAMP := $(VENV)/.test-installed
 DB_URL ?= sqlite+aiosqlite:///var/samkonsult.db
+# The demo runs in demo mode: development secrets are generated once into var/ (never the repo).
+DEMO_ENV = SAMKONSULT_DATABASE_URL=$${SAMKONSULT_DATABASE_URL:-$(DB_URL)} SAMKONSULT_DEMO_MODE=true
 
 .PHONY: run test lint typecheck pytest bench install install-test system-packages clean
 
 run: $(RUNTIME_STAMP)
 	@mkdir -p var
-	SAMKONSULT_DATABASE_URL=$${SAMKONSULT_DATABASE_URL:-$(DB_URL)} $(BIN)/samkonsult migrate
-	SAMKONSULT_DATABASE_URL=$${SAMKONSULT_DATABASE_URL:-$(DB_URL)} SAMKONSULT_DEMO_MODE=true \
-		$(BIN)/samkonsult seed-demo --if-empty
-	SAMKONSULT_DATABASE_URL=$${SAMKONSULT_DATABASE_URL:-$(DB_URL)} SAMKONSULT_DEMO_MODE=true \
-		SAMKONSULT_DEMO_RELAX_TOTP=$${SAMKONSULT_DEMO_RELAX_TOTP:-true} $(BIN)/samkonsult serve
+	$(DEMO_ENV) $(BIN)/samkonsult migrate
+	$(DEMO_ENV) $(BIN)/samkonsult seed-demo --if-empty
+	$(DEMO_ENV) SAMKONSULT_DEMO_RELAX_TOTP=$${SAMKONSULT_DEMO_RELAX_TOTP:-true} $(BIN)/samkonsult serve
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
