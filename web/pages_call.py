@@ -7,10 +7,13 @@ from typing import Any
 
 from aiohttp import web
 
+from notes.document import build_document
+from notes.headings import Language
 from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
 from rooms.join_codes import CODE_LENGTH
 from rooms.registry import BookingRoom
 from rooms.roster import Identity
+from server.actors import Actor
 from server.appkeys import CLOCK, DATABASE, NOTES, SETTINGS
 from server.errors import DomainError
 from server.models import Role
@@ -19,6 +22,7 @@ from signaling.appkeys import GUEST_ACCESS, LIVE_REGISTRY
 from web.context import ctx
 from web.forms import form_fields
 from web.guards import require_actor
+from web.i18n import current_language
 from web.i18n import gettext as _
 from web.pages_notes import note_editor_config
 from web.render import OSLO, local_datetime, render
@@ -130,6 +134,21 @@ async def _note_config(request: web.Request, booking_id: str) -> dict[str, Any] 
     return note_editor_config(request, view.public_id)
 
 
+async def summary_page(request: web.Request) -> web.StreamResponse:
+    """The signed joint note for the patient and relatives, once staff have shared it (read is audited)."""
+    booking_id = request.match_info["booking_id"]
+    if ctx(request).actor is not None:
+        raise web.HTTPSeeOther(f"/consultations/{booking_id}/note")
+    _booking, identity = await resolve_participant(request, booking_id)
+    guest = Actor(kind="guest", id=identity.subject, name=identity.display_name, role=identity.role.value,
+                  organisation_id=None, organisation_name="")
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        view = await request.app[NOTES].read_shared(session, guest, booking_id)
+    lang: Language = "en" if current_language() == "en" else "nb"
+    return render(request, "note_print.html", {
+        "view": view, "document": build_document(view.header, view.state, lang), "guest": True})
+
+
 def _join_context(room: str, error: str = "") -> dict[str, Any]:
     return {"room": room[:_MAX_ROOM_ID], "form_error": error, "code_length": CODE_LENGTH}
 
@@ -177,5 +196,6 @@ def booking_summary(booking: BookingRoom) -> str:
 def setup_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/consultations", my_consultations)
     router.add_get("/consultations/{booking_id}", call_page)
+    router.add_get("/consultations/{booking_id}/summary", summary_page)
     router.add_get("/join", join_form)
     router.add_post("/join", join_submit)

@@ -105,4 +105,4 @@ async def print_page(request: web.Request) -> web.StreamResponse:
         view = await request.app[NOTES].load(session, actor, request.match_info["note_id"],
                                              request.query.get("reason", ""))
     document = build_document(view.header, view.state, lang)
-    return render(request, "note_print.html", {"view": view, "document": document})
+    return render(request, "note_print.html", {"view": view, "document": document, "guest": False})

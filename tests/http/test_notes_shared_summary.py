@@ -1,0 +1,62 @@
+"""The patient's relative, joined with a one-time code, reads the signed note once staff share it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp.test_utils import TestClient
+
+from rooms.roster import ParticipantRole
+from server.clock import FixedClock
+from server.db import Database
+from signaling.appkeys import JOIN_CODES
+from tests.conftest import Seeded
+from tests.helpers import api_headers, csrf_token
+from tests.http.test_notes_api import WM, _as, _booking, _content
+
+
+async def test_guest_reads_the_shared_signed_note_only(client: TestClient, seeded: Seeded, clock: FixedClock,
+                                                        db: Database) -> None:
+    booking = await _booking(db)
+    token = await _as(client, "lege", clock)
+    note = await (await client.get(f"/api/bookings/{booking}/note")).json()
+    url = note["links"]["self"]
+    resp = await client.put(url, json={"based_on": 1, "content": _content(what_matters=WM)},
+                            headers=api_headers(token))
+    assert resp.status == 200
+    bookings = await (await client.get("/api/day-list", params={"date": "2026-11-24"})).json()
+    start = next(b for b in bookings if b["id"] == booking)["start"]
+    await client.post("/logout", data={"csrf_token": token})
+
+    from datetime import datetime
+
+    starts_at = datetime.fromisoformat(start)
+    issued = await client.app[JOIN_CODES].issue(
+        room_id=booking, role=ParticipantRole.RELATIVE, display_name="Kari Nordmann", starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=30), created_by="user:1")
+    clock.current = starts_at - timedelta(minutes=5)
+    guest_token = await csrf_token(client, f"/join?room={booking}")
+    resp = await client.post("/join", data={"csrf_token": guest_token, "room": booking, "code": issued.code},
+                             allow_redirects=False)
+    assert resp.status == 303, await resp.text()
+    # Not signed, not shared: nothing to see (and no hint of what exists).
+    resp = await client.get(f"/consultations/{booking}/summary")
+    assert resp.status == 404
+
+    client.session.cookie_jar.clear()
+    token = await _as(client, "lege", clock)
+    resp = await client.post(f"{url}/sign", json={}, headers=api_headers(token))
+    assert resp.status == 200, await resp.text()
+    resp = await client.post(f"{url}/share", json={"shared": True}, headers=api_headers(token))
+    assert resp.status == 200, await resp.text()
+    client.session.cookie_jar.clear()
+
+    guest_token = await csrf_token(client, f"/join?room={booking}")
+    issued = await client.app[JOIN_CODES].issue(
+        room_id=booking, role=ParticipantRole.RELATIVE, display_name="Kari Nordmann", starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=30), created_by="user:1")
+    await client.post("/join", data={"csrf_token": guest_token, "room": booking, "code": issued.code})
+    resp = await client.get(f"/consultations/{booking}/summary")
+    page = await resp.text()
+    assert resp.status == 200, page
+    assert WM["own_words"] in page and "export.pdf" not in page
