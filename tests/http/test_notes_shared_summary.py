@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
@@ -60,3 +61,15 @@ async def test_guest_reads_the_shared_signed_note_only(client: TestClient, seede
     page = await resp.text()
     assert resp.status == 200, page
     assert WM["own_words"] in page and "export.pdf" not in page
+
+
+async def test_note_page_offers_a_follow_up_for_the_same_patient(client: TestClient, seeded: Seeded,
+                                                                 clock: FixedClock, db: Database) -> None:
+    booking = await _booking(db)
+    await _as(client, "lege", clock)
+    page = await (await client.get(f"/consultations/{booking}/note")).text()
+    link = re.search(r'href="(/referrals/new\?patient=[^"]+)"', page)
+    assert link, page
+    form = await (await client.get(link.group(1).replace("&amp;", "&"))).text()
+    patient = link.group(1).split("=", 1)[1]
+    assert f'<option value="{patient}" selected' in form
