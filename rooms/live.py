@@ -108,6 +108,12 @@ class ConsultationAudit(Protocol):
 PeerFactory = Callable[[], RTCPeerConnection]
 
 
+class ReadingSink(Protocol):
+    """Where a reading shared in the call is kept beyond the call (the joint note)."""
+
+    async def __call__(self, booking_id: str, identity: Identity, reading: Reading) -> None: ...
+
+
 @dataclass
 class _Peer:
     pc: RTCPeerConnection
@@ -199,8 +205,10 @@ class LiveRoom:
         join_codes: JoinCodeService,
         peer_factory: PeerFactory,
         monotonic: Callable[[], float] = time.monotonic,
+        reading_sink: ReadingSink | None = None,
     ) -> None:
         self.room = room
+        self._reading_sink = reading_sink
         self._audit = audit
         self._join_codes = join_codes
         self._peer_factory = peer_factory
@@ -332,6 +340,17 @@ class LiveRoom:
             self.room.post_reading(participant_id, reading)  # raises Forbidden with the room's words
         await self._record(participant_id, "reading_posted", None, reason=reading.name.value)
         self._dispatch(self.room.post_reading(participant_id, reading))
+        identity = self._identities.get(participant_id)
+        if self._reading_sink is not None and identity is not None:
+            self._spawn(self._keep_reading(identity, reading))
+
+    async def _keep_reading(self, identity: Identity, reading: Reading) -> None:
+        # Into the joint note, outside the call's path: a failure there must not disturb the call.
+        assert self._reading_sink is not None
+        try:
+            await self._reading_sink(self.room.booking_id, identity, reading)
+        except Exception:
+            log.exception("room %s: reading not written to the note", self.room_id)
 
     # --- media negotiation ---
 

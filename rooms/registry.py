@@ -18,7 +18,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 
 from rooms.errors import RoomClosed, RoomNotOpen
 from rooms.join_codes import JoinCodeService, JoinGrant
-from rooms.live import LiveRoom
+from rooms.live import LiveRoom, ReadingSink
 from rooms.models import GuestSessionStore
 from rooms.room import Room, RoomSpec, RoomState
 from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
@@ -167,6 +167,8 @@ class LiveRegistry:
         self._peer_factory = peer_factory
         self._interval = reap_interval
         self._rooms: dict[str, LiveRoom] = {}
+        # Set by the composition root: keeps readings shared in a call in the joint note.
+        self.reading_sink: ReadingSink | None = None
         self._bookings: dict[str, BookingRoom] = {}
         self._lock = asyncio.Lock()
         self._reaper: asyncio.Task[None] | None = None
@@ -212,6 +214,7 @@ class LiveRegistry:
                 audit=DatabaseConsultationAudit(self._db, self._audit, booking),
                 join_codes=self._join_codes,
                 peer_factory=self._peer_factory,
+                reading_sink=self.reading_sink,
             )
             self._rooms[booking.booking_id] = live
             self._bookings[booking.booking_id] = booking

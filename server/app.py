@@ -21,6 +21,7 @@ from scheduling.services.notifications import NotificationSettings
 from server.accounts import AccountService
 from server.appkeys import ACCOUNTS, AUDIT, CLOCK, DATABASE, NOTES, PATIENTS, SCHEDULING, SESSIONS, SETTINGS
 from server.audit import AuditLog
+from server.call_readings import NoteReadingSink
 from server.clock import Clock, SystemClock
 from server.db import Database, create_engine
 from server.jobs import Job, JobRunner
@@ -28,6 +29,7 @@ from server.patients import PatientService
 from server.sessions import SessionPolicy, SessionStore
 from server.settings import Settings
 from server.totp import TotpCipher
+from signaling.appkeys import LIVE_REGISTRY
 from signaling.setup import setup_live
 from web import i18n
 from web.metrics import METRICS, create_metrics
@@ -93,6 +95,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app.cleanup_ctx.append(_jobs_context)
     setup_routes(app)
     setup_live(app)  # the live side: /ws, rooms and media, the call pages
+    app.on_startup.append(_keep_call_readings)  # after the cleanup contexts made the live registry
     return app
 
 
@@ -103,6 +106,10 @@ async def _database_context(app: web.Application) -> AsyncIterator[None]:
     yield
     await database.close()
     log.info("database closed")
+
+
+async def _keep_call_readings(app: web.Application) -> None:
+    app[LIVE_REGISTRY].reading_sink = NoteReadingSink(app[DATABASE], app[NOTES])
 
 
 async def _jobs_context(app: web.Application) -> AsyncIterator[None]:
