@@ -219,6 +219,8 @@ class LiveRoom:
         self._peers: dict[ParticipantId, _Peer] = {}
         # The RTP header extension ids each browser uses, so that our offers keep them (see with_extension_ids).
         self._extension_ids: dict[ParticipantId, dict[str, int]] = {}
+        # The last offer sent to each participant, sent again if it was lost with a dropped socket.
+        self._pending_offers: dict[ParticipantId, ServerOffer] = {}
         self._track_kinds: dict[ParticipantId, dict[str, TrackKind]] = {}
         self._offering: set[ParticipantId] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -264,6 +266,11 @@ class LiveRoom:
         self._dispatch(result.outgoing, skip=pid)
         if result.participant.is_admitted:
             link.deliver(BitrateCap(video_bitrate_kbps(len(self.room.roster()))))
+        peer = self._peers.get(pid)
+        pending = self._pending_offers.get(pid)
+        if resumed and peer is not None and pending is not None and peer.pc.signalingState == "have-local-offer":
+            # Our offer may have gone out on the socket that dropped; the browser answers it now.
+            link.deliver(pending)
 
     def detach(self, participant_id: ParticipantId, link: Link) -> None:
         """The connection dropped: the seat is kept for the grace period (media keeps flowing)."""
@@ -413,7 +420,9 @@ class LiveRoom:
                 return
             offer = with_extension_ids(without_audio_level(await self.router.create_offer(participant_id)),
                                        self._extension_ids.get(participant_id, {}))
-            link.deliver(ServerOffer(offer, tuple(self.router.outgoing_tracks(participant_id))))
+            message = ServerOffer(offer, tuple(self.router.outgoing_tracks(participant_id)))
+            self._pending_offers[participant_id] = message
+            link.deliver(message)
         except MediaError as exc:
             log.info("room %s: no offer for %s now: %s", self.room_id, participant_id, exc)
         finally:
@@ -484,6 +493,7 @@ class LiveRoom:
     async def _drop_peer(self, participant_id: ParticipantId) -> None:
         self._peers.pop(participant_id, None)
         self._extension_ids.pop(participant_id, None)
+        self._pending_offers.pop(participant_id, None)
         await self.router.remove_participant(participant_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -151,6 +151,12 @@ function onSocket(s) {
   if (s === 'replaced') finish(T.ended);
 }
 
+function peerUsable() {
+  // A dropped socket leaves media flowing; only a missing, failed or closed connection needs a new one
+  // (a "disconnected" one recovers or is reset by the server's reaper with media_restart).
+  return Boolean(peer.pc) && !['failed', 'closed'].includes(peer.pc.connectionState);
+}
+
 function mediaLost() {
   if (state.ended) return;
   show('reconnecting', true);
@@ -182,12 +188,13 @@ async function onMessage(msg) {
       state.me = msg.participant_id;
       peer.iceServers = (msg.ice_servers || []).map((s) => ({ urls: s.urls, username: s.username || undefined, credential: s.credential || undefined }));
       enterCall();
-      await peer.start();
+      // After a resumed socket the server's peer connection is still ours: keep a healthy one.
+      if (!peerUsable()) await peer.start();
       break;
     case 'resumed':
       state.me = msg.participant_id;
       if (signal.ws) show('reconnecting', false);
-      if (msg.status === 'admitted' && (!peer.pc || peer.pc.connectionState !== 'connected')) await peer.start();
+      if (msg.status === 'admitted' && !peerUsable()) await peer.start();
       if (msg.status === 'admitted') mediaRestored();
       break;
     case 'denied': finish(T.denied); break;
