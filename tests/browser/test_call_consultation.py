@@ -18,8 +18,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import Server
 from tests.browser.support import TotpSecrets, assert_accessible, log_in
+from tests.serverproc import Server
 
 pytestmark = pytest.mark.browser
 
