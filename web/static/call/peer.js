@@ -10,6 +10,7 @@ export class Peer {
     this.local = new Map(); // kind -> {track, stream, label}
     this.mediaMap = new Map(); // mid -> {participant_id, label, kind, live}
     this.unmapped = new Map(); // mid -> remote track that arrived before its entry in the media map
+    this.queue = Promise.resolve(); // remote descriptions, applied in the order they came
     this.maxVideoKbps = 0;
     this.pc = null;
     this.pendingOffer = false;
@@ -87,12 +88,23 @@ export class Peer {
     }
   }
 
-  async onAnswer(sdp) {
-    const pc = this.pc;
-    if (!pc || pc.signalingState !== 'have-local-offer') return;
-    await pc.setRemoteDescription({ type: 'answer', sdp });
-    await this.applyBitrate();
-    if (this.pendingOffer) await this.negotiate();
+  // Answers and offers are applied one after the other: socket messages arrive while an earlier
+  // setRemoteDescription is still running, and an offer handled then saw "have-local-offer", rolled
+  // back, and the remote tracks of the answer never appeared.
+  serial(work) {
+    const next = this.queue.then(work);
+    this.queue = next.catch((error) => console.error('negotiation failed', error));
+    return next;
+  }
+
+  onAnswer(sdp) {
+    return this.serial(async () => {
+      const pc = this.pc;
+      if (!pc || pc.signalingState !== 'have-local-offer') return;
+      await pc.setRemoteDescription({ type: 'answer', sdp });
+      await this.applyBitrate();
+      if (this.pendingOffer) await this.negotiate();
+    });
   }
 
   onMediaMap(tracks) {
@@ -111,17 +123,19 @@ export class Peer {
     }
   }
 
-  async onOffer(sdp) {
-    const pc = this.pc;
-    if (!pc) return;
-    if (pc.signalingState !== 'stable') {
-      await pc.setLocalDescription({ type: 'rollback' });
-      this.pendingOffer = true; // the server refused ours as a collision; offer again afterwards
-    }
-    await pc.setRemoteDescription({ type: 'offer', sdp });
-    await pc.setLocalDescription(await pc.createAnswer());
-    this.signal.send({ type: 'answer', sdp: pc.localDescription.sdp });
-    if (this.pendingOffer) await this.negotiate();
+  onOffer(sdp) {
+    return this.serial(async () => {
+      const pc = this.pc;
+      if (!pc) return;
+      if (pc.signalingState !== 'stable') {
+        await pc.setLocalDescription({ type: 'rollback' });
+        this.pendingOffer = true; // the server refused ours as a collision; offer again afterwards
+      }
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      this.signal.send({ type: 'answer', sdp: pc.localDescription.sdp });
+      if (this.pendingOffer) await this.negotiate();
+    });
   }
 
   async setBitrate(kbps) {
