@@ -271,6 +271,9 @@ class LiveRoom:
         if resumed and peer is not None and pending is not None and peer.pc.signalingState == "have-local-offer":
             # Our offer may have gone out on the socket that dropped; the browser answers it now.
             link.deliver(pending)
+        elif resumed and peer is not None and self.router.needs_renegotiation(pid):
+            # Tracks came or went while the socket was down (no offer could be sent): offer now.
+            self._renegotiation_needed(pid)
 
     def detach(self, participant_id: ParticipantId, link: Link) -> None:
         """The connection dropped: the seat is kept for the grace period (media keeps flowing)."""

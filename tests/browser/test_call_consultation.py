@@ -113,10 +113,6 @@ async def _pid(page: Page) -> str:
     return str(await page.evaluate("() => window.samkonsult.me"))
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect, see the live-consultation issue: the three-Chromium run is timing dependent; in some runs "
-    "a page never gets the remote tiles for one participant (its media map is complete), or the others' "
-    "video does not return after the relative's killed socket resumes; aiortc peers through /ws pass"))
 @pytest.mark.asyncio(loop_scope="session")
 async def test_three_people_hold_a_consultation(three: list[Page], server: Server,
                                                 totp_secrets: TotpSecrets) -> None:
