@@ -76,7 +76,7 @@ async def three(browser: Browser, server: Server) -> AsyncIterator[list[Page]]:
     blocked: list[str] = []
     for _ in range(3):
         ctx = await browser.new_context(base_url=server.base_url, locale="nb-NO", timezone_id="Europe/Oslo")
-        ctx.set_default_timeout(15_000)
+        ctx.set_default_timeout(30_000)  # a safety net on a loaded 2-core machine, not a timing check
         contexts.append(ctx)
         page = await ctx.new_page()
         page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
@@ -103,7 +103,7 @@ DIAGNOSE = """() => ({me: window.samkonsult.me,
 async def _decodes(page: Page, others: list[str]) -> None:
     for pid in others:
         try:
-            await page.wait_for_function(DECODED_FROM, arg=pid, timeout=30_000)
+            await page.wait_for_function(DECODED_FROM, arg=pid, timeout=60_000)
         except Exception:
             pytest.fail(f"no video from {pid}: {await page.evaluate(DIAGNOSE)}")
 
