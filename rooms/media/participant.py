@@ -88,6 +88,8 @@ class MediaParticipant:
         self._labels: dict[str, MediaLabel] = {}
         self._pending: list[ForwardedTrack] = []
         self._sending: dict[ForwardedTrack, RTCRtpTransceiver] = {}
+        # m-lines whose publisher stopped: still listed (not live) so the client removes their tiles.
+        self._retired: list[OutgoingTrackInfo] = []
         self._directions_changed = False
         self._closed = False
 
@@ -115,9 +117,18 @@ class MediaParticipant:
             # cannot restart a sender whose track ended).
             transceiver.direction = "inactive"
             self._directions_changed = True
+            if transceiver.mid is not None:
+                self._retired.append(OutgoingTrackInfo(
+                    mid=transceiver.mid, publisher_id=track.publisher_id, label=track.label,
+                    kind=track.kind, live=False,
+                ))
 
     def outgoing_tracks(self) -> list[OutgoingTrackInfo]:
-        """Negotiated forwarded tracks, so a client can tell whose media each m-line carries."""
+        """Negotiated forwarded tracks, so a client can tell whose media each m-line carries.
+
+        Retired m-lines stay in the list as not live: a publisher who stops sharing the screen stays in
+        the room, so nothing else tells the recipients to take the tile down.
+        """
         return [
             OutgoingTrackInfo(
                 mid=transceiver.mid,
@@ -128,7 +139,7 @@ class MediaParticipant:
             )
             for track, transceiver in self._sending.items()
             if transceiver.mid is not None
-        ]
+        ] + self._retired
 
     def publication_infos(self) -> list[PublicationInfo]:
         """The participant's current publications."""

@@ -2,6 +2,7 @@
 
 The specialist and the nurse join from their day list, the specialist makes a join code for a relative,
 who types it in and is admitted from the waiting room; every page decodes video from the other two; the
+nurse adds the examination camera and the specialist shares the screen, and both reach the others; the
 nurse leaves and joins again; a killed signaling socket resumes.
 """
 
@@ -87,25 +88,27 @@ async def three(browser: Browser, server: Server) -> AsyncIterator[list[Page]]:
     assert not blocked, "\n".join(blocked)
 
 
-DECODED_FROM = """(pid) => [...document.querySelectorAll('#tiles figure[data-participant]')]
-  .filter(f => f.dataset.participant === pid && f.dataset.label === 'room_camera')
+DECODED_FROM = """([pid, label]) => [...document.querySelectorAll('#tiles figure[data-participant]')]
+  .filter(f => f.dataset.participant === pid && f.dataset.label === label)
   .some(f => f.querySelector('video').videoWidth > 0)"""
 
 
 DIAGNOSE = """() => ({me: window.samkonsult.me,
   pc: window.samkonsultPeer.pc && window.samkonsultPeer.pc.connectionState,
   signaling: window.samkonsultPeer.pc && window.samkonsultPeer.pc.signalingState,
+  transceivers: window.samkonsultPeer.pc && window.samkonsultPeer.pc.getTransceivers().map(t => [t.mid, t.direction,
+     t.currentDirection]),
   map: [...window.samkonsultPeer.mediaMap.values()],
   tiles: [...document.querySelectorAll('#tiles figure')].map(f => [f.dataset.participant, f.dataset.label,
      f.querySelector('video').videoWidth]), status: document.getElementById('call-status').textContent})"""
 
 
-async def _decodes(page: Page, others: list[str]) -> None:
+async def _decodes(page: Page, others: list[str], label: str = "room_camera") -> None:
     for pid in others:
         try:
-            await page.wait_for_function(DECODED_FROM, arg=pid, timeout=60_000)
+            await page.wait_for_function(DECODED_FROM, arg=[pid, label], timeout=60_000)
         except Exception:
-            pytest.fail(f"no video from {pid}: {await page.evaluate(DIAGNOSE)}")
+            pytest.fail(f"no {label} video from {pid}: {await page.evaluate(DIAGNOSE)}")
 
 
 async def _pid(page: Page) -> str:
@@ -158,6 +161,22 @@ async def test_three_people_hold_a_consultation(three: list[Page], server: Serve
     for page in three:
         await expect(page.locator("#readings")).to_contain_text("120/80")
         await expect(page.locator("#chat-log")).to_contain_text("Hei alle")
+
+    # the nurse adds the examination camera, the specialist shares the screen: both reach the others
+    nurse_pid, specialist_pid = pids[1], pids[0]
+    await nurse.get_by_role("button", name="Legg til undersøkelseskamera").click()
+    await _decodes(specialist, [nurse_pid], "exam_camera")
+    await _decodes(relative, [nurse_pid], "exam_camera")
+    await specialist.get_by_role("button", name="Del skjerm").click()
+    await _decodes(nurse, [specialist_pid], "screen")
+    await _decodes(relative, [specialist_pid], "screen")
+    await specialist.get_by_role("button", name="Stopp deling").click()
+    for page in (nurse, relative):
+        try:
+            await expect(page.locator('#tiles figure[data-label="screen"]')).to_have_count(0)
+        except AssertionError:
+            pytest.fail(f"the shared screen stayed: {await page.evaluate(DIAGNOSE)}"
+                        f" sharer: {await specialist.evaluate(DIAGNOSE)}")
 
     # the nurse leaves and comes back (a new peer connection), the relative's socket is killed and resumes
     await nurse.get_by_role("button", name="Forlat").click()

@@ -1,6 +1,7 @@
 """Real aiortc peers in-process: the router forwards encoded frames and never transcodes."""
 
 import pytest
+from aiortc import RTCSessionDescription
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 
 from rooms.media import NegotiationCollisionError
@@ -128,3 +129,28 @@ async def test_client_offer_colliding_with_server_offer_is_refused(room: Loopbac
         lambda: all(c.server_pc.connectionState == "connected" for c in room.clients.values()),
         "connections settle before the room closes",
     )
+
+
+async def test_a_stopped_track_is_listed_as_gone_while_its_publisher_stays(room: LoopbackRoom) -> None:
+    """Stopping a screen share (or the exam camera) renegotiates the m-line inactive: recipients must
+    learn that this track is gone although its publisher is still in the room."""
+    nurse = await room.join("nurse")
+    specialist = await room.join("specialist")
+    await room.sync_all()
+    await wait_until(lambda: nurse.frames_from("specialist", "video") >= 3, "nurse sees specialist")
+
+    video = next(t for t in specialist.pc.getTransceivers() if t.kind == "video")
+    video.direction = "inactive"
+    await specialist.pc.setLocalDescription(await specialist.pc.createOffer())
+    answer = await room.router.handle_offer("specialist", specialist.pc.localDescription.sdp)
+    await specialist.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    assert room.router.needs_renegotiation("nurse")
+    await room.sync_all()
+
+    seen = {(o.publisher_id, o.label): o for o in room.router.outgoing_tracks("nurse")}
+    assert not seen[("specialist", "room_camera")].live
+    assert seen[("specialist", "audio")].live
+    directions = {t.mid: t.currentDirection for t in nurse.pc.getTransceivers()}
+    assert directions[seen[("specialist", "room_camera")].mid] == "inactive"
+    before = nurse.frames_from("specialist", "audio")
+    await wait_until(lambda: nurse.frames_from("specialist", "audio") > before + 3, "audio still flows")
