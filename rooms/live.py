@@ -223,6 +223,8 @@ class LiveRoom:
         self._pending_offers: dict[ParticipantId, ServerOffer] = {}
         self._track_kinds: dict[ParticipantId, dict[str, TrackKind]] = {}
         self._offering: set[ParticipantId] = set()
+        # Peers dropped while their socket was down: the client is told to make a new one when it resumes.
+        self._reset_owed: set[ParticipantId] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._bitrate = 0
         self._closed = False
@@ -268,7 +270,11 @@ class LiveRoom:
             link.deliver(BitrateCap(video_bitrate_kbps(len(self.room.roster()))))
         peer = self._peers.get(pid)
         pending = self._pending_offers.get(pid)
-        if resumed and peer is not None and pending is not None and peer.pc.signalingState == "have-local-offer":
+        if resumed and pid in self._reset_owed:
+            # Its media died while the socket was down too: the browser may still think it is recovering.
+            self._reset_owed.discard(pid)
+            link.deliver(PeerReset())
+        elif resumed and peer is not None and pending is not None and peer.pc.signalingState == "have-local-offer":
             # Our offer may have gone out on the socket that dropped; the browser answers it now.
             link.deliver(pending)
         elif resumed and peer is not None and self.router.needs_renegotiation(pid):
@@ -462,6 +468,8 @@ class LiveRoom:
                 link = self._links.get(pid)
                 if link is not None:
                     link.deliver(PeerReset())
+                else:
+                    self._reset_owed.add(pid)
 
     async def close(self, reason: EndReason = EndReason.SHUTDOWN) -> None:
         """Close the room for everyone and release all media. Idempotent."""
@@ -532,6 +540,7 @@ class LiveRoom:
             link.close("released")
         self._identities.pop(participant_id, None)
         self._track_kinds.pop(participant_id, None)
+        self._reset_owed.discard(participant_id)
         if participant_id in self._peers:
             self._spawn(self._drop_peer(participant_id))
 

@@ -90,6 +90,7 @@ class MediaParticipant:
         self._sending: dict[ForwardedTrack, RTCRtpTransceiver] = {}
         # m-lines whose publisher stopped: still listed (not live) so the client removes their tiles.
         self._retired: list[OutgoingTrackInfo] = []
+        self._stopping: set[asyncio.Task[None]] = set()
         self._directions_changed = False
         self._closed = False
 
@@ -117,6 +118,11 @@ class MediaParticipant:
             # cannot restart a sender whose track ended).
             transceiver.direction = "inactive"
             self._directions_changed = True
+            # The m-line stays (inactive) but its sender's RTP and RTCP tasks go now: otherwise every
+            # join and leave in a long consultation left two running tasks per recipient behind.
+            task = asyncio.ensure_future(transceiver.sender.stop())
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
             if transceiver.mid is not None:
                 self._retired.append(OutgoingTrackInfo(
                     mid=transceiver.mid, publisher_id=track.publisher_id, label=track.label,
@@ -284,4 +290,5 @@ class MediaParticipant:
         for publication in list(self.publications.values()):
             await publication.close()
         self.publications.clear()
+        await asyncio.gather(*self._stopping, return_exceptions=True)
         await self.pc.close()

@@ -7,10 +7,13 @@ const config = JSON.parse(document.getElementById('call-config').textContent);
 const T = JSON.parse(document.getElementById('call-strings').textContent);
 const $ = (id) => document.getElementById(id);
 const MEDIA_RESTORE_MS = 30000;
+// A peer connection "disconnected" this long is replaced (aiortc cannot restart ICE on the old one).
+const PEER_RESET_MS = 5000;
 
 const state = {
   me: null, admitted: false, roster: [], stream: null, exam: null, screen: null,
-  audioCtx: null, meterRaf: 0, lostSince: 0, fallbackTimer: 0, ended: false,
+  audioCtx: null, meterRaf: 0, lostSince: 0, fallbackTimer: 0, peerResetTimer: 0, restartOnResume: false,
+  ended: false,
 };
 window.samkonsult = state; // for the browser tests and the curious
 
@@ -135,9 +138,10 @@ const peer = new Peer(signal, {
   onRemoteTrack,
   onRemoteGone: removeRemote,
   onConnection: (s) => {
+    clearTimeout(state.peerResetTimer);
     if (s === 'connected') mediaRestored();
-    else if (s === 'failed') { mediaLost(); peer.start(); }
-    else if (s === 'disconnected') mediaLost();
+    else if (s === 'failed') { mediaLost(); restartPeer(); }
+    else if (s === 'disconnected') { mediaLost(); state.peerResetTimer = setTimeout(restartPeer, PEER_RESET_MS); }
   },
 });
 
@@ -151,10 +155,17 @@ function onSocket(s) {
   if (s === 'replaced') finish(T.ended);
 }
 
+// A new peer connection needs the socket for its offer: without one, it is made when the socket resumes.
+function restartPeer() {
+  if (state.ended) return;
+  if (signal.ws && signal.ws.readyState === WebSocket.OPEN) peer.start();
+  else state.restartOnResume = true;
+}
+
 function peerUsable() {
   // A dropped socket leaves media flowing; only a missing, failed or closed connection needs a new one
-  // (a "disconnected" one recovers or is reset by the server's reaper with media_restart).
-  return Boolean(peer.pc) && !['failed', 'closed'].includes(peer.pc.connectionState);
+  // (a "disconnected" one recovers by itself, or is replaced after PEER_RESET_MS or by media_restart).
+  return Boolean(peer.pc) && !state.restartOnResume && !['failed', 'closed'].includes(peer.pc.connectionState);
 }
 
 function mediaLost() {
@@ -189,12 +200,12 @@ async function onMessage(msg) {
       peer.iceServers = (msg.ice_servers || []).map((s) => ({ urls: s.urls, username: s.username || undefined, credential: s.credential || undefined }));
       enterCall();
       // After a resumed socket the server's peer connection is still ours: keep a healthy one.
-      if (!peerUsable()) await peer.start();
+      if (!peerUsable()) { state.restartOnResume = false; await peer.start(); }
       break;
     case 'resumed':
       state.me = msg.participant_id;
       if (signal.ws) show('reconnecting', false);
-      if (msg.status === 'admitted' && !peerUsable()) await peer.start();
+      if (msg.status === 'admitted' && !peerUsable()) { state.restartOnResume = false; await peer.start(); }
       if (msg.status === 'admitted') mediaRestored();
       break;
     case 'denied': finish(T.denied); break;
@@ -204,7 +215,11 @@ async function onMessage(msg) {
     case 'media_map': peer.onMediaMap(msg.tracks); break;
     case 'offer': await peer.onOffer(msg.sdp); break;
     case 'answer': await peer.onAnswer(msg.sdp); break;
-    case 'media_restart': await peer.start(); break;
+    case 'media_restart':
+      clearTimeout(state.peerResetTimer);
+      state.restartOnResume = false;
+      await peer.start();
+      break;
     case 'bitrate': await peer.setBitrate(msg.max_video_kbps); break;
     case 'chat': addChat(msg); break;
     case 'reading': addReading(msg); break;
