@@ -1,13 +1,17 @@
 """Domain errors of consultation notes.
 
 Each error carries a stable machine-readable ``code``, mapped to HTTP and WebSocket errors in one place
-outside this package, and an English message for logs and developers.
+outside this package, and an English message for logs and developers. They derive from
+``server.errors.DomainError`` like every other domain error, and from the kind of refusal they are:
+a note that breaks a rule is a ``ValidationFailed``, a change that does not fit the note's state a
+``Conflict``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+
+from server.errors import Conflict, DomainError, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -19,24 +23,16 @@ class FieldError:
     message: str
 
 
-class NotesError(Exception):
+class NotesError(DomainError):
     """Base of every notes domain error."""
 
-    default_code: ClassVar[str] = "notes.error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-
-    def __str__(self) -> str:
-        return f"{self.message} [{self.code}]"
+    code = "notes.error"
 
 
-class InvalidNote(NotesError, ValueError):
+class InvalidNote(NotesError, ValidationFailed, ValueError):
     """The note's content breaks a rule; ``errors`` lists every problem found, each with its field path."""
 
-    default_code = "notes.invalid"
+    code = "notes.invalid"
 
     def __init__(self, errors: tuple[FieldError, ...], *, code: str | None = None) -> None:
         summary = "; ".join(f"{e.path}: {e.message}" for e in errors[:5])
@@ -48,34 +44,34 @@ class InvalidNote(NotesError, ValueError):
 class UnsupportedSchema(NotesError, ValueError):
     """A stored document was written with a schema version this code does not know."""
 
-    default_code = "notes.schema_unsupported"
+    code = "notes.schema_unsupported"
 
 
-class NoteLocked(NotesError):
+class NoteLocked(NotesError, Conflict):
     """The note is signed: its content can no longer change, only be amended."""
 
-    default_code = "notes.locked"
+    code = "notes.locked"
 
 
-class NotSigned(NotesError):
+class NotSigned(NotesError, Conflict):
     """An amendment was asked for a note that is not signed yet (edit it instead)."""
 
-    default_code = "notes.not_signed"
+    code = "notes.not_signed"
 
 
-class UnknownVersion(NotesError, ValueError):
+class UnknownVersion(NotesError, Conflict, ValueError):
     """A save claims to be based on a version that does not exist (newer than the latest, or below 1)."""
 
-    default_code = "notes.unknown_version"
+    code = "notes.unknown_version"
 
 
-class InvalidAmendment(NotesError, ValueError):
+class InvalidAmendment(NotesError, ValidationFailed, ValueError):
     """An amendment is empty, too long or names a part that does not exist."""
 
-    default_code = "notes.invalid_amendment"
+    code = "notes.invalid_amendment"
 
 
-class EmptyNote(NotesError, ValueError):
+class EmptyNote(NotesError, ValidationFailed, ValueError):
     """Signing was asked for a note with nothing in it."""
 
-    default_code = "notes.empty"
+    code = "notes.empty"

@@ -28,7 +28,7 @@ _TTF_FAMILY = "NoteFont"
 class PdfUnavailable(NotesError):
     """The PDF library is not installed on this server."""
 
-    default_code = "notes.pdf_unavailable"
+    code = "notes.pdf_unavailable"
 
 
 def pdf_available() -> bool:

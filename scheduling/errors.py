@@ -2,50 +2,44 @@
 
 Each error carries a stable machine-readable ``code`` (for problem+json and WebSocket error frames,
 mapped to HTTP in one place outside this package) and an English message for logs and developers.
-Nothing here knows about HTTP status codes.
+Nothing here knows about HTTP status codes. They derive from ``server.errors.DomainError`` like every
+other domain error; the services name the input field a refused value came from
+(``ValidationFailed.for_field``) where a caller needs it.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from server.errors import DomainError
 
 
-class SchedulingError(Exception):
+class SchedulingError(DomainError):
     """Base of every scheduling domain error."""
 
-    default_code: ClassVar[str] = "scheduling.error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-
-    def __str__(self) -> str:
-        return f"{self.message} [{self.code}]"
+    code = "scheduling.error"
 
 
 class InvalidInterval(SchedulingError, ValueError):
     """An interval is empty, inverted or uses a naive datetime."""
 
-    default_code = "scheduling.invalid_interval"
+    code = "scheduling.invalid_interval"
 
 
 class InvalidAvailability(SchedulingError, ValueError):
     """Weekly hours, an exception or a time zone is malformed."""
 
-    default_code = "scheduling.invalid_availability"
+    code = "scheduling.invalid_availability"
 
 
 class InvalidSearch(SchedulingError, ValueError):
     """A slot search request is malformed (duration, step, unknown resource, ...)."""
 
-    default_code = "scheduling.invalid_search"
+    code = "scheduling.invalid_search"
 
 
 class SlotUnavailable(SchedulingError):
     """A proposed slot is no longer free for one of its resources (lost a race, or changed hours)."""
 
-    default_code = "scheduling.slot_unavailable"
+    code = "scheduling.slot_unavailable"
 
     def __init__(self, message: str, *, resource_id: str | None = None, code: str | None = None) -> None:
         super().__init__(message, code=code)
@@ -60,10 +54,10 @@ class InvalidCalendar(SchedulingError, ValueError):
     (a rule that would explode, e.g. FREQ=SECONDLY), ``calendar.window_too_long``.
     """
 
-    default_code = "calendar.invalid"
+    code = "calendar.invalid"
 
 
 class InvalidInvite(SchedulingError, ValueError):
     """An invite cannot be built (wrong status for the method, a URL that could leak a secret, ...)."""
 
-    default_code = "invite.invalid"
+    code = "invite.invalid"

@@ -47,6 +47,14 @@ class ValidationFailed(DomainError):
 
     code = "validation_failed"
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, fields: dict[str, str] | None = None, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
         self.fields = dict(fields or {})
+
+    @classmethod
+    def for_field(cls, field: str, error: DomainError) -> ValidationFailed:
+        """``error``, a refusal of one value by a domain rule, as a refusal of the input field ``field``.
+
+        The rule does not know which field its value came from; the service that called it does.
+        """
+        return cls(error.message, {field: error.code})

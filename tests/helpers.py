@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient
 from yarl import URL
+
+from server import totp
+from server.clock import FixedClock
 
 
 class LoopbackSecureJar(CookieJar):
@@ -45,6 +49,19 @@ async def login(client: TestClient, username: str, code: str, password: str = DE
     assert resp.headers["Location"].startswith("/login/totp")
     resp = await client.post("/login/totp", data={"csrf_token": token, "code": code}, allow_redirects=False)
     assert resp.status == 303, await resp.text()
+
+
+async def login_as(client: TestClient, username: str, clock: FixedClock) -> str:
+    """Log in as a seeded demo user with a TOTP code; returns the session's CSRF token (for forms and the API).
+
+    The clock moves on one TOTP step first: the server takes each code only once, and a test may log in
+    several times.
+    """
+    from tests.conftest import DEMO_TOTP_SECRET  # here, not at the top: tests.conftest imports this module
+
+    clock.advance(timedelta(seconds=31))
+    await login(client, username, totp.current_code(DEMO_TOTP_SECRET, clock.now()))
+    return await csrf_token(client, "/account")
 
 
 def api_headers(token: str) -> dict[str, str]:

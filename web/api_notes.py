@@ -1,71 +1,29 @@
 """The JSON API of consultation notes: thin handlers that parse, call the notes service and answer.
 
 Every note handler writes (at least an audit row), so each runs in a unit of work that takes SQLite's
-write lock up front. Errors of the notes domain (:class:`notes.errors.NotesError`) are mapped to
-problem+json here, in one place; a save whose parts collide answers 409 with both texts of each part.
+write lock up front. Errors of the notes domain (:class:`notes.errors.NotesError`) are domain errors like
+any other, answered as problem+json by the error middleware (:mod:`web.errors`); a save whose parts collide
+answers 409 with both texts of each part.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from notes.codec import Json, note_from_dict, note_to_dict, part_to_dict, utc_iso
-from notes.errors import (
-    EmptyNote,
-    InvalidAmendment,
-    InvalidNote,
-    NoteLocked,
-    NotesError,
-    NotSigned,
-    UnknownVersion,
-)
 from notes.headings import Language
 from notes.merge import Conflict
 from notes.service import ExportFormat, NoteView, VersionInfo
 from notes.signing import Amendment
 from server.appkeys import DATABASE, NOTES
 from server.errors import ValidationFailed
-from web.errors import PROBLEM_TYPE
 from web.forms import get_bool, get_int, get_str, json_object, reject_unknown
 from web.guards import require_actor
 from web.i18n import gettext as _
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FHIR_JSON = "application/fhir+json"
-
-_NOTES_STATUS: list[tuple[type[NotesError], int]] = [
-    (InvalidNote, 422), (InvalidAmendment, 422), (EmptyNote, 422),
-    (NoteLocked, 409), (NotSigned, 409), (UnknownVersion, 409),
-]
-
-
-def _notes_problem(exc: NotesError) -> web.Response:
-    status = next((s for cls, s in _NOTES_STATUS if isinstance(exc, cls)), 400)
-    titles = {409: _("The note has changed or is signed."), 422: _("The note could not be saved as it is.")}
-    body: dict[str, Any] = {"type": f"https://samkonsult.no/problems/{exc.code}",
-                            "title": titles.get(status, _("Something went wrong.")), "status": status,
-                            "detail": exc.message, "code": exc.code}
-    if isinstance(exc, InvalidNote):
-        body["errors"] = [{"field": e.path, "code": e.code, "message": e.message} for e in exc.errors]
-    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False), content_type=PROBLEM_TYPE)
-
-
-def notes_errors(handler: Handler) -> Handler:
-    """Answer the notes domain's own errors as problem+json (server errors go to the error middleware)."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except NotesError as exc:
-            return _notes_problem(exc)
-
-    return wrapped
 
 
 def _reason(request: web.Request) -> str:
@@ -128,7 +86,6 @@ def _version_json(v: VersionInfo) -> dict[str, Json]:
             "content": note_to_dict(v.content)}
 
 
-@notes_errors
 async def booking_note(request: web.Request) -> web.Response:
     """GET /api/bookings/{public_id}/note: the consultation's note, created on first open."""
     actor = require_actor(request)
@@ -138,7 +95,6 @@ async def booking_note(request: web.Request) -> web.Response:
     return web.json_response(note_json(view))
 
 
-@notes_errors
 async def note_get(request: web.Request) -> web.Response:
     """GET /api/notes/{note_id}: the latest state (audited)."""
     actor = require_actor(request)
@@ -147,7 +103,6 @@ async def note_get(request: web.Request) -> web.Response:
     return web.json_response(note_json(view))
 
 
-@notes_errors
 async def note_put(request: web.Request) -> web.Response:
     """PUT /api/notes/{note_id}: save ``content`` based on version ``based_on``; 409 lists conflicts."""
     actor = require_actor(request)
@@ -174,7 +129,6 @@ async def note_put(request: web.Request) -> web.Response:
     return web.json_response(answer)
 
 
-@notes_errors
 async def note_sign(request: web.Request) -> web.Response:
     """POST /api/notes/{note_id}/sign: sign the latest version, locking the note."""
     actor = require_actor(request)
@@ -183,7 +137,6 @@ async def note_sign(request: web.Request) -> web.Response:
     return web.json_response(note_json(view))
 
 
-@notes_errors
 async def note_amend(request: web.Request) -> web.Response:
     """POST /api/notes/{note_id}/amendments: a signed amendment to a signed note."""
     actor = require_actor(request)
@@ -201,7 +154,6 @@ async def note_amend(request: web.Request) -> web.Response:
     return web.json_response(note_json(view), status=201)
 
 
-@notes_errors
 async def note_share(request: web.Request) -> web.Response:
     """POST /api/notes/{note_id}/share: share the signed summary with the patient and relatives, or stop."""
     actor = require_actor(request)
@@ -218,7 +170,6 @@ async def note_share(request: web.Request) -> web.Response:
     return web.json_response(note_json(view))
 
 
-@notes_errors
 async def note_versions(request: web.Request) -> web.Response:
     """GET /api/notes/{note_id}/versions: every version ever saved, oldest first."""
     actor = require_actor(request)
@@ -239,19 +190,16 @@ async def _export(request: web.Request, fmt: ExportFormat, content_type: str, ex
                         headers={"Content-Disposition": f'{disposition}; filename="{result.filename}.{extension}"'})
 
 
-@notes_errors
 async def export_text(request: web.Request) -> web.Response:
     """GET /api/notes/{note_id}/export.txt: plain text fit to paste into a record system."""
     return await _export(request, ExportFormat.TEXT, "text/plain", "txt")
 
 
-@notes_errors
 async def export_pdf(request: web.Request) -> web.Response:
     """GET /api/notes/{note_id}/export.pdf: a printable PDF for the hospital and municipal records."""
     return await _export(request, ExportFormat.PDF, "application/pdf", "pdf")
 
 
-@notes_errors
 async def export_fhir(request: web.Request) -> web.Response:
     """GET /api/notes/{note_id}/fhir: a FHIR R5 document Bundle with a Composition."""
     return await _export(request, ExportFormat.FHIR, FHIR_JSON, "json")

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from notes.errors import InvalidNote, NotesError
 from server.errors import (
     AuthenticationFailed,
     Conflict,
@@ -40,6 +41,29 @@ def status_for(exc: DomainError) -> int:
     return 400
 
 
+def title_for(exc: DomainError) -> str:
+    """The translated headline of a domain error: the message of its code.
+
+    Notes errors have many precise codes and one headline per kind of refusal, which the note editor
+    shows above the detail.
+    """
+    if isinstance(exc, NotesError):
+        if isinstance(exc, Conflict):
+            return _("The note has changed or is signed.")
+        if isinstance(exc, ValidationFailed):
+            return _("The note could not be saved as it is.")
+    return message_for(exc.code)
+
+
+def field_errors(exc: ValidationFailed) -> list[dict[str, str]] | None:
+    """The per-field problems of a refused input for problem+json; None when the refusal names no field."""
+    if isinstance(exc, InvalidNote):  # the note's own rules word each problem, by its path in the document
+        return [{"field": e.path, "code": e.code, "message": e.message} for e in exc.errors]
+    if isinstance(exc, NotesError):  # an empty note or a bad amendment is refused as a whole
+        return None
+    return [{"field": f, "code": c, "message": message_for(c)} for f, c in exc.fields.items()]
+
+
 def wants_problem_json(request: web.Request) -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/fhir/")
 
@@ -53,10 +77,10 @@ def _fhir_outcome(request: web.Request, status: int, code: str, detail: str) -> 
 
 
 def problem_response(status: int, code: str, detail: str, *, extra: dict[str, Any] | None = None,
-                     headers: dict[str, str] | None = None) -> web.Response:
+                     headers: dict[str, str] | None = None, title: str | None = None) -> web.Response:
     body: dict[str, Any] = {
         "type": f"https://samkonsult.no/problems/{code}",
-        "title": message_for(code),
+        "title": message_for(code) if title is None else title,
         "status": status,
         "detail": detail,
         "code": code,
@@ -89,10 +113,12 @@ def render_domain_error(request: web.Request, exc: DomainError) -> web.Response:
         return outcome
     if wants_problem_json(request):
         extra: dict[str, Any] = {}
-        if isinstance(exc, ValidationFailed):
-            extra["errors"] = [{"field": f, "code": c, "message": message_for(c)} for f, c in exc.fields.items()]
-        return problem_response(status, exc.code, exc.message, extra=extra, headers=headers)
-    response = _page(request, status, message_for(exc.code), "")
+        errors = field_errors(exc) if isinstance(exc, ValidationFailed) else None
+        if errors is not None:
+            extra["errors"] = errors
+        return problem_response(status, exc.code, exc.message, extra=extra, headers=headers,
+                                title=title_for(exc))
+    response = _page(request, status, title_for(exc), "")
     response.headers.update(headers)
     return response
 

@@ -162,7 +162,7 @@ class BookingService:
         try:
             window = Interval(start, start + duration)
         except InvalidInterval as exc:
-            raise ValidationFailed(exc.message, {"start": exc.code}) from exc
+            raise ValidationFailed.for_field("start", exc) from exc
         query = self._slots.query_for(ctype, resolved, window, limit=1)
         if set(chosen) != {r.key for r in resolved}:
             raise ValidationFailed("choose a resource for every part", {"chosen": "incomplete"})
@@ -175,7 +175,7 @@ class BookingService:
         except SlotUnavailable as exc:
             raise _unavailable(exc) from exc
         except InvalidSearch as exc:
-            raise ValidationFailed(exc.message, {"chosen": exc.code}) from exc
+            raise ValidationFailed.for_field("chosen", exc) from exc
         return slot
 
     async def _patient_and_referral(self, session: AsyncSession, actor: Actor,

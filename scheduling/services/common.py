@@ -1,4 +1,4 @@
-"""Helpers shared by the scheduling services: permissions, the write-lock guard, error translation."""
+"""Helpers shared by the scheduling services: permissions, the write-lock guard, public ids."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduling.errors import SchedulingError
 from server.actors import Actor
 from server.db import IMMEDIATE
-from server.errors import PermissionDenied, ValidationFailed
+from server.errors import PermissionDenied
 from server.models import Role
 
 CLINICAL_ROLES = (Role.COORDINATOR, Role.SPECIALIST, Role.NURSE)
@@ -36,8 +35,3 @@ async def require_write_lock(session: AsyncSession) -> None:
     if connection is None or (
             connection.dialect.name == "sqlite" and not connection.get_execution_options().get(IMMEDIATE)):
         raise RuntimeError("bookings must run in db.session(write_lock=True)")
-
-
-def invalid(exc: SchedulingError, field: str) -> ValidationFailed:
-    """A pure-domain validation error as the platform's ``ValidationFailed`` for one field."""
-    return ValidationFailed(exc.message, {field: exc.code})

@@ -35,7 +35,7 @@ from scheduling.models import (
     TypeRequirement,
     WeeklyHoursRow,
 )
-from scheduling.services.common import ADMIN_ROLES, invalid, require_roles
+from scheduling.services.common import ADMIN_ROLES, require_roles
 from scheduling.services.views import (
     CalendarImportResult,
     CalendarSourceView,
@@ -221,7 +221,7 @@ class ResourceService:
                 by_day.setdefault(h.weekday, []).append(TimeRange(h.start, h.end))
             WeeklyHours.from_mapping(by_day)  # validates weekdays and ranges the domain's way
         except InvalidAvailability as exc:
-            raise invalid(exc, "hours") from exc
+            raise ValidationFailed.for_field("hours", exc) from exc
         await session.execute(delete(WeeklyHoursRow).where(WeeklyHoursRow.resource_id == resource_id))
         for h in hours:
             session.add(WeeklyHoursRow(resource_id=resource_id, weekday=h.weekday, start_time=h.start,
@@ -245,7 +245,7 @@ class ResourceService:
             rng = TimeRange(data.start, data.end) if data.start is not None and data.end is not None else None
             DateException(data.day, ExceptionKind(data.kind.value), rng)
         except InvalidAvailability as exc:
-            raise invalid(exc, "start") from exc
+            raise ValidationFailed.for_field("start", exc) from exc
         row = AvailabilityException(resource_id=resource_id, day=data.day, kind=data.kind, start_time=data.start,
                                     end_time=data.end, note=data.note.strip()[:200])
         session.add(row)
@@ -345,7 +345,7 @@ class ResourceService:
         try:
             return await self._store_import(session, source, data)
         except InvalidCalendar as exc:
-            raise invalid(exc, "file") from exc
+            raise ValidationFailed.for_field("file", exc) from exc
 
     async def add_feed_source(self, session: AsyncSession, actor: Actor, resource_id: int,
                               url: str) -> CalendarSourceView:
@@ -355,7 +355,7 @@ class ResourceService:
         try:
             url = check_feed_url(url)
         except CalendarFetchError as exc:
-            raise ValidationFailed(exc.message, {"url": exc.code}) from exc
+            raise ValidationFailed.for_field("url", exc) from exc
         source = CalendarSource(resource_id=resource_id, kind=CalendarSourceKind.FEED, url=url, active=True,
                                 last_error="", occurrences=0, created_at=self._clock.now())
         session.add(source)
@@ -415,7 +415,7 @@ class ResourceService:
                         result = await self._store_import(session, source, data)
                     return FeedRefreshResult(source_id, result=result)
                 except InvalidCalendar as exc:
-                    error = DomainError(exc.message, code=exc.code)
+                    error = exc
             source.last_error = f"{error.code}: {error.message}"[:500]
             log.info("calendar feed %s kept its last good import: %s", source_id, source.last_error)
             return FeedRefreshResult(source_id, error.code, error.message)

@@ -163,7 +163,7 @@ class SlotService:
                 limit=limit,
             )
         except InvalidSearch as exc:
-            raise ValidationFailed(exc.message, {"search": exc.code}) from exc
+            raise ValidationFailed.for_field("search", exc) from exc
 
     async def search(self, session: AsyncSession, actor: Actor, data: SlotSearchInput) -> list[SlotView]:
         """The earliest ``data.limit`` slots at which every required resource is free."""
@@ -171,7 +171,7 @@ class SlotService:
         try:
             window = Interval(data.window_start, data.window_end)
         except InvalidInterval as exc:
-            raise ValidationFailed(exc.message, {"window_end": exc.code}) from exc
+            raise ValidationFailed.for_field("window_end", exc) from exc
         ctype = await self.consultation_type(session, data.consultation_type_id)
         resolved = await self.resolve(session, ctype, data.municipality_id)
         query = self.query_for(ctype, resolved, window, limit=data.limit, step_minutes=data.step_minutes)

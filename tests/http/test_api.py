@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from server import totp
 from server.clock import FixedClock
-from tests.conftest import DEMO_TOTP_SECRET, Seeded
-from tests.helpers import api_headers, csrf_token, login
+from tests.conftest import Seeded
+from tests.helpers import api_headers, csrf_token, login_as
 from web.routes import API_ROUTES
 
 
-async def _login(client: TestClient, username: str, clock: FixedClock) -> str:
-    await login(client, username, totp.current_code(DEMO_TOTP_SECRET, clock.now()))
-    return await csrf_token(client, "/account")
-
-
 async def test_problem_json_on_bad_requests(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
-    token = await _login(client, "koordinator", clock)
+    token = await login_as(client, "koordinator", clock)
     cases = [
         ("not json", "application/json"),
         ('{"a": 1, "a": 2}', "application/json"),
@@ -59,7 +53,7 @@ async def test_register_and_read_patient_with_reason(client: TestClient, seeded:
 
     from server.national_id import first_synthetic_id
 
-    token = await _login(client, "sykepleier.rodoy", clock)
+    token = await login_as(client, "sykepleier.rodoy", clock)
     nin = first_synthetic_id(date(1940, 2, 2))
     resp = await client.post("/api/patients", json={
         "given_name": "Eva", "family_name": "Lund", "national_id": nin,
@@ -82,7 +76,7 @@ async def test_register_and_read_patient_with_reason(client: TestClient, seeded:
 
 async def test_staff_of_unrelated_municipality_cannot_read_patient(client: TestClient, seeded: Seeded,
                                                                    clock: FixedClock) -> None:
-    await _login(client, "sykepleier.luroy", clock)
+    await login_as(client, "sykepleier.luroy", clock)
     astrid = seeded.patients["Astrid"]  # lives in Rødøy
     resp = await client.get(f"/api/patients/{astrid}", params={"reason": "nysgjerrig"})
     assert resp.status == 404
@@ -92,14 +86,14 @@ async def test_staff_of_unrelated_municipality_cannot_read_patient(client: TestC
 
 async def test_roles_without_clinical_access_cannot_read_patients(client: TestClient, seeded: Seeded,
                                                                    clock: FixedClock) -> None:
-    await _login(client, "admin", clock)
+    await login_as(client, "admin", clock)
     resp = await client.get(f"/api/patients/{seeded.patients['Astrid']}", params={"reason": "x"})
     assert resp.status == 403
     assert (await client.get("/api/patients")).status == 403
 
 
 async def test_access_log_lists_every_read(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
-    await _login(client, "lege", clock)
+    await login_as(client, "lege", clock)
     astrid = seeded.patients["Astrid"]
     await client.get(f"/api/patients/{astrid}", params={"reason": "Planlagt samkonsultasjon"})
     resp = await client.get(f"/api/patients/{astrid}/access-log", params={"reason": "Pasienten spør"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
 from fhir.resources.appointment import Appointment
@@ -12,20 +11,14 @@ from fhir.resources.operationoutcome import OperationOutcome
 from fhir.resources.schedule import Schedule
 from fhir.resources.slot import Slot
 
-from server import totp
 from server.clock import FixedClock
-from tests.conftest import DEMO_TOTP_SECRET, Seeded
-from tests.helpers import login
-
-
-async def _login(client: TestClient, username: str, clock: FixedClock) -> None:
-    clock.advance(timedelta(seconds=31))
-    await login(client, username, totp.current_code(DEMO_TOTP_SECRET, clock.now()))
+from tests.conftest import Seeded
+from tests.helpers import login_as
 
 
 async def test_schedules_slots_and_appointments_validate(client: TestClient, seeded: Seeded,
                                                           clock: FixedClock) -> None:
-    await _login(client, "lege", clock)
+    await login_as(client, "lege", clock)
     resp = await client.get("/fhir/Schedule")
     assert resp.status == 200 and resp.content_type == "application/fhir+json"
     schedules = Bundle.model_validate(await resp.json())
@@ -64,7 +57,7 @@ async def test_fhir_errors_are_operation_outcomes(client: TestClient, seeded: Se
     resp = await client.get("/fhir/Schedule")
     assert resp.status == 401
     OperationOutcome.model_validate(await resp.json())
-    await _login(client, "lege", clock)
+    await login_as(client, "lege", clock)
     resp = await client.get("/fhir/Appointment/does-not-exist")
     assert resp.status == 404
     outcome = OperationOutcome.model_validate(await resp.json())
@@ -74,7 +67,7 @@ async def test_fhir_errors_are_operation_outcomes(client: TestClient, seeded: Se
 
 
 async def test_appointment_reads_are_audited(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
-    await _login(client, "lege", clock)
+    await login_as(client, "lege", clock)
     bundle = await (await client.get("/fhir/Appointment", params={"date": "2026-11-24"})).json()
     booking_id = bundle["entry"][0]["resource"]["id"]
     await client.get(f"/fhir/Appointment/{booking_id}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -12,19 +11,11 @@ from fhir.resources.composition import Composition
 from sqlalchemy import select
 
 from scheduling.models import Booking
-from server import totp
 from server.clock import FixedClock
 from server.db import Database
 from server.models import AuditEntry
-from tests.conftest import DEMO_TOTP_SECRET, Seeded
-from tests.helpers import api_headers, csrf_token, login
-
-
-async def _as(client: TestClient, username: str, clock: FixedClock) -> str:
-    # Each login needs a fresh TOTP step: codes are single-use.
-    clock.advance(timedelta(seconds=31))
-    await login(client, username, totp.current_code(DEMO_TOTP_SECRET, clock.now()))
-    return await csrf_token(client, "/account")
+from tests.conftest import Seeded
+from tests.helpers import api_headers, csrf_token, login_as
 
 
 async def _booking(db: Database) -> str:
@@ -48,7 +39,7 @@ RISK = {"id": "r1", "unwanted_event": "Fall", "causes": ["Svimmelhet"], "consequ
 
 async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock: FixedClock, db: Database) -> None:
     booking = await _booking(db)
-    token = await _as(client, "lege", clock)
+    token = await login_as(client, "lege", clock)
     resp = await client.get(f"/api/bookings/{booking}/note")
     assert resp.status == 200, await resp.text()
     note = await resp.json()
@@ -124,13 +115,46 @@ async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock
     assert {"export:text", "export:pdf", "export:fhir", "read_versions"} <= set(actions)
 
 
+async def test_notes_refusals_are_problem_json(client: TestClient, seeded: Seeded, clock: FixedClock,
+                                              db: Database) -> None:
+    booking = await _booking(db)
+    headers = api_headers(await login_as(client, "lege", clock))
+    url = (await (await client.get(f"/api/bookings/{booking}/note")).json())["links"]["self"]
+
+    async def problem(resp: Any) -> dict[str, Any]:
+        assert resp.content_type == "application/problem+json"
+        body: dict[str, Any] = await resp.json()
+        assert body["status"] == resp.status and body["type"] == f"https://samkonsult.no/problems/{body['code']}"
+        return body
+
+    # A refusal of the whole note names no field; one headline per kind of refusal, the precise code beside it.
+    body = await problem(await client.post(f"{url}/sign", headers=headers))
+    assert (body["status"], body["code"]) == (422, "notes.empty")
+    assert body["title"] == "Notatet kan ikke lagres slik det er."
+    assert "errors" not in body
+    body = await problem(await client.post(f"{url}/amendments", json={"part": "what_matters", "text": "x"},
+                                           headers=headers))
+    assert (body["status"], body["code"]) == (409, "notes.not_signed")
+    assert body["title"] == "Notatet er endret eller signert."
+    body = await problem(await client.put(url, json={"based_on": 99, "content": _content()}, headers=headers))
+    assert (body["status"], body["code"]) == (409, "notes.unknown_version")
+    body = await problem(await client.put(url, json={"based_on": 1, "content": {**_content(), "schema": 7}},
+                                          headers=headers))
+    assert (body["status"], body["code"], body["title"]) == (400, "notes.schema_unsupported", "Noe gikk galt.")
+    # The note's own rules word each problem, by its path in the document.
+    body = await problem(await client.put(url, json={"based_on": 1, "content": _content(
+        risks=[{**RISK, "unwanted_event": ""}])}, headers=headers))
+    assert body["status"] == 422 and body["code"] == "notes.invalid"
+    assert body["errors"] == [{"field": "risks[0].unwanted_event", "code": "required", "message": "must not be empty"}]
+
+
 async def test_other_municipality_gets_not_found(client: TestClient, seeded: Seeded, clock: FixedClock,
                                                  db: Database) -> None:
     booking = await _booking(db)
-    await _as(client, "lege", clock)
+    await login_as(client, "lege", clock)
     note = await (await client.get(f"/api/bookings/{booking}/note")).json()
     await client.post("/logout", data={"csrf_token": await csrf_token(client, "/account")})
-    token = await _as(client, "sykepleier.luroy", clock)
+    token = await login_as(client, "sykepleier.luroy", clock)
     assert (await client.get(note["links"]["self"])).status == 404
     resp = await client.put(note["links"]["self"], json={"based_on": 1, "content": _content(what_matters=WM)},
                             headers=api_headers(token))
@@ -141,7 +165,7 @@ async def test_other_municipality_gets_not_found(client: TestClient, seeded: See
 async def test_coordinator_reads_with_reason_but_cannot_write(client: TestClient, seeded: Seeded,
                                                               clock: FixedClock, db: Database) -> None:
     booking = await _booking(db)
-    token = await _as(client, "koordinator", clock)
+    token = await login_as(client, "koordinator", clock)
     resp = await client.get(f"/api/bookings/{booking}/note")
     assert resp.status == 422 and (await resp.json())["errors"][0]["field"] == "reason"
     resp = await client.get(f"/api/bookings/{booking}/note?reason=Arkivering")

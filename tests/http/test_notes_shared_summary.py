@@ -12,14 +12,14 @@ from server.clock import FixedClock
 from server.db import Database
 from signaling.appkeys import JOIN_CODES
 from tests.conftest import Seeded
-from tests.helpers import api_headers, csrf_token
-from tests.http.test_notes_api import WM, _as, _booking, _content
+from tests.helpers import api_headers, csrf_token, login_as
+from tests.http.test_notes_api import WM, _booking, _content
 
 
 async def test_guest_reads_the_shared_signed_note_only(client: TestClient, seeded: Seeded, clock: FixedClock,
                                                         db: Database) -> None:
     booking = await _booking(db)
-    token = await _as(client, "lege", clock)
+    token = await login_as(client, "lege", clock)
     note = await (await client.get(f"/api/bookings/{booking}/note")).json()
     url = note["links"]["self"]
     resp = await client.put(url, json={"based_on": 1, "content": _content(what_matters=WM)},
@@ -45,7 +45,7 @@ async def test_guest_reads_the_shared_signed_note_only(client: TestClient, seede
     assert resp.status == 404
 
     client.session.cookie_jar.clear()
-    token = await _as(client, "lege", clock)
+    token = await login_as(client, "lege", clock)
     resp = await client.post(f"{url}/sign", json={}, headers=api_headers(token))
     assert resp.status == 200, await resp.text()
     resp = await client.post(f"{url}/share", json={"shared": True}, headers=api_headers(token))
@@ -66,7 +66,7 @@ async def test_guest_reads_the_shared_signed_note_only(client: TestClient, seede
 async def test_note_page_offers_a_follow_up_for_the_same_patient(client: TestClient, seeded: Seeded,
                                                                  clock: FixedClock, db: Database) -> None:
     booking = await _booking(db)
-    await _as(client, "lege", clock)
+    await login_as(client, "lege", clock)
     page = await (await client.get(f"/consultations/{booking}/note")).text()
     link = re.search(r'href="(/referrals/new\?patient=[^"]+)"', page)
     assert link, page

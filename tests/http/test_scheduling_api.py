@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from aiohttp.test_utils import TestClient
 
-from server import totp
 from server.clock import FixedClock
-from tests.conftest import DEMO_TOTP_SECRET, Seeded
-from tests.helpers import api_headers, csrf_token, login
-
-
-async def _login(client: TestClient, username: str, clock: FixedClock) -> dict[str, str]:
-    clock.advance(timedelta(seconds=31))
-    await login(client, username, totp.current_code(DEMO_TOTP_SECRET, clock.now()))
-    return api_headers(await csrf_token(client, "/account"))
+from tests.conftest import Seeded
+from tests.helpers import api_headers, login_as
 
 
 async def test_book_retry_reschedule_cancel(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
-    headers = await _login(client, "koordinator", clock)
+    headers = api_headers(await login_as(client, "koordinator", clock))
     queue = await (await client.get("/api/referrals")).json()
     johan = next(r for r in queue if r["patient_name"] == "Johan Pedersen")
     types = {t["code"]: t for t in await (await client.get("/api/consultation-types")).json()}
@@ -57,7 +48,7 @@ async def test_book_retry_reschedule_cancel(client: TestClient, seeded: Seeded, 
 
 
 async def test_resource_settings_api(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
-    headers = await _login(client, "koordinator", clock)
+    headers = api_headers(await login_as(client, "koordinator", clock))
     rooms = await (await client.get("/api/resources", params={"kind": "health_room"})).json()
     rid = rooms[0]["id"]
     resp = await client.put(f"/api/resources/{rid}/hours", json={"hours": [
@@ -80,6 +71,6 @@ async def test_resource_settings_api(client: TestClient, seeded: Seeded, clock: 
 
 
 async def test_nurse_may_not_configure_resources(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
-    headers = await _login(client, "sykepleier.rodoy", clock)
+    headers = api_headers(await login_as(client, "sykepleier.rodoy", clock))
     resp = await client.put("/api/resources/1/hours", json={"hours": []}, headers=headers)
     assert resp.status == 403

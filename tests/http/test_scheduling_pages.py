@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import vobject
 from aiohttp.test_utils import TestClient
 
-from server import totp
 from server.clock import FixedClock
-from tests.conftest import DEMO_TOTP_SECRET, Seeded
-from tests.helpers import csrf_token, login
-
-
-async def _as(client: TestClient, username: str, clock: FixedClock) -> str:
-    # Each login needs a fresh TOTP step: codes are single-use.
-    clock.advance(timedelta(seconds=31))
-    await login(client, username, totp.current_code(DEMO_TOTP_SECRET, clock.now()))
-    return await csrf_token(client, "/account")
+from tests.conftest import Seeded
+from tests.helpers import login_as
 
 
 async def _logout(client: TestClient, token: str) -> None:
@@ -35,7 +26,7 @@ def _form_fields(html: str, index: int = 0) -> dict[str, str]:
 
 async def test_referral_to_booking_to_day_lists_and_feeds(client: TestClient, seeded: Seeded,
                                                           clock: FixedClock) -> None:
-    token = await _as(client, "koordinator", clock)
+    token = await login_as(client, "koordinator", clock)
     resp = await client.get("/referrals")
     page = await resp.text()
     assert resp.status == 200
@@ -66,7 +57,7 @@ async def test_referral_to_booking_to_day_lists_and_feeds(client: TestClient, se
     await _logout(client, token)
 
     # The nurse sees it in the day list of its day, with a join button.
-    token = await _as(client, "sykepleier.luroy", clock)
+    token = await login_as(client, "sykepleier.luroy", clock)
     start = fields["start"][:10]
     page = await (await client.get(f"/day?date={start}")).text()
     assert "Johan Pedersen" in page and "/consultations/" in page
@@ -89,7 +80,7 @@ async def test_referral_to_booking_to_day_lists_and_feeds(client: TestClient, se
 
 async def test_cancel_needs_a_reason_and_keeps_the_form(client: TestClient, seeded: Seeded,
                                                         clock: FixedClock) -> None:
-    token = await _as(client, "lege", clock)
+    token = await login_as(client, "lege", clock)
     page = await (await client.get("/day?date=2026-11-24")).text()
     booking = re.search(r'href="/bookings/([^"]+)"', page)
     assert booking, page
@@ -110,7 +101,7 @@ async def test_unknown_feed_token_is_not_found(client: TestClient, seeded: Seede
 
 async def test_call_page_has_the_joint_note_beside_the_video(client: TestClient, seeded: Seeded,
                                                             clock: FixedClock) -> None:
-    await _as(client, "lege", clock)
+    await login_as(client, "lege", clock)
     page = await (await client.get("/day?date=2026-11-24")).text()
     booking = re.search(r'href="/consultations/([^"]+)"', page)
     assert booking, page
@@ -123,7 +114,7 @@ async def test_call_page_has_the_joint_note_beside_the_video(client: TestClient,
 
 async def test_coordinator_sets_hours_closes_a_day_and_imports_a_calendar(client: TestClient, seeded: Seeded,
                                                                          clock: FixedClock) -> None:
-    token = await _as(client, "koordinator", clock)
+    token = await login_as(client, "koordinator", clock)
     page = await (await client.get("/resources")).text()
     room = re.search(r'href="/resources/(\d+)">Helserom Rødøy', page)
     assert room, page
@@ -161,7 +152,7 @@ async def test_coordinator_sets_hours_closes_a_day_and_imports_a_calendar(client
 
 
 async def test_nurses_cannot_change_resources(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
-    token = await _as(client, "sykepleier.rodoy", clock)
+    token = await login_as(client, "sykepleier.rodoy", clock)
     assert (await client.get("/resources")).status == 403
     resp = await client.post("/resources/1/hours", data={"csrf_token": token, "day0": "08:00-09:00"})
     assert resp.status == 403

@@ -7,10 +7,9 @@ import re
 
 from aiohttp.test_utils import TestClient
 
-from server import totp
 from server.clock import FixedClock
-from tests.conftest import DEMO_TOTP_SECRET, Seeded
-from tests.helpers import csrf_token, login
+from tests.conftest import Seeded
+from tests.helpers import csrf_token, login_as
 
 REQUIRED = {
     "X-Content-Type-Options": "nosniff",
@@ -38,7 +37,7 @@ def _check_headers(path: str, headers: object) -> None:
 
 async def test_every_route_has_the_security_headers(client: TestClient, seeded: Seeded,
                                                     clock: FixedClock) -> None:
-    await login(client, "koordinator", totp.current_code(DEMO_TOTP_SECRET, clock.now()))
+    await login_as(client, "koordinator", clock)
     seen = 0
     for resource in client.app.router.resources():
         info = resource.get_info()
