@@ -103,6 +103,12 @@ DIAGNOSE = """() => ({me: window.samkonsult.me,
      f.querySelector('video').videoWidth]), status: document.getElementById('call-status').textContent})"""
 
 
+VIDEO_CAPS = """() => window.samkonsultPeer.pc.getSenders().filter(s => s.track && s.track.kind === 'video')
+  .map(s => (s.getParameters().encodings[0] || {}).maxBitrate)"""
+VIDEO_CAPS_ARE = f"""(bps) => {{ const caps = ({VIDEO_CAPS})();
+  return caps.length > 0 && caps.every(c => c === bps); }}"""
+
+
 async def _decodes(page: Page, others: list[str], label: str = "room_camera") -> None:
     for pid in others:
         try:
@@ -151,6 +157,12 @@ async def test_three_people_hold_a_consultation(three: list[Page], server: Serve
         await _decodes(page, [p for p in pids if p != me])
         await expect(page.locator("#roster li")).to_have_count(3)
     await assert_accessible(specialist)
+    # three in the room: every page caps its camera at the server's bitrate for that size (1,000 kbit/s)
+    for page in three:
+        try:
+            await page.wait_for_function(VIDEO_CAPS_ARE, arg=1_000_000, timeout=20_000)
+        except Exception:
+            pytest.fail(f"video not capped: {await page.evaluate(VIDEO_CAPS)}")
 
     # chat and a reading reach everyone
     # the in-call reading field (the notes panel has a "Verdi" field of its own)
