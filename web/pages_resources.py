@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, time
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.models import ExceptionKindDb
+from scheduling.services.resources import ResourceService
 from scheduling.services.views import ExceptionInput, HoursInput
 from server.appkeys import DATABASE, SCHEDULING
 from server.errors import ValidationFailed
@@ -66,6 +69,32 @@ def _time(raw: str) -> time:
     return time.fromisoformat(raw.strip())
 
 
+Change = Callable[[AsyncSession, ResourceService], Awaitable[object]]
+
+
+def _refusal(exc: ValidationFailed, field: str | None) -> dict[str, str]:
+    """The form messages for a refused change: all on ``field``, or by the fields the service named."""
+    if field is not None:
+        return {field: message_for(next(iter(exc.fields.values()), exc.code))}
+    return {k: message_for(v) for k, v in exc.fields.items()} or {"day": message_for(exc.code)}
+
+
+async def _apply(request: web.Request, change: Change, *, saved: str, field: str | None,
+                 errors: dict[str, str] | None = None) -> web.StreamResponse:
+    """Run one change to the resource's settings and go back to its page; on a refusal (the form's own
+    ``errors`` or the service's) show the page again with the messages and nothing saved."""
+    rid = _resource_id(request)
+    if not errors:
+        try:
+            async with request.app[DATABASE].session() as session:
+                await change(session, request.app[SCHEDULING].resources)
+        except ValidationFailed as exc:
+            errors = _refusal(exc, field)
+    if errors:
+        return await _page(request, errors, status=422)
+    raise web.HTTPSeeOther(f"/resources/{rid}?saved={saved}")
+
+
 async def save_hours(request: web.Request) -> web.StreamResponse:
     """One "from–to" pair per weekday (empty means closed); several ranges as "08:00-11:00, 12:00-15:30"."""
     actor = require_actor(request, *MANAGERS)
@@ -81,15 +110,8 @@ async def save_hours(request: web.Request) -> web.StreamResponse:
                 hours.append(HoursInput(weekday=day, start=_time(start), end=_time(end)))
             except ValueError:
                 errors[f"day{day}"] = message_for("hours_format")
-    if not errors:
-        try:
-            async with request.app[DATABASE].session() as session:
-                await request.app[SCHEDULING].resources.set_weekly_hours(session, actor, rid, hours)
-        except ValidationFailed as exc:
-            errors = {"hours": message_for(next(iter(exc.fields.values()), exc.code))}
-    if errors:
-        return await _page(request, errors, status=422)
-    raise web.HTTPSeeOther(f"/resources/{rid}?saved=hours")
+    return await _apply(request, lambda session, resources: resources.set_weekly_hours(session, actor, rid, hours),
+                        saved="hours", field="hours", errors=errors)
 
 
 async def add_exception(request: web.Request) -> web.StreamResponse:
@@ -102,9 +124,8 @@ async def add_exception(request: web.Request) -> web.StreamResponse:
     except ValueError:
         errors["day"] = message_for("invalid_date")
         day = date.min
-    kind_raw = str(form.get("kind", ""))
     try:
-        kind = ExceptionKindDb(kind_raw)
+        kind = ExceptionKindDb(str(form.get("kind", "")))
     except ValueError:
         errors["kind"] = message_for("invalid_choice")
         kind = ExceptionKindDb.CLOSED
@@ -114,28 +135,19 @@ async def add_exception(request: web.Request) -> web.StreamResponse:
             start, end = _time(str(form.get("start", ""))), _time(str(form.get("end", "")))
         except ValueError:
             errors["start"] = message_for("hours_format")
-    if not errors:
-        try:
-            async with request.app[DATABASE].session() as session:
-                await request.app[SCHEDULING].resources.add_exception(session, actor, rid, ExceptionInput(
-                    day=day, kind=kind, start=start, end=end, note=str(form.get("note", ""))[:200]))
-        except ValidationFailed as exc:
-            errors = {k: message_for(v) for k, v in exc.fields.items()} or {"day": message_for(exc.code)}
-    if errors:
-        return await _page(request, errors, status=422)
-    raise web.HTTPSeeOther(f"/resources/{rid}?saved=exception")
+    exception = ExceptionInput(day=day, kind=kind, start=start, end=end, note=str(form.get("note", ""))[:200])
+    return await _apply(request, lambda session, resources: resources.add_exception(session, actor, rid, exception),
+                        saved="exception", field=None, errors=errors)
 
 
 async def remove_exception(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *MANAGERS)
-    rid = _resource_id(request)
     form = await request.post()
     eid = parse_id(str(form.get("exception_id", "")))
     if eid is None:
         raise ValidationFailed("unknown exception", {"exception_id": "invalid_choice"})
-    async with request.app[DATABASE].session() as session:
-        await request.app[SCHEDULING].resources.remove_exception(session, actor, eid)
-    raise web.HTTPSeeOther(f"/resources/{rid}?saved=exception")
+    return await _apply(request, lambda session, resources: resources.remove_exception(session, actor, eid),
+                        saved="exception", field="exception_id")
 
 
 async def upload_calendar(request: web.Request) -> web.StreamResponse:
@@ -149,40 +161,26 @@ async def upload_calendar(request: web.Request) -> web.StreamResponse:
         errors["file"] = message_for("required")
     elif len(data) > MAX_UPLOAD:
         errors["file"] = message_for("too_large")
-    if not errors:
-        try:
-            async with request.app[DATABASE].session() as session:
-                await request.app[SCHEDULING].resources.import_ics(session, actor, rid, data)
-        except ValidationFailed as exc:
-            errors = {"file": message_for(next(iter(exc.fields.values()), exc.code))}
-    if errors:
-        return await _page(request, errors, status=422)
-    raise web.HTTPSeeOther(f"/resources/{rid}?saved=calendar")
+    return await _apply(request, lambda session, resources: resources.import_ics(session, actor, rid, data),
+                        saved="calendar", field="file", errors=errors)
 
 
 async def add_feed(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *MANAGERS)
     rid = _resource_id(request)
-    form = await request.post()
-    try:
-        async with request.app[DATABASE].session() as session:
-            await request.app[SCHEDULING].resources.add_feed_source(session, actor, rid,
-                                                                     str(form.get("url", "")).strip())
-    except ValidationFailed as exc:
-        return await _page(request, {"url": message_for(next(iter(exc.fields.values()), exc.code))}, status=422)
-    raise web.HTTPSeeOther(f"/resources/{rid}?saved=calendar")
+    url = str((await request.post()).get("url", "")).strip()
+    return await _apply(request, lambda session, resources: resources.add_feed_source(session, actor, rid, url),
+                        saved="calendar", field="url")
 
 
 async def remove_source(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *MANAGERS)
-    rid = _resource_id(request)
     form = await request.post()
     sid = parse_id(str(form.get("source_id", "")))
     if sid is None:
         raise ValidationFailed("unknown calendar", {"source_id": "invalid_choice"})
-    async with request.app[DATABASE].session() as session:
-        await request.app[SCHEDULING].resources.remove_source(session, actor, sid)
-    raise web.HTTPSeeOther(f"/resources/{rid}?saved=calendar")
+    return await _apply(request, lambda session, resources: resources.remove_source(session, actor, sid),
+                        saved="calendar", field="source_id")
 
 
 def setup_routes(router: web.UrlDispatcher) -> None:
