@@ -70,15 +70,9 @@ def server_env(tmp: Path, port: int, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(tmp: Path, *, seed: bool = True, **extra_env: str) -> Iterator[Server]:
-    """Migrate (and seed), serve, wait for /readyz; terminate the process afterwards."""
-    port = free_port()
-    env = server_env(tmp, port, **extra_env)
-    run_cli(env, "migrate")
-    if seed:
-        run_cli(env, "seed-demo", "--if-empty")
+def serving(env: dict[str, str], log_path: Path) -> Iterator[int]:
+    """``samkonsult serve`` as a child process with ``env``; yields its pid once /readyz answers."""
     base_url = env["SAMKONSULT_PUBLIC_URL"]
-    log_path = tmp / f"serve-{port}.log"
     with log_path.open("w", encoding="utf-8") as log_file:
         proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], cwd=ROOT, env=env,
                                 stdout=log_file, stderr=subprocess.STDOUT)
@@ -90,7 +84,7 @@ def running_server(tmp: Path, *, seed: bool = True, **extra_env: str) -> Iterato
                 if time.monotonic() > deadline:
                     raise ServerError(f"the server was not ready in {START_TIMEOUT_SECONDS} s:\n{log_path.read_text()}")
                 time.sleep(0.1)
-            yield Server(base_url, log_path, env)
+            yield proc.pid
         finally:
             proc.terminate()
             try:
@@ -98,3 +92,16 @@ def running_server(tmp: Path, *, seed: bool = True, **extra_env: str) -> Iterato
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextmanager
+def running_server(tmp: Path, *, seed: bool = True, **extra_env: str) -> Iterator[Server]:
+    """Migrate (and seed), serve, wait for /readyz; terminate the process afterwards."""
+    port = free_port()
+    env = server_env(tmp, port, **extra_env)
+    run_cli(env, "migrate")
+    if seed:
+        run_cli(env, "seed-demo", "--if-empty")
+    log_path = tmp / f"serve-{port}.log"
+    with serving(env, log_path):
+        yield Server(env["SAMKONSULT_PUBLIC_URL"], log_path, env)
