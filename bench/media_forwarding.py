@@ -56,7 +56,9 @@ from rooms.media.aiortc_hook import (
     set_outgoing_stream_id,
 )
 from rooms.media.codec_pinning import pinned_codec_preferences
+from rooms.media.forwarded_track import EncodedPacket
 
+CORES = os.cpu_count() or 1
 VIDEO_FRAMES = 300
 WIDTH, HEIGHT = 640, 480
 FPS = 30
@@ -98,7 +100,7 @@ def pre_encode() -> dict[str, list[bytes]]:
     audio: list[bytes] = []
     samples = int(AUDIO_CLOCK * AUDIO_PTIME)
     for index in range(50):
-        frame = av.AudioFrame(format="s16", layout="stereo", samples=samples)
+        sound = av.AudioFrame(format="s16", layout="stereo", samples=samples)
         pcm = b"".join(
             struct.pack("<hh", v, v)
             for v in (
@@ -106,11 +108,11 @@ def pre_encode() -> dict[str, list[bytes]]:
                 for n in range(samples)
             )
         )
-        frame.planes[0].update(pcm)
-        frame.sample_rate = AUDIO_CLOCK
-        frame.pts = index * samples
-        frame.time_base = fractions.Fraction(1, AUDIO_CLOCK)
-        payloads, _ = opus.encode(frame)
+        sound.planes[0].update(pcm)
+        sound.sample_rate = AUDIO_CLOCK
+        sound.pts = index * samples
+        sound.time_base = fractions.Fraction(1, AUDIO_CLOCK)
+        payloads, _ = opus.encode(sound)
         audio.extend(payloads)
     return {"video": video, "audio": audio}
 
@@ -205,73 +207,102 @@ class TranscodingServer:
 async def run_phase(
     mode: str, rooms: int, publishers: int, viewers: int, audio: bool, args: argparse.Namespace, frames: str
 ) -> dict[str, Any]:
-    """One measured run: ``rooms`` rooms, each with publishers (who also receive) and viewers."""
+    """One measured run: ``rooms`` rooms, each with publishers (who also receive) and viewers.
+
+    The synthetic clients are spread over up to ``args.client_processes`` child processes (whole
+    rooms each), so that one saturated client process does not pass for a slow server. The
+    children meet at barriers before and after the measured window, so every process measures
+    the same seconds.
+    """
     server: ForwardingServer | TranscodingServer = (
         ForwardingServer() if mode == "forward" else TranscodingServer()
     )
-    config = {
-        "rooms": rooms,
-        "publishers": publishers,
-        "viewers": viewers,
-        "audio": audio,
-        "seconds": args.seconds,
-        "warmup": args.warmup,
-        "frames": frames,
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "--client",
-        json.dumps(config),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        limit=2**24,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    report: dict[str, Any] = {}
-    usage_start = resource.getrusage(resource.RUSAGE_SELF)
-    wall_start = 0.0
+    processes = max(1, min(args.client_processes, rooms))
+    children: list[asyncio.subprocess.Process] = []
+    for index in range(processes):
+        config = {
+            "rooms": [room for room in range(rooms) if room % processes == index],
+            "publishers": publishers,
+            "viewers": viewers,
+            "audio": audio,
+            "seconds": args.seconds,
+            "warmup": args.warmup,
+            "frames": frames,
+        }
+        children.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--client",
+                json.dumps(config),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=2**24,
+            )
+        )
+    report: dict[str, Any] = {"client_processes": processes, "client_cpu": [], "raw": []}
+    barriers: dict[str, list[asyncio.Future[None]]] = defaultdict(list)
+    marks: dict[str, tuple[resource.struct_rusage, float]] = {}
+
+    async def barrier(name: str) -> None:
+        """Wait until every child reached ``name``; the server's CPU is read when the last does."""
+        waiter = asyncio.get_running_loop().create_future()
+        barriers[name].append(waiter)
+        if len(barriers[name]) == processes:
+            marks[name] = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+            for other in barriers[name]:
+                other.set_result(None)
+        await waiter
+
+    async def serve(child: asyncio.subprocess.Process) -> None:
+        assert child.stdin is not None and child.stdout is not None
+        while True:
+            line = await child.stdout.readline()
+            if not line:
+                return
+            message = json.loads(line)
+            op = message["op"]
+            reply: dict[str, Any] = {}
+            if op == "offer":
+                reply["sdp"] = await server.offer(
+                    message["room"], message["pid"], message["sdp"], message["labels"]
+                )
+            elif op == "pending":
+                reply["sdp"] = await server.pending_offer(message["pid"])
+            elif op == "answer":
+                await server.answer(message["pid"], message["sdp"])
+            elif op in ("ready", "measure_start", "measure_stop"):
+                await barrier(op)
+            elif op == "report":
+                report["raw"].append(message["stats"])
+                report["client_cpu"].append(message["stats"]["client_cpu"])
+            child.stdin.write((json.dumps(reply) + "\n").encode())
+            await child.stdin.drain()
+            if op == "report":
+                return
+
     try:
-        async with asyncio.timeout(args.seconds + args.warmup + 120):
-            while True:
-                line = await proc.stdout.readline()
-                if not line:
-                    break
-                message = json.loads(line)
-                op = message["op"]
-                reply: dict[str, Any] = {}
-                if op == "offer":
-                    reply["sdp"] = await server.offer(
-                        message["room"], message["pid"], message["sdp"], message["labels"]
-                    )
-                elif op == "pending":
-                    reply["sdp"] = await server.pending_offer(message["pid"])
-                elif op == "answer":
-                    await server.answer(message["pid"], message["sdp"])
-                elif op == "measure_start":
-                    usage_start, wall_start = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-                elif op == "measure_stop":
-                    usage = resource.getrusage(resource.RUSAGE_SELF)
-                    report["wall"] = time.monotonic() - wall_start
-                    report["server_user"] = usage.ru_utime - usage_start.ru_utime
-                    report["server_sys"] = usage.ru_stime - usage_start.ru_stime
-                    report["server_cpu"] = report["server_user"] + report["server_sys"]
-                elif op == "report":
-                    report.update(message["stats"])
-                proc.stdin.write((json.dumps(reply) + "\n").encode())
-                await proc.stdin.drain()
-                if op == "report":
-                    break
+        async with asyncio.timeout(args.seconds + args.warmup + 120 + 10 * rooms):
+            await asyncio.gather(*(serve(child) for child in children))
     finally:
         await server.close()
-        if proc.returncode is None:
-            proc.stdin.close()
+        for child in children:
+            if child.returncode is None:
+                assert child.stdin is not None
+                child.stdin.close()
+        for child in children:
             try:
                 async with asyncio.timeout(30):
-                    await proc.wait()
+                    await child.wait()
             except TimeoutError:
-                proc.kill()
-                await proc.wait()
+                child.kill()
+                await child.wait()
+    (usage_start, wall_start), (usage_stop, wall_stop) = marks["measure_start"], marks["measure_stop"]
+    report["wall"] = wall_stop - wall_start
+    report["server_user"] = usage_stop.ru_utime - usage_start.ru_utime
+    report["server_sys"] = usage_stop.ru_stime - usage_start.ru_stime
+    report["server_cpu"] = report["server_user"] + report["server_sys"]
+    report.update(merge_client_stats(report.pop("raw")))
     return report
 
 
@@ -297,7 +328,7 @@ class ReplayTrack(MediaStreamTrack):
         if self.kind == "video":
             self._index = 0
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> EncodedPacket:
         if self.readyState != "live":
             raise MediaStreamError
         now = time.monotonic()
@@ -414,8 +445,11 @@ def align(samples: list[tuple[int, float]], sent: dict[int, float]) -> int | Non
 def client_stats(
     clients: list[BenchClient], sent: dict[Any, dict[int, float]], t0: float, t1: float
 ) -> dict[str, Any]:
+    """Raw delivery counts and latencies of one client process, merged by the parent."""
     latencies: dict[str, list[float]] = defaultdict(list)
     delivered: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    streams: dict[str, int] = defaultdict(int)
+    starved: dict[str, int] = defaultdict(int)
     for client in clients:
         for (publisher, kind), samples in client.received.items():
             log = sent[(publisher, kind)]
@@ -427,23 +461,41 @@ def client_stats(
                     sent_at = log.get(ts + offset)
                     if sent_at is not None and t0 <= sent_at <= t1:
                         got += 1
-                        latencies[kind].append(arrival - sent_at)
+                        latencies[kind].append(round(arrival - sent_at, 6))
             delivered[kind][0] += got
             delivered[kind][1] += expected
+            streams[kind] += 1
+            if got < 0.9 * expected:
+                starved[kind] += 1
+    return {"delivered": delivered, "latencies": latencies, "streams": streams, "starved": starved}
+
+
+def merge_client_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Delivery ratio, median latency, stream counts over every client process."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    latencies: dict[str, list[float]] = defaultdict(list)
+    streams: dict[str, int] = defaultdict(int)
+    starved: dict[str, int] = defaultdict(int)
+    for part in parts:
+        for kind, (got, expected) in part["delivered"].items():
+            counts[kind][0] += got
+            counts[kind][1] += expected
+        for kind, values in part["latencies"].items():
+            latencies[kind].extend(values)
+        for kind, number in part["streams"].items():
+            streams[kind] += number
+        for kind, number in part["starved"].items():
+            starved[kind] += number
     return {
-        "delivered": {
-            kind: (got / expected if expected else 0.0) for kind, (got, expected) in delivered.items()
-        },
-        "latency_ms": {
-            kind: statistics.median(values) * 1000 for kind, values in latencies.items() if values
-        },
-        "streams": {
-            kind: len([1 for c in clients for (p, k) in c.received if k == kind]) for kind in delivered
-        },
+        "delivered": {kind: (got / expected if expected else 0.0) for kind, (got, expected) in counts.items()},
+        "latency_ms": {kind: statistics.median(values) * 1000 for kind, values in latencies.items() if values},
+        "streams": dict(streams),
+        "starved": dict(starved),
     }
 
 
 async def client_main(config: dict[str, Any], frames: dict[str, list[bytes]]) -> None:
+    """One client process: the participants of ``config["rooms"]``, driven over stdin/stdout."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=2**24)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -452,7 +504,7 @@ async def client_main(config: dict[str, Any], frames: dict[str, list[bytes]]) ->
     sent: dict[Any, dict[int, float]] = defaultdict(dict)
     clients = [
         BenchClient(f"r{r}p{p}", f"r{r}", frames, config["audio"], sent, publish=p < config["publishers"])
-        for r in range(config["rooms"])
+        for r in config["rooms"]
         for p in range(config["publishers"] + config["viewers"])
     ]
     for client in clients:
@@ -460,10 +512,10 @@ async def client_main(config: dict[str, Any], frames: dict[str, list[bytes]]) ->
     for _ in range(2):  # tracks published after a participant's first sync come in the second
         for client in clients:
             await client.sync(rpc)
+    await rpc.call(op="ready")  # every process has joined: the media of all rooms is flowing
     await asyncio.sleep(config["warmup"])
-    t0 = time.monotonic()
-    cpu0 = time.process_time()
     await rpc.call(op="measure_start")
+    t0, cpu0 = time.monotonic(), time.process_time()
     await asyncio.sleep(config["seconds"])
     await rpc.call(op="measure_stop")
     t1 = time.monotonic()
@@ -484,10 +536,12 @@ def cpu_share(report: dict[str, Any]) -> float:
 
 
 def describe(name: str, report: dict[str, Any]) -> None:
+    """Print one run's figures."""
     video_streams = report["streams"].get("video", 0)
     share = cpu_share(report)
     delivered = ", ".join(f"{k} {v * 100:.2f} %" for k, v in sorted(report["delivered"].items()))
     latency = ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(report["latency_ms"].items()))
+    starved = ", ".join(f"{k} {n}" for k, n in sorted(report["starved"].items()) if n) or "none"
     print(f"  {name}: {video_streams} forwarded video streams")
     print(
         f"    server CPU {share * 100:.1f} % of a core "
@@ -495,12 +549,20 @@ def describe(name: str, report: dict[str, Any]) -> None:
         f"kernel {report['server_sys'] / report['wall'] * 100:.1f} %); all-in per video stream "
         f"{share / max(video_streams, 1) * 100:.3f} %"
     )
-    print(f"    frames delivered: {delivered}")
+    print(f"    frames delivered: {delivered}; streams below 90 %: {starved}")
     print(f"    median added latency (client send -> client receive via server, loopback): {latency}")
+    client_cpu = report["client_cpu"]
+    total = share + sum(client_cpu)
     print(
-        f"    client process CPU {report['client_cpu'] * 100:.0f} % of a core "
-        "(near 100 % = clients saturated)"
+        f"    client CPU: {len(client_cpu)} process(es), busiest {max(client_cpu) * 100:.0f} % of a core, "
+        f"all {sum(client_cpu) * 100:.0f} %; server + clients {total * 100:.0f} % of "
+        f"{CORES} core(s), load average {os.getloadavg()[0]:.1f}"
     )
+    if max(client_cpu) > 0.85 or total > 0.85 * CORES:
+        print(
+            "    WARNING: clients or the whole machine near saturation: delivery and latency "
+            "describe the machine, not the server"
+        )
 
 
 async def marginal_cost(
@@ -520,11 +582,23 @@ async def marginal_cost(
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--consultations", type=int, default=3, help="three-way consultations in phase 3")
+    parser.add_argument(
+        "--consultations",
+        default="3",
+        help="three-way consultations in phase 3, comma-separated for several runs (e.g. 3,4,6)",
+    )
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=CORES,
+        help="child processes the synthetic clients are spread over (whole rooms each)",
+    )
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--only-forwarding", action="store_true", help="phase 1 only (profiling)")
+    parser.add_argument("--only-consultations", action="store_true", help="phase 3 only")
     args = parser.parse_args()
+    consultations = [int(value) for value in str(args.consultations).split(",") if value.strip()]
 
     print(f"pre-encoding {VIDEO_FRAMES} VP8 frames {WIDTH}x{HEIGHT} and 50 Opus frames ...", flush=True)
     frames = pre_encode()
@@ -536,7 +610,13 @@ async def main() -> None:
     with tempfile.NamedTemporaryFile(suffix=".frames", delete=False) as handle:
         handle.write(pickle.dumps(frames))
         frames_path = handle.name
+    forward_cost = relay_cost = 0.0
     try:
+        for count in consultations if args.only_consultations else []:
+            print(f"\nphase 3: forwarding, {count} three-way consultations, audio + video", flush=True)
+            describe(f"{count} consultations", await run_phase("forward", count, 3, 0, True, args, frames_path))
+        if args.only_consultations:
+            return
         print("\nphase 1: forwarding (rooms.media), 2 publishers, 1 then 7 viewers each, video", flush=True)
         forward_cost, _ = await marginal_cost("forward", 2, 1, 7, args, frames_path)
         if args.only_forwarding:
@@ -545,12 +625,9 @@ async def main() -> None:
             "\nphase 2: transcoding (aiortc MediaRelay), 1 publisher, 1 then 3 viewers, video", flush=True
         )
         relay_cost, _ = await marginal_cost("relay", 1, 1, 3, args, frames_path)
-        print(
-            f"\nphase 3: forwarding, {args.consultations} three-way consultations, audio + video",
-            flush=True,
-        )
-        both = await run_phase("forward", args.consultations, 3, 0, True, args, frames_path)
-        describe(f"{args.consultations} consultations", both)
+        for count in consultations:
+            print(f"\nphase 3: forwarding, {count} three-way consultations, audio + video", flush=True)
+            describe(f"{count} consultations", await run_phase("forward", count, 3, 0, True, args, frames_path))
     finally:
         os.unlink(frames_path)
     print(
