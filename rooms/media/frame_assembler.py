@@ -5,8 +5,14 @@ only when the first packet of the *next* frame arrives (one frame interval, 33 m
 30 fps, of added latency) and holds four audio packets back (80 ms). A forwarding server
 needs neither: the recipient's own jitter buffer smooths playout. These subclasses keep
 aiortc's reordering, overflow and picture-loss logic and only release frames earlier.
+
+aiortc's buffer also waits for a lost video packet until 512 packets have piled up behind
+it (about 8 s of video, a frozen picture for every recipient). A forwarding server gives up
+after ``GAP_TIMEOUT``: it skips to the next whole frame and asks for a keyframe.
 """
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
@@ -14,6 +20,8 @@ from aiortc.utils import uint16_gt
 
 VIDEO_CAPACITY = 512  # same as aiortc's receiver, so NACK recovery keeps working
 AUDIO_CAPACITY = 16
+GAP_TIMEOUT = 0.25
+"""Seconds a missing video packet is waited for (its NACKed retransmission) before it is given up."""
 
 
 class LowLatencyVideoAssembler(JitterBuffer):
@@ -23,16 +31,48 @@ class LowLatencyVideoAssembler(JitterBuffer):
     contiguous run of packets with one timestamp ending in a marker is a whole frame.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(capacity=VIDEO_CAPACITY, is_video=True)
         self.last_ssrc: int | None = None
+        self.gaps_skipped = 0
+        self._clock = clock
+        self._stuck_since: float | None = None
 
     def add(self, packet: Any) -> tuple[bool, JitterFrame | None]:
         self.last_ssrc = packet.ssrc
         pli_flag, frame = super().add(packet)
         if frame is None:
             frame = self._release_complete_frame()
-        return pli_flag, frame
+        if frame is not None:
+            self._stuck_since = None
+            return pli_flag, frame
+        now = self._clock()
+        if self._stuck_since is None:
+            self._stuck_since = now
+        elif now - self._stuck_since >= GAP_TIMEOUT and self._skip_past_gap():
+            # The frames after the gap may refer to the lost one: the publisher is asked for a
+            # keyframe (aiortc sends a PLI on the flag) so recipients see a clean picture again.
+            self._stuck_since = None
+            self.gaps_skipped += 1
+            return True, self._release_complete_frame()
+        return pli_flag, None
+
+    def _skip_past_gap(self) -> bool:
+        """Drop everything before the first whole frame that starts after a gap; False if none has yet."""
+        if self._origin is None:
+            return False
+        gap_seen = False
+        previous: Any = None
+        for count in range(self._capacity):
+            packet = self._packets[(self._origin + count) % self._capacity]
+            if packet is None:
+                gap_seen = True
+            elif gap_seen and previous is not None and previous.timestamp != packet.timestamp:
+                # ``packet`` follows a received packet of another frame: it is the first of its frame.
+                self.remove(count)
+                return True
+            previous = packet
+        return False
 
     def _release_complete_frame(self) -> JitterFrame | None:
         if self._origin is None:

@@ -7,7 +7,7 @@ import av
 from aiortc.rtp import RtpPacket
 
 from rooms.media.forwarded_track import ForwardedTrack
-from rooms.media.frame_assembler import LowLatencyVideoAssembler, PassThroughAudioAssembler
+from rooms.media.frame_assembler import GAP_TIMEOUT, LowLatencyVideoAssembler, PassThroughAudioAssembler
 from rooms.media.keyframe_requests import KeyframeRequester
 from rooms.media.published_track import is_vp8_keyframe
 
@@ -120,3 +120,39 @@ def test_audio_packets_pass_straight_through() -> None:
     assert assembler.add(rtp(4, 0, True, b"late"))[1] is None
     frame = assembler.add(rtp(6, 1920, False, b"y"))[1]
     assert frame is not None and frame.data == b"y"
+
+
+def test_a_lost_video_packet_is_given_up_after_the_gap_timeout_and_a_keyframe_asked_for() -> None:
+    now = [100.0]
+    assembler = LowLatencyVideoAssembler(clock=lambda: now[0])
+    assert assembler.add(rtp(10, 3000, True, b"a"))[1] is not None
+    # packet 11 (the frame at 6000) is lost for good; the frames at 9000 and 12000 arrive behind it
+    assert assembler.add(rtp(12, 6000, True, b"c")) == (False, None)
+    assert assembler.add(rtp(13, 9000, True, b"d")) == (False, None)
+    now[0] += GAP_TIMEOUT / 2
+    assert assembler.add(rtp(14, 12000, True, b"e")) == (False, None), "a retransmission may still come"
+    now[0] += GAP_TIMEOUT
+    pli, frame = assembler.add(rtp(15, 15000, True, b"f"))
+    assert pli, "the publisher is asked for a keyframe"
+    assert frame is not None and frame.timestamp == 9000 and frame.data == b"d"
+    assert assembler.gaps_skipped == 1
+    # what was held behind the gap comes out in order, one frame per packet that arrives
+    released = []
+    for seq, ts in ((16, 18000), (17, 21000)):
+        frame = assembler.add(rtp(seq, ts, True, b"x"))[1]
+        assert frame is not None
+        released.append(frame.timestamp)
+    assert released == [12000, 15000]
+
+
+def test_a_gap_without_a_whole_frame_behind_it_is_waited_for() -> None:
+    now = [100.0]
+    assembler = LowLatencyVideoAssembler(clock=lambda: now[0])
+    assert assembler.add(rtp(10, 3000, True, b"a"))[1] is not None
+    assert assembler.add(rtp(12, 6000, False, b"c"))[1] is None
+    now[0] += 10 * GAP_TIMEOUT
+    assert assembler.add(rtp(13, 6000, False, b"d")) == (False, None)
+    frame = assembler.add(rtp(11, 6000, False, b"b"))[1]
+    assert frame is None  # no marker yet: the frame is still incomplete
+    frame = assembler.add(rtp(14, 6000, True, b"e"))[1]
+    assert frame is not None and frame.data == b"bcde"
