@@ -93,6 +93,15 @@ class ForwardedTrack(MediaStreamTrack):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def resync(self) -> None:
+        """The publisher's stream lost a frame for good: skip what follows up to the next keyframe.
+
+        The frames after the loss may refer to the lost one, and a decoder given them shows a broken
+        picture; the publisher has been asked for a keyframe already.
+        """
+        if self.kind == "video":
+            self._needs_keyframe = True
+
     def request_keyframe(self) -> None:
         """The recipient reported picture loss (PLI/FIR): ask the publisher for a keyframe."""
         self._on_keyframe_needed()

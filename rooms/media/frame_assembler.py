@@ -100,6 +100,7 @@ class PassThroughAudioAssembler(JitterBuffer):
     def __init__(self) -> None:
         super().__init__(capacity=AUDIO_CAPACITY)
         self.last_ssrc: int | None = None
+        self.gaps_skipped = 0  # audio never waits for a lost packet, so never skips one
         self._last_sequence: int | None = None
 
     def add(self, packet: Any) -> tuple[bool, JitterFrame | None]:

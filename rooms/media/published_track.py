@@ -55,6 +55,7 @@ class PublishedTrack:
             tap.send_picture_loss, self._keyframe_wanted, min_interval=keyframe_interval, clock=clock
         )
         self._closed = False
+        self._gaps_skipped = 0
         self.frames_received = 0
         self.keyframes_received = 0
         tap.on_frame = self._on_frame
@@ -111,6 +112,11 @@ class PublishedTrack:
         recipients = self._recipients
         if not recipients:
             return
+        gaps = self._tap.assembler.gaps_skipped
+        if gaps != self._gaps_skipped:  # the assembler gave a lost packet up: resume on a keyframe
+            self._gaps_skipped = gaps
+            for track in recipients:
+                track.resync()
         time_base = self._time_base
         if time_base is None:
             time_base = self._time_base = Fraction(1, codec.clockRate)

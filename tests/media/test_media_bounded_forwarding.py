@@ -4,12 +4,14 @@ import asyncio
 from fractions import Fraction
 
 import av
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
+from rooms.media.aiortc_hook import ReceiverTap
 from rooms.media.forwarded_track import ForwardedTrack
 from rooms.media.frame_assembler import GAP_TIMEOUT, LowLatencyVideoAssembler, PassThroughAudioAssembler
 from rooms.media.keyframe_requests import KeyframeRequester
-from rooms.media.published_track import is_vp8_keyframe
+from rooms.media.published_track import PublishedTrack, is_vp8_keyframe
 
 KEY = b"\x10\x02\x00\x9d\x01\x2a" + b"\x00" * 20  # VP8 frame tag with the key-frame bit clear
 DELTA = b"\x11\x02\x00" + b"\x00" * 20
@@ -156,3 +158,46 @@ def test_a_gap_without_a_whole_frame_behind_it_is_waited_for() -> None:
     assert frame is None  # no marker yet: the frame is still incomplete
     frame = assembler.add(rtp(14, 6000, True, b"e"))[1]
     assert frame is not None and frame.data == b"bcde"
+
+
+class _PliRecorder:
+    """Stands in for aiortc's receiver where a tap sends picture-loss requests."""
+
+    def __init__(self) -> None:
+        self.plis: list[int] = []
+
+    async def _send_rtcp_pli(self, ssrc: int) -> None:
+        self.plis.append(ssrc)
+
+
+async def test_after_a_given_up_packet_recipients_resume_on_the_next_keyframe() -> None:
+    now = [100.0]
+    tap = ReceiverTap(_PliRecorder(), "video")  # type: ignore[arg-type]
+    tap.assembler = LowLatencyVideoAssembler(clock=lambda: now[0])
+    published = PublishedTrack("nurse", "room_camera", "0", tap)
+    recipient = published.attach("specialist")
+    codec = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+    keyframe, delta = b"\x10\x02\x00\x9d\x01\x2a", b"\x11\x00\x00\x00\x00\x00"
+    assert is_vp8_keyframe(keyframe) and not is_vp8_keyframe(delta)
+
+    def feed(seq: int, ts: int, data: bytes) -> None:
+        _pli, frame = tap.assembler.add(rtp(seq, ts, True, data))
+        if frame is not None:
+            published._on_frame(codec, frame)
+
+    feed(10, 3000, keyframe)
+    feed(11, 6000, delta)
+    assert recipient.queued_frames == 2 and not recipient.waiting_for_keyframe
+    # packet 12 is lost for good; the frames behind it refer to it
+    feed(13, 12000, delta)
+    feed(14, 15000, delta)
+    now[0] += 1.0
+    feed(15, 18000, delta)
+    assert tap.assembler.gaps_skipped == 1
+    assert recipient.waiting_for_keyframe, "delta frames after a given-up loss are not forwarded"
+    assert recipient.queued_frames == 2
+    feed(16, 21000, keyframe)
+    feed(17, 24000, delta)
+    feed(18, 27000, delta)
+    assert not recipient.waiting_for_keyframe and recipient.queued_frames > 2
+    await published.close()
