@@ -13,8 +13,9 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actors import Actor
@@ -25,10 +26,28 @@ log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 
+_HEAD = cast(Table, AuditHead.__table__)
+# Takes the next sequence number and the predecessor's hash in one statement, and with them the write
+# lock (SQLite) or the head row's lock (PostgreSQL): two writers can never chain to the same row.
+_BUMP_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(last_seq=_HEAD.c.last_seq + 1)
+    .returning(_HEAD.c.last_seq, _HEAD.c.last_hash)
+)
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("last_hash"))
+_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
+
 
 def _entry_hash(prev_hash: str, fields: dict[str, object]) -> str:
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def _canonical(fields: dict[str, object]) -> dict[str, object]:
+    """The hashed form of a row's fields: the time as ISO 8601."""
+    at = fields["at"]
+    return {**fields, "at": at.isoformat() if isinstance(at, datetime) else at}
 
 
 def _fields(entry: AuditEntry) -> dict[str, object]:
@@ -91,42 +110,34 @@ class AuditLog:
         object_id: str | int,
         patient_id: int | None = None,
         reason: str = "",
-    ) -> AuditEntry:
+    ) -> None:
         """Append one row in the caller's transaction."""
-        bumped = await session.execute(
-            update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + 1)
-        )
-        if bumped.rowcount == 0:  # type: ignore[attr-defined]
-            await self.ensure_head(session)
-            await session.execute(
-                update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + 1)
-            )
-        head = (
-            await session.execute(
-                select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
-            )
-        ).scalar_one()
-        entry = AuditEntry(
-            seq=head.last_seq,
-            at=self._clock.now(),
-            actor_kind=actor.kind,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            role=actor.role,
-            organisation=actor.organisation_name,
-            patient_id=patient_id,
-            object_type=object_type,
-            object_id=str(object_id),
-            action=action,
-            reason=reason,
-            prev_hash=head.last_hash,
-            hash="",
-        )
-        entry.hash = _entry_hash(entry.prev_hash, _fields(entry))
-        head.last_hash = entry.hash
-        session.add(entry)
+        # Plain table statements, built once: every chat message, reading and page view writes a row,
+        # and the ORM's unit of work cost more than the three statements themselves. The caller's own
+        # pending changes are flushed first, as before: they may be what the row describes.
         await session.flush()
-        return entry
+        bumped = (await session.execute(_BUMP_HEAD)).first()
+        if bumped is None:
+            await self.ensure_head(session)
+            bumped = (await session.execute(_BUMP_HEAD)).one()
+        seq, prev_hash = bumped
+        fields: dict[str, object] = {
+            "seq": seq,
+            "at": self._clock.now(),
+            "actor_kind": actor.kind,
+            "actor_id": actor.id,
+            "actor_name": actor.name,
+            "role": actor.role,
+            "organisation": actor.organisation_name,
+            "patient_id": patient_id,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "action": action,
+            "reason": reason,
+        }
+        entry_hash = _entry_hash(prev_hash, _canonical(fields))
+        await session.execute(_INSERT_ENTRY, {**fields, "prev_hash": prev_hash, "hash": entry_hash})
+        await session.execute(_SET_HEAD_HASH, {"last_hash": entry_hash})
 
     async def verify(self, session: AsyncSession, batch: int = 5000) -> VerifyResult:
         """Recompute the chain; report the first changed, inserted or removed row."""
