@@ -130,83 +130,77 @@ async def _connected(*clients: Client) -> None:
     await wait_until(lambda: all(c.pc.connectionState == "connected" for c in clients), "peers connect")
 
 
-async def test_a_failed_peer_is_dropped_and_its_client_asked_for_a_new_one(live: LiveRoom) -> None:
+@pytest.fixture
+async def in_call(live: LiveRoom) -> AsyncIterator[tuple[Client, Client]]:
+    """The specialist and the nurse in the room, both publishing, both peers connected."""
     people = make_people()
     specialist, nurse = await _join(live, people.specialist), await _join(live, people.nurse)
     try:
         await specialist.publish()
         await nurse.publish()
         await _connected(specialist, nurse)
-        old = live.peer_connections()[nurse.pid]
-
-        await nurse.pc.close()  # the browser's side is gone (tab crashed, network device reset)
-        await wait_until(lambda: old.connectionState in ("failed", "closed"), "the server sees the peer die")
-        await live.tick()
-        assert nurse.link.of_type(PeerReset), "the nurse's page is asked for a new peer connection"
-        assert nurse.pid not in live.peer_connections()
-        assert nurse.pid not in live.router.participant_ids
-
-        nurse.new_peer_connection()
-        await nurse.publish()
-        await specialist.answer_offers()
-        await nurse.answer_offers()
-        await _connected(nurse)
-        assert live.peer_connections()[nurse.pid] is not old
-        publishers = {o.publisher_id for o in live.router.outgoing_tracks(specialist.pid) if o.live}
-        assert publishers == {nurse.pid}
+        yield specialist, nurse
     finally:
         await specialist.close()
         await nurse.close()
 
 
-async def test_a_peer_that_died_while_the_socket_was_down_is_reset_on_resume(live: LiveRoom) -> None:
-    people = make_people()
-    specialist, nurse = await _join(live, people.specialist), await _join(live, people.nurse)
-    try:
-        await nurse.publish()
-        await _connected(nurse)
-        assert nurse.link.result is not None
-        token = nurse.link.result.resume_token
-        old = live.peer_connections()[nurse.pid]
+async def test_a_failed_peer_is_dropped_and_its_client_asked_for_a_new_one(
+        live: LiveRoom, in_call: tuple[Client, Client]) -> None:
+    specialist, nurse = in_call
+    old = live.peer_connections()[nurse.pid]
 
-        live.detach(nurse.pid, nurse.link)  # the socket drops ...
-        await nurse.pc.close()  # ... and so does the media
-        await wait_until(lambda: old.connectionState in ("failed", "closed"), "the server sees the peer die")
-        await live.tick()
-        assert nurse.pid not in live.peer_connections()
+    await nurse.pc.close()  # the browser's side is gone (tab crashed, network device reset)
+    await wait_until(lambda: old.connectionState in ("failed", "closed"), "the server sees the peer die")
+    await live.tick()
+    assert nurse.link.of_type(PeerReset), "the nurse's page is asked for a new peer connection"
+    assert nurse.pid not in live.peer_connections()
+    assert nurse.pid not in live.router.participant_ids
 
-        again = ListLink()
-        await live.resume(token, people.nurse, again)
-        assert again.of_type(PeerReset), "the resumed page is told its media must be made anew"
-    finally:
-        await specialist.close()
-        await nurse.close()
+    nurse.new_peer_connection()
+    await nurse.publish()
+    await specialist.answer_offers()
+    await nurse.answer_offers()
+    await _connected(nurse)
+    assert live.peer_connections()[nurse.pid] is not old
+    publishers = {o.publisher_id for o in live.router.outgoing_tracks(specialist.pid) if o.live}
+    assert publishers == {nurse.pid}
+
+
+async def test_a_peer_that_died_while_the_socket_was_down_is_reset_on_resume(
+        live: LiveRoom, in_call: tuple[Client, Client]) -> None:
+    _specialist, nurse = in_call
+    assert nurse.link.result is not None
+    token = nurse.link.result.resume_token
+    old = live.peer_connections()[nurse.pid]
+
+    live.detach(nurse.pid, nurse.link)  # the socket drops ...
+    await nurse.pc.close()  # ... and so does the media
+    await wait_until(lambda: old.connectionState in ("failed", "closed"), "the server sees the peer die")
+    await live.tick()
+    assert nurse.pid not in live.peer_connections()
+
+    again = ListLink()
+    await live.resume(token, make_people().nurse, again)
+    assert again.of_type(PeerReset), "the resumed page is told its media must be made anew"
 
 
 async def test_a_participant_who_vanishes_is_reaped_with_the_peer_after_the_grace_period(
-        live: LiveRoom, clock: FixedClock) -> None:
-    people = make_people()
-    specialist, nurse = await _join(live, people.specialist), await _join(live, people.nurse)
-    try:
-        await specialist.publish()
-        await nurse.publish()
-        await _connected(specialist, nurse)
-        server_pc = live.peer_connections()[nurse.pid]
+        live: LiveRoom, clock: FixedClock, in_call: tuple[Client, Client]) -> None:
+    _specialist, nurse = in_call
+    server_pc = live.peer_connections()[nurse.pid]
 
-        live.detach(nurse.pid, nurse.link)  # socket gone; media would stop too, but the server cannot know
-        clock.advance(GRACE - timedelta(seconds=1))
-        await live.tick()
-        assert nurse.pid in live.peer_connections(), "the seat and its media are kept through the grace period"
+    live.detach(nurse.pid, nurse.link)  # socket gone; media would stop too, but the server cannot know
+    clock.advance(GRACE - timedelta(seconds=1))
+    await live.tick()
+    assert nurse.pid in live.peer_connections(), "the seat and its media are kept through the grace period"
 
-        clock.advance(timedelta(seconds=2))
-        await live.tick()
-        assert nurse.pid not in live.room.roster().participant_ids
-        await wait_until(lambda: nurse.pid not in live.peer_connections(), "the peer is reaped")
-        await wait_until(lambda: server_pc.connectionState == "closed", "the server's peer is closed")
-        assert nurse.pid not in live.router.participant_ids
-    finally:
-        await specialist.close()
-        await nurse.close()
+    clock.advance(timedelta(seconds=2))
+    await live.tick()
+    assert nurse.pid not in live.room.roster().participant_ids
+    await wait_until(lambda: nurse.pid not in live.peer_connections(), "the peer is reaped")
+    await wait_until(lambda: server_pc.connectionState == "closed", "the server's peer is closed")
+    assert nurse.pid not in live.router.participant_ids
 
 
 def _open_peer_connections() -> int:
