@@ -24,6 +24,7 @@ from rooms.room import Room, RoomSpec, RoomState
 from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
 from server.actors import Actor
 from server.audit import AuditLog
+from server.audit_batch import AuditRow, GroupCommitAudit
 from server.clock import Clock
 from server.db import Database
 from server.errors import NotFound, PermissionDenied
@@ -116,24 +117,25 @@ def actor_for(identity: Identity) -> Actor:
 
 
 class DatabaseConsultationAudit:
-    """``ConsultationAudit`` on the audit log: one row per roster change, chat message and reading."""
+    """``ConsultationAudit`` on the audit log: one row per roster change, chat message and reading.
 
-    def __init__(self, database: Database, audit: AuditLog, booking: BookingRoom) -> None:
-        self._db = database
-        self._audit = audit
+    Rows of all rooms share commits (``GroupCommitAudit``); each call still returns only once its row
+    is committed.
+    """
+
+    def __init__(self, rows: GroupCommitAudit, booking: BookingRoom) -> None:
+        self._rows = rows
         self._booking = booking
 
     async def record(self, identity: Identity, action: str, *, reason: str = "") -> None:
-        async with self._db.session() as session:
-            await self._audit.record(
-                session,
-                actor_for(identity),
-                action=action,
-                object_type="consultation",
-                object_id=self._booking.booking_id,
-                patient_id=self._booking.patient_id,
-                reason=reason,
-            )
+        await self._rows.record(AuditRow(
+            actor_for(identity),
+            action=action,
+            object_type="consultation",
+            object_id=self._booking.booking_id,
+            patient_id=self._booking.patient_id,
+            reason=reason,
+        ))
 
 
 def default_peer_factory() -> RTCPeerConnection:
@@ -161,7 +163,7 @@ class LiveRegistry:
     ) -> None:
         self.directory = directory
         self._db = database
-        self._audit = audit
+        self._audit_rows = GroupCommitAudit(database, audit)
         self._clock = clock
         self._join_codes = join_codes
         self._peer_factory = peer_factory
@@ -211,7 +213,7 @@ class LiveRegistry:
                 raise RoomClosed("the consultation is over")
             live = LiveRoom(
                 room,
-                audit=DatabaseConsultationAudit(self._db, self._audit, booking),
+                audit=DatabaseConsultationAudit(self._audit_rows, booking),
                 join_codes=self._join_codes,
                 peer_factory=self._peer_factory,
                 reading_sink=self.reading_sink,
@@ -253,6 +255,7 @@ class LiveRegistry:
             await live.close()
         self._rooms.clear()
         self._bookings.clear()
+        await self._audit_rows.close()
 
 
 class GuestAccess:
