@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -122,10 +123,21 @@ async def _audit_verify(settings: Settings) -> int:
         await db.close()
 
 
+async def _freeze_startup_objects(_app: web.Application) -> None:
+    """Keep what start-up made (modules, the app, its services) out of every later full collection.
+
+    Those objects live as long as the process, and a full collection scanned them each time: about
+    130,000 of them, tens of milliseconds in which no socket is served and no media frame forwarded.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def _serve(settings: Settings) -> int:
     from server.app import create_app
 
     app = create_app(settings)
+    app.on_startup.append(_freeze_startup_objects)  # last: after the cleanup contexts built the services
     if settings.demo_mode:
         print_demo_logins()
     print(f"Samkonsult serves on {settings.public_url}", flush=True)
