@@ -206,6 +206,7 @@ async function onMessage(msg) {
       state.me = msg.participant_id;
       if (signal.ws) show('reconnecting', false);
       if (msg.status === 'admitted' && !peerUsable()) { state.restartOnResume = false; await peer.start(); }
+      else if (msg.status === 'admitted') peer.resendOffer();
       if (msg.status === 'admitted') mediaRestored();
       break;
     case 'denied': finish(T.denied); break;

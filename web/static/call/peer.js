@@ -88,6 +88,14 @@ export class Peer {
     }
   }
 
+  // An offer sent on a socket that then died never reached the server: send it again on the new one.
+  resendOffer() {
+    const pc = this.pc;
+    if (pc && pc.signalingState === 'have-local-offer' && pc.localDescription && !this.makingOffer) {
+      this.signal.send({ type: 'offer', sdp: pc.localDescription.sdp });
+    }
+  }
+
   // Answers and offers are applied one after the other: socket messages arrive while an earlier
   // setRemoteDescription is still running, and an offer handled then saw "have-local-offer", rolled
   // back, and the remote tracks of the answer never appeared.
