@@ -253,3 +253,23 @@ async def test_a_thousand_joins_and_leaves_leak_no_seats_links_peers_or_tasks(li
     assert leftover <= tasks_before, Counter(
         str(t.get_coro()).split(" at ")[0].removeprefix("<coroutine object ") for t in asyncio.all_tasks())
     await specialist.close()
+
+
+async def test_an_offer_sent_again_after_a_lost_answer_is_answered_and_changes_nothing(
+        live: LiveRoom, in_call: tuple[Client, Client]) -> None:
+    """The page sends its offer again when the socket that carried it (or the answer) died."""
+    specialist, nurse = in_call
+    await nurse.answer_offers()
+    await specialist.answer_offers()
+    before = sorted((p.label, p.mid) for p in live.router.publications(nurse.pid))
+    server_pc = live.peer_connections()[nurse.pid]
+
+    await nurse.pc.setLocalDescription(await nurse.pc.createOffer())
+    offer = nurse.pc.localDescription.sdp
+    await live.handle_offer(nurse.pid, offer)  # answered, but the answer is lost with the socket
+    answer = await live.handle_offer(nurse.pid, offer)  # sent again on the resumed socket
+    await nurse.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+
+    assert live.peer_connections()[nurse.pid] is server_pc, "the same peer connection goes on"
+    assert sorted((p.label, p.mid) for p in live.router.publications(nurse.pid)) == before
+    assert nurse.pc.signalingState == "stable" and server_pc.connectionState == "connected"
