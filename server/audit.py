@@ -39,32 +39,20 @@ _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam
 _INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
 
 
+_HASHED = ("seq", "at", "actor_kind", "actor_id", "actor_name", "role", "organisation", "patient_id",
+           "object_type", "object_id", "action", "reason")
+"""The columns a row's hash covers (all but its own id and the hashes)."""
+
+
 def _entry_hash(prev_hash: str, fields: dict[str, object]) -> str:
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Times hash as ISO 8601, the form they have always had in the chain.
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=datetime.isoformat)
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
-def _canonical(fields: dict[str, object]) -> dict[str, object]:
-    """The hashed form of a row's fields: the time as ISO 8601."""
-    at = fields["at"]
-    return {**fields, "at": at.isoformat() if isinstance(at, datetime) else at}
-
-
 def _fields(entry: AuditEntry) -> dict[str, object]:
-    return {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(),
-        "actor_kind": entry.actor_kind,
-        "actor_id": entry.actor_id,
-        "actor_name": entry.actor_name,
-        "role": entry.role,
-        "organisation": entry.organisation,
-        "patient_id": entry.patient_id,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "action": entry.action,
-        "reason": entry.reason,
-    }
+    return {name: getattr(entry, name) for name in _HASHED}
 
 
 @dataclass(frozen=True)
@@ -135,7 +123,7 @@ class AuditLog:
             "action": action,
             "reason": reason,
         }
-        entry_hash = _entry_hash(prev_hash, _canonical(fields))
+        entry_hash = _entry_hash(prev_hash, fields)
         await session.execute(_INSERT_ENTRY, {**fields, "prev_hash": prev_hash, "hash": entry_hash})
         await session.execute(_SET_HEAD_HASH, {"last_hash": entry_hash})
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, time
 from typing import Any
 
@@ -140,12 +140,17 @@ async def add_exception(request: web.Request) -> web.StreamResponse:
                         saved="exception", field=None, errors=errors)
 
 
+def _posted_id(form: Mapping[str, object], field: str, what: str) -> int:
+    """The id of the row a remove button names; a missing or malformed one is a refused input."""
+    ident = parse_id(str(form.get(field, "")))
+    if ident is None:
+        raise ValidationFailed(f"unknown {what}", {field: "invalid_choice"})
+    return ident
+
+
 async def remove_exception(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *MANAGERS)
-    form = await request.post()
-    eid = parse_id(str(form.get("exception_id", "")))
-    if eid is None:
-        raise ValidationFailed("unknown exception", {"exception_id": "invalid_choice"})
+    eid = _posted_id(await request.post(), "exception_id", "exception")
     return await _apply(request, lambda session, resources: resources.remove_exception(session, actor, eid),
                         saved="exception", field="exception_id")
 
@@ -175,10 +180,7 @@ async def add_feed(request: web.Request) -> web.StreamResponse:
 
 async def remove_source(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *MANAGERS)
-    form = await request.post()
-    sid = parse_id(str(form.get("source_id", "")))
-    if sid is None:
-        raise ValidationFailed("unknown calendar", {"source_id": "invalid_choice"})
+    sid = _posted_id(await request.post(), "source_id", "calendar")
     return await _apply(request, lambda session, resources: resources.remove_source(session, actor, sid),
                         saved="calendar", field="source_id")
 

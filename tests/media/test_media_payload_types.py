@@ -10,12 +10,10 @@ keyframe however often one is requested.
 
 import re
 
-from aiortc import AudioStreamTrack, RTCSessionDescription, sdp
-
-from rooms.media.codec_pinning import pinned_codec_preferences
+from aiortc import RTCSessionDescription, sdp
 
 from .conftest import LoopbackRoom
-from .loopback_peers import LoopbackClient, SyntheticVideo, wait_until
+from .loopback_peers import LoopbackClient, wait_until
 
 # aiortc's numbers -> Chromium's, per kind (RTX of VP8: 98 -> 97).
 CHROMIUM_PAYLOAD_TYPES = {"video": {97: 96, 98: 97}, "audio": {96: 111}}
@@ -55,31 +53,9 @@ def payload_types(description: str) -> list[tuple[str, str, int]]:
 
 
 async def _join_numbered_like_chromium(room: LoopbackRoom, participant_id: str) -> tuple[LoopbackClient, str]:
-    """Join with Chromium's payload types; the server offers the others' tracks before the transport is up.
-
-    Returns the client and the server's (first) offer to it.
-    """
-    client = LoopbackClient(participant_id, room.router)
-    room.clients[participant_id] = client
-    room.router.add_participant(participant_id, client.server_pc)
-    for track in (SyntheticVideo(), AudioStreamTrack()):
-        transceiver = client.pc.addTransceiver(track, direction="sendonly")
-        transceiver.setCodecPreferences(pinned_codec_preferences(track.kind))
-    await client.pc.setLocalDescription(await client.pc.createOffer())
-    offer = with_payload_types(client.pc.localDescription.sdp, CHROMIUM_PAYLOAD_TYPES)
-    labels = {t.mid: ("room_camera" if t.kind == "video" else "audio") for t in client.pc.getTransceivers() if t.mid}
-    answer = await room.router.handle_offer(participant_id, offer, labels)
-    assert room.router.needs_renegotiation(participant_id)
-    server_offer = await room.router.create_offer(participant_id)
-    # The client sends with the numbers of the answer, i.e. its own (Chromium's).
-    await client.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-    await wait_until(lambda: client.server_pc.connectionState == "connected", "the transport connects")
-    await wait_until(lambda: all(r._RTCRtpReceiver__started for r in client.server_pc.getReceivers()
-                                 if r.track is not None), "the server receives")
-    await client.pc.setRemoteDescription(RTCSessionDescription(sdp=server_offer, type="offer"))
-    await client.pc.setLocalDescription(await client.pc.createAnswer())
-    await room.router.handle_answer(participant_id, client.pc.localDescription.sdp)
-    return client, server_offer
+    """Join with Chromium's payload types; returns the client and the server's early offer to it."""
+    return await room.join_like_a_browser(
+        participant_id, as_sent=lambda offer: with_payload_types(offer, CHROMIUM_PAYLOAD_TYPES))
 
 
 async def test_server_offers_keep_the_clients_payload_types(room: LoopbackRoom) -> None:

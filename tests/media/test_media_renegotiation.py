@@ -6,12 +6,12 @@ abs-send-time is parsed as audio level and the whole transport is torn down. A r
 tracks must not publish them again.
 """
 
-from aiortc import AudioStreamTrack, RTCSessionDescription
+from aiortc import RTCSessionDescription
 
 from rooms.live import with_extension_ids
 
 from .conftest import LoopbackRoom
-from .loopback_peers import LoopbackClient, SyntheticVideo, wait_until
+from .loopback_peers import LoopbackClient, wait_until
 
 # Chromium's numbering: abs-send-time = 2, mid = 4 (aiortc's own: mid = 1, abs-send-time = 3).
 CHROMIUM_IDS = {
@@ -21,29 +21,12 @@ CHROMIUM_IDS = {
 
 
 async def _join_with_chromium_ids(room: LoopbackRoom, participant_id: str) -> LoopbackClient:
-    """Join like a browser, answer the server's first offer before the media transport is up."""
-    client = LoopbackClient(participant_id, room.router)
-    room.clients[participant_id] = client
-    room.router.add_participant(participant_id, client.server_pc)
-    client.pc.addTransceiver(SyntheticVideo(), direction="sendonly")
-    client.pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
-    await client.pc.setLocalDescription(await client.pc.createOffer())
-    offer = with_extension_ids(client.pc.localDescription.sdp, CHROMIUM_IDS)
-    labels = {t.mid: ("room_camera" if t.kind == "video" else "audio") for t in client.pc.getTransceivers() if t.mid}
-    answer = await room.router.handle_offer(participant_id, offer, labels)
-    # The others' tracks are pending for the newcomer: the server offers before the client has even
-    # applied the answer, so no transport is connected yet (the live room keeps the client's ids in
-    # the offer it sends).
-    assert room.router.needs_renegotiation(participant_id)
-    server_offer = with_extension_ids(await room.router.create_offer(participant_id), CHROMIUM_IDS)
-    await client.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-    # The transport connects (and the server starts receiving) while that offer is unanswered.
-    await wait_until(lambda: client.server_pc.connectionState == "connected", "the transport connects")
-    await wait_until(lambda: all(r._RTCRtpReceiver__started for r in client.server_pc.getReceivers()
-                                 if r.track is not None), "the server receives")
-    await client.pc.setRemoteDescription(RTCSessionDescription(sdp=server_offer, type="offer"))
-    await client.pc.setLocalDescription(await client.pc.createAnswer())
-    await room.router.handle_answer(participant_id, client.pc.localDescription.sdp)
+    """Join with Chromium's extension ids; the live room keeps them in the offers it sends."""
+    client, _ = await room.join_like_a_browser(
+        participant_id,
+        as_sent=lambda offer: with_extension_ids(offer, CHROMIUM_IDS),
+        server_offer_as_sent=lambda offer: with_extension_ids(offer, CHROMIUM_IDS),
+    )
     return client
 
 
