@@ -18,3 +18,5 @@ JOIN_CODES = web.AppKey("join_codes", JoinCodeService)
 GUEST_ACCESS = web.AppKey("guest_access", GuestAccess)
 BOOKING_DIRECTORY_FACTORY: web.AppKey[BookingDirectoryFactory] = web.AppKey("booking_directory_factory")
 CONNECTIONS: web.AppKey[set[Connection]] = web.AppKey("signaling_connections")
+# Monotonic seconds for per-socket rate limits: time.monotonic in production, a fake in tests.
+MONOTONIC: web.AppKey[Callable[[], float]] = web.AppKey("signaling_monotonic")

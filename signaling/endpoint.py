@@ -16,7 +16,7 @@ from aiohttp import WSMsgType, web
 from server.appkeys import CLOCK, SETTINGS
 from server.errors import PermissionDenied
 from signaling.access import origin_allowed, resolve_participant
-from signaling.appkeys import CONNECTIONS, LIVE_REGISTRY
+from signaling.appkeys import CONNECTIONS, LIVE_REGISTRY, MONOTONIC
 from signaling.connection import Connection
 from signaling.ice import ice_servers_for
 from signaling.protocol import MAX_FRAME_BYTES
@@ -44,7 +44,9 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     now_unix = int(request.app[CLOCK].now().timestamp())
     ice = ice_servers_for(settings.ice_servers, settings.turn_secret, subject=identity.subject, now_unix=now_unix)
     connection = Connection(ws, ice_servers=ice)
-    session = SignalingSession(connection, request.app[LIVE_REGISTRY], booking, identity)
+    session = SignalingSession(
+        connection, request.app[LIVE_REGISTRY], booking, identity, monotonic=request.app[MONOTONIC]
+    )
     connections = request.app[CONNECTIONS]
     connections.add(connection)
     writer = asyncio.create_task(connection.run_writer())

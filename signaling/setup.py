@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
@@ -18,6 +19,7 @@ from signaling.appkeys import (
     GUEST_ACCESS,
     JOIN_CODES,
     LIVE_REGISTRY,
+    MONOTONIC,
 )
 from signaling.connection import Connection
 from signaling.endpoint import websocket_handler
@@ -28,9 +30,10 @@ log = logging.getLogger(__name__)
 def setup_live(app: web.Application) -> None:
     """Install the live side: ``/ws``, its services (at start-up) and their shutdown.
 
-    Tests may replace ``app[BOOKING_DIRECTORY_FACTORY]`` before the app starts.
+    Tests may replace ``app[BOOKING_DIRECTORY_FACTORY]`` and ``app[MONOTONIC]`` before the app starts.
     """
     app[BOOKING_DIRECTORY_FACTORY] = SqlBookingDirectory
+    app[MONOTONIC] = time.monotonic
     app[CONNECTIONS] = set()
     app.cleanup_ctx.append(_live_context)
     app.on_shutdown.append(_close_sockets)

@@ -9,6 +9,7 @@ from aiortc import RTCPeerConnection
 from .aiortc_hook import verify_aiortc_hook
 from .errors import DuplicateParticipantError, RouterClosedError, UnknownParticipantError
 from .forwarded_track import DEFAULT_MAX_QUEUED_FRAMES
+from .ice_consent_guard import install_ice_consent_guard
 from .keyframe_requests import DEFAULT_MIN_INTERVAL
 from .media_labels import MediaLabel
 from .participant import MediaParticipant, NegotiationResult, OutgoingTrackInfo, PublicationInfo
@@ -46,6 +47,7 @@ class MediaRouter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         verify_aiortc_hook()
+        install_ice_consent_guard()
         self._listener = on_renegotiation_needed
         self._keyframe_interval = keyframe_interval
         self._max_queued = max_queued_frames
