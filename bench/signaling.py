@@ -54,19 +54,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
-from rooms.booking_adapter import SqlBookingDirectory
 from rooms.join_codes import JoinCodeService
 from rooms.models import GuestSessionStore, SqlJoinCodeRepository
 from rooms.registry import BookingDirectory, BookingRoom, GuestAccess, LiveRegistry
 from rooms.roster import ParticipantRole
 from scheduling.models import Booking, BookingStatus, ConsultationType, Reservation, Resource, ResourceKind
 from scheduling.services.common import new_public_id
-from server import passwords
-from server.audit import AuditLog
-from server.clock import SystemClock
-from server.db import Database, create_engine
-from server.models import Organisation, OrganisationKind, Patient, Role, User
-from server.sessions import COOKIE_NAME, SessionPolicy, SessionStore
+from server.booking_directory import SqlBookingDirectory
+from server.people import passwords
+from server.people.models import Organisation, Patient, User
+from server.people.sessions import COOKIE_NAME, SessionPolicy, SessionStore
+from server.platform.audit import AuditLog
+from server.platform.clock import SystemClock
+from server.platform.db import Database, create_engine
+from server.platform.roles import OrganisationKind, Role
 from signaling.access import GUEST_COOKIE
 from tests.serverproc import free_port, run_cli, server_env, serving
 

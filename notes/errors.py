@@ -2,7 +2,7 @@
 
 Each error carries a stable machine-readable ``code``, mapped to HTTP and WebSocket errors in one place
 outside this package, and an English message for logs and developers. They derive from
-``server.errors.DomainError`` like every other domain error, and from the kind of refusal they are:
+``server.platform.errors.DomainError`` like every other domain error, and from the kind of refusal they are:
 a note that breaks a rule is a ``ValidationFailed``, a change that does not fit the note's state a
 ``Conflict``.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.errors import Conflict, DomainError, ValidationFailed
+from server.platform.errors import Conflict, DomainError, ValidationFailed
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models import Base
+from server.platform.model_base import Base
 
 __all__ = ["NoteAmendmentRow", "NoteRow", "NoteSignatureRow", "NoteVersionRow"]
 

@@ -45,12 +45,13 @@ from notes.model import NoteContent, NoteHeader, Person, SubjectRef
 from notes.models import NoteAmendmentRow, NoteRow, NoteSignatureRow, NoteVersionRow
 from notes.signing import Amendment, NoteState, Signature
 from scheduling.models import Booking, Reservation, Resource
-from server.actors import Actor
-from server.audit import AuditLog
-from server.clock import Clock
-from server.errors import NotFound, PermissionDenied, ValidationFailed
-from server.models import Patient, Role, User
-from server.patients import CLINICAL_ROLES, PatientService
+from server.people.models import Patient, User
+from server.people.patients import CLINICAL_ROLES, PatientService
+from server.platform.actors import Actor
+from server.platform.audit import AuditLog
+from server.platform.clock import Clock
+from server.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from server.platform.roles import Role
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from notes.errors import EmptyNote, InvalidAmendment, NoteLocked, NotSigned
 from notes.model import NoteContent, Person
 from notes.parts import LIST_SECTIONS, is_part_key, parts_of, split_key
 from notes.validation import LONG_TEXT, has_bad_characters, validate_note
-from server.clock import Clock
+from server.platform.clock import Clock
 
 WHOLE_NOTE = "note"
 # Amendments may also concern a whole section, e.g. a measure added after signing goes to "measures".

@@ -1,7 +1,7 @@
 """Errors of a live consultation room and of join codes.
 
 Each has a stable ``code`` (the key for translation and for the WebSocket error frame); none knows
-about HTTP or WebSockets. They derive from ``server.errors.DomainError`` so the transport layers map
+about HTTP or WebSockets. They derive from ``server.platform.errors.DomainError`` so the transport layers map
 every domain error in one place.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from server.errors import DomainError, RateLimited
+from server.platform.errors import DomainError, RateLimited
 
 
 class RoomError(DomainError):

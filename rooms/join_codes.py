@@ -20,7 +20,7 @@ from typing import Protocol
 
 from rooms.errors import InvalidInvite, JoinCodeRateLimited, JoinCodeRefused, RefusalReason
 from rooms.roster import CODE_ROLES, MAX_NAME_CHARS, Identity, ParticipantRole, is_display_text
-from server.clock import Clock
+from server.platform.clock import Clock
 
 log = logging.getLogger(__name__)
 

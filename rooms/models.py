@@ -15,9 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from rooms.join_codes import JoinCodeRecord, JoinGrant
 from rooms.roster import ParticipantRole
-from server.clock import Clock
-from server.db import Database
-from server.models import Base
+from server.platform.clock import Clock
+from server.platform.db import Database
+from server.platform.model_base import Base
 
 
 class JoinCode(Base):

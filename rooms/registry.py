@@ -1,7 +1,7 @@
 """Which consultations are live, who may enter them, and the guest's way in with a join code.
 
 ``BookingDirectory`` is all the live side needs from scheduling (implemented against its tables in
-``rooms.booking_adapter``); ``LiveRegistry`` opens a ``LiveRoom`` per booking on the first join inside
+``server.booking_directory``); ``LiveRegistry`` opens a ``LiveRoom`` per booking on the first join inside
 the opening window and reaps them; ``GuestAccess`` exchanges a join code for a short guest session.
 """
 
@@ -22,12 +22,12 @@ from rooms.live import LiveRoom, ReadingSink
 from rooms.models import GuestSessionStore
 from rooms.room import Room, RoomSpec, RoomState
 from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
-from server.actors import Actor
-from server.audit import AuditLog
-from server.audit_batch import AuditRow, GroupCommitAudit
-from server.clock import Clock
-from server.db import Database
-from server.errors import NotFound, PermissionDenied
+from server.platform.actors import Actor
+from server.platform.audit import AuditLog
+from server.platform.audit_batch import AuditRow, GroupCommitAudit
+from server.platform.clock import Clock
+from server.platform.db import Database
+from server.platform.errors import NotFound, PermissionDenied
 
 log = logging.getLogger(__name__)
 

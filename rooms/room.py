@@ -46,7 +46,7 @@ from rooms.roster import (
     TrackKind,
     is_display_text,
 )
-from server.clock import Clock
+from server.platform.clock import Clock
 
 log = logging.getLogger(__name__)
 

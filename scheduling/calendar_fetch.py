@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from scheduling.ical_import import DEFAULT_MAX_BYTES
-from server.errors import DomainError
+from server.platform.errors import DomainError
 
 log = logging.getLogger(__name__)
 

@@ -34,10 +34,10 @@ from scheduling.services.common import new_public_id
 from scheduling.services.notifications import NotificationSettings, booking_uid
 from scheduling.services.slots import SlotService
 from scheduling.slot_search import find_slots
-from server.actors import SYSTEM, Actor
-from server.audit import AuditLog
-from server.clock import Clock
-from server.models import Department, Organisation, Patient, User
+from server.people.models import Department, Organisation, Patient, User
+from server.platform.actors import SYSTEM, Actor
+from server.platform.audit import AuditLog
+from server.platform.clock import Clock
 
 log = logging.getLogger(__name__)
 

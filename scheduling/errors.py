@@ -2,14 +2,14 @@
 
 Each error carries a stable machine-readable ``code`` (for problem+json and WebSocket error frames,
 mapped to HTTP in one place outside this package) and an English message for logs and developers.
-Nothing here knows about HTTP status codes. They derive from ``server.errors.DomainError`` like every
+Nothing here knows about HTTP status codes. They derive from ``server.platform.errors.DomainError`` like every
 other domain error; the services name the input field a refused value came from
 (``ValidationFailed.for_field``) where a caller needs it.
 """
 
 from __future__ import annotations
 
-from server.errors import DomainError
+from server.platform.errors import DomainError
 
 
 class SchedulingError(DomainError):

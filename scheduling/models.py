@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models import Base
+from server.platform.model_base import Base
 
 __all__ = [
     "AvailabilityException",
@@ -64,7 +64,7 @@ __all__ = [
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # the same storage as server.models: the value string with a CHECK constraint, portable and readable
+    # the same storage as server.people.models: the value string with a CHECK constraint, portable and readable
     return Enum(cls, name=name, native_enum=False, create_constraint=True, length=32,
                 values_callable=lambda members: [m.value for m in members])
 

@@ -27,10 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.models import OutboxChannel, OutboxMessage, OutboxStatus
 from scheduling.services.views import OutboxView
-from server.clock import Clock
-from server.db import Database
-from server.errors import NotFound
-from server.settings import Settings
+from server.platform.clock import Clock
+from server.platform.db import Database
+from server.platform.errors import NotFound
+from server.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 

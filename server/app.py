@@ -18,20 +18,22 @@ from notes.service import NoteService
 from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.notifications import NotificationSettings
-from server.accounts import AccountService
-from server.appkeys import ACCOUNTS, AUDIT, CLOCK, DATABASE, NOTES, PATIENTS, SCHEDULING, SESSIONS, SETTINGS
-from server.audit import AuditLog
 from server.call_readings import NoteReadingSink
-from server.clock import Clock, SystemClock
-from server.db import Database, create_engine
 from server.jobs import Job, JobRunner
-from server.patients import PatientService
-from server.sessions import SessionPolicy, SessionStore
-from server.settings import Settings
-from server.totp import TotpCipher
+from server.people.accounts import AccountService
+from server.people.appkeys import ACCOUNTS, PATIENTS, SESSIONS
+from server.people.patients import PatientService
+from server.people.sessions import SessionPolicy, SessionStore
+from server.people.totp import TotpCipher
+from server.platform.appkeys import AUDIT, CLOCK, DATABASE, SETTINGS
+from server.platform.audit import AuditLog
+from server.platform.clock import Clock, SystemClock
+from server.platform.db import Database, create_engine
+from server.platform.settings import Settings
 from signaling.appkeys import LIVE_REGISTRY
 from signaling.setup import setup_live
 from web import i18n
+from web.appkeys import NOTES, SCHEDULING
 from web.metrics import METRICS, create_metrics
 from web.middleware import (
     csrf_middleware,

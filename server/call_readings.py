@@ -18,9 +18,9 @@ from notes.service import NoteService
 from rooms.room import Reading as CallReading
 from rooms.room import ReadingName
 from rooms.roster import Identity
-from server.actors import staff_actor
-from server.db import Database
-from server.models import User
+from server.people.models import User
+from server.platform.actors import staff_actor
+from server.platform.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -13,16 +13,16 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from server.accounts import AccountService
-from server.audit import AuditLog
-from server.clock import SystemClock
-from server.db import Database, create_engine
 from server.demo import DEMO_PASSWORD, is_seeded, seed_demo
-from server.errors import DomainError, ValidationFailed
 from server.migrate import make_revision, upgrade
-from server.models import OrganisationKind, Role
-from server.settings import Settings, SettingsError, load_settings
-from server.totp import TotpCipher
+from server.people.accounts import AccountService
+from server.people.totp import TotpCipher
+from server.platform.audit import AuditLog
+from server.platform.clock import SystemClock
+from server.platform.db import Database, create_engine
+from server.platform.errors import DomainError, ValidationFailed
+from server.platform.roles import OrganisationKind, Role
+from server.platform.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("samkonsult")
 

@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.demo import seed_scheduling
-from server.accounts import AccountService
-from server.actors import SYSTEM, Actor
-from server.clock import Clock
-from server.models import Organisation, OrganisationKind, Patient, PatientOrganisation, Role
-from server.national_id import first_synthetic_id
+from server.people.accounts import AccountService
+from server.people.models import Organisation, Patient, PatientOrganisation
+from server.people.national_id import first_synthetic_id
+from server.platform.actors import SYSTEM, Actor
+from server.platform.clock import Clock
+from server.platform.roles import OrganisationKind, Role
 
 log = logging.getLogger(__name__)
 

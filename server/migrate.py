@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from server.db import create_engine
+from server.platform.db import create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -22,7 +22,7 @@ def all_metadata() -> MetaData:
     import notes.models  # noqa: F401  (registers the note, version, signature and amendment tables)
     import rooms.models  # noqa: F401  (registers the join code and guest session tables)
     import scheduling.models  # noqa: F401  (registers the scheduling tables)
-    from server.models import Base
+    from server.platform.model_base import Base
 
     return Base.metadata
 

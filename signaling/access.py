@@ -9,7 +9,7 @@ from aiohttp import web
 
 from rooms.registry import BookingRoom, guest_identity, staff_identity
 from rooms.roster import Identity
-from server.errors import AuthenticationFailed, PermissionDenied
+from server.platform.errors import AuthenticationFailed, PermissionDenied
 from signaling.appkeys import GUEST_ACCESS, LIVE_REGISTRY
 from web.context import ctx
 

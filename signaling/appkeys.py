@@ -8,7 +8,7 @@ from aiohttp import web
 
 from rooms.join_codes import JoinCodeService
 from rooms.registry import BookingDirectory, GuestAccess, LiveRegistry
-from server.db import Database
+from server.platform.db import Database
 from signaling.connection import Connection
 
 BookingDirectoryFactory = Callable[[Database], BookingDirectory]

@@ -13,8 +13,8 @@ import logging
 
 from aiohttp import WSMsgType, web
 
-from server.appkeys import CLOCK, SETTINGS
-from server.errors import PermissionDenied
+from server.platform.appkeys import CLOCK, SETTINGS
+from server.platform.errors import PermissionDenied
 from signaling.access import origin_allowed, resolve_participant
 from signaling.appkeys import CONNECTIONS, LIVE_REGISTRY, MONOTONIC
 from signaling.connection import Connection

@@ -17,7 +17,7 @@ from rooms.live import LiveRoom
 from rooms.media import MediaError
 from rooms.registry import BookingRoom, LiveRegistry
 from rooms.roster import Identity, ParticipantId
-from server.errors import DomainError
+from server.platform.errors import DomainError
 from signaling.connection import Connection
 from signaling.protocol import (
     AdmitIn,

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
 
-from rooms.booking_adapter import SqlBookingDirectory
 from rooms.join_codes import JoinCodeService
 from rooms.models import GuestSessionStore, SqlJoinCodeRepository
 from rooms.registry import GuestAccess, LiveRegistry
-from server.appkeys import AUDIT, CLOCK, DATABASE
+from server.booking_directory import SqlBookingDirectory
+from server.platform.appkeys import AUDIT, CLOCK, DATABASE
 from signaling.appkeys import (
     BOOKING_DIRECTORY_FACTORY,
     CONNECTIONS,

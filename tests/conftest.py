@@ -19,10 +19,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.engine import make_url
 
 from server.app import create_app
-from server.clock import FixedClock
-from server.db import Database, create_engine
 from server.migrate import upgrade
-from server.settings import Settings
+from server.platform.clock import FixedClock
+from server.platform.db import Database, create_engine
+from server.platform.settings import Settings
 from tests.helpers import LoopbackSecureJar
 
 PG_ENV = "SAMKONSULT_TEST_POSTGRES_URL"
@@ -139,11 +139,11 @@ async def seeded(db: Database, clock: FixedClock) -> Seeded:
     """The demo data, with a known TOTP secret for every user."""
     from sqlalchemy import select
 
-    from server.accounts import AccountService
-    from server.audit import AuditLog
     from server.demo import seed_demo
-    from server.models import Organisation, Patient, User
-    from server.totp import TotpCipher
+    from server.people.accounts import AccountService
+    from server.people.models import Organisation, Patient, User
+    from server.people.totp import TotpCipher
+    from server.platform.audit import AuditLog
 
     accounts = AccountService(clock, AuditLog(clock), TotpCipher("test-totp-key-0123456789abcdef"))
     async with db.session() as session:

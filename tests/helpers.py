@@ -9,8 +9,8 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient
 from yarl import URL
 
-from server import totp
-from server.clock import FixedClock
+from server.people import totp
+from server.platform.clock import FixedClock
 
 
 class LoopbackSecureJar(CookieJar):

@@ -6,11 +6,13 @@ from typing import Any
 
 from aiohttp import web
 
-from server.appkeys import ACCOUNTS, AUDIT, DATABASE, PATIENTS
-from server.audit import AccessRecord
-from server.errors import ValidationFailed
-from server.models import Organisation, Patient, Role
-from server.patients import CLINICAL_ROLES, PatientInput
+from server.people.appkeys import ACCOUNTS, PATIENTS
+from server.people.models import Organisation, Patient
+from server.people.patients import CLINICAL_ROLES, PatientInput
+from server.platform.appkeys import AUDIT, DATABASE
+from server.platform.audit import AccessRecord
+from server.platform.errors import ValidationFailed
+from server.platform.roles import Role
 from web.forms import get_bool, get_int, get_str, json_object, reject_unknown
 from web.guards import require_actor
 

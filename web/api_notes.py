@@ -17,8 +17,9 @@ from notes.headings import Language
 from notes.merge import Conflict
 from notes.service import ExportFormat, NoteView, VersionInfo
 from notes.signing import Amendment
-from server.appkeys import DATABASE, NOTES
-from server.errors import ValidationFailed
+from server.platform.appkeys import DATABASE
+from server.platform.errors import ValidationFailed
+from web.appkeys import NOTES
 from web.forms import get_bool, get_int, get_str, json_object, reject_unknown
 from web.guards import require_actor
 from web.i18n import gettext as _

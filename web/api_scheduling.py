@@ -23,10 +23,11 @@ from scheduling.services.views import (
     SlotSearchInput,
     SlotView,
 )
-from server.appkeys import CLOCK, DATABASE, SCHEDULING
-from server.errors import ValidationFailed
-from server.models import Role
-from server.patients import CLINICAL_ROLES
+from server.people.patients import CLINICAL_ROLES
+from server.platform.appkeys import CLOCK, DATABASE
+from server.platform.errors import ValidationFailed
+from server.platform.roles import Role
+from web.appkeys import SCHEDULING
 from web.forms import get_int, get_str, json_object, parse_id, reject_unknown
 from web.guards import require_actor
 

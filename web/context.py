@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from server.actors import Actor
-from server.models import User, WebSession
+from server.people.models import User, WebSession
+from server.platform.actors import Actor
 
 
 @dataclass

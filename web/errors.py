@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from notes.errors import InvalidNote, NotesError
-from server.errors import (
+from server.platform.errors import (
     AuthenticationFailed,
     Conflict,
     DomainError,

@@ -16,9 +16,10 @@ from aiohttp import web
 from scheduling.intervals import Interval, IntervalSet
 from scheduling.models import BookingStatus, ResourceKind
 from scheduling.services.views import BookingView, FreeBusyView, ResourceView
-from server.appkeys import CLOCK, DATABASE, SCHEDULING, SETTINGS
-from server.errors import NotFound, ValidationFailed
-from server.patients import CLINICAL_ROLES
+from server.people.patients import CLINICAL_ROLES
+from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
+from server.platform.errors import NotFound, ValidationFailed
+from web.appkeys import SCHEDULING
 from web.forms import parse_id
 from web.guards import require_actor
 

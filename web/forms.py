@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.errors import ValidationFailed
+from server.platform.errors import ValidationFailed
 
 MAX_FIELD = 2000
 # Identifiers are database integers; anything larger cannot exist (and SQLite cannot even bind it).

@@ -6,9 +6,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from server.actors import Actor
-from server.errors import AuthenticationFailed, PermissionDenied
-from server.models import Role
+from server.platform.actors import Actor
+from server.platform.errors import AuthenticationFailed, PermissionDenied
+from server.platform.roles import Role
 from web.context import ctx
 from web.errors import wants_problem_json
 

@@ -9,11 +9,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from server.actors import staff_actor
-from server.appkeys import DATABASE, SESSIONS, SETTINGS
-from server.errors import DomainError
-from server.models import User
-from server.sessions import COOKIE_NAME
+from server.people.appkeys import SESSIONS
+from server.people.models import User
+from server.people.sessions import COOKIE_NAME
+from server.platform.actors import staff_actor
+from server.platform.appkeys import DATABASE, SETTINGS
+from server.platform.errors import DomainError
 from web import i18n
 from web.context import REQUEST_CONTEXT, RequestContext, ctx
 from web.errors import render_domain_error, render_http_error, render_internal_error

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.actors import Actor
-from server.models import Role
+from server.platform.actors import Actor
+from server.platform.roles import Role
 from web.i18n import gettext as _
 from web.messages import N_
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.appkeys import ACCOUNTS, AUDIT, DATABASE
-from server.errors import Conflict, ValidationFailed
-from server.models import OrganisationKind, Role
+from server.people.appkeys import ACCOUNTS
+from server.platform.appkeys import AUDIT, DATABASE
+from server.platform.errors import Conflict, ValidationFailed
+from server.platform.roles import OrganisationKind, Role
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.messages import N_, message_for

@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server import totp
-from server.actors import staff_actor
-from server.appkeys import ACCOUNTS, DATABASE, SESSIONS, SETTINGS
-from server.errors import AuthenticationFailed, RateLimited, ValidationFailed
-from server.models import User
-from server.sessions import COOKIE_NAME
+from server.people import totp
+from server.people.appkeys import ACCOUNTS, SESSIONS
+from server.people.models import User
+from server.people.sessions import COOKIE_NAME
+from server.platform.actors import staff_actor
+from server.platform.appkeys import DATABASE, SETTINGS
+from server.platform.errors import AuthenticationFailed, RateLimited, ValidationFailed
 from web import i18n
 from web.context import ctx
 from web.forms import form_fields

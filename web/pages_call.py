@@ -13,12 +13,13 @@ from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
 from rooms.join_codes import CODE_LENGTH
 from rooms.registry import BookingRoom
 from rooms.roster import Identity
-from server.actors import Actor
-from server.appkeys import CLOCK, DATABASE, NOTES, SETTINGS
-from server.errors import DomainError
-from server.models import Role
+from server.platform.actors import Actor
+from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
+from server.platform.errors import DomainError
+from server.platform.roles import Role
 from signaling.access import GUEST_COOKIE, resolve_participant
 from signaling.appkeys import GUEST_ACCESS, LIVE_REGISTRY
+from web.appkeys import NOTES
 from web.context import ctx
 from web.forms import form_fields
 from web.guards import require_actor

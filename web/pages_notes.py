@@ -13,7 +13,8 @@ from aiohttp import web
 
 from notes.document import build_document
 from notes.headings import HEADINGS, Language
-from server.appkeys import DATABASE, NOTES
+from server.platform.appkeys import DATABASE
+from web.appkeys import NOTES
 from web.context import ctx
 from web.guards import require_actor
 from web.i18n import current_language

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.appkeys import ACCOUNTS, DATABASE, PATIENTS
-from server.errors import ValidationFailed
-from server.models import OrganisationKind
-from server.patients import CLINICAL_ROLES, PatientInput
+from server.people.appkeys import ACCOUNTS, PATIENTS
+from server.people.patients import CLINICAL_ROLES, PatientInput
+from server.platform.appkeys import DATABASE
+from server.platform.errors import ValidationFailed
+from server.platform.roles import OrganisationKind
 from web.forms import form_fields
 from web.guards import require_actor
 from web.i18n import gettext as _

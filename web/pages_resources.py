@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduling.models import ExceptionKindDb
 from scheduling.services.resources import ResourceService
 from scheduling.services.views import ExceptionInput, HoursInput
-from server.appkeys import DATABASE, SCHEDULING
-from server.errors import ValidationFailed
-from server.models import Role
+from server.platform.appkeys import DATABASE
+from server.platform.errors import ValidationFailed
+from server.platform.roles import Role
+from web.appkeys import SCHEDULING
 from web.forms import parse_id
 from web.guards import require_actor
 from web.messages import N_, message_for

@@ -19,10 +19,12 @@ from scheduling.services.views import (
     SlotSearchInput,
     SlotView,
 )
-from server.appkeys import CLOCK, DATABASE, PATIENTS, SCHEDULING, SETTINGS
-from server.errors import Conflict, ValidationFailed
-from server.models import Role
-from server.patients import CLINICAL_ROLES
+from server.people.appkeys import PATIENTS
+from server.people.patients import CLINICAL_ROLES
+from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
+from server.platform.errors import Conflict, ValidationFailed
+from server.platform.roles import Role
+from web.appkeys import SCHEDULING
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.i18n import current_language

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from server.appkeys import DATABASE
+from server.platform.appkeys import DATABASE
 from web import (
     api,
     api_notes,

@@ -44,12 +44,12 @@ from scheduling.services.notifications import Notifier, booking_uid
 from scheduling.services.slots import SlotService
 from scheduling.services.views import BookingView, BookRequest, ParticipantView, RescheduleRequest
 from scheduling.slot_search import Slot, check_slot
-from server.actors import Actor
-from server.audit import AuditLog
-from server.clock import Clock
-from server.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from server.models import Patient, User
-from server.patients import PatientService
+from server.people.models import Patient, User
+from server.people.patients import PatientService
+from server.platform.actors import Actor
+from server.platform.audit import AuditLog
+from server.platform.clock import Clock
+from server.platform.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.actors import Actor
-from server.db import IMMEDIATE
-from server.errors import PermissionDenied
-from server.models import Role
+from server.platform.actors import Actor
+from server.platform.db import IMMEDIATE
+from server.platform.errors import PermissionDenied
+from server.platform.roles import Role
 
 CLINICAL_ROLES = (Role.COORDINATOR, Role.SPECIALIST, Role.NURSE)
 ADMIN_ROLES = (Role.ADMIN, Role.COORDINATOR)

@@ -11,9 +11,9 @@ from scheduling.services.notifications import NotificationSettings, Notifier
 from scheduling.services.referrals import ReferralService
 from scheduling.services.resources import ResourceService
 from scheduling.services.slots import SlotService
-from server.audit import AuditLog
-from server.clock import Clock
-from server.patients import PatientService
+from server.people.patients import PatientService
+from server.platform.audit import AuditLog
+from server.platform.clock import Clock
 
 
 @dataclass(frozen=True)

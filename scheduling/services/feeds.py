@@ -20,10 +20,10 @@ from scheduling.models import Booking, FeedToken, Reservation, Resource, Resourc
 from scheduling.services.common import ADMIN_ROLES, CLINICAL_ROLES
 from scheduling.services.notifications import Notifier
 from scheduling.services.views import FeedTokenView, NewFeedToken
-from server.actors import Actor
-from server.audit import AuditLog
-from server.clock import Clock
-from server.errors import NotFound, PermissionDenied
+from server.platform.actors import Actor
+from server.platform.audit import AuditLog
+from server.platform.clock import Clock
+from server.platform.errors import NotFound, PermissionDenied
 
 FEED_PAST = timedelta(days=30)
 FEED_FUTURE = timedelta(days=365)

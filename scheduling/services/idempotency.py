@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` support on top of ``server.models.IdempotencyRecord``.
+"""``Idempotency-Key`` support on top of ``server.platform.idempotency_models.IdempotencyRecord``.
 
 The same key from the same actor with the same request gets the stored answer again; the same key
 with a different request is a conflict (code ``idempotency_key_reused``), because answering it would
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.actors import Actor
-from server.clock import Clock
-from server.errors import Conflict, ValidationFailed
-from server.models import IdempotencyRecord
+from server.platform.actors import Actor
+from server.platform.clock import Clock
+from server.platform.errors import Conflict, ValidationFailed
+from server.platform.idempotency_models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 200
 

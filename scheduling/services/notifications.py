@@ -30,8 +30,8 @@ from scheduling.ical_invite import (
 )
 from scheduling.models import Booking, BookingStatus, OutboxChannel, Reservation, Resource, ResourceKind
 from scheduling.outbox import NewMessage, Outbox
-from server.clock import Clock
-from server.models import Patient, User
+from server.people.models import Patient, User
+from server.platform.clock import Clock
 
 log = logging.getLogger(__name__)
 

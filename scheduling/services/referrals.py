@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduling.models import ConsultationType, Referral, ReferralStatus, Urgency
 from scheduling.services.common import CLINICAL_ROLES, new_public_id, require_roles
 from scheduling.services.views import QueueEntry, ReferralInput, ReferralView
-from server.actors import Actor
-from server.audit import AuditLog
-from server.clock import Clock
-from server.errors import Conflict, NotFound, ValidationFailed
-from server.models import Organisation, Patient, PatientOrganisation, User
-from server.patients import PatientService
+from server.people.models import Organisation, Patient, PatientOrganisation, User
+from server.people.patients import PatientService
+from server.platform.actors import Actor
+from server.platform.audit import AuditLog
+from server.platform.clock import Clock
+from server.platform.errors import Conflict, NotFound, ValidationFailed
 
 RESPONSE_TARGET: dict[Urgency, timedelta] = {
     Urgency.DAY: timedelta(days=1),

@@ -48,11 +48,12 @@ from scheduling.services.views import (
     ResourceInput,
     ResourceView,
 )
-from server.actors import Actor
-from server.clock import Clock
-from server.db import Database
-from server.errors import DomainError, NotFound, ValidationFailed
-from server.models import Department, Organisation, OrganisationKind, User
+from server.people.models import Department, Organisation, User
+from server.platform.actors import Actor
+from server.platform.clock import Clock
+from server.platform.db import Database
+from server.platform.errors import DomainError, NotFound, ValidationFailed
+from server.platform.roles import OrganisationKind
 
 log = logging.getLogger(__name__)
 

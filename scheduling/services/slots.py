@@ -31,10 +31,11 @@ from scheduling.services.common import CLINICAL_ROLES, require_roles
 from scheduling.services.resources import load_availabilities, split_codes
 from scheduling.services.views import CandidateSet, FreeBusyView, SlotParticipant, SlotSearchInput, SlotView
 from scheduling.slot_search import Requirement, ResourceCalendar, SlotQuery, find_slots
-from server.actors import Actor
-from server.clock import Clock
-from server.errors import NotFound, ValidationFailed
-from server.models import Role, User
+from server.people.models import User
+from server.platform.actors import Actor
+from server.platform.clock import Clock
+from server.platform.errors import NotFound, ValidationFailed
+from server.platform.roles import Role
 
 # busy rows are loaded this far around a window so that buffers of neighbours are always seen
 _MARGIN = timedelta(days=1)

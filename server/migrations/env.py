@@ -8,7 +8,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
 from server.migrate import all_metadata
-from server.models import UTCDateTime
+from server.platform.model_base import UTCDateTime
 
 config = context.config
 connection = config.attributes.get("connection")

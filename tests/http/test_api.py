@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 from tests.conftest import Seeded
 from tests.helpers import api_headers, csrf_token, login_as
 from web.routes import API_ROUTES
@@ -51,7 +51,7 @@ async def test_register_and_read_patient_with_reason(client: TestClient, seeded:
                                                      clock: FixedClock) -> None:
     from datetime import date
 
-    from server.national_id import first_synthetic_id
+    from server.people.national_id import first_synthetic_id
 
     token = await login_as(client, "sykepleier.rodoy", clock)
     nin = first_synthetic_id(date(1940, 2, 2))
@@ -105,7 +105,7 @@ async def test_access_log_lists_every_read(client: TestClient, seeded: Seeded, c
 
 def test_openapi_lists_every_api_route() -> None:
     from server.app import create_app
-    from server.settings import Settings
+    from server.platform.settings import Settings
 
     app = create_app(Settings(database_url="sqlite+aiosqlite:///unused.db", session_secret="x" * 32,
                               totp_encryption_key="y" * 32))

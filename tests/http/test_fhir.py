@@ -11,7 +11,7 @@ from fhir.resources.operationoutcome import OperationOutcome
 from fhir.resources.schedule import Schedule
 from fhir.resources.slot import Slot
 
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 from tests.conftest import Seeded
 from tests.helpers import login_as
 

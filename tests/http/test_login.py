@@ -8,10 +8,10 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from server import totp
-from server.clock import FixedClock
-from server.db import Database
-from server.models import LoginFailure, User
+from server.people import totp
+from server.people.models import LoginFailure, User
+from server.platform.clock import FixedClock
+from server.platform.db import Database
 from tests.conftest import DEMO_TOTP_SECRET, Seeded
 from tests.helpers import csrf_token, login
 

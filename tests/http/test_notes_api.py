@@ -11,9 +11,9 @@ from fhir.resources.composition import Composition
 from sqlalchemy import select
 
 from scheduling.models import Booking
-from server.clock import FixedClock
-from server.db import Database
-from server.models import AuditEntry
+from server.platform.audit_models import AuditEntry
+from server.platform.clock import FixedClock
+from server.platform.db import Database
 from tests.conftest import Seeded
 from tests.helpers import api_headers, csrf_token, login_as
 

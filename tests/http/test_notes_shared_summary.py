@@ -8,8 +8,8 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient
 
 from rooms.roster import ParticipantRole
-from server.clock import FixedClock
-from server.db import Database
+from server.platform.clock import FixedClock
+from server.platform.db import Database
 from signaling.appkeys import JOIN_CODES
 from tests.conftest import Seeded
 from tests.helpers import api_headers, csrf_token, login_as

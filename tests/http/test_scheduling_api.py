@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 from tests.conftest import Seeded
 from tests.helpers import api_headers, login_as
 

@@ -7,7 +7,7 @@ import re
 import vobject
 from aiohttp.test_utils import TestClient
 
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 from tests.conftest import Seeded
 from tests.helpers import login_as
 

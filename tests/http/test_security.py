@@ -7,7 +7,7 @@ import re
 
 from aiohttp.test_utils import TestClient
 
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 from tests.conftest import Seeded
 from tests.helpers import csrf_token, login_as
 

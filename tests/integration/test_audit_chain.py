@@ -6,11 +6,11 @@ import asyncio
 
 from sqlalchemy import delete, text, update
 
-from server.actors import Actor
-from server.audit import AuditLog
-from server.clock import FixedClock
-from server.db import Database
-from server.models import AuditEntry
+from server.platform.actors import Actor
+from server.platform.audit import AuditLog
+from server.platform.audit_models import AuditEntry
+from server.platform.clock import FixedClock
+from server.platform.db import Database
 
 ACTOR = Actor(kind="staff", id="user:1", name="Kari Nilsen", role="nurse", organisation_id=2,
               organisation_name="Rødøy kommune", user_id=1)

@@ -7,12 +7,12 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from server.actors import Actor
-from server.audit import AuditLog
-from server.audit_batch import AuditRow, GroupCommitAudit
-from server.clock import FixedClock
-from server.db import Database
-from server.models import AuditEntry
+from server.platform.actors import Actor
+from server.platform.audit import AuditLog
+from server.platform.audit_batch import AuditRow, GroupCommitAudit
+from server.platform.audit_models import AuditEntry
+from server.platform.clock import FixedClock
+from server.platform.db import Database
 
 ACTOR = Actor(kind="guest", id="code:7", name="Kari Nordmann", role="relative", organisation_id=None,
               organisation_name="")

@@ -11,13 +11,13 @@ from notes.service import NoteService
 from rooms.room import Reading, ReadingName
 from rooms.roster import Identity, ParticipantRole
 from scheduling.models import Booking
-from server.actors import staff_actor
-from server.audit import AuditLog
 from server.call_readings import NoteReadingSink
-from server.clock import FixedClock
-from server.db import Database
-from server.models import User
-from server.patients import PatientService
+from server.people.models import User
+from server.people.patients import PatientService
+from server.platform.actors import staff_actor
+from server.platform.audit import AuditLog
+from server.platform.clock import FixedClock
+from server.platform.db import Database
 from tests.conftest import Seeded
 
 

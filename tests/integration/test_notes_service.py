@@ -21,15 +21,17 @@ from notes.model import (
 from notes.models import NoteVersionRow
 from notes.service import ExportFormat, NoteAction, NoteService, NoteView
 from scheduling.models import Booking
-from server.accounts import AccountService
-from server.actors import Actor, staff_actor
-from server.audit import AuditLog
-from server.clock import FixedClock
-from server.db import Database
-from server.errors import NotFound, PermissionDenied, ValidationFailed
-from server.models import AuditEntry, Role, User
-from server.patients import PatientService
-from server.totp import TotpCipher
+from server.people.accounts import AccountService
+from server.people.models import User
+from server.people.patients import PatientService
+from server.people.totp import TotpCipher
+from server.platform.actors import Actor, staff_actor
+from server.platform.audit import AuditLog
+from server.platform.audit_models import AuditEntry
+from server.platform.clock import FixedClock
+from server.platform.db import Database
+from server.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from server.platform.roles import Role
 from tests.conftest import Seeded
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from server.db import Database
+from server.platform.db import Database
 
 
 async def test_sqlite_pragmas(db: Database, backend: str) -> None:

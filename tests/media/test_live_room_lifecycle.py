@@ -21,7 +21,7 @@ from rooms.join_codes import JoinCodeService
 from rooms.live import LiveEvent, LiveRoom, PeerReset, ServerOffer
 from rooms.room import GRACE, JoinResult, Room
 from rooms.roster import Identity, ParticipantId, TrackKind
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 from tests.media.loopback_peers import SyntheticVideo, loopback_pc, wait_until
 from tests.unit.rooms.rooms_testkit import make_clock, make_people, make_spec
 

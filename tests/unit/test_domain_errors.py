@@ -1,4 +1,4 @@
-"""Every domain error derives from ``server.errors.DomainError``, so the transports map them in one place."""
+"""Every domain error derives from ``server.platform.errors.DomainError``, so the transports map them in one place."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import notes.errors as notes_errors
 import scheduling.errors as scheduling_errors
 from notes.export_pdf import PdfUnavailable
-from server.errors import Conflict, DomainError, ValidationFailed
+from server.platform.errors import Conflict, DomainError, ValidationFailed
 
 
 def _classes(module: object) -> list[type[DomainError]]:

@@ -10,8 +10,8 @@ from argon2.low_level import Type
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server import passwords, totp
-from server.national_id import InvalidNationalId, first_synthetic_id, make_synthetic_id, parse_national_id
+from server.people import passwords, totp
+from server.people.national_id import InvalidNationalId, first_synthetic_id, make_synthetic_id, parse_national_id
 
 
 def test_argon2id_with_at_least_19_mib_and_two_passes() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server.settings import SettingsError, load_settings
+from server.platform.settings import SettingsError, load_settings
 
 GOOD = {
     "SAMKONSULT_DATABASE_URL": "sqlite+aiosqlite:///var/x.db",

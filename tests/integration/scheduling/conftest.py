@@ -12,11 +12,11 @@ from sqlalchemy import select
 from scheduling.models import ConsultationType, Resource
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.notifications import NotificationSettings
-from server.actors import Actor, staff_actor
-from server.audit import AuditLog
-from server.clock import FixedClock
-from server.db import Database
-from server.models import Organisation, User
+from server.people.models import Organisation, User
+from server.platform.actors import Actor, staff_actor
+from server.platform.audit import AuditLog
+from server.platform.clock import FixedClock
+from server.platform.db import Database
 from tests.conftest import Seeded
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from scheduling.models import Booking, BookingStatus, Reservation
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.views import BookRequest, RescheduleRequest
-from server.db import Database
-from server.errors import Conflict, NotFound
-from server.models import AuditEntry
+from server.platform.audit_models import AuditEntry
+from server.platform.db import Database
+from server.platform.errors import Conflict, NotFound
 from tests.integration.scheduling.conftest import World, oslo
 
 

@@ -18,8 +18,8 @@ from scheduling.models import OutboxChannel, OutboxMessage, OutboxStatus
 from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.views import BookRequest, RescheduleRequest
-from server.clock import FixedClock
-from server.db import Database
+from server.platform.clock import FixedClock
+from server.platform.db import Database
 from tests.integration.scheduling.conftest import World, oslo
 
 SPECIALIST_MAIL = "ingrid.hansen@example.no"

@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestServer
 from scheduling.models import ReferralStatus, Urgency
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.views import BookRequest, ReferralInput, RescheduleRequest, SlotSearchInput
-from server.clock import FixedClock
-from server.db import Database
-from server.errors import NotFound, ValidationFailed
+from server.platform.clock import FixedClock
+from server.platform.db import Database
+from server.platform.errors import NotFound, ValidationFailed
 from tests.integration.scheduling.conftest import OSLO, World, oslo
 
 BUSY_ICS = b"""BEGIN:VCALENDAR\r

@@ -32,7 +32,7 @@ from notes.model import (
     WhatMatters,
 )
 from notes.parts import PartValue, split_key
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 DOCTOR = Person("u-doc", "Dr. Ola Nordmann", "physician")

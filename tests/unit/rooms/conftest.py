@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rooms.room import Room, RoomSpec
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 from tests.unit.rooms.rooms_testkit import People, make_clock, make_people, make_spec
 
 

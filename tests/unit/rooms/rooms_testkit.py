@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from rooms.room import RoomSpec
 from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 END = START + timedelta(minutes=45)

@@ -23,7 +23,7 @@ from rooms.join_codes import (
     normalize_code,
 )
 from rooms.roster import ParticipantRole
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 from tests.unit.rooms.rooms_testkit import END, START
 
 

@@ -40,7 +40,7 @@ from rooms.room import (
     new_room_id,
 )
 from rooms.roster import HealthRoomPresence, Identity, ParticipantId, ParticipantRole, SeatStatus, TrackKind
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 from tests.unit.rooms.rooms_testkit import END, START, People
 
 

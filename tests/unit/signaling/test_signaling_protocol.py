@@ -37,7 +37,7 @@ from rooms.roster import (
     TrackInfo,
     TrackKind,
 )
-from server.clock import FixedClock
+from server.platform.clock import FixedClock
 from signaling.protocol import (
     IDENTITY_FIELDS,
     INBOUND,

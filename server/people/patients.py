@@ -15,12 +15,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.actors import Actor
-from server.audit import AccessRecord, AuditLog
-from server.clock import Clock
-from server.errors import NotFound, PermissionDenied, ValidationFailed
-from server.models import Organisation, OrganisationKind, Patient, PatientOrganisation, Role
-from server.national_id import InvalidNationalId, parse_national_id
+from server.people.models import Organisation, Patient, PatientOrganisation
+from server.people.national_id import InvalidNationalId, parse_national_id
+from server.platform.actors import Actor
+from server.platform.audit import AccessRecord, AuditLog
+from server.platform.clock import Clock
+from server.platform.errors import NotFound, PermissionDenied, ValidationFailed
+from server.platform.roles import OrganisationKind, Role
 
 CLINICAL_ROLES = (Role.COORDINATOR, Role.SPECIALIST, Role.NURSE)
 _PHONE = re.compile(r"^\+?[0-9 ]{8,15}$")

@@ -10,12 +10,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server import passwords, totp
-from server.actors import SYSTEM, Actor, staff_actor
-from server.audit import AuditLog
-from server.clock import Clock
-from server.errors import AuthenticationFailed, Conflict, NotFound, RateLimited, ValidationFailed
-from server.models import Department, LoginFailure, Organisation, OrganisationKind, PatientOrganisation, Role, User
+from server.people import passwords, totp
+from server.people.models import Department, LoginFailure, Organisation, PatientOrganisation, User
+from server.platform.actors import SYSTEM, Actor, staff_actor
+from server.platform.audit import AuditLog
+from server.platform.clock import Clock
+from server.platform.errors import AuthenticationFailed, Conflict, NotFound, RateLimited, ValidationFailed
+from server.platform.roles import OrganisationKind, Role
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rooms.registry import BookingRoom, ContactPhone
 from rooms.roster import ParticipantRole
 from scheduling.models import Booking, BookingStatus, ConsultationType, Reservation, Resource, ResourceKind
-from server.db import Database
-from server.models import Patient, Role, User
+from server.people.models import Patient, User
+from server.platform.db import Database
+from server.platform.roles import Role
 
 # Staff account roles that take part in a consultation, and the part each plays in it.
 _PARTS = {

@@ -14,8 +14,8 @@ from datetime import timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.clock import Clock
-from server.models import WebSession
+from server.people.models import WebSession
+from server.platform.clock import Clock
 
 COOKIE_NAME = "__Host-samkonsult"
 

@@ -1,82 +1,15 @@
-"""The tables of the foundation: organisations, staff, patients, sessions and the audit log.
-
-Times are stored in UTC (``UTCDateTime`` makes them aware again on the way out, also on SQLite)
-and shown in Europe/Oslo by the web layer.
-"""
+"""The tables of people: organisations and departments, staff, their sessions and login failures, patients."""
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from datetime import date, datetime
 
-from sqlalchemy import (
-    Boolean,
-    Date,
-    DateTime,
-    Enum,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime on every backend; naive values are refused, never guessed."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        # SQLite keeps no offset; store the UTC wall time so that ordering stays lexical.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    """Declarative base with a naming convention, so migrations name constraints predictably."""
-
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
-
-
-class OrganisationKind(enum.StrEnum):
-    HOSPITAL = "hospital"
-    MUNICIPALITY = "municipality"
-
-
-class Role(enum.StrEnum):
-    COORDINATOR = "coordinator"
-    SPECIALIST = "specialist"
-    NURSE = "nurse"
-    TEAM_LEADER = "team_leader"
-    ADMIN = "admin"
+from server.platform.model_base import Base
+from server.platform.roles import OrganisationKind, Role
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -200,51 +133,3 @@ class PatientOrganisation(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
     )
     since: Mapped[datetime]
-
-
-class AuditHead(Base):
-    """One row holding the tip of the audit chain; updating it first serialises audit writers."""
-
-    __tablename__ = "audit_head"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    last_seq: Mapped[int] = mapped_column(Integer, default=0)
-    last_hash: Mapped[str] = mapped_column(String(64))
-
-
-class AuditEntry(Base):
-    """An append-only record of who touched what; each row hashes its predecessor."""
-
-    __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_patient_at", "patient_id", "at"),)
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[datetime]
-    actor_kind: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[str] = mapped_column(String(64))
-    actor_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
-    organisation: Mapped[str] = mapped_column(String(200))
-    # No foreign key: the log must outlive anything it mentions.
-    patient_id: Mapped[int | None] = mapped_column(Integer)
-    object_type: Mapped[str] = mapped_column(String(40))
-    object_id: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(40))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-
-
-class IdempotencyRecord(Base):
-    """The stored answer to a POST that carried an ``Idempotency-Key``."""
-
-    __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("actor", "key", name="uq_idempotency_actor_key"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    actor: Mapped[str] = mapped_column(String(64))
-    key: Mapped[str] = mapped_column(String(200))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]

@@ -18,9 +18,9 @@ from typing import cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.actors import Actor
-from server.clock import Clock
-from server.models import AuditEntry, AuditHead
+from server.platform.actors import Actor
+from server.platform.audit_models import AuditEntry, AuditHead
+from server.platform.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.models import Role, User
+from server.people.models import User
+from server.platform.roles import Role
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from server.actors import Actor
-from server.audit import AuditLog
-from server.db import Database
+from server.platform.actors import Actor
+from server.platform.audit import AuditLog
+from server.platform.db import Database
 
 MAX_ROWS_PER_COMMIT = 256
 

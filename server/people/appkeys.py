@@ -1,0 +1,13 @@
+"""Typed app keys of the people services: accounts, sessions, patients."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.people.accounts import AccountService
+from server.people.patients import PatientService
+from server.people.sessions import SessionStore
+
+ACCOUNTS = web.AppKey("accounts", AccountService)
+SESSIONS = web.AppKey("sessions", SessionStore)
+PATIENTS = web.AppKey("patients", PatientService)
