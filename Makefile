@@ -53,6 +53,7 @@ system-packages:
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy server web signaling rooms scheduling notes recordings_policy

@@ -19,7 +19,7 @@ from rooms.room import Reading as CallReading
 from rooms.room import ReadingName
 from rooms.roster import Identity
 from server.people.models import User
-from server.platform.actors import staff_actor
+from server.people.staff_actor import staff_actor
 from server.platform.db import Database
 
 log = logging.getLogger(__name__)

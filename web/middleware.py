@@ -12,7 +12,7 @@ from aiohttp import web
 from server.people.appkeys import SESSIONS
 from server.people.models import User
 from server.people.sessions import COOKIE_NAME
-from server.platform.actors import staff_actor
+from server.people.staff_actor import staff_actor
 from server.platform.appkeys import DATABASE, SETTINGS
 from server.platform.errors import DomainError
 from web import i18n

@@ -9,7 +9,7 @@ from server.people import totp
 from server.people.appkeys import ACCOUNTS, SESSIONS
 from server.people.models import User
 from server.people.sessions import COOKIE_NAME
-from server.platform.actors import staff_actor
+from server.people.staff_actor import staff_actor
 from server.platform.appkeys import DATABASE, SETTINGS
 from server.platform.errors import AuthenticationFailed, RateLimited, ValidationFailed
 from web import i18n

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.people import passwords, totp
 from server.people.models import Department, LoginFailure, Organisation, PatientOrganisation, User
-from server.platform.actors import SYSTEM, Actor, staff_actor
+from server.people.staff_actor import staff_actor
+from server.platform.actors import SYSTEM, Actor
 from server.platform.audit import AuditLog
 from server.platform.clock import Clock
 from server.platform.errors import AuthenticationFailed, Conflict, NotFound, RateLimited, ValidationFailed

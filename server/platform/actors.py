@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.people.models import User
 from server.platform.roles import Role
 
 
@@ -30,16 +29,3 @@ class Actor:
 
 SYSTEM = Actor(kind="system", id="system", name="Samkonsult", role="system", organisation_id=None,
                organisation_name="")
-
-
-def staff_actor(user: User) -> Actor:
-    """The actor for a logged-in staff user."""
-    return Actor(
-        kind="staff",
-        id=f"user:{user.id}",
-        name=user.display_name,
-        role=user.role.value,
-        organisation_id=user.organisation_id,
-        organisation_name=user.organisation.name,
-        user_id=user.id,
-    )

@@ -14,7 +14,7 @@ from scheduling.models import Booking
 from server.call_readings import NoteReadingSink
 from server.people.models import User
 from server.people.patients import PatientService
-from server.platform.actors import staff_actor
+from server.people.staff_actor import staff_actor
 from server.platform.audit import AuditLog
 from server.platform.clock import FixedClock
 from server.platform.db import Database

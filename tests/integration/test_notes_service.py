@@ -24,8 +24,9 @@ from scheduling.models import Booking
 from server.people.accounts import AccountService
 from server.people.models import User
 from server.people.patients import PatientService
+from server.people.staff_actor import staff_actor
 from server.people.totp import TotpCipher
-from server.platform.actors import Actor, staff_actor
+from server.platform.actors import Actor
 from server.platform.audit import AuditLog
 from server.platform.audit_models import AuditEntry
 from server.platform.clock import FixedClock

@@ -13,7 +13,8 @@ from scheduling.models import ConsultationType, Resource
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.notifications import NotificationSettings
 from server.people.models import Organisation, User
-from server.platform.actors import Actor, staff_actor
+from server.people.staff_actor import staff_actor
+from server.platform.actors import Actor
 from server.platform.audit import AuditLog
 from server.platform.clock import FixedClock
 from server.platform.db import Database
