@@ -20,11 +20,10 @@ from notes.signing import Amendment
 from server.platform.appkeys import DATABASE
 from server.platform.errors import ValidationFailed
 from web.appkeys import NOTES
+from web.fhir_outcome import FHIR_JSON
 from web.forms import get_bool, get_int, get_str, json_object, reject_unknown
 from web.guards import require_actor
 from web.i18n import gettext as _
-
-FHIR_JSON = "application/fhir+json"
 
 
 def _reason(request: web.Request) -> str:

@@ -17,8 +17,10 @@ from server.platform.errors import (
     RateLimited,
     ValidationFailed,
 )
+from web.fhir_outcome import operation_outcome
 from web.i18n import gettext as _
 from web.messages import message_for
+from web.render import render
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -71,8 +73,6 @@ def wants_problem_json(request: web.Request) -> bool:
 def _fhir_outcome(request: web.Request, status: int, code: str, detail: str) -> web.Response | None:
     if not request.path.startswith("/fhir/"):
         return None
-    from web.fhir import operation_outcome  # FHIR clients expect an OperationOutcome, not a problem
-
     return operation_outcome(status, code, detail or message_for(code))
 
 
@@ -92,8 +92,6 @@ def problem_response(status: int, code: str, detail: str, *, extra: dict[str, An
 
 def _page(request: web.Request, status: int, title: str, detail: str, error_id: str | None = None
           ) -> web.Response:
-    from web.render import render  # deferred: render pulls in templates, errors are lower level
-
     try:
         return render(request, "error.html", {"title": title, "detail": detail, "error_id": error_id},
                       status=status)

@@ -6,7 +6,6 @@ appointments go through the booking service, so they are audited like any other 
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,10 +19,10 @@ from server.people.patients import CLINICAL_ROLES
 from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
 from server.platform.errors import NotFound, ValidationFailed
 from web.appkeys import SCHEDULING
+from web.fhir_outcome import fhir_response
 from web.forms import parse_id
 from web.guards import require_actor
 
-FHIR_JSON = "application/fhir+json"
 OSLO = ZoneInfo("Europe/Oslo")
 VIRTUAL_SERVICE_SYSTEM = "https://samkonsult.no/fhir/CodeSystem/virtual-service"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -45,19 +44,6 @@ def fhir_id(public_id: str) -> str:
 
 def from_fhir_id(resource_id: str) -> str:
     return resource_id.replace(".", "_")
-
-
-def fhir_response(body: dict[str, Any], status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
-
-
-def operation_outcome(status: int, code: str, detail: str) -> web.Response:
-    issue_code = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 409: "conflict",
-                  422: "invalid", 429: "throttled"}.get(status, "exception")
-    return fhir_response({
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": issue_code, "details": {"text": detail}, "diagnostics": code}],
-    }, status=status)
 
 
 def _actor_ref(kind: ResourceKind, resource_id: int) -> str:
