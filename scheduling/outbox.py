@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Protocol
@@ -26,13 +26,31 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.models import OutboxChannel, OutboxMessage, OutboxStatus
-from scheduling.services.views import OutboxView
 from server.platform.clock import Clock
 from server.platform.db import Database
 from server.platform.errors import NotFound
-from server.platform.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutboxView:
+    """A queued message as staff see it in the outbox."""
+
+    id: int
+    channel: OutboxChannel
+    recipient: str
+    subject: str
+    body: str
+    ics_method: str
+    purpose: str
+    booking_id: int | None
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -47,15 +65,6 @@ class SmtpSettings:
     password: str = ""
     sender: str = "samkonsult@localhost"
     timeout_seconds: float = 20.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpSettings | None:
-        """The SMTP part of the server settings; ``None`` when no host is configured."""
-        if not settings.smtp_host:
-            return None
-        return cls(host=settings.smtp_host, port=settings.smtp_port, use_tls=settings.smtp_tls,
-                   start_tls=settings.smtp_starttls, username=settings.smtp_username,
-                   password=settings.smtp_password, sender=settings.smtp_sender)
 
 
 @dataclass(frozen=True)

@@ -114,9 +114,18 @@ async def _keep_call_readings(app: web.Application) -> None:
     app[LIVE_REGISTRY].reading_sink = NoteReadingSink(app[DATABASE], app[NOTES])
 
 
+def _smtp_settings(settings: Settings) -> SmtpSettings | None:
+    """The SMTP part of the server settings; ``None`` when no host is configured."""
+    if not settings.smtp_host:
+        return None
+    return SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, use_tls=settings.smtp_tls,
+                        start_tls=settings.smtp_starttls, username=settings.smtp_username,
+                        password=settings.smtp_password, sender=settings.smtp_sender)
+
+
 async def _jobs_context(app: web.Application) -> AsyncIterator[None]:
     settings, database, clock, scheduling = app[SETTINGS], app[DATABASE], app[CLOCK], app[SCHEDULING]
-    smtp = SmtpSettings.from_settings(settings)
+    smtp = _smtp_settings(settings)
     dispatcher = OutboxDispatcher(database, clock, email=SmtpEmailSender(smtp, clock) if smtp else None,
                                   sms=None)
 

@@ -14,8 +14,6 @@ from scheduling.models import (
     BookingStatus,
     CalendarSourceKind,
     ExceptionKindDb,
-    OutboxChannel,
-    OutboxStatus,
     ReferralStatus,
     RequirementKind,
     ResourceKind,
@@ -340,24 +338,6 @@ class BookingView:
 
 
 # ------------------------------------------------------------------------------------ outbox, feeds
-
-
-@dataclass(frozen=True)
-class OutboxView:
-    id: int
-    channel: OutboxChannel
-    recipient: str
-    subject: str
-    body: str
-    ics_method: str
-    purpose: str
-    booking_id: int | None
-    status: OutboxStatus
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str
-    created_at: datetime
-    sent_at: datetime | None
 
 
 @dataclass(frozen=True)
