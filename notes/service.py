@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notes import editing, signing
 from notes.codec import note_from_json, note_to_json
+from notes.consultations import Consultation, ConsultationDirectory
 from notes.errors import UnknownVersion
 from notes.export_fhir import export_fhir_json
 from notes.export_pdf import export_pdf
@@ -44,7 +45,6 @@ from notes.merge import Conflict
 from notes.model import NoteContent, NoteHeader, Person, SubjectRef
 from notes.models import NoteAmendmentRow, NoteRow, NoteSignatureRow, NoteVersionRow
 from notes.signing import Amendment, NoteState, Signature
-from scheduling.models import Booking, Reservation, Resource
 from server.people.models import Patient, User
 from server.people.patients import CLINICAL_ROLES, PatientService
 from server.platform.actors import Actor
@@ -167,7 +167,7 @@ class ExportResult:
 @dataclass(frozen=True)
 class _Loaded:
     note: NoteRow
-    booking: Booking
+    booking: Consultation
     patient: Patient
     relation: Relation
 
@@ -175,18 +175,19 @@ class _Loaded:
 class NoteService:
     """Opens, saves, signs, amends, shares and exports consultation notes, auditing each step."""
 
-    def __init__(self, clock: Clock, audit: AuditLog, patients: PatientService) -> None:
+    def __init__(self, clock: Clock, audit: AuditLog, patients: PatientService,
+                 consultations: ConsultationDirectory) -> None:
         self._clock = clock
         self._audit = audit
         self._patients = patients
+        self._consultations = consultations
 
     # ------------------------------------------------------------------------------ opening and reading
 
     async def open_for_booking(self, session: AsyncSession, actor: Actor, booking_public_id: str,
                                reason: str = "") -> NoteView:
         """The booking's note, created empty (version 1) the first time anybody with access opens it."""
-        booking = (await session.execute(
-            select(Booking).where(Booking.public_id == booking_public_id))).scalar_one_or_none()
+        booking = await self._consultations.by_public_id(session, booking_public_id)
         if booking is None:
             raise NotFound("no such consultation")
         relation = await self._relation(session, actor, booking)
@@ -222,8 +223,7 @@ class NoteService:
         The caller has established that the guest ``actor`` takes part in ``booking_public_id`` (their
         guest session is bound to that room); anything not signed and shared is "not found".
         """
-        booking = (await session.execute(
-            select(Booking).where(Booking.public_id == booking_public_id))).scalar_one_or_none()
+        booking = await self._consultations.by_public_id(session, booking_public_id)
         note = None if booking is None else await self._note_for_booking(session, booking.id)
         if booking is None or note is None or actor.is_staff or not note.shared:
             raise NotFound("no shared note")
@@ -355,12 +355,10 @@ class NoteService:
             raise ValidationFailed("state why you need the note", {"reason": "reason_required"})
         return reason
 
-    async def _relation(self, session: AsyncSession, actor: Actor, booking: Booking) -> Relation:
+    async def _relation(self, session: AsyncSession, actor: Actor, booking: Consultation) -> Relation:
         if not actor.is_staff or actor.user_id is None:
             return Relation(False, False)
-        participant = bool((await session.execute(
-            select(Reservation.id).join(Resource, Resource.id == Reservation.resource_id)
-            .where(Reservation.booking_id == booking.id, Resource.user_id == actor.user_id))).first())
+        participant = await self._consultations.takes_part(session, booking.id, actor.user_id)
         organisation = await self._patients.may_access(session, actor, booking.patient_id)
         return Relation(participant, organisation)
 
@@ -369,7 +367,7 @@ class NoteService:
                                       .execution_options(populate_existing=True))).scalar_one_or_none()
         if note is None:
             raise NotFound("no such note")
-        booking = await session.get(Booking, note.booking_id)
+        booking = await self._consultations.by_id(session, note.booking_id)
         if booking is None:
             raise NotFound("no such note")
         relation = await self._relation(session, actor, booking)
@@ -384,7 +382,7 @@ class NoteService:
     async def _note_for_booking(self, session: AsyncSession, booking_id: int) -> NoteRow | None:
         return (await session.execute(select(NoteRow).where(NoteRow.booking_id == booking_id))).scalar_one_or_none()
 
-    async def _create(self, session: AsyncSession, actor: Actor, booking: Booking) -> NoteRow:
+    async def _create(self, session: AsyncSession, actor: Actor, booking: Consultation) -> NoteRow:
         author = await self._person(session, actor)
         state = editing.start_note()
         now = self._clock.now()

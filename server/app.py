@@ -19,6 +19,7 @@ from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.notifications import NotificationSettings
 from server.call_readings import NoteReadingSink
+from server.consultation_directory import SqlConsultationDirectory
 from server.jobs import Job, JobRunner
 from server.people.accounts import AccountService
 from server.people.appkeys import ACCOUNTS, PATIENTS, SESSIONS
@@ -92,7 +93,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SCHEDULING] = SchedulingServices.create(the_clock, audit, NotificationSettings(
         public_url=settings.public_url, organizer_email=settings.smtp_sender,
         reminder_lead=timedelta(hours=settings.reminder_hours)), app[PATIENTS])
-    app[NOTES] = NoteService(the_clock, audit, app[PATIENTS])
+    app[NOTES] = NoteService(the_clock, audit, app[PATIENTS], SqlConsultationDirectory())
     if settings.background_jobs:
         app.cleanup_ctx.append(_jobs_context)
     setup_routes(app)

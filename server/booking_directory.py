@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.registry import BookingRoom, ContactPhone
 from rooms.roster import ParticipantRole
-from scheduling.models import Booking, BookingStatus, ConsultationType, Reservation, Resource, ResourceKind
+from scheduling.models import Booking, BookingStatus, ConsultationType, Resource, ResourceKind
+from scheduling.participation import bookings_of_user
 from server.people.models import Patient, User
 from server.platform.db import Database
 from server.platform.roles import Role
@@ -47,17 +48,13 @@ class SqlBookingDirectory:
             bookings = (
                 await session.execute(
                     select(Booking)
-                    .join(Reservation, Reservation.booking_id == Booking.id)
-                    .join(Resource, Resource.id == Reservation.resource_id)
                     .where(
-                        Resource.user_id == user_id,
-                        Reservation.active.is_(True),
+                        Booking.id.in_(bookings_of_user(user_id)),
                         Booking.start >= start,
                         Booking.start < end,
                         Booking.status.not_in(_GONE),
                     )
                     .order_by(Booking.start)
-                    .distinct()
                 )
             ).scalars().all()
             return [await self._describe(session, b) for b in bookings]

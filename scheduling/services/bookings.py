@@ -38,6 +38,7 @@ from scheduling.models import (
     Resource,
     ResourceKind,
 )
+from scheduling.participation import user_takes_part
 from scheduling.services.common import CLINICAL_ROLES, new_public_id, require_roles, require_write_lock
 from scheduling.services.idempotency import IdempotencyKeys, request_hash
 from scheduling.services.notifications import Notifier, booking_uid
@@ -352,9 +353,7 @@ class BookingService:
         # a participant sees the consultation they take part in, even from another organisation
         if actor.user_id is None or not actor.has_role(*CLINICAL_ROLES):
             return False
-        ids = [r.resource_id for r in booking.reservations]
-        return bool((await session.execute(select(Resource.id).where(
-            Resource.id.in_(ids), Resource.user_id == actor.user_id))).first())
+        return await user_takes_part(session, booking.id, actor.user_id)
 
     async def _audit_booking(self, session: AsyncSession, actor: Actor, booking: Booking, action: str,
                              reason: str = "") -> None:

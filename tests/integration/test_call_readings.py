@@ -12,6 +12,7 @@ from rooms.room import Reading, ReadingName
 from rooms.roster import Identity, ParticipantRole
 from scheduling.models import Booking
 from server.call_readings import NoteReadingSink
+from server.consultation_directory import SqlConsultationDirectory
 from server.people.models import User
 from server.people.patients import PatientService
 from server.people.staff_actor import staff_actor
@@ -23,7 +24,7 @@ from tests.conftest import Seeded
 
 async def test_call_readings_are_kept_in_the_note(db: Database, seeded: Seeded, clock: FixedClock) -> None:
     audit = AuditLog(clock)
-    notes = NoteService(clock, audit, PatientService(clock, audit))
+    notes = NoteService(clock, audit, PatientService(clock, audit), SqlConsultationDirectory())
     sink = NoteReadingSink(db, notes)
     async with db.session() as session:
         booking = (await session.execute(select(Booking.public_id))).scalars().one()

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, replace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from notes.errors import NoteLocked, NotSigned
 from notes.model import (
@@ -20,7 +20,8 @@ from notes.model import (
 )
 from notes.models import NoteVersionRow
 from notes.service import ExportFormat, NoteAction, NoteService, NoteView
-from scheduling.models import Booking
+from scheduling.models import Booking, Reservation, Resource
+from server.consultation_directory import SqlConsultationDirectory
 from server.people.accounts import AccountService
 from server.people.models import User
 from server.people.patients import PatientService
@@ -57,8 +58,8 @@ async def world(db: Database, seeded: Seeded, clock: FixedClock) -> NotesWorld:
         users = (await session.execute(select(User))).scalars().all()
         actors = {u.username: staff_actor(u) for u in users}
         booking = (await session.execute(select(Booking))).scalars().one()
-    return NotesWorld(NoteService(clock, audit, PatientService(clock, audit)), actors, booking.public_id,
-                      booking.patient_id)
+    service = NoteService(clock, audit, PatientService(clock, audit), SqlConsultationDirectory())
+    return NotesWorld(service, actors, booking.public_id, booking.patient_id)
 
 
 async def _open(db: Database, w: NotesWorld, who: str = "lege") -> NoteView:
@@ -246,6 +247,19 @@ async def test_non_participants_need_a_reason(db: Database, world: NotesWorld) -
         # Unrelated staff may not even create the note of a consultation.
         with pytest.raises(NotFound):
             await world.service.open_for_booking(session, world.actors["sykepleier.luroy"], world.booking)
+
+
+async def test_a_released_reservation_no_longer_makes_a_participant(db: Database, world: NotesWorld) -> None:
+    note = (await _open(db, world)).public_id
+    async with db.session(write_lock=True) as session:
+        # A reschedule gave the consultation to another specialist: the old reservation stays, inactive.
+        user_id = world.actors["lege"].user_id
+        resource = (await session.execute(select(Resource).where(Resource.user_id == user_id))).scalar_one()
+        await session.execute(update(Reservation).where(Reservation.resource_id == resource.id)
+                              .values(active=False))
+    async with db.session(write_lock=True) as session:
+        with pytest.raises(ValidationFailed):  # related through the hospital, but now needs a reason
+            await world.service.load(session, world.actors["lege"], note)
 
 
 async def test_patients_see_only_a_shared_signed_note(db: Database, world: NotesWorld) -> None:
