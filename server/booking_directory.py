@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.registry import BookingRoom, ContactPhone
 from rooms.roster import ParticipantRole
-from scheduling.models import Booking, BookingStatus, ConsultationType, Resource, ResourceKind
+from scheduling.booking_rules import JOINABLE_STATUSES, joinable
+from scheduling.models import Booking, ConsultationType, Resource, ResourceKind
 from scheduling.participation import bookings_of_user
 from server.people.models import Patient, User
 from server.platform.db import Database
@@ -25,7 +26,6 @@ _PARTS = {
     Role.NURSE: ParticipantRole.NURSE,
     Role.COORDINATOR: ParticipantRole.COORDINATOR,
 }
-_GONE = (BookingStatus.CANCELLED, BookingStatus.NO_SHOW)
 
 
 class SqlBookingDirectory:
@@ -39,7 +39,7 @@ class SqlBookingDirectory:
             booking = (
                 await session.execute(select(Booking).where(Booking.public_id == booking_id))
             ).scalar_one_or_none()
-            if booking is None or booking.status in _GONE:
+            if booking is None or not joinable(booking.status):
                 return None
             return await self._describe(session, booking)
 
@@ -52,7 +52,7 @@ class SqlBookingDirectory:
                         Booking.id.in_(bookings_of_user(user_id)),
                         Booking.start >= start,
                         Booking.start < end,
-                        Booking.status.not_in(_GONE),
+                        Booking.status.in_(JOINABLE_STATUSES),
                     )
                     .order_by(Booking.start)
                 )

@@ -12,7 +12,6 @@ from aiohttp import web
 
 from scheduling.models import BookingStatus, ResourceKind, Urgency
 from scheduling.services.views import (
-    BookingView,
     BookRequest,
     ReferralInput,
     RescheduleRequest,
@@ -245,14 +244,7 @@ async def booking_page(request: web.Request) -> web.StreamResponse:
     return render(request, "booking.html", _common({
         "booking": booking, "booked": request.query.get("booked") == "1",
         "moved": request.query.get("moved") == "1", "errors": {},
-        "next_statuses": _next_statuses(booking),
     }))
-
-
-def _next_statuses(booking: BookingView) -> list[BookingStatus]:
-    from scheduling.services.bookings import TRANSITIONS
-
-    return sorted(TRANSITIONS.get(booking.status, frozenset()), key=lambda s: list(BookingStatus).index(s))
 
 
 async def booking_cancel(request: web.Request) -> web.StreamResponse:
@@ -267,7 +259,7 @@ async def booking_cancel(request: web.Request) -> web.StreamResponse:
             booking = await request.app[SCHEDULING].bookings.get(session, actor, public_id, "booking page")
         return render(request, "booking.html", _common({
             "booking": booking, "booked": False, "moved": False, "errors": _errors(exc),
-            "next_statuses": _next_statuses(booking), "cancel_reason": fields.get("reason", ""),
+            "cancel_reason": fields.get("reason", ""),
         }), status=422)
     raise web.HTTPSeeOther(f"/bookings/{public_id}")
 
@@ -291,6 +283,9 @@ async def reschedule_page(request: web.Request) -> web.StreamResponse:
     public_id = request.match_info["public_id"]
     async with request.app[DATABASE].session() as session:
         booking = await services.bookings.get(session, actor, public_id, "reschedule")
+        if not booking.may_reschedule:
+            # Arrived, started or over: the booking page offers what may still be done.
+            raise web.HTTPSeeOther(f"/bookings/{public_id}")
         types = await services.resources.list_consultation_types(session)
         patient = await request.app[PATIENTS].get(session, actor, booking.patient_public_id, "reschedule")
     start, end = _window(request)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.availability import zone
+from scheduling.booking_rules import TRANSITIONS, may_cancel, may_reschedule
 from scheduling.errors import InvalidInterval, InvalidSearch, SlotUnavailable
 from scheduling.intervals import Interval
 from scheduling.models import (
@@ -56,16 +57,6 @@ log = logging.getLogger(__name__)
 
 EXCLUSION_VIOLATION = "23P01"
 
-# Which status may follow which; cancelling goes through cancel() so that invites and reservations follow.
-TRANSITIONS: Mapping[BookingStatus, frozenset[BookingStatus]] = {
-    BookingStatus.BOOKED: frozenset({BookingStatus.ARRIVED, BookingStatus.IN_PROGRESS, BookingStatus.NO_SHOW}),
-    BookingStatus.ARRIVED: frozenset({BookingStatus.IN_PROGRESS, BookingStatus.NO_SHOW}),
-    BookingStatus.IN_PROGRESS: frozenset({BookingStatus.COMPLETED}),
-    BookingStatus.COMPLETED: frozenset(),
-    BookingStatus.CANCELLED: frozenset(),
-    BookingStatus.NO_SHOW: frozenset(),
-}
-_CANCELLABLE = frozenset({BookingStatus.BOOKED, BookingStatus.ARRIVED})
 
 
 def _is_exclusion_violation(exc: IntegrityError) -> bool:
@@ -210,7 +201,7 @@ class BookingService:
         await require_write_lock(session)
         require_roles(actor, *CLINICAL_ROLES, what="reschedule consultations")
         booking = await self._accessible(session, actor, public_id)
-        if booking.status is not BookingStatus.BOOKED:
+        if not may_reschedule(booking.status):
             raise Conflict("only a booked consultation can be moved", code="not_booked")
         ctype = await self._slots.consultation_type(session, booking.consultation_type_id)
         current = {r.requirement_key: r.resource_id for r in booking.reservations}
@@ -253,7 +244,7 @@ class BookingService:
         if not reason.strip():
             raise ValidationFailed("a reason is required", {"reason": "reason_required"})
         booking = await self._accessible(session, actor, public_id)
-        if booking.status not in _CANCELLABLE:
+        if not may_cancel(booking.status):
             raise Conflict("this consultation can no longer be cancelled", code="not_cancellable")
         booking.status = BookingStatus.CANCELLED
         booking.cancel_reason = reason.strip()[:500]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from scheduling import booking_rules
 from scheduling.models import (
     BookingStatus,
     CalendarSourceKind,
@@ -335,6 +336,23 @@ class BookingView:
     created_at: datetime
     updated_at: datetime
     replayed: bool = False
+
+    # What may happen next, from the one home of the status rules (scheduling/booking_rules.py).
+    @property
+    def next_statuses(self) -> tuple[BookingStatus, ...]:
+        return booking_rules.next_statuses(self.status)
+
+    @property
+    def may_reschedule(self) -> bool:
+        return booking_rules.may_reschedule(self.status)
+
+    @property
+    def may_cancel(self) -> bool:
+        return booking_rules.may_cancel(self.status)
+
+    @property
+    def joinable(self) -> bool:
+        return booking_rules.joinable(self.status)
 
 
 # ------------------------------------------------------------------------------------ outbox, feeds

@@ -94,6 +94,27 @@ async def test_cancel_needs_a_reason_and_keeps_the_form(client: TestClient, seed
     assert "Avlyst" in page and "Pasienten er innlagt" in page
 
 
+async def test_an_arrived_booking_offers_cancelling_but_not_moving(client: TestClient, seeded: Seeded,
+                                                                    clock: FixedClock) -> None:
+    token = await login_as(client, "lege", clock)
+    page = await (await client.get("/day?date=2026-11-24")).text()
+    booking = re.search(r'href="/bookings/([^"]+)"', page)
+    assert booking, page
+    public_id = booking.group(1)
+    booked = await (await client.get(f"/bookings/{public_id}")).text()
+    assert f'href="/bookings/{public_id}/reschedule"' in booked and ">Kommet<" in booked
+    resp = await client.post(f"/bookings/{public_id}/status", data={"csrf_token": token, "status": "arrived"},
+                             allow_redirects=False)
+    assert resp.status == 303
+    arrived = await (await client.get(f"/bookings/{public_id}")).text()
+    # The service refuses to move an arrived patient's consultation, so the page no longer offers it ...
+    assert f'href="/bookings/{public_id}/reschedule"' not in arrived
+    assert f'action="/bookings/{public_id}/cancel"' in arrived
+    # ... and a stale link to the slot finder leads back to the booking instead of to times it cannot take.
+    resp = await client.get(f"/bookings/{public_id}/reschedule", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == f"/bookings/{public_id}"
+
+
 async def test_unknown_feed_token_is_not_found(client: TestClient, seeded: Seeded) -> None:
     resp = await client.get("/feeds/not-a-token.ics")
     assert resp.status == 404
