@@ -14,8 +14,9 @@ from datetime import tzinfo
 from notes.headings import DEFAULT_LANGUAGE, Language, label
 from notes.model import NoteContent, NoteHeader, Person, Reading
 from notes.parts import ASSESSMENT_PARTS, PartValue, parts_of, split_key
-from notes.render import OSLO, format_time, profession_name, reading_line, render_part
+from notes.render import format_time, profession_name, reading_line, render_part
 from notes.signing import Amendment, NoteState
+from server.platform.local_time import OSLO
 
 # Display sections in order, with the part sections that feed each.
 _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (

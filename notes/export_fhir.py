@@ -24,8 +24,9 @@ from notes.codec import Json, utc_iso
 from notes.document import Section, build_document
 from notes.headings import DEFAULT_LANGUAGE, Language
 from notes.model import NoteHeader, Person, Reading, ReadingKind
-from notes.render import OSLO, reading_name
+from notes.render import reading_name
 from notes.signing import NoteState
+from server.platform.local_time import OSLO
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"

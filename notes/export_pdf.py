@@ -18,8 +18,8 @@ from notes.document import Document, build_document
 from notes.errors import NotesError
 from notes.headings import DEFAULT_LANGUAGE, Language
 from notes.model import NoteHeader
-from notes.render import OSLO
 from notes.signing import NoteState
+from server.platform.local_time import OSLO
 
 _CORE_FONT = "Helvetica"
 _TTF_FAMILY = "NoteFont"

@@ -11,8 +11,8 @@ from datetime import tzinfo
 from notes.document import Document, build_document
 from notes.headings import DEFAULT_LANGUAGE, Language
 from notes.model import NoteHeader
-from notes.render import OSLO
 from notes.signing import NoteState
+from server.platform.local_time import OSLO
 
 
 def export_text(header: NoteHeader, state: NoteState, lang: Language = DEFAULT_LANGUAGE, tz: tzinfo = OSLO) -> str:

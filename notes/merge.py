@@ -26,7 +26,8 @@ from datetime import tzinfo
 from notes.headings import DEFAULT_LANGUAGE, Language
 from notes.model import NoteContent
 from notes.parts import PartValue, content_from_parts, parts_of
-from notes.render import OSLO, part_text
+from notes.render import part_text
+from server.platform.local_time import OSLO
 
 
 @dataclass(frozen=True)

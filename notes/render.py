@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from notes.headings import DEFAULT_LANGUAGE, Language, label
 from notes.model import (
@@ -26,8 +25,7 @@ from notes.model import (
     WhatMatters,
 )
 from notes.parts import PartValue
-
-OSLO = ZoneInfo("Europe/Oslo")
+from server.platform.local_time import OSLO
 
 # How UCUM codes read to people; anything else is shown as written.
 _UNIT_DISPLAY = {"mm[Hg]": "mmHg", "Cel": "°C", "/min": "/min", "%": "%", "kg": "kg"}

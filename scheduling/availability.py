@@ -29,6 +29,7 @@ import holidays
 
 from scheduling.errors import InvalidAvailability
 from scheduling.intervals import UTC, Interval, IntervalSet
+from server.platform.local_time import OSLO_TZ_NAME
 
 __all__ = [
     "DEFAULT_TZ",
@@ -43,7 +44,7 @@ __all__ = [
     "zone",
 ]
 
-DEFAULT_TZ = "Europe/Oslo"
+DEFAULT_TZ = OSLO_TZ_NAME
 
 _MIDNIGHT = time(0, 0)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -26,12 +25,12 @@ from scheduling.services.views import (
 from server.people.patients import CLINICAL_ROLES
 from server.platform.appkeys import CLOCK, DATABASE
 from server.platform.errors import ValidationFailed
+from server.platform.local_time import OSLO
 from server.platform.roles import Role
 from web.appkeys import SCHEDULING
 from web.forms import get_int, get_str, json_object, parse_id, reject_unknown
 from web.guards import require_actor
 
-OSLO = ZoneInfo("Europe/Oslo")
 MAX_ICS_BYTES = 2 * 1024 * 1024
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -18,12 +17,12 @@ from scheduling.services.views import BookingView, FreeBusyView, ResourceView
 from server.people.patients import CLINICAL_ROLES
 from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
 from server.platform.errors import NotFound, ValidationFailed
+from server.platform.local_time import OSLO
 from web.appkeys import SCHEDULING
 from web.fhir_outcome import fhir_response
 from web.forms import parse_id
 from web.guards import require_actor
 
-OSLO = ZoneInfo("Europe/Oslo")
 VIRTUAL_SERVICE_SYSTEM = "https://samkonsult.no/fhir/CodeSystem/virtual-service"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 

@@ -16,6 +16,7 @@ from rooms.roster import Identity
 from server.platform.actors import Actor
 from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
 from server.platform.errors import DomainError
+from server.platform.local_time import OSLO
 from server.platform.roles import Role
 from signaling.access import GUEST_COOKIE, resolve_participant
 from signaling.appkeys import GUEST_ACCESS, LIVE_REGISTRY
@@ -26,7 +27,7 @@ from web.guards import require_actor
 from web.i18n import current_language
 from web.i18n import gettext as _
 from web.pages_notes import note_editor_config
-from web.render import OSLO, local_datetime, render
+from web.render import local_datetime, render
 
 _MAX_ROOM_ID = 64
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -22,6 +21,7 @@ from server.people.appkeys import PATIENTS
 from server.people.patients import CLINICAL_ROLES
 from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
 from server.platform.errors import Conflict, ValidationFailed
+from server.platform.local_time import OSLO
 from server.platform.roles import Role
 from web.appkeys import SCHEDULING
 from web.forms import form_fields, parse_id
@@ -30,7 +30,6 @@ from web.i18n import current_language
 from web.messages import N_, message_for
 from web.render import render
 
-OSLO = ZoneInfo("Europe/Oslo")
 URGENCY_LABELS = {
     Urgency.DAY: N_("Within a day"),
     Urgency.WEEK: N_("Within a week"),

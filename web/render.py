@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 from aiohttp import web
 from babel.dates import format_date, format_datetime
 
+from server.platform.local_time import OSLO
 from web import i18n, labels
 from web.context import REQUEST_CONTEXT
 from web.navigation import navigation_for
 from web.security import CSRF_FIELD
-
-OSLO = ZoneInfo("Europe/Oslo")
 
 
 def local_datetime(value: datetime, fmt: str = "medium") -> str:

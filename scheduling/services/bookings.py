@@ -52,6 +52,7 @@ from server.platform.actors import Actor
 from server.platform.audit import AuditLog
 from server.platform.clock import Clock
 from server.platform.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from server.platform.local_time import OSLO_TZ_NAME
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ class BookingService:
         return await self._view(session, booking)
 
     async def day_list(self, session: AsyncSession, actor: Actor, day: date, *,
-                       user_id: int | None = None, tz: str = "Europe/Oslo") -> list[BookingView]:
+                       user_id: int | None = None, tz: str = OSLO_TZ_NAME) -> list[BookingView]:
         """A staff user's consultations on a local date (cancelled ones left out), with participants.
 
         ``user_id`` defaults to the actor; a person resource is needed to have a day list.

@@ -32,6 +32,7 @@ from scheduling.models import Booking, BookingStatus, OutboxChannel, Reservation
 from scheduling.outbox import NewMessage, Outbox
 from server.people.models import Patient, User
 from server.platform.clock import Clock
+from server.platform.local_time import OSLO_TZ_NAME
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class NotificationSettings:
     organizer_email: str = "samkonsult@localhost.localdomain"
     organizer_name: str = "Samkonsult"
     reminder_lead: timedelta = timedelta(hours=24)
-    display_tz: str = "Europe/Oslo"
+    display_tz: str = OSLO_TZ_NAME
 
     @property
     def uid_domain(self) -> str:

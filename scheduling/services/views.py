@@ -20,6 +20,7 @@ from scheduling.models import (
     ResourceKind,
     Urgency,
 )
+from server.platform.local_time import OSLO_TZ_NAME
 
 # ---------------------------------------------------------------------------------------- resources
 
@@ -39,7 +40,7 @@ class ResourceInput:
     longitude: float | None = None
     municipality_id: int | None = None
     email: str = ""
-    timezone: str = "Europe/Oslo"
+    timezone: str = OSLO_TZ_NAME
     equipment_codes: tuple[str, ...] = ()
     closed_on_public_holidays: bool = True
 
