@@ -137,7 +137,7 @@ async def _jobs_context(app: web.Application) -> AsyncIterator[None]:
     runner = JobRunner([
         Job("outbox", 15, dispatcher.dispatch_due),
         Job("reminders", 60, reminders),
-        Job("calendar-feeds", 300, lambda: scheduling.resources.refresh_feeds(database)),
+        Job("calendar-feeds", 300, lambda: scheduling.calendars.refresh_feeds(database)),
     ])
     runner.start()
     yield

@@ -330,7 +330,7 @@ async def busy_import(request: web.Request) -> web.Response:
     if rid is None:
         raise ValidationFailed("unknown resource", {"resource_id": "invalid_choice"})
     async with request.app[DATABASE].session(write_lock=True) as session:
-        result = await request.app[SCHEDULING].resources.import_ics(session, actor, rid, data)
+        result = await request.app[SCHEDULING].calendars.import_ics(session, actor, rid, data)
     return web.json_response({"intervals": result.intervals, "occurrences": result.occurrences,
                               "ignored_free": result.ignored_free, "ignored_cancelled": result.ignored_cancelled,
                               "imported_at": result.imported_at.isoformat()}, status=201)
@@ -425,6 +425,6 @@ async def calendar_source_create(request: web.Request) -> web.Response:
     if errors:
         raise ValidationFailed("the feed could not be added", errors)
     async with request.app[DATABASE].session() as session:
-        view = await request.app[SCHEDULING].resources.add_feed_source(session, actor, rid, url)
+        view = await request.app[SCHEDULING].calendars.add_feed_source(session, actor, rid, url)
     return web.json_response({"id": view.id, "url": view.url, "kind": view.kind.value,
                               "last_error": view.last_error}, status=201)

@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.models import ExceptionKindDb
-from scheduling.services.resources import ResourceService
+from scheduling.services.factory import SchedulingServices
 from scheduling.services.views import ExceptionInput, HoursInput
 from server.platform.appkeys import DATABASE
 from server.platform.errors import ValidationFailed
@@ -44,7 +44,7 @@ async def _page(request: web.Request, errors: dict[str, str] | None = None, noti
         resource = await services.resources.get_resource(session, rid)
         hours = await services.resources.weekly_hours(session, rid)
         exceptions = await services.resources.list_exceptions(session, rid)
-        sources = await services.resources.list_sources(session, rid)
+        sources = await services.calendars.list_sources(session, rid)
     by_day: dict[int, list[HoursInput]] = {d: [] for d in range(7)}
     for h in hours:
         by_day[h.weekday].append(h)
@@ -70,7 +70,7 @@ def _time(raw: str) -> time:
     return time.fromisoformat(raw.strip())
 
 
-Change = Callable[[AsyncSession, ResourceService], Awaitable[object]]
+Change = Callable[[AsyncSession, SchedulingServices], Awaitable[object]]
 
 
 def _refusal(exc: ValidationFailed, field: str | None) -> dict[str, str]:
@@ -88,7 +88,7 @@ async def _apply(request: web.Request, change: Change, *, saved: str, field: str
     if not errors:
         try:
             async with request.app[DATABASE].session() as session:
-                await change(session, request.app[SCHEDULING].resources)
+                await change(session, request.app[SCHEDULING])
         except ValidationFailed as exc:
             errors = _refusal(exc, field)
     if errors:
@@ -111,7 +111,7 @@ async def save_hours(request: web.Request) -> web.StreamResponse:
                 hours.append(HoursInput(weekday=day, start=_time(start), end=_time(end)))
             except ValueError:
                 errors[f"day{day}"] = message_for("hours_format")
-    return await _apply(request, lambda session, resources: resources.set_weekly_hours(session, actor, rid, hours),
+    return await _apply(request, lambda session, s: s.resources.set_weekly_hours(session, actor, rid, hours),
                         saved="hours", field="hours", errors=errors)
 
 
@@ -137,7 +137,7 @@ async def add_exception(request: web.Request) -> web.StreamResponse:
         except ValueError:
             errors["start"] = message_for("hours_format")
     exception = ExceptionInput(day=day, kind=kind, start=start, end=end, note=str(form.get("note", ""))[:200])
-    return await _apply(request, lambda session, resources: resources.add_exception(session, actor, rid, exception),
+    return await _apply(request, lambda session, s: s.resources.add_exception(session, actor, rid, exception),
                         saved="exception", field=None, errors=errors)
 
 
@@ -152,7 +152,7 @@ def _posted_id(form: Mapping[str, object], field: str, what: str) -> int:
 async def remove_exception(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *MANAGERS)
     eid = _posted_id(await request.post(), "exception_id", "exception")
-    return await _apply(request, lambda session, resources: resources.remove_exception(session, actor, eid),
+    return await _apply(request, lambda session, s: s.resources.remove_exception(session, actor, eid),
                         saved="exception", field="exception_id")
 
 
@@ -167,7 +167,7 @@ async def upload_calendar(request: web.Request) -> web.StreamResponse:
         errors["file"] = message_for("required")
     elif len(data) > MAX_UPLOAD:
         errors["file"] = message_for("too_large")
-    return await _apply(request, lambda session, resources: resources.import_ics(session, actor, rid, data),
+    return await _apply(request, lambda session, s: s.calendars.import_ics(session, actor, rid, data),
                         saved="calendar", field="file", errors=errors)
 
 
@@ -175,14 +175,14 @@ async def add_feed(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *MANAGERS)
     rid = _resource_id(request)
     url = str((await request.post()).get("url", "")).strip()
-    return await _apply(request, lambda session, resources: resources.add_feed_source(session, actor, rid, url),
+    return await _apply(request, lambda session, s: s.calendars.add_feed_source(session, actor, rid, url),
                         saved="calendar", field="url")
 
 
 async def remove_source(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *MANAGERS)
     sid = _posted_id(await request.post(), "source_id", "calendar")
-    return await _apply(request, lambda session, resources: resources.remove_source(session, actor, sid),
+    return await _apply(request, lambda session, s: s.calendars.remove_source(session, actor, sid),
                         saved="calendar", field="source_id")
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from scheduling.outbox import Outbox
 from scheduling.services.bookings import BookingService
+from scheduling.services.calendar_sources import CalendarSourceService
 from scheduling.services.feeds import FeedService
 from scheduling.services.notifications import NotificationSettings, Notifier
 from scheduling.services.referrals import ReferralService
@@ -21,6 +22,7 @@ class SchedulingServices:
     """Every scheduling service, sharing one clock, audit log and outbox."""
 
     resources: ResourceService
+    calendars: CalendarSourceService
     slots: SlotService
     referrals: ReferralService
     bookings: BookingService
@@ -35,8 +37,10 @@ class SchedulingServices:
         outbox = Outbox(clock)
         notifier = Notifier(clock, outbox, notifications)
         slots = SlotService(clock)
+        resources = ResourceService(clock)
         return cls(
-            resources=ResourceService(clock),
+            resources=resources,
+            calendars=CalendarSourceService(clock, resources),
             slots=slots,
             referrals=ReferralService(clock, audit, patients),
             bookings=BookingService(clock, audit, slots, notifier, patients),

@@ -157,8 +157,8 @@ async def test_imported_busy_blocks_slots_and_survives_a_failed_fetch(
     server, state = feed_server
     admin, rid = world.actors["admin"], world.resources["Ingrid Hansen"]
     async with db.session() as session:
-        source = await services.resources.add_feed_source(session, admin, rid, str(server.make_url("/cal.ics")))
-    results = await services.resources.refresh_feeds(db)
+        source = await services.calendars.add_feed_source(session, admin, rid, str(server.make_url("/cal.ics")))
+    results = await services.calendars.refresh_feeds(db)
     assert results[0].error == "" and results[0].result is not None and results[0].result.intervals == 1
     search = SlotSearchInput(consultation_type_id=world.types["short_follow_up"],
                              window_start=oslo(2026, 12, 2, 0), window_end=oslo(2026, 12, 3, 0), limit=1)
@@ -166,13 +166,13 @@ async def test_imported_busy_blocks_slots_and_survives_a_failed_fetch(
         assert (await services.slots.search(session, admin, search))[0].start == oslo(2026, 12, 2, 12)
 
     state["status"] = 500
-    results = await services.resources.refresh_feeds(db, older_than=timedelta(0))
+    results = await services.calendars.refresh_feeds(db, older_than=timedelta(0))
     assert results[0].error_code == "calendar.fetch_status"
     state["status"], state["body"] = 200, b"x" * (3 * 1024 * 1024)
-    results = await services.resources.refresh_feeds(db, older_than=timedelta(0))
+    results = await services.calendars.refresh_feeds(db, older_than=timedelta(0))
     assert results[0].error_code == "calendar.fetch_too_large"
     async with db.session() as session:
-        (view,) = await services.resources.list_sources(session, rid)
+        (view,) = await services.calendars.list_sources(session, rid)
         assert view.id == source.id and view.last_error.startswith("calendar.fetch_too_large")
         assert view.last_good_import_at is not None
         # the last good import still blocks the morning
@@ -180,4 +180,4 @@ async def test_imported_busy_blocks_slots_and_survives_a_failed_fetch(
 
     async with db.session() as session:
         with pytest.raises(ValidationFailed):
-            await services.resources.import_ics(session, admin, rid, b"not a calendar")
+            await services.calendars.import_ics(session, admin, rid, b"not a calendar")
