@@ -4,7 +4,7 @@ The pure rules live in the rest of :mod:`notes` (merging, signing, exports); thi
 state from its tables, applies one rule and stores the result in the caller's unit of work, with an audit
 row in the same transaction so the log and the note never disagree.
 
-Who may do what (:func:`allowed`):
+Who may do what (:func:`notes.access.allowed`):
 
 - staff taking part in the consultation (a person resource of the booking), and clinical staff of an
   organisation with a care relation to the patient, may read and export; specialists and nurses may also
@@ -23,17 +23,15 @@ audit row), and taking the write lock up front avoids a failed lock upgrade betw
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notes import editing, signing
+from notes.access import NoteAction, Relation, allowed, profession_of
 from notes.codec import note_from_json, note_to_json
 from notes.consultations import Consultation, ConsultationDirectory
 from notes.errors import UnknownVersion
@@ -41,17 +39,16 @@ from notes.export_fhir import export_fhir_json
 from notes.export_pdf import export_pdf
 from notes.export_text import export_text
 from notes.headings import Language
-from notes.merge import Conflict
 from notes.model import NoteContent, NoteHeader, Person, SubjectRef
 from notes.models import NoteAmendmentRow, NoteRow, NoteSignatureRow, NoteVersionRow
+from notes.note_views import ExportFormat, ExportResult, NoteView, SaveResult, VersionInfo
 from notes.signing import Amendment, NoteState, Signature
 from server.people.models import Patient, User
-from server.people.patients import CLINICAL_ROLES, PatientService
+from server.people.patients import PatientService
 from server.platform.actors import Actor
 from server.platform.audit import AuditLog
 from server.platform.clock import Clock
 from server.platform.errors import NotFound, PermissionDenied, ValidationFailed
-from server.platform.roles import Role
 
 logger = logging.getLogger(__name__)
 
@@ -59,109 +56,6 @@ OBJECT_TYPE = "note"
 # Attempts at storing a save when others keep winning the race for the next version number.
 SAVE_ATTEMPTS = 5
 MAX_REASON = 300
-_WRITERS = (Role.SPECIALIST, Role.NURSE)
-# Professions in the words the exports know (notes.headings), so "lege" prints as "Lege"/"Physician".
-_ROLE_PROFESSION = {Role.SPECIALIST.value: "physician", Role.NURSE.value: "nurse"}
-_SLUG = re.compile(r"[^a-z0-9_]+")
-
-
-class NoteAction(StrEnum):
-    """What someone can do to a note; every one of them is audited."""
-
-    READ = "read"
-    SAVE = "save"
-    SIGN = "sign"
-    AMEND = "amend"
-    EXPORT = "export"
-    SHARE = "share"
-
-
-class ExportFormat(StrEnum):
-    """The exports: plain text for a record system, a PDF, and a FHIR R5 document Bundle."""
-
-    TEXT = "text"
-    PDF = "pdf"
-    FHIR = "fhir"
-
-
-@dataclass(frozen=True)
-class Relation:
-    """How an actor stands to a consultation: taking part, and/or staff of the patient's organisations."""
-
-    participant: bool
-    organisation: bool
-
-    @property
-    def any(self) -> bool:
-        """True when the actor has any tie to the consultation at all."""
-        return self.participant or self.organisation
-
-
-def allowed(actor: Actor, relation: Relation, action: NoteAction) -> bool:
-    """Whether a staff ``actor`` with this ``relation`` may do ``action`` (pure: the access matrix)."""
-    if not actor.is_staff or not relation.any:
-        return False
-    if action in (NoteAction.READ, NoteAction.EXPORT):
-        return actor.has_role(*CLINICAL_ROLES)
-    return actor.has_role(*_WRITERS)
-
-
-def profession_of(role: str, profession: str) -> str:
-    """The profession slug a staff member writes under (``physician``, ``nurse``, or their own in a slug)."""
-    if role in _ROLE_PROFESSION:
-        return _ROLE_PROFESSION[role]
-    slug = _SLUG.sub("_", profession.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")).strip("_")
-    return slug[:40] if slug and slug[0].isalpha() else role
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One stored version: who saved it and when, with its content."""
-
-    version: int
-    author: Person
-    created_at: datetime
-    content: NoteContent
-
-
-@dataclass(frozen=True)
-class NoteView:
-    """A note as the web layer shows it: the state, the header for exports, and what the reader may do."""
-
-    public_id: str
-    booking_public_id: str
-    patient_id: int
-    patient_public_id: str
-    patient_name: str
-    state: NoteState
-    header: NoteHeader
-    shared: bool
-    verified: bool
-    permissions: frozenset[NoteAction]
-    profession: str
-
-    @property
-    def version(self) -> int:
-        """The latest version number."""
-        return self.state.version
-
-
-@dataclass(frozen=True)
-class SaveResult:
-    """The note after a save, whether a version was added, and the parts left in conflict."""
-
-    view: NoteView
-    new_version: bool
-    conflicts: tuple[Conflict, ...]
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    """An export's bytes (UTF-8 for text and FHIR) and a file name without its extension."""
-
-    format: ExportFormat
-    body: bytes
-    filename: str
 
 
 @dataclass(frozen=True)

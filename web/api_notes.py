@@ -15,7 +15,7 @@ from aiohttp import web
 from notes.codec import Json, note_from_dict, note_to_dict, part_to_dict, utc_iso
 from notes.headings import Language
 from notes.merge import Conflict
-from notes.service import ExportFormat, NoteView, VersionInfo
+from notes.note_views import ExportFormat, NoteView, VersionInfo
 from notes.signing import Amendment
 from server.platform.appkeys import DATABASE
 from server.platform.errors import ValidationFailed

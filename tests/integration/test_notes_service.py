@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import pytest
 from sqlalchemy import func, select, update
 
+from notes.access import NoteAction
 from notes.errors import NoteLocked, NotSigned
 from notes.model import (
     AdvanceCarePlan,
@@ -19,7 +20,8 @@ from notes.model import (
     WhatMatters,
 )
 from notes.models import NoteVersionRow
-from notes.service import ExportFormat, NoteAction, NoteService, NoteView
+from notes.note_views import ExportFormat, NoteView
+from notes.service import NoteService
 from scheduling.models import Booking, Reservation, Resource
 from server.consultation_directory import SqlConsultationDirectory
 from server.people.accounts import AccountService

@@ -1,0 +1,70 @@
+"""What the notes service hands to the web layer: a note's view, its versions, save and export results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from notes.access import NoteAction
+from notes.merge import Conflict
+from notes.model import NoteContent, NoteHeader, Person
+from notes.signing import NoteState
+
+
+class ExportFormat(StrEnum):
+    """The exports: plain text for a record system, a PDF, and a FHIR R5 document Bundle."""
+
+    TEXT = "text"
+    PDF = "pdf"
+    FHIR = "fhir"
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One stored version: who saved it and when, with its content."""
+
+    version: int
+    author: Person
+    created_at: datetime
+    content: NoteContent
+
+
+@dataclass(frozen=True)
+class NoteView:
+    """A note as the web layer shows it: the state, the header for exports, and what the reader may do."""
+
+    public_id: str
+    booking_public_id: str
+    patient_id: int
+    patient_public_id: str
+    patient_name: str
+    state: NoteState
+    header: NoteHeader
+    shared: bool
+    verified: bool
+    permissions: frozenset[NoteAction]
+    profession: str
+
+    @property
+    def version(self) -> int:
+        """The latest version number."""
+        return self.state.version
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """The note after a save, whether a version was added, and the parts left in conflict."""
+
+    view: NoteView
+    new_version: bool
+    conflicts: tuple[Conflict, ...]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """An export's bytes (UTF-8 for text and FHIR) and a file name without its extension."""
+
+    format: ExportFormat
+    body: bytes
+    filename: str
