@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
-import re
 import secrets
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from types import MappingProxyType
 
 from rooms.errors import (
     Forbidden,
     InvalidInvite,
-    InvalidReading,
     InvalidTransition,
     JoinRefused,
     NotAdmitted,
@@ -32,6 +27,24 @@ from rooms.errors import (
     RoomNotOpen,
     UnknownParticipant,
 )
+from rooms.events import (
+    Admitted,
+    ChatPosted,
+    Denied,
+    EndReason,
+    MuteChanged,
+    Outgoing,
+    ReadingPosted,
+    RoomEnded,
+    RoomEvent,
+    RosterChanged,
+    SeatReleased,
+    TrackPublished,
+    Waiting,
+    WaitingListChanged,
+    audience,
+)
+from rooms.readings import READING_RULES, Reading, ReadingName, ReadingValue
 from rooms.roster import (
     CODE_ROLES,
     MAX_LABEL_CHARS,
@@ -47,6 +60,44 @@ from rooms.roster import (
     is_display_text,
 )
 from server.clock import Clock
+
+# The events and the call's reading have their own modules; callers outside this package (the signaling
+# protocol) still import them from here, so the names stay reachable until those callers move.
+__all__ = [
+    "CLOSE_AFTER",
+    "GRACE",
+    "MAX_ADMITTED",
+    "MAX_CHAT_CHARS",
+    "MAX_WAITING",
+    "OPEN_BEFORE",
+    "READING_RULES",
+    "RESUME_TOKEN_BYTES",
+    "Admitted",
+    "ChatPosted",
+    "Denied",
+    "EndReason",
+    "Invitation",
+    "JoinResult",
+    "MuteChanged",
+    "Outgoing",
+    "Participant",
+    "Reading",
+    "ReadingName",
+    "ReadingPosted",
+    "ReadingValue",
+    "Room",
+    "RoomEnded",
+    "RoomEvent",
+    "RoomSpec",
+    "RoomState",
+    "RosterChanged",
+    "SeatReleased",
+    "TrackPublished",
+    "Waiting",
+    "WaitingListChanged",
+    "audience",
+    "new_room_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -71,81 +122,6 @@ def new_room_id() -> str:
 def _token_hash(token: str) -> str:
     # Only hashes are kept, so a memory dump or a debug log of the room does not hand out seats.
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-# --- readings ----------------------------------------------------------------------------------
-
-
-class ReadingName(StrEnum):
-    """The measurements a nurse can share during the consultation."""
-
-    BLOOD_PRESSURE = "blood_pressure"
-    SPO2 = "spo2"
-    PULSE = "pulse"
-    TEMPERATURE = "temperature"
-    WEIGHT = "weight"
-
-
-ReadingValue = str | int | float
-
-
-@dataclass(frozen=True)
-class _ReadingRule:
-    unit: str
-    low: float
-    high: float
-    integer: bool
-
-
-# Bounds are "plausible for a living patient", not clinical alarms: they catch typos (a weight of 7000)
-# without refusing a worrying but real value.
-READING_RULES: Mapping[ReadingName, _ReadingRule] = MappingProxyType(
-    {
-        ReadingName.BLOOD_PRESSURE: _ReadingRule("mmHg", 30, 300, integer=True),
-        ReadingName.SPO2: _ReadingRule("%", 50, 100, integer=True),
-        ReadingName.PULSE: _ReadingRule("/min", 20, 250, integer=True),
-        ReadingName.TEMPERATURE: _ReadingRule("°C", 30.0, 45.0, integer=False),
-        ReadingName.WEIGHT: _ReadingRule("kg", 0.3, 400.0, integer=False),
-    }
-)
-_BLOOD_PRESSURE = re.compile(r"([0-9]{2,3})/([0-9]{2,3})")
-
-
-def _check_number(value: object, rule: _ReadingRule, name: ReadingName) -> None:
-    # bool is an int in Python but never a measurement
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidReading(f"{name} must be a number")
-    if rule.integer and not isinstance(value, int):
-        raise InvalidReading(f"{name} must be a whole number")
-    if not math.isfinite(value) or not rule.low <= value <= rule.high:
-        raise InvalidReading(f"{name} must be between {rule.low:g} and {rule.high:g} {rule.unit}")
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One measurement: blood pressure as ``"120/80"``, every other kind as a number in its fixed unit."""
-
-    name: ReadingName
-    value: ReadingValue
-    taken_at: datetime
-
-    def __post_init__(self) -> None:
-        rule = READING_RULES[self.name]
-        if self.taken_at.tzinfo is None or self.taken_at.utcoffset() is None:
-            raise InvalidReading("taken_at needs a time zone")
-        if self.name is ReadingName.BLOOD_PRESSURE:
-            match = _BLOOD_PRESSURE.fullmatch(self.value) if isinstance(self.value, str) else None
-            if match is None:
-                raise InvalidReading('blood pressure must look like "120/80"')
-            systolic, diastolic = int(match[1]), int(match[2])
-            if not (rule.low <= diastolic < systolic <= rule.high):
-                raise InvalidReading("blood pressure out of range")
-        else:
-            _check_number(self.value, rule, self.name)
-
-    @property
-    def unit(self) -> str:
-        return READING_RULES[self.name].unit
 
 
 # --- the room's description and its events -----------------------------------------------------
@@ -177,18 +153,6 @@ class RoomState(StrEnum):
     CLOSED = "closed"
 
 
-class EndReason(StrEnum):
-    """Why a room closed, or why one seat was let go."""
-
-    ENDED_BY_STAFF = "ended_by_staff"
-    TIME_OVER = "time_over"
-    SHUTDOWN = "shutdown"
-    LEFT = "left"
-    DENIED = "denied"
-    REMOVED = "removed"
-    EXPIRED = "expired"
-
-
 @dataclass(frozen=True)
 class Participant:
     """A read-only view of one seat."""
@@ -213,117 +177,6 @@ class Participant:
     @property
     def is_admitted(self) -> bool:
         return self.status is SeatStatus.ADMITTED
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """To the joiner: you are in the waiting room."""
-
-    participant_id: ParticipantId
-
-
-@dataclass(frozen=True)
-class Admitted:
-    """To the joiner: you are in the call (directly, or admitted by staff)."""
-
-    participant_id: ParticipantId
-
-
-@dataclass(frozen=True)
-class Denied:
-    """To the joiner: staff turned you away from the waiting room."""
-
-    participant_id: ParticipantId
-
-
-@dataclass(frozen=True)
-class RosterChanged:
-    """To everyone admitted: the complete roster, identical for each of them."""
-
-    roster: Roster
-
-
-@dataclass(frozen=True)
-class WaitingListChanged:
-    """To admitted staff: who is in the waiting room."""
-
-    entries: tuple[RosterEntry, ...]
-
-
-@dataclass(frozen=True)
-class TrackPublished:
-    """To the other admitted participants: a track's metadata (kind and label for the tile)."""
-
-    participant_id: ParticipantId
-    track: TrackInfo
-
-
-@dataclass(frozen=True)
-class MuteChanged:
-    """To the other admitted participants: a track kind was muted or unmuted."""
-
-    participant_id: ParticipantId
-    kind: TrackKind
-    muted: bool
-
-
-@dataclass(frozen=True)
-class ChatPosted:
-    """To everyone admitted, the sender included (their copy carries the server's time)."""
-
-    participant_id: ParticipantId
-    display_name: str
-    text: str
-    sent_at: datetime
-
-
-@dataclass(frozen=True)
-class ReadingPosted:
-    """To everyone admitted, the sender included. Health data: the transport audits it."""
-
-    participant_id: ParticipantId
-    display_name: str
-    reading: Reading
-    posted_at: datetime
-
-
-@dataclass(frozen=True)
-class SeatReleased:
-    """A seat is gone. Addressed to the released participant when they should be told (removed,
-    denied is told by ``Denied``); the media layer closes that participant's peer connection."""
-
-    participant_id: ParticipantId
-    reason: EndReason
-
-
-@dataclass(frozen=True)
-class RoomEnded:
-    """To every seat: the room is closed; every seat is released with it."""
-
-    reason: EndReason
-
-
-RoomEvent = (
-    Waiting
-    | Admitted
-    | Denied
-    | RosterChanged
-    | WaitingListChanged
-    | TrackPublished
-    | MuteChanged
-    | ChatPosted
-    | ReadingPosted
-    | SeatReleased
-    | RoomEnded
-)
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """An event and the participants to deliver it to. An empty ``to`` is for the server alone."""
-
-    to: frozenset[ParticipantId]
-    event: RoomEvent
 
 
 @dataclass(frozen=True)
@@ -753,8 +606,3 @@ class Room:
         self._by_token.clear()
         log.info("room %s closed: %s", self.room_id, reason)
         return [Outgoing(everyone, RoomEnded(reason))]
-
-
-def audience(outgoing: Iterable[Outgoing], participant_id: ParticipantId) -> list[RoomEvent]:
-    """The events in ``outgoing`` addressed to one participant (handy for the transport and tests)."""
-    return [o.event for o in outgoing if participant_id in o.to]
