@@ -5,10 +5,8 @@ decides who may do what and who hears about it), health data is audited before i
 resulting events are delivered to each participant's ``Link`` (a WebSocket in production, a list in
 tests). Nothing here knows about aiohttp or JSON: the transport turns ``LiveEvent`` into frames.
 
-Media: one aiortc peer connection per participant, created when their first offer arrives. A peer whose
-ICE fails, or stays disconnected for ``PEER_DEAD_AFTER``, is closed and the client is asked for a new
-one (aiortc has no ICE restart); an offer with new ICE credentials means the browser made a new peer
-connection, so the old one is replaced.
+Everything kept about one participant is one ``Member`` record; the media side (peer connections,
+offers, dead peers) is :class:`rooms.live_media.LiveMedia`.
 """
 
 from __future__ import annotations
@@ -21,17 +19,16 @@ from datetime import datetime
 from typing import Any
 
 from aiortc import RTCPeerConnection
-from aiortc.sdp import candidate_from_sdp
 
 from rooms.bitrate import video_bitrate_kbps
 from rooms.errors import RoomClosed
 from rooms.events import Denied, EndReason, Outgoing, RoomEnded, RosterChanged, SeatReleased
 from rooms.join_codes import IssuedCode, JoinCodeService
 from rooms.live_events import BitrateCap, ConsultationAudit, Link, LiveEvent, PeerReset, ReadingSink, ServerOffer
-from rooms.media import MediaError, MediaRouter
-from rooms.media.sdp import ClientOffer, server_offer_as_sent, without_audio_level
-from rooms.members import Member, Peer
-from rooms.peer_health import PEER_CONNECT_TIMEOUT, PEER_DEAD_AFTER, PeerHealth, check_peer
+from rooms.live_media import LiveMedia, PeerFactory
+from rooms.media import MediaRouter
+from rooms.members import Member
+from rooms.peer_health import PEER_CONNECT_TIMEOUT, PEER_DEAD_AFTER
 from rooms.readings import Reading
 from rooms.room import JoinResult, Room
 from rooms.roster import Identity, ParticipantId, ParticipantRole, TrackKind
@@ -53,8 +50,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-PeerFactory = Callable[[], RTCPeerConnection]
 
 
 class LiveRoom:
@@ -78,11 +73,10 @@ class LiveRoom:
         self._reading_sink = reading_sink
         self._audit = audit
         self._join_codes = join_codes
-        self._peer_factory = peer_factory
-        self._monotonic = monotonic
-        self.router = MediaRouter(on_renegotiation_needed=self._renegotiation_needed)
         self._members: dict[ParticipantId, Member] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._media = LiveMedia(room.room_id, self._members, peer_factory=peer_factory, monotonic=monotonic,
+                                spawn=self._spawn)
         self._bitrate = 0
         self._closed = False
 
@@ -93,6 +87,11 @@ class LiveRoom:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def router(self) -> MediaRouter:
+        """The forwarding media of this room (for tests and diagnostics)."""
+        return self._media.router
 
     def peer_connections(self) -> dict[ParticipantId, RTCPeerConnection]:
         """The server side of each participant's media (for tests and diagnostics)."""
@@ -127,19 +126,8 @@ class LiveRoom:
         self._dispatch(result.outgoing, skip=pid)
         if result.participant.is_admitted:
             link.deliver(BitrateCap(video_bitrate_kbps(len(self.room.roster()))))
-        if not resumed:
-            return
-        peer = member.peer
-        if member.reset_owed:
-            # Its media died while the socket was down too: the browser may still think it is recovering.
-            member.reset_owed = False
-            link.deliver(PeerReset())
-        elif peer is not None and peer.pending_offer is not None and peer.pc.signalingState == "have-local-offer":
-            # Our offer may have gone out on the socket that dropped; the browser answers it now.
-            link.deliver(peer.pending_offer)
-        elif peer is not None and self.router.needs_renegotiation(pid):
-            # Tracks came or went while the socket was down (no offer could be sent): offer now.
-            self._renegotiation_needed(pid)
+        if resumed:
+            self._media.resumed(member, link)
 
     def detach(self, participant_id: ParticipantId, link: Link) -> None:
         """The connection dropped: the seat is kept for the grace period (media keeps flowing)."""
@@ -235,68 +223,18 @@ class LiveRoom:
     async def handle_offer(self, participant_id: ParticipantId, offer_sdp: str) -> str:
         """Apply the client's offer (creating or replacing its peer connection) and return the answer."""
         self.room.require_admitted(participant_id)
-        member = self._member(participant_id)
-        offer = ClientOffer.parse(offer_sdp)
-        peer = member.peer
-        if peer is not None and offer.ufrag is not None and peer.ufrag is not None and offer.ufrag != peer.ufrag:
-            # A new RTCPeerConnection in the browser (after a reset or a reload): aiortc cannot restart
-            # ICE on the old one, so it is replaced.
-            await self._drop_peer(member)
-            peer = None
-        if peer is None:
-            peer = member.peer = Peer(self._peer_factory(), offer.ufrag, PeerHealth(created=self._monotonic()))
-            self.router.add_participant(participant_id, peer.pc)
-        peer.extension_ids.update(offer.extension_ids)
-        answer = await self.router.handle_offer(participant_id, offer, offer.labels(member.track_kinds))
-        return without_audio_level(answer)
+        return await self._media.handle_offer(self._member(participant_id), offer_sdp)
 
     async def handle_answer(self, participant_id: ParticipantId, answer_sdp: str) -> None:
         self.room.require_admitted(participant_id)
-        member = self._members.get(participant_id)
-        if member is None or member.peer is None:
-            raise MediaError("no server offer is waiting for an answer")
-        await self.router.handle_answer(participant_id, without_audio_level(answer_sdp))
+        await self._media.handle_answer(self._members.get(participant_id), answer_sdp)
 
     async def add_candidate(
         self, participant_id: ParticipantId, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None
     ) -> None:
         """A trickled ICE candidate from the browser (its offers usually carry them already)."""
         self.room.require_admitted(participant_id)
-        member = self._members.get(participant_id)
-        if member is None or member.peer is None or not candidate:
-            return
-        try:
-            parsed = candidate_from_sdp(candidate.removeprefix("candidate:"))
-        except (ValueError, IndexError) as exc:
-            raise MediaError("unreadable ICE candidate") from exc
-        parsed.sdpMid = sdp_mid
-        parsed.sdpMLineIndex = sdp_mline_index
-        await member.peer.pc.addIceCandidate(parsed)
-
-    def _renegotiation_needed(self, participant_id: str) -> None:
-        # Called synchronously by the router: schedule the offer, one at a time per participant.
-        member = self._members.get(ParticipantId(participant_id))
-        if member is None or member.offering or self._closed:
-            return
-        member.offering = True
-        self._spawn(self._offer(member))
-
-    async def _offer(self, member: Member) -> None:
-        pid = member.participant_id
-        try:
-            peer, link = member.peer, member.link
-            if peer is None or link is None or peer.pc.signalingState != "stable":
-                return  # the answer (or the next offer) triggers renegotiation again
-            if not self.router.needs_renegotiation(pid):
-                return
-            offer = server_offer_as_sent(await self.router.create_offer(pid), peer.extension_ids)
-            message = ServerOffer(offer, tuple(self.router.outgoing_tracks(pid)))
-            peer.pending_offer = message
-            link.deliver(message)
-        except MediaError as exc:
-            log.info("room %s: no offer for %s now: %s", self.room_id, pid, exc)
-        finally:
-            member.offering = False
+        await self._media.add_candidate(self._members.get(participant_id), candidate, sdp_mid, sdp_mline_index)
 
     # --- housekeeping ---
 
@@ -309,22 +247,7 @@ class LiveRoom:
         if any(isinstance(o.event, RoomEnded) for o in out):
             await self._shutdown_media()
             return
-        now = self._monotonic()
-        for member in list(self._members.values()):
-            peer = member.peer
-            if peer is None:
-                continue
-            state = peer.pc.connectionState
-            check = check_peer(peer.health, state, now)
-            peer.health = check.health
-            if not check.dead:
-                continue
-            log.info("room %s: peer of %s is %s; asking for a new one", self.room_id, member.participant_id, state)
-            await self._drop_peer(member)
-            if member.link is not None:
-                member.link.deliver(PeerReset())
-            else:
-                member.reset_owed = True
+        await self._media.replace_dead_peers()
 
     async def close(self, reason: EndReason = EndReason.SHUTDOWN) -> None:
         """Close the room for everyone and release all media. Idempotent."""
@@ -339,7 +262,7 @@ class LiveRoom:
             if member.link is not None:
                 member.link.close("ended")
         self._members.clear()
-        await self.router.close()
+        await self._media.close()
         tasks = [t for t in self._tasks if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
@@ -359,10 +282,6 @@ class LiveRoom:
             who = self._members.get(target)
             reason = f"{who.identity.role.value}: {who.identity.display_name}" if who is not None else reason
         await self._audit.record(identity, action, reason=reason)
-
-    async def _drop_peer(self, member: Member) -> None:
-        if member.drop_peer() is not None:
-            await self.router.remove_participant(member.participant_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -395,8 +314,8 @@ class LiveRoom:
             return
         if member.link is not None:
             member.link.close("released")
-        if drop_media and member.drop_peer() is not None:
-            self._spawn(self.router.remove_participant(participant_id))
+        if drop_media:
+            self._media.released(member)
 
     def _announce_bitrate(self) -> None:
         roster = self.room.roster()
