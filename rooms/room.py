@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from rooms.errors import (
     Forbidden,
@@ -59,44 +57,17 @@ from rooms.roster import (
     TrackKind,
     is_display_text,
 )
+from rooms.seats import Invitation, JoinResult, Participant, RoomSpec, RoomState, Seat
 from server.clock import Clock
 
 # The events and the call's reading have their own modules; callers outside this package (the signaling
 # protocol) still import them from here, so the names stay reachable until those callers move.
 __all__ = [
-    "CLOSE_AFTER",
-    "GRACE",
-    "MAX_ADMITTED",
-    "MAX_CHAT_CHARS",
-    "MAX_WAITING",
-    "OPEN_BEFORE",
-    "READING_RULES",
-    "RESUME_TOKEN_BYTES",
-    "Admitted",
-    "ChatPosted",
-    "Denied",
-    "EndReason",
-    "Invitation",
-    "JoinResult",
-    "MuteChanged",
-    "Outgoing",
-    "Participant",
-    "Reading",
-    "ReadingName",
-    "ReadingPosted",
-    "ReadingValue",
-    "Room",
-    "RoomEnded",
-    "RoomEvent",
-    "RoomSpec",
-    "RoomState",
-    "RosterChanged",
-    "SeatReleased",
-    "TrackPublished",
-    "Waiting",
-    "WaitingListChanged",
-    "audience",
-    "new_room_id",
+    "CLOSE_AFTER", "GRACE", "MAX_ADMITTED", "MAX_CHAT_CHARS", "MAX_WAITING", "OPEN_BEFORE", "READING_RULES",
+    "RESUME_TOKEN_BYTES", "Admitted", "ChatPosted", "Denied", "EndReason", "Invitation", "JoinResult",
+    "MuteChanged", "Outgoing", "Participant", "Reading", "ReadingName", "ReadingPosted", "ReadingValue", "Room",
+    "RoomEnded", "RoomEvent", "RoomSpec", "RoomState", "RosterChanged", "SeatReleased", "TrackPublished",
+    "Waiting", "WaitingListChanged", "audience", "new_room_id",
 ]
 
 log = logging.getLogger(__name__)
@@ -122,114 +93,6 @@ def new_room_id() -> str:
 def _token_hash(token: str) -> str:
     # Only hashes are kept, so a memory dump or a debug log of the room does not hand out seats.
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-# --- the room's description and its events -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RoomSpec:
-    """What a room needs to know about its booking; built by the scheduling side."""
-
-    room_id: str
-    booking_id: str
-    starts_at: datetime
-    ends_at: datetime
-    staff_subjects: frozenset[str]
-    """Subjects of the booking's staff participants: they skip the waiting room."""
-
-    def __post_init__(self) -> None:
-        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise ValueError("booking times must be aware")
-        if self.ends_at <= self.starts_at:
-            raise ValueError("booking must end after it starts")
-
-
-class RoomState(StrEnum):
-    """Where the room is in its life."""
-
-    SCHEDULED = "scheduled"
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-@dataclass(frozen=True)
-class Participant:
-    """A read-only view of one seat."""
-
-    participant_id: ParticipantId
-    identity: Identity
-    status: SeatStatus
-    connected: bool
-
-    @property
-    def role(self) -> ParticipantRole:
-        return self.identity.role
-
-    @property
-    def display_name(self) -> str:
-        return self.identity.display_name
-
-    @property
-    def is_staff(self) -> bool:
-        return self.identity.is_staff
-
-    @property
-    def is_admitted(self) -> bool:
-        return self.status is SeatStatus.ADMITTED
-
-
-@dataclass(frozen=True)
-class JoinResult:
-    """A seat taken or taken back. ``replaced`` says a still-open connection held it: close that one."""
-
-    participant: Participant
-    resume_token: str
-    outgoing: tuple[Outgoing, ...]
-    replaced: bool = False
-
-
-@dataclass(frozen=True)
-class Invitation:
-    """Staff asked for a join code for someone not on the booking; the join code service issues it."""
-
-    room_id: str
-    role: ParticipantRole
-    display_name: str
-    invited_by: str
-
-
-@dataclass
-class _Seat:
-    participant_id: ParticipantId
-    identity: Identity
-    status: SeatStatus
-    token_hash: str
-    connected: bool = True
-    disconnected_at: datetime | None = None
-    admitted_seq: int = 0
-    tracks: dict[TrackKind, TrackInfo] = field(default_factory=dict)
-    muted: dict[TrackKind, bool] = field(default_factory=dict)
-
-    def view(self) -> Participant:
-        return Participant(self.participant_id, self.identity, self.status, self.connected)
-
-    def entry(self) -> RosterEntry:
-        identity = self.identity
-        tracks = tuple(
-            TrackInfo(t.track_id, t.kind, t.label, self.muted.get(kind, False))
-            for kind, t in sorted(self.tracks.items())
-        )
-        return RosterEntry(
-            participant_id=self.participant_id,
-            display_name=identity.display_name,
-            role=identity.role,
-            organisation=identity.organisation,
-            is_staff=identity.is_staff,
-            presence=identity.presence,
-            connected=self.connected,
-            tracks=tracks,
-        )
 
 
 # --- the room ------------------------------------------------------------------------------------
@@ -262,7 +125,7 @@ class Room:
         self.closes_at = spec.ends_at + close_after
         self._max_admitted = max_admitted
         self._max_waiting = max_waiting
-        self._seats: dict[ParticipantId, _Seat] = {}
+        self._seats: dict[ParticipantId, Seat] = {}
         self._by_subject: dict[str, ParticipantId] = {}
         self._by_token: dict[str, ParticipantId] = {}
         # Denied or removed people stay out until staff invite them again under a new identity.
@@ -337,7 +200,7 @@ class Room:
 
         participant_id = ParticipantId(secrets.token_urlsafe(_PARTICIPANT_ID_BYTES))
         token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
-        seat = _Seat(participant_id, identity, SeatStatus.WAITING, _token_hash(token))
+        seat = Seat(participant_id, identity, SeatStatus.WAITING, _token_hash(token))
         self._seats[participant_id] = seat
         self._by_subject[identity.subject] = participant_id
         self._by_token[seat.token_hash] = participant_id
@@ -512,7 +375,7 @@ class Room:
         if state is RoomState.CLOSED:
             raise RoomClosed("the consultation is over")
 
-    def _admitted(self) -> list[_Seat]:
+    def _admitted(self) -> list[Seat]:
         return [s for s in self._seats.values() if s.status is SeatStatus.ADMITTED]
 
     def _admitted_ids(self) -> frozenset[ParticipantId]:
@@ -524,10 +387,10 @@ class Room:
     def _count(self, status: SeatStatus) -> int:
         return sum(1 for s in self._seats.values() if s.status is status)
 
-    def _expired(self, seat: _Seat, now: datetime) -> bool:
+    def _expired(self, seat: Seat, now: datetime) -> bool:
         return seat.disconnected_at is not None and now >= seat.disconnected_at + self._grace
 
-    def _admitted_seat(self, participant_id: ParticipantId) -> _Seat:
+    def _admitted_seat(self, participant_id: ParticipantId) -> Seat:
         if self._ended is not None:
             raise RoomClosed("the consultation is over")
         seat = self._seats.get(participant_id)
@@ -537,26 +400,26 @@ class Room:
             raise NotAdmitted("wait until you are let in")
         return seat
 
-    def _require_staff(self, participant_id: ParticipantId) -> _Seat:
+    def _require_staff(self, participant_id: ParticipantId) -> Seat:
         seat = self._admitted_seat(participant_id)
         if not seat.identity.is_staff:
             raise Forbidden("only staff can do this")
         return seat
 
-    def _target(self, participant_id: ParticipantId) -> _Seat:
+    def _target(self, participant_id: ParticipantId) -> Seat:
         seat = self._seats.get(participant_id)
         if seat is None:
             raise UnknownParticipant("no such participant in this room")
         return seat
 
-    def _rotate_token(self, seat: _Seat) -> str:
+    def _rotate_token(self, seat: Seat) -> str:
         token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
         self._by_token.pop(seat.token_hash, None)
         seat.token_hash = _token_hash(token)
         self._by_token[seat.token_hash] = seat.participant_id
         return token
 
-    def _reconnect(self, seat: _Seat) -> JoinResult:
+    def _reconnect(self, seat: Seat) -> JoinResult:
         replaced = seat.connected
         seat.connected = True
         seat.disconnected_at = None
@@ -573,7 +436,7 @@ class Room:
             out.append(self._waiting_notice())
         return JoinResult(seat.view(), token, tuple(out), replaced=replaced)
 
-    def _admit_seat(self, seat: _Seat) -> list[Outgoing]:
+    def _admit_seat(self, seat: Seat) -> list[Outgoing]:
         self._seq += 1
         seat.status = SeatStatus.ADMITTED
         seat.admitted_seq = self._seq
@@ -582,7 +445,7 @@ class Room:
         # even though it did not change for the others.
         return [Outgoing(me, Admitted(seat.participant_id)), self._roster_notice(), self._waiting_notice()]
 
-    def _drop(self, seat: _Seat) -> None:
+    def _drop(self, seat: Seat) -> None:
         del self._seats[seat.participant_id]
         self._by_subject.pop(seat.identity.subject, None)
         self._by_token.pop(seat.token_hash, None)
