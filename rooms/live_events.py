@@ -12,8 +12,8 @@ from typing import Protocol
 from rooms.events import RoomEvent
 from rooms.media import OutgoingTrackInfo
 from rooms.readings import Reading
-from rooms.room import JoinResult
 from rooms.roster import Identity
+from rooms.seats import JoinResult
 
 
 @dataclass(frozen=True)
