@@ -20,6 +20,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from server.people.vital_signs import UCUM_UNITS as UCUM_UNITS  # the notes model's name for it, kept for its callers
+from server.people.vital_signs import VitalSign
+
 
 def new_item_id() -> str:
     """A fresh random id for a new risk, measure or reading (clients may also create their own)."""
@@ -166,25 +169,8 @@ class AdvanceCarePlan:
     talk_again_on: date | None = None
 
 
-class ReadingKind(StrEnum):
-    """Readings the health room takes; ``OTHER`` for anything else (named by the reading's ``name``)."""
-
-    BLOOD_PRESSURE = "blood_pressure"
-    SPO2 = "spo2"
-    PULSE = "pulse"
-    TEMPERATURE = "temperature"
-    BODY_WEIGHT = "body_weight"
-    OTHER = "other"
-
-
-# The UCUM unit each known kind must use, so exports never guess a conversion.
-UCUM_UNITS: dict[ReadingKind, str] = {
-    ReadingKind.BLOOD_PRESSURE: "mm[Hg]",
-    ReadingKind.SPO2: "%",
-    ReadingKind.PULSE: "/min",
-    ReadingKind.TEMPERATURE: "Cel",
-    ReadingKind.BODY_WEIGHT: "kg",
-}
+ReadingKind = VitalSign
+"""The kinds of reading: the one model of :mod:`server.people.vital_signs` (``OTHER`` is named by ``name``)."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +178,9 @@ class Reading:
     """A reading taken during the call.
 
     For blood pressure ``value`` is the systolic and ``diastolic`` the diastolic pressure; every other
-    kind has ``diastolic`` None. ``unit`` is a UCUM code (``mm[Hg]``, ``%``, ``/min``, ``Cel``, ``kg``).
+    kind has ``diastolic`` None. ``unit`` is a UCUM code: the model's for its kind (``UCUM_UNITS``), any
+    for ``OTHER``. A note keeps what was written: the model's plausible ranges are not applied here, so no
+    stored reading is ever refused on load.
     """
 
     id: str

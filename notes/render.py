@@ -25,10 +25,8 @@ from notes.model import (
     WhatMatters,
 )
 from notes.parts import PartValue
+from server.people.vital_signs import screen_unit
 from server.platform.local_time import OSLO
-
-# How UCUM codes read to people; anything else is shown as written.
-_UNIT_DISPLAY = {"mm[Hg]": "mmHg", "Cel": "°C", "/min": "/min", "%": "%", "kg": "kg"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ def reading_value(reading: Reading, lang: Language) -> str:
     value = format_decimal(reading.value, lang)
     if reading.diastolic is not None:
         value = f"{value}/{format_decimal(reading.diastolic, lang)}"
-    unit = _UNIT_DISPLAY.get(reading.unit, reading.unit)
+    unit = screen_unit(reading.unit)
     return f"{value} {unit}".strip()
 
 

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from notes.errors import FieldError, InvalidNote
 from notes.model import (
-    UCUM_UNITS,
     AdvanceCarePlan,
     Assessment,
     Measure,
@@ -23,6 +22,7 @@ from notes.model import (
     RiskAnalysis,
     WhatMatters,
 )
+from server.people.vital_signs import UCUM_UNITS
 
 LONG_TEXT = 10_000
 SHORT_TEXT = 300

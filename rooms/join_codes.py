@@ -151,6 +151,10 @@ class AttemptLimiter:
             self.prune(now)  # bounded memory against a flood of distinct client keys
         self._recent(key, now).append(now)
 
+    def tracked_keys(self) -> frozenset[str]:
+        """The keys failures are held for: what the limiter's memory grows with (at most ``max_keys``)."""
+        return frozenset(self._failures)
+
     def prune(self, now: datetime) -> None:
         """Forget keys with no failure inside the window."""
         for key in [k for k, q in self._failures.items() if not q or q[-1] + self._window <= now]:

@@ -5,189 +5,51 @@ decides who may do what and who hears about it), health data is audited before i
 resulting events are delivered to each participant's ``Link`` (a WebSocket in production, a list in
 tests). Nothing here knows about aiohttp or JSON: the transport turns ``LiveEvent`` into frames.
 
-Media: one aiortc peer connection per participant, created when their first offer arrives. A peer whose
-ICE fails, or stays disconnected for ``PEER_DEAD_AFTER``, is closed and the client is asked for a new
-one (aiortc has no ICE restart); an offer with new ICE credentials means the browser made a new peer
-connection, so the old one is replaced.
+Everything kept about one participant is one ``Member`` record; the media side (peer connections,
+offers, dead peers) is :class:`rooms.live_media.LiveMedia`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from aiortc import RTCPeerConnection, sdp
-from aiortc.sdp import candidate_from_sdp
+from aiortc import RTCPeerConnection
 
+from rooms.bitrate import video_bitrate_kbps
 from rooms.errors import RoomClosed
+from rooms.events import Denied, EndReason, Outgoing, RoomEnded, RosterChanged, SeatReleased
 from rooms.join_codes import IssuedCode, JoinCodeService
-from rooms.media import MediaError, MediaLabel, MediaRouter, OutgoingTrackInfo
-from rooms.room import (
-    Denied,
-    EndReason,
-    JoinResult,
-    Outgoing,
-    Reading,
-    Room,
-    RoomEnded,
-    RoomEvent,
-    RosterChanged,
-    SeatReleased,
-)
+from rooms.live_events import BitrateCap, ConsultationAudit, Link, LiveEvent, PeerReset, ReadingSink, ServerOffer
+from rooms.live_media import LiveMedia, PeerFactory
+from rooms.media import MediaRouter
+from rooms.members import Member
+from rooms.peer_health import PEER_CONNECT_TIMEOUT, PEER_DEAD_AFTER
+from rooms.readings import Reading
+from rooms.room import JoinResult, Room
 from rooms.roster import Identity, ParticipantId, ParticipantRole, TrackKind
 
+# Callers (the signaling layer, the registry) import these from here.
+__all__ = [
+    "PEER_CONNECT_TIMEOUT",
+    "PEER_DEAD_AFTER",
+    "BitrateCap",
+    "ConsultationAudit",
+    "Link",
+    "LiveEvent",
+    "LiveRoom",
+    "PeerFactory",
+    "PeerReset",
+    "ReadingSink",
+    "ServerOffer",
+    "video_bitrate_kbps",
+]
+
 log = logging.getLogger(__name__)
-
-PEER_DEAD_AFTER = 5.0
-"""Seconds a peer connection may stay disconnected before the client is asked for a new one."""
-PEER_CONNECT_TIMEOUT = 20.0
-"""Seconds a new peer connection may take to connect at all (a browser behind a blocked network)."""
-
-# Video bitrate per publisher by the number of admitted participants: each recipient's downlink carries
-# every other participant's video, so the cap falls as the room grows.
-_BITRATE_STEPS = ((2, 1500), (3, 1000), (4, 800), (6, 600))
-_BITRATE_FLOOR = 400
-
-
-def video_bitrate_kbps(admitted: int) -> int:
-    """The video bitrate cap (kbit/s) a publisher should set for a room of this size."""
-    for size, kbps in _BITRATE_STEPS:
-        if admitted <= size:
-            return kbps
-    return _BITRATE_FLOOR
-
-
-@dataclass(frozen=True)
-class ServerOffer:
-    """To one participant: the server's SDP offer, and whose track each m-line carries."""
-
-    sdp: str
-    tracks: tuple[OutgoingTrackInfo, ...]
-
-
-@dataclass(frozen=True)
-class PeerReset:
-    """To one participant: your peer connection is gone; make a new one and offer again."""
-
-
-@dataclass(frozen=True)
-class BitrateCap:
-    """To everyone admitted: cap your video at this bitrate (the room changed size)."""
-
-    max_video_kbps: int
-
-
-LiveEvent = RoomEvent | ServerOffer | PeerReset | BitrateCap
-
-
-class Link(Protocol):
-    """One participant's connection. Both methods return at once: the transport queues and sends."""
-
-    def joined(self, result: JoinResult, *, resumed: bool) -> None:
-        """The joiner's own reply (seat, resume token, roster), before any later event."""
-
-    def deliver(self, event: LiveEvent) -> None:
-        """An event addressed to this participant."""
-
-    def close(self, reason: str) -> None:
-        """Close the connection once what was delivered before has been sent."""
-
-
-class ConsultationAudit(Protocol):
-    """Where a live room writes its audit rows (roster changes, chat, readings, invitations)."""
-
-    async def record(self, identity: Identity, action: str, *, reason: str = "") -> None: ...
-
-
-PeerFactory = Callable[[], RTCPeerConnection]
-
-
-class ReadingSink(Protocol):
-    """Where a reading shared in the call is kept beyond the call (the joint note)."""
-
-    async def __call__(self, booking_id: str, identity: Identity, reading: Reading) -> None: ...
-
-
-@dataclass
-class _Peer:
-    pc: RTCPeerConnection
-    ufrag: str | None
-    created: float
-    bad_since: float | None = None
-
-
-_AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
-
-
-def without_audio_level(description: str) -> str:
-    """The SDP without the audio-level RTP header extension.
-
-    aiortc 1.16 keeps one extension-id map per bundled transport; Chromium's packets then carry ids that
-    aiortc reads as audio level with an empty value, and the parse error tears the DTLS transport down.
-    We forward and never mix audio, so the level is of no use to us: it is simply not negotiated.
-    """
-    return "".join(line for line in description.splitlines(keepends=True) if _AUDIO_LEVEL not in line)
-
-
-_EXTMAP = re.compile(r"^a=extmap:(\d+)(/\w+)? (\S+)(.*)$")
-
-
-def extension_ids(description: str) -> dict[str, int]:
-    """The RTP header extension ids a peer uses, by URI (``a=extmap:<id> <uri>``)."""
-    ids: dict[str, int] = {}
-    for line in description.splitlines():
-        match = _EXTMAP.match(line.strip())
-        if match:
-            ids.setdefault(match.group(3), int(match.group(1)))
-    return ids
-
-
-def with_extension_ids(description: str, ids: Mapping[str, int]) -> str:
-    """The SDP with each header extension renumbered to the id the browser already uses for it.
-
-    aiortc's createOffer numbers extensions its own way (mid = 1, ...). On a bundled transport the
-    browser has registered its own numbers, and Chromium aborts the tab (``Check failed: registered``)
-    when a later offer maps an id it already uses to another URI. Extensions the browser never offered
-    are left out.
-    """
-    if not ids:
-        return description
-    out = []
-    for line in description.splitlines(keepends=True):
-        match = _EXTMAP.match(line.strip())
-        if match is None:
-            out.append(line)
-            continue
-        uri = match.group(3)
-        if uri in ids:
-            ending = "\r\n" if line.endswith("\r\n") else "\n"
-            out.append(f"a=extmap:{ids[uri]}{match.group(2) or ''} {uri}{match.group(4)}{ending}")
-    return "".join(out)
-
-
-def _media_labels(offer_sdp: str, track_kinds: Mapping[str, TrackKind]) -> tuple[dict[str, MediaLabel], str | None]:
-    """Labels by mid, from the track ids the client announced (``a=msid:<stream> <track>``), and the
-    offer's ICE username fragment."""
-    try:
-        description = sdp.SessionDescription.parse(offer_sdp)
-    except Exception as exc:  # aiortc raises assorted errors on malformed SDP
-        raise MediaError(f"unreadable offer: {exc}") from exc
-    labels: dict[str, MediaLabel] = {}
-    ufrag: str | None = None
-    for media in description.media:
-        if ufrag is None and media.ice is not None:
-            ufrag = media.ice.usernameFragment
-        track_id = (media.msid or "").split(" ")[-1] if media.msid else ""
-        kind = track_kinds.get(track_id)
-        if kind is not None and media.rtp.muxId:
-            labels[media.rtp.muxId] = kind.value  # type: ignore[assignment]  # TrackKind values are MediaLabels
-    return labels, ufrag
 
 
 class LiveRoom:
@@ -211,21 +73,10 @@ class LiveRoom:
         self._reading_sink = reading_sink
         self._audit = audit
         self._join_codes = join_codes
-        self._peer_factory = peer_factory
-        self._monotonic = monotonic
-        self.router = MediaRouter(on_renegotiation_needed=self._renegotiation_needed)
-        self._links: dict[ParticipantId, Link] = {}
-        self._identities: dict[ParticipantId, Identity] = {}
-        self._peers: dict[ParticipantId, _Peer] = {}
-        # The RTP header extension ids each browser uses, so that our offers keep them (see with_extension_ids).
-        self._extension_ids: dict[ParticipantId, dict[str, int]] = {}
-        # The last offer sent to each participant, sent again if it was lost with a dropped socket.
-        self._pending_offers: dict[ParticipantId, ServerOffer] = {}
-        self._track_kinds: dict[ParticipantId, dict[str, TrackKind]] = {}
-        self._offering: set[ParticipantId] = set()
-        # Peers dropped while their socket was down: the client is told to make a new one when it resumes.
-        self._reset_owed: set[ParticipantId] = set()
+        self._members: dict[ParticipantId, Member] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._media = LiveMedia(room.room_id, self._members, peer_factory=peer_factory, monotonic=monotonic,
+                                spawn=self._spawn)
         self._bitrate = 0
         self._closed = False
 
@@ -237,9 +88,14 @@ class LiveRoom:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def router(self) -> MediaRouter:
+        """The forwarding media of this room (for tests and diagnostics)."""
+        return self._media.router
+
     def peer_connections(self) -> dict[ParticipantId, RTCPeerConnection]:
         """The server side of each participant's media (for tests and diagnostics)."""
-        return {pid: peer.pc for pid, peer in self._peers.items()}
+        return {pid: m.peer.pc for pid, m in self._members.items() if m.peer is not None}
 
     # --- joining and leaving ---
 
@@ -259,41 +115,34 @@ class LiveRoom:
 
     def _attach(self, result: JoinResult, identity: Identity, link: Link, *, resumed: bool) -> None:
         pid = result.participant.participant_id
-        old = self._links.get(pid)
-        self._links[pid] = link
-        self._identities[pid] = identity
+        member = self._members.get(pid)
+        if member is None:
+            member = self._members[pid] = Member(pid, identity)
+        member.identity = identity
+        old, member.link = member.link, link
         if old is not None and old is not link:
             old.close("replaced")  # the same person on a new tab or device: the old one goes
         link.joined(result, resumed=resumed)
         self._dispatch(result.outgoing, skip=pid)
         if result.participant.is_admitted:
             link.deliver(BitrateCap(video_bitrate_kbps(len(self.room.roster()))))
-        peer = self._peers.get(pid)
-        pending = self._pending_offers.get(pid)
-        if resumed and pid in self._reset_owed:
-            # Its media died while the socket was down too: the browser may still think it is recovering.
-            self._reset_owed.discard(pid)
-            link.deliver(PeerReset())
-        elif resumed and peer is not None and pending is not None and peer.pc.signalingState == "have-local-offer":
-            # Our offer may have gone out on the socket that dropped; the browser answers it now.
-            link.deliver(pending)
-        elif resumed and peer is not None and self.router.needs_renegotiation(pid):
-            # Tracks came or went while the socket was down (no offer could be sent): offer now.
-            self._renegotiation_needed(pid)
+        if resumed:
+            self._media.resumed(member, link)
 
     def detach(self, participant_id: ParticipantId, link: Link) -> None:
         """The connection dropped: the seat is kept for the grace period (media keeps flowing)."""
-        if self._links.get(participant_id) is not link:
+        member = self._members.get(participant_id)
+        if member is None or member.link is not link:
             return  # already replaced by a newer connection
-        del self._links[participant_id]
+        member.link = None
         self._dispatch(self.room.disconnect(participant_id))
 
     async def leave(self, participant_id: ParticipantId) -> None:
         """The participant left on purpose."""
-        identity = self._identities.get(participant_id)
+        member = self._members.get(participant_id)
         out = self.room.leave(participant_id)
-        if out and identity is not None:
-            await self._audit.record(identity, "left")
+        if out and member is not None:
+            await self._audit.record(member.identity, "left")
         self._dispatch(out)
 
     # --- staff actions ---
@@ -339,7 +188,9 @@ class LiveRoom:
 
     def publish_track(self, participant_id: ParticipantId, track_id: str, kind: TrackKind, label: str) -> None:
         out = self.room.publish_track(participant_id, track_id, kind, label)
-        self._track_kinds.setdefault(participant_id, {})[track_id] = kind
+        member = self._members.get(participant_id)
+        if member is not None:
+            member.track_kinds[track_id] = kind
         self._dispatch(out)
 
     def set_mute(self, participant_id: ParticipantId, kind: TrackKind, muted: bool) -> None:
@@ -356,15 +207,14 @@ class LiveRoom:
             self.room.post_reading(participant_id, reading)  # raises Forbidden with the room's words
         await self._record(participant_id, "reading_posted", None, reason=reading.name.value)
         self._dispatch(self.room.post_reading(participant_id, reading))
-        identity = self._identities.get(participant_id)
-        if self._reading_sink is not None and identity is not None:
-            self._spawn(self._keep_reading(identity, reading))
+        member = self._members.get(participant_id)
+        if self._reading_sink is not None and member is not None:
+            self._spawn(self._keep_reading(self._reading_sink, member.identity, reading))
 
-    async def _keep_reading(self, identity: Identity, reading: Reading) -> None:
+    async def _keep_reading(self, sink: ReadingSink, identity: Identity, reading: Reading) -> None:
         # Into the joint note, outside the call's path: a failure there must not disturb the call.
-        assert self._reading_sink is not None
         try:
-            await self._reading_sink(self.room.booking_id, identity, reading)
+            await sink(self.room.booking_id, identity, reading)
         except Exception:
             log.exception("room %s: reading not written to the note", self.room_id)
 
@@ -373,69 +223,18 @@ class LiveRoom:
     async def handle_offer(self, participant_id: ParticipantId, offer_sdp: str) -> str:
         """Apply the client's offer (creating or replacing its peer connection) and return the answer."""
         self.room.require_admitted(participant_id)
-        labels, ufrag = _media_labels(offer_sdp, self._track_kinds.get(participant_id, {}))
-        peer = self._peers.get(participant_id)
-        if peer is not None and ufrag is not None and peer.ufrag is not None and ufrag != peer.ufrag:
-            # A new RTCPeerConnection in the browser (after a reset or a reload): aiortc cannot restart
-            # ICE on the old one, so it is replaced.
-            await self._drop_peer(participant_id)
-            peer = None
-        if peer is None:
-            pc = self._peer_factory()
-            peer = _Peer(pc, ufrag, self._monotonic())
-            self._peers[participant_id] = peer
-            self.router.add_participant(participant_id, pc)
-        self._extension_ids.setdefault(participant_id, {}).update(extension_ids(offer_sdp))
-        answer = await self.router.handle_offer(participant_id, without_audio_level(offer_sdp), labels)
-        return without_audio_level(answer)
+        return await self._media.handle_offer(self._member(participant_id), offer_sdp)
 
     async def handle_answer(self, participant_id: ParticipantId, answer_sdp: str) -> None:
         self.room.require_admitted(participant_id)
-        if participant_id not in self._peers:
-            raise MediaError("no server offer is waiting for an answer")
-        await self.router.handle_answer(participant_id, without_audio_level(answer_sdp))
+        await self._media.handle_answer(self._members.get(participant_id), answer_sdp)
 
     async def add_candidate(
         self, participant_id: ParticipantId, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None
     ) -> None:
         """A trickled ICE candidate from the browser (its offers usually carry them already)."""
         self.room.require_admitted(participant_id)
-        peer = self._peers.get(participant_id)
-        if peer is None or not candidate:
-            return
-        try:
-            parsed = candidate_from_sdp(candidate.removeprefix("candidate:"))
-        except (ValueError, IndexError) as exc:
-            raise MediaError("unreadable ICE candidate") from exc
-        parsed.sdpMid = sdp_mid
-        parsed.sdpMLineIndex = sdp_mline_index
-        await peer.pc.addIceCandidate(parsed)
-
-    def _renegotiation_needed(self, participant_id: str) -> None:
-        # Called synchronously by the router: schedule the offer, one at a time per participant.
-        pid = ParticipantId(participant_id)
-        if pid in self._offering or self._closed:
-            return
-        self._offering.add(pid)
-        self._spawn(self._offer(pid))
-
-    async def _offer(self, participant_id: ParticipantId) -> None:
-        try:
-            peer = self._peers.get(participant_id)
-            link = self._links.get(participant_id)
-            if peer is None or link is None or peer.pc.signalingState != "stable":
-                return  # the answer (or the next offer) triggers renegotiation again
-            if not self.router.needs_renegotiation(participant_id):
-                return
-            offer = with_extension_ids(without_audio_level(await self.router.create_offer(participant_id)),
-                                       self._extension_ids.get(participant_id, {}))
-            message = ServerOffer(offer, tuple(self.router.outgoing_tracks(participant_id)))
-            self._pending_offers[participant_id] = message
-            link.deliver(message)
-        except MediaError as exc:
-            log.info("room %s: no offer for %s now: %s", self.room_id, participant_id, exc)
-        finally:
-            self._offering.discard(participant_id)
+        await self._media.add_candidate(self._members.get(participant_id), candidate, sdp_mid, sdp_mline_index)
 
     # --- housekeeping ---
 
@@ -448,28 +247,7 @@ class LiveRoom:
         if any(isinstance(o.event, RoomEnded) for o in out):
             await self._shutdown_media()
             return
-        now = self._monotonic()
-        for pid, peer in list(self._peers.items()):
-            state = peer.pc.connectionState
-            if state == "connected":
-                peer.bad_since = None
-                continue
-            if state in ("failed", "closed"):
-                dead = True
-            elif state in ("new", "connecting"):
-                dead = now - peer.created >= PEER_CONNECT_TIMEOUT
-            else:  # "disconnected"
-                if peer.bad_since is None:
-                    peer.bad_since = now
-                dead = now - peer.bad_since >= PEER_DEAD_AFTER
-            if dead:
-                log.info("room %s: peer of %s is %s; asking for a new one", self.room_id, pid, state)
-                await self._drop_peer(pid)
-                link = self._links.get(pid)
-                if link is not None:
-                    link.deliver(PeerReset())
-                else:
-                    self._reset_owed.add(pid)
+        await self._media.replace_dead_peers()
 
     async def close(self, reason: EndReason = EndReason.SHUTDOWN) -> None:
         """Close the room for everyone and release all media. Idempotent."""
@@ -480,11 +258,11 @@ class LiveRoom:
 
     async def _shutdown_media(self) -> None:
         self._closed = True
-        for link in list(self._links.values()):
-            link.close("ended")
-        self._links.clear()
-        await self.router.close()
-        self._peers.clear()
+        for member in self._members.values():
+            if member.link is not None:
+                member.link.close("ended")
+        self._members.clear()
+        await self._media.close()
         tasks = [t for t in self._tasks if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
@@ -492,20 +270,18 @@ class LiveRoom:
 
     # --- internals ---
 
-    async def _record(self, actor: ParticipantId, action: str, target: ParticipantId | None, reason: str = "") -> None:
-        identity = self._identities.get(actor)
-        if identity is None:
+    def _member(self, participant_id: ParticipantId) -> Member:
+        member = self._members.get(participant_id)
+        if member is None:
             raise RoomClosed("not connected to this room")
-        if target is not None:
-            who = self._identities.get(target)
-            reason = f"{who.role.value}: {who.display_name}" if who is not None else reason
-        await self._audit.record(identity, action, reason=reason)
+        return member
 
-    async def _drop_peer(self, participant_id: ParticipantId) -> None:
-        self._peers.pop(participant_id, None)
-        self._extension_ids.pop(participant_id, None)
-        self._pending_offers.pop(participant_id, None)
-        await self.router.remove_participant(participant_id)
+    async def _record(self, actor: ParticipantId, action: str, target: ParticipantId | None, reason: str = "") -> None:
+        identity = self._member(actor).identity
+        if target is not None:
+            who = self._members.get(target)
+            reason = f"{who.identity.role.value}: {who.identity.display_name}" if who is not None else reason
+        await self._audit.record(identity, action, reason=reason)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -517,32 +293,29 @@ class LiveRoom:
         for item in outgoing:
             event = item.event
             for pid in sorted(item.to):
-                if pid == skip:
-                    continue
-                link = self._links.get(pid)
-                if link is not None:
-                    link.deliver(event)
+                member = self._members.get(pid)
+                if pid != skip and member is not None and member.link is not None:
+                    member.link.deliver(event)
             if isinstance(event, RosterChanged):
                 roster_changed = True
-            elif isinstance(event, Denied):
-                self._release(event.participant_id)
-            elif isinstance(event, SeatReleased):
+            elif isinstance(event, Denied | SeatReleased):
                 self._release(event.participant_id)
             elif isinstance(event, RoomEnded):
-                for pid in list(self._links):
-                    self._release(pid)
+                # Every seat goes; the media go with the router, which the caller closes next.
+                for pid in list(self._members):
+                    self._release(pid, drop_media=False)
         if roster_changed and not self._closed:
             self._announce_bitrate()
 
-    def _release(self, participant_id: ParticipantId) -> None:
-        link = self._links.pop(participant_id, None)
-        if link is not None:
-            link.close("released")
-        self._identities.pop(participant_id, None)
-        self._track_kinds.pop(participant_id, None)
-        self._reset_owed.discard(participant_id)
-        if participant_id in self._peers:
-            self._spawn(self._drop_peer(participant_id))
+    def _release(self, participant_id: ParticipantId, *, drop_media: bool = True) -> None:
+        # The whole record goes at once: nothing of a released participant can outlive the seat.
+        member = self._members.pop(participant_id, None)
+        if member is None:
+            return
+        if member.link is not None:
+            member.link.close("released")
+        if drop_media:
+            self._media.released(member)
 
     def _announce_bitrate(self) -> None:
         roster = self.room.roster()
@@ -551,6 +324,6 @@ class LiveRoom:
             return
         self._bitrate = kbps
         for pid in roster.participant_ids:
-            link = self._links.get(pid)
-            if link is not None:
-                link.deliver(BitrateCap(kbps))
+            member = self._members.get(pid)
+            if member is not None and member.link is not None:
+                member.link.deliver(BitrateCap(kbps))

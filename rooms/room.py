@@ -10,19 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
-import re
 import secrets
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
-from types import MappingProxyType
 
 from rooms.errors import (
     Forbidden,
     InvalidInvite,
-    InvalidReading,
     InvalidTransition,
     JoinRefused,
     NotAdmitted,
@@ -32,6 +25,24 @@ from rooms.errors import (
     RoomNotOpen,
     UnknownParticipant,
 )
+from rooms.events import (
+    Admitted,
+    ChatPosted,
+    Denied,
+    EndReason,
+    MuteChanged,
+    Outgoing,
+    ReadingPosted,
+    RoomEnded,
+    RoomEvent,
+    RosterChanged,
+    SeatReleased,
+    TrackPublished,
+    Waiting,
+    WaitingListChanged,
+    audience,
+)
+from rooms.readings import READING_RULES, Reading, ReadingName, ReadingValue
 from rooms.roster import (
     CODE_ROLES,
     MAX_LABEL_CHARS,
@@ -46,7 +57,18 @@ from rooms.roster import (
     TrackKind,
     is_display_text,
 )
+from rooms.seats import Invitation, JoinResult, Participant, RoomSpec, RoomState, Seat
 from server.platform.clock import Clock
+
+# The events and the call's reading have their own modules; callers outside this package (the signaling
+# protocol) still import them from here, so the names stay reachable until those callers move.
+__all__ = [
+    "CLOSE_AFTER", "GRACE", "MAX_ADMITTED", "MAX_CHAT_CHARS", "MAX_WAITING", "OPEN_BEFORE", "READING_RULES",
+    "RESUME_TOKEN_BYTES", "Admitted", "ChatPosted", "Denied", "EndReason", "Invitation", "JoinResult",
+    "MuteChanged", "Outgoing", "Participant", "Reading", "ReadingName", "ReadingPosted", "ReadingValue", "Room",
+    "RoomEnded", "RoomEvent", "RoomSpec", "RoomState", "RosterChanged", "SeatReleased", "TrackPublished",
+    "Waiting", "WaitingListChanged", "audience", "new_room_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -71,312 +93,6 @@ def new_room_id() -> str:
 def _token_hash(token: str) -> str:
     # Only hashes are kept, so a memory dump or a debug log of the room does not hand out seats.
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-# --- readings ----------------------------------------------------------------------------------
-
-
-class ReadingName(StrEnum):
-    """The measurements a nurse can share during the consultation."""
-
-    BLOOD_PRESSURE = "blood_pressure"
-    SPO2 = "spo2"
-    PULSE = "pulse"
-    TEMPERATURE = "temperature"
-    WEIGHT = "weight"
-
-
-ReadingValue = str | int | float
-
-
-@dataclass(frozen=True)
-class _ReadingRule:
-    unit: str
-    low: float
-    high: float
-    integer: bool
-
-
-# Bounds are "plausible for a living patient", not clinical alarms: they catch typos (a weight of 7000)
-# without refusing a worrying but real value.
-READING_RULES: Mapping[ReadingName, _ReadingRule] = MappingProxyType(
-    {
-        ReadingName.BLOOD_PRESSURE: _ReadingRule("mmHg", 30, 300, integer=True),
-        ReadingName.SPO2: _ReadingRule("%", 50, 100, integer=True),
-        ReadingName.PULSE: _ReadingRule("/min", 20, 250, integer=True),
-        ReadingName.TEMPERATURE: _ReadingRule("°C", 30.0, 45.0, integer=False),
-        ReadingName.WEIGHT: _ReadingRule("kg", 0.3, 400.0, integer=False),
-    }
-)
-_BLOOD_PRESSURE = re.compile(r"([0-9]{2,3})/([0-9]{2,3})")
-
-
-def _check_number(value: object, rule: _ReadingRule, name: ReadingName) -> None:
-    # bool is an int in Python but never a measurement
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidReading(f"{name} must be a number")
-    if rule.integer and not isinstance(value, int):
-        raise InvalidReading(f"{name} must be a whole number")
-    if not math.isfinite(value) or not rule.low <= value <= rule.high:
-        raise InvalidReading(f"{name} must be between {rule.low:g} and {rule.high:g} {rule.unit}")
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One measurement: blood pressure as ``"120/80"``, every other kind as a number in its fixed unit."""
-
-    name: ReadingName
-    value: ReadingValue
-    taken_at: datetime
-
-    def __post_init__(self) -> None:
-        rule = READING_RULES[self.name]
-        if self.taken_at.tzinfo is None or self.taken_at.utcoffset() is None:
-            raise InvalidReading("taken_at needs a time zone")
-        if self.name is ReadingName.BLOOD_PRESSURE:
-            match = _BLOOD_PRESSURE.fullmatch(self.value) if isinstance(self.value, str) else None
-            if match is None:
-                raise InvalidReading('blood pressure must look like "120/80"')
-            systolic, diastolic = int(match[1]), int(match[2])
-            if not (rule.low <= diastolic < systolic <= rule.high):
-                raise InvalidReading("blood pressure out of range")
-        else:
-            _check_number(self.value, rule, self.name)
-
-    @property
-    def unit(self) -> str:
-        return READING_RULES[self.name].unit
-
-
-# --- the room's description and its events -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RoomSpec:
-    """What a room needs to know about its booking; built by the scheduling side."""
-
-    room_id: str
-    booking_id: str
-    starts_at: datetime
-    ends_at: datetime
-    staff_subjects: frozenset[str]
-    """Subjects of the booking's staff participants: they skip the waiting room."""
-
-    def __post_init__(self) -> None:
-        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise ValueError("booking times must be aware")
-        if self.ends_at <= self.starts_at:
-            raise ValueError("booking must end after it starts")
-
-
-class RoomState(StrEnum):
-    """Where the room is in its life."""
-
-    SCHEDULED = "scheduled"
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-class EndReason(StrEnum):
-    """Why a room closed, or why one seat was let go."""
-
-    ENDED_BY_STAFF = "ended_by_staff"
-    TIME_OVER = "time_over"
-    SHUTDOWN = "shutdown"
-    LEFT = "left"
-    DENIED = "denied"
-    REMOVED = "removed"
-    EXPIRED = "expired"
-
-
-@dataclass(frozen=True)
-class Participant:
-    """A read-only view of one seat."""
-
-    participant_id: ParticipantId
-    identity: Identity
-    status: SeatStatus
-    connected: bool
-
-    @property
-    def role(self) -> ParticipantRole:
-        return self.identity.role
-
-    @property
-    def display_name(self) -> str:
-        return self.identity.display_name
-
-    @property
-    def is_staff(self) -> bool:
-        return self.identity.is_staff
-
-    @property
-    def is_admitted(self) -> bool:
-        return self.status is SeatStatus.ADMITTED
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """To the joiner: you are in the waiting room."""
-
-    participant_id: ParticipantId
-
-
-@dataclass(frozen=True)
-class Admitted:
-    """To the joiner: you are in the call (directly, or admitted by staff)."""
-
-    participant_id: ParticipantId
-
-
-@dataclass(frozen=True)
-class Denied:
-    """To the joiner: staff turned you away from the waiting room."""
-
-    participant_id: ParticipantId
-
-
-@dataclass(frozen=True)
-class RosterChanged:
-    """To everyone admitted: the complete roster, identical for each of them."""
-
-    roster: Roster
-
-
-@dataclass(frozen=True)
-class WaitingListChanged:
-    """To admitted staff: who is in the waiting room."""
-
-    entries: tuple[RosterEntry, ...]
-
-
-@dataclass(frozen=True)
-class TrackPublished:
-    """To the other admitted participants: a track's metadata (kind and label for the tile)."""
-
-    participant_id: ParticipantId
-    track: TrackInfo
-
-
-@dataclass(frozen=True)
-class MuteChanged:
-    """To the other admitted participants: a track kind was muted or unmuted."""
-
-    participant_id: ParticipantId
-    kind: TrackKind
-    muted: bool
-
-
-@dataclass(frozen=True)
-class ChatPosted:
-    """To everyone admitted, the sender included (their copy carries the server's time)."""
-
-    participant_id: ParticipantId
-    display_name: str
-    text: str
-    sent_at: datetime
-
-
-@dataclass(frozen=True)
-class ReadingPosted:
-    """To everyone admitted, the sender included. Health data: the transport audits it."""
-
-    participant_id: ParticipantId
-    display_name: str
-    reading: Reading
-    posted_at: datetime
-
-
-@dataclass(frozen=True)
-class SeatReleased:
-    """A seat is gone. Addressed to the released participant when they should be told (removed,
-    denied is told by ``Denied``); the media layer closes that participant's peer connection."""
-
-    participant_id: ParticipantId
-    reason: EndReason
-
-
-@dataclass(frozen=True)
-class RoomEnded:
-    """To every seat: the room is closed; every seat is released with it."""
-
-    reason: EndReason
-
-
-RoomEvent = (
-    Waiting
-    | Admitted
-    | Denied
-    | RosterChanged
-    | WaitingListChanged
-    | TrackPublished
-    | MuteChanged
-    | ChatPosted
-    | ReadingPosted
-    | SeatReleased
-    | RoomEnded
-)
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """An event and the participants to deliver it to. An empty ``to`` is for the server alone."""
-
-    to: frozenset[ParticipantId]
-    event: RoomEvent
-
-
-@dataclass(frozen=True)
-class JoinResult:
-    """A seat taken or taken back. ``replaced`` says a still-open connection held it: close that one."""
-
-    participant: Participant
-    resume_token: str
-    outgoing: tuple[Outgoing, ...]
-    replaced: bool = False
-
-
-@dataclass(frozen=True)
-class Invitation:
-    """Staff asked for a join code for someone not on the booking; the join code service issues it."""
-
-    room_id: str
-    role: ParticipantRole
-    display_name: str
-    invited_by: str
-
-
-@dataclass
-class _Seat:
-    participant_id: ParticipantId
-    identity: Identity
-    status: SeatStatus
-    token_hash: str
-    connected: bool = True
-    disconnected_at: datetime | None = None
-    admitted_seq: int = 0
-    tracks: dict[TrackKind, TrackInfo] = field(default_factory=dict)
-    muted: dict[TrackKind, bool] = field(default_factory=dict)
-
-    def view(self) -> Participant:
-        return Participant(self.participant_id, self.identity, self.status, self.connected)
-
-    def entry(self) -> RosterEntry:
-        identity = self.identity
-        tracks = tuple(
-            TrackInfo(t.track_id, t.kind, t.label, self.muted.get(kind, False))
-            for kind, t in sorted(self.tracks.items())
-        )
-        return RosterEntry(
-            participant_id=self.participant_id,
-            display_name=identity.display_name,
-            role=identity.role,
-            organisation=identity.organisation,
-            is_staff=identity.is_staff,
-            presence=identity.presence,
-            connected=self.connected,
-            tracks=tracks,
-        )
 
 
 # --- the room ------------------------------------------------------------------------------------
@@ -409,7 +125,7 @@ class Room:
         self.closes_at = spec.ends_at + close_after
         self._max_admitted = max_admitted
         self._max_waiting = max_waiting
-        self._seats: dict[ParticipantId, _Seat] = {}
+        self._seats: dict[ParticipantId, Seat] = {}
         self._by_subject: dict[str, ParticipantId] = {}
         self._by_token: dict[str, ParticipantId] = {}
         # Denied or removed people stay out until staff invite them again under a new identity.
@@ -484,7 +200,7 @@ class Room:
 
         participant_id = ParticipantId(secrets.token_urlsafe(_PARTICIPANT_ID_BYTES))
         token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
-        seat = _Seat(participant_id, identity, SeatStatus.WAITING, _token_hash(token))
+        seat = Seat(participant_id, identity, SeatStatus.WAITING, _token_hash(token))
         self._seats[participant_id] = seat
         self._by_subject[identity.subject] = participant_id
         self._by_token[seat.token_hash] = participant_id
@@ -659,7 +375,7 @@ class Room:
         if state is RoomState.CLOSED:
             raise RoomClosed("the consultation is over")
 
-    def _admitted(self) -> list[_Seat]:
+    def _admitted(self) -> list[Seat]:
         return [s for s in self._seats.values() if s.status is SeatStatus.ADMITTED]
 
     def _admitted_ids(self) -> frozenset[ParticipantId]:
@@ -671,10 +387,10 @@ class Room:
     def _count(self, status: SeatStatus) -> int:
         return sum(1 for s in self._seats.values() if s.status is status)
 
-    def _expired(self, seat: _Seat, now: datetime) -> bool:
+    def _expired(self, seat: Seat, now: datetime) -> bool:
         return seat.disconnected_at is not None and now >= seat.disconnected_at + self._grace
 
-    def _admitted_seat(self, participant_id: ParticipantId) -> _Seat:
+    def _admitted_seat(self, participant_id: ParticipantId) -> Seat:
         if self._ended is not None:
             raise RoomClosed("the consultation is over")
         seat = self._seats.get(participant_id)
@@ -684,26 +400,26 @@ class Room:
             raise NotAdmitted("wait until you are let in")
         return seat
 
-    def _require_staff(self, participant_id: ParticipantId) -> _Seat:
+    def _require_staff(self, participant_id: ParticipantId) -> Seat:
         seat = self._admitted_seat(participant_id)
         if not seat.identity.is_staff:
             raise Forbidden("only staff can do this")
         return seat
 
-    def _target(self, participant_id: ParticipantId) -> _Seat:
+    def _target(self, participant_id: ParticipantId) -> Seat:
         seat = self._seats.get(participant_id)
         if seat is None:
             raise UnknownParticipant("no such participant in this room")
         return seat
 
-    def _rotate_token(self, seat: _Seat) -> str:
+    def _rotate_token(self, seat: Seat) -> str:
         token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
         self._by_token.pop(seat.token_hash, None)
         seat.token_hash = _token_hash(token)
         self._by_token[seat.token_hash] = seat.participant_id
         return token
 
-    def _reconnect(self, seat: _Seat) -> JoinResult:
+    def _reconnect(self, seat: Seat) -> JoinResult:
         replaced = seat.connected
         seat.connected = True
         seat.disconnected_at = None
@@ -720,7 +436,7 @@ class Room:
             out.append(self._waiting_notice())
         return JoinResult(seat.view(), token, tuple(out), replaced=replaced)
 
-    def _admit_seat(self, seat: _Seat) -> list[Outgoing]:
+    def _admit_seat(self, seat: Seat) -> list[Outgoing]:
         self._seq += 1
         seat.status = SeatStatus.ADMITTED
         seat.admitted_seq = self._seq
@@ -729,7 +445,7 @@ class Room:
         # even though it did not change for the others.
         return [Outgoing(me, Admitted(seat.participant_id)), self._roster_notice(), self._waiting_notice()]
 
-    def _drop(self, seat: _Seat) -> None:
+    def _drop(self, seat: Seat) -> None:
         del self._seats[seat.participant_id]
         self._by_subject.pop(seat.identity.subject, None)
         self._by_token.pop(seat.token_hash, None)
@@ -753,8 +469,3 @@ class Room:
         self._by_token.clear()
         log.info("room %s closed: %s", self.room_id, reason)
         return [Outgoing(everyone, RoomEnded(reason))]
-
-
-def audience(outgoing: Iterable[Outgoing], participant_id: ParticipantId) -> list[RoomEvent]:
-    """The events in ``outgoing`` addressed to one participant (handy for the transport and tests)."""
-    return [o.event for o in outgoing if participant_id in o.to]

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from decimal import Decimal
 
 from notes.errors import NoteLocked
-from notes.model import UCUM_UNITS, ReadingKind, new_item_id
 from notes.model import Reading as NoteReading
+from notes.model import new_item_id
 from notes.service import NoteService
-from rooms.room import Reading as CallReading
-from rooms.room import ReadingName
+from rooms.readings import Reading as CallReading
 from rooms.roster import Identity
 from server.people.models import User
 from server.people.staff_actor import staff_actor
@@ -24,25 +22,11 @@ from server.platform.db import Database
 
 log = logging.getLogger(__name__)
 
-_KINDS = {
-    ReadingName.BLOOD_PRESSURE: ReadingKind.BLOOD_PRESSURE,
-    ReadingName.SPO2: ReadingKind.SPO2,
-    ReadingName.PULSE: ReadingKind.PULSE,
-    ReadingName.TEMPERATURE: ReadingKind.TEMPERATURE,
-    ReadingName.WEIGHT: ReadingKind.BODY_WEIGHT,
-}
-
 
 def to_note_reading(reading: CallReading, taken_by: str) -> NoteReading:
-    """The call's reading in the note's terms (UCUM units, systolic and diastolic apart)."""
-    kind = _KINDS[reading.name]
-    diastolic: Decimal | None = None
-    if kind is ReadingKind.BLOOD_PRESSURE:
-        systolic, dia = str(reading.value).split("/")
-        value, diastolic = Decimal(systolic), Decimal(dia)
-    else:
-        value = Decimal(str(reading.value))
-    return NoteReading(id=new_item_id(), kind=kind, value=value, unit=UCUM_UNITS[kind],
+    """The call's reading as the note records it: the same kind, in its UCUM unit, pressures apart."""
+    value, diastolic = reading.measurement()
+    return NoteReading(id=new_item_id(), kind=reading.kind, value=value, unit=reading.ucum,
                        taken_at=reading.taken_at, taken_by=taken_by, diastolic=diastolic)
 
 

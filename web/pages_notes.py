@@ -13,6 +13,8 @@ from aiohttp import web
 
 from notes.document import build_document
 from notes.headings import HEADINGS, Language
+from notes.model import CognitiveLevel, MeasureStatus, ResponsibleKind
+from server.people.vital_signs import VITAL_SIGNS
 from server.platform.appkeys import DATABASE
 from web.appkeys import NOTES
 from web.context import ctx
@@ -77,6 +79,22 @@ def editor_strings() -> dict[str, str]:
     }
 
 
+def editor_vocabulary() -> dict[str, Any]:
+    """The note's kinds, units and enum values for the editor, from the one model (so the script keeps no copy)."""
+    return {
+        "readingKinds": [
+            {"kind": kind.value, "label": _(spec.label), "ucum": spec.ucum, "unit": spec.unit, "paired": spec.paired}
+            for kind, spec in VITAL_SIGNS.items()
+        ],
+        "units": {spec.ucum: spec.unit for spec in VITAL_SIGNS.values()},
+        "enums": {
+            "cognitiveLevel": [level.value for level in CognitiveLevel],
+            "responsible": [kind.value for kind in ResponsibleKind],
+            "measureStatus": [status.value for status in MeasureStatus],
+        },
+    }
+
+
 async def note_page(request: web.Request) -> web.StreamResponse:
     """The editor of a consultation's note, opened (and created on first use) for a participant."""
     actor = require_actor(request)
@@ -93,6 +111,7 @@ def note_editor_config(request: web.Request, note_public_id: str) -> dict[str, A
         "noteUrl": f"/api/notes/{note_public_id}",
         "labels": dict(HEADINGS[lang]),
         "strings": editor_strings(),
+        **editor_vocabulary(),
         "lang": lang,
         "csrf": ctx(request).csrf_token,
     }

@@ -26,13 +26,14 @@ from collections.abc import Callable
 from typing import Any
 
 import aiortc
-from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver, rtcpeerconnection, rtcrtpreceiver, sdp
+from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver, rtcpeerconnection, rtcrtpreceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from .codec_pinning import is_pinned_codec
 from .errors import AiortcHookError, UnsupportedCodecError
 from .frame_assembler import LowLatencyVideoAssembler, PassThroughAudioAssembler
+from .sdp import with_payload_types
 
 logger = logging.getLogger(__name__)
 
@@ -314,13 +315,7 @@ def keep_negotiated_payload_types(pc: rtcpeerconnection.RTCPeerConnection) -> Ca
             index = transceiver._get_mline_index()  # new m-lines get their mid only later
             if index is not None:
                 by_index[index] = renumbered
-        description = sdp.SessionDescription.parse(offer_sdp)
-        for index, media in enumerate(description.media):
-            renumbered_codecs = by_index.get(index)
-            if media.kind in ("audio", "video") and renumbered_codecs is not None:
-                media.rtp.codecs = renumbered_codecs
-                media.fmt = [codec.payloadType for codec in renumbered_codecs]
-        return str(description)
+        return with_payload_types(offer_sdp, by_index)
 
     return rewrite
 

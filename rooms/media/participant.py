@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription, sdp
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 
 from .aiortc_hook import (
     ReceiverTap,
@@ -22,6 +22,7 @@ from .errors import MediaError, NegotiationCollisionError, UnsupportedCodecError
 from .forwarded_track import ForwardedTrack
 from .media_labels import MediaLabel, default_label, kind_of
 from .published_track import PublishedTrack
+from .sdp import ClientOffer
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class MediaParticipant:
         ]
 
     async def accept_offer(
-        self, offer_sdp: str, labels: Mapping[str, MediaLabel]
+        self, offer: ClientOffer, labels: Mapping[str, MediaLabel]
     ) -> tuple[str, NegotiationResult]:
         """Apply a client offer and return the answer SDP with the publication changes."""
         self._check_open()
@@ -171,9 +172,9 @@ class MediaParticipant:
             raise NegotiationCollisionError(
                 f"an offer from {self.participant_id} collided with the server's unanswered offer"
             )
-        self._validate_offer(offer_sdp, labels)
+        self._validate_offer(offer, labels)
         self._labels.update(labels)
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
         # No await until the taps are in: aiortc starts new receivers in a task it has just
         # scheduled, and a receiver that started has already spawned its decoder.
         for transceiver in self.pc.getTransceivers():
@@ -223,13 +224,9 @@ class MediaParticipant:
         self.negotiated_once = True
         return self._sync_publications()
 
-    def _validate_offer(self, offer_sdp: str, labels: Mapping[str, MediaLabel]) -> None:
+    def _validate_offer(self, offer: ClientOffer, labels: Mapping[str, MediaLabel]) -> None:
         # Checked before setRemoteDescription: aiortc cannot roll an applied offer back.
-        try:
-            description = sdp.SessionDescription.parse(offer_sdp)
-        except Exception as exc:  # aiortc raises assorted errors on malformed SDP
-            raise MediaError(f"unreadable offer from {self.participant_id}: {exc}") from exc
-        for media in description.media:
+        for media in offer.description.media:
             if media.kind not in ("audio", "video") or media.port == 0:
                 continue
             if not any(is_pinned_codec(media.kind, codec.mimeType) for codec in media.rtp.codecs):

@@ -14,6 +14,7 @@ from .keyframe_requests import DEFAULT_MIN_INTERVAL
 from .media_labels import MediaLabel
 from .participant import MediaParticipant, NegotiationResult, OutgoingTrackInfo, PublicationInfo
 from .published_track import PublishedTrack
+from .sdp import ClientOffer
 
 logger = logging.getLogger(__name__)
 
@@ -100,16 +101,18 @@ class MediaRouter:
         self._notify(affected)
 
     async def handle_offer(
-        self, participant_id: str, offer_sdp: str, labels: Mapping[str, MediaLabel] | None = None
+        self, participant_id: str, offer: str | ClientOffer, labels: Mapping[str, MediaLabel] | None = None
     ) -> str:
         """Apply a participant's offer and return the answer SDP.
 
+        :param offer: the offer's SDP, or the offer already parsed (so it is read once).
         :param labels: what each sending m-line (by ``mid``) carries; unlabeled audio is
             ``"audio"``, unlabeled video the first free of room_camera, exam_camera, screen.
         """
         participant = self._participant(participant_id)
+        parsed = offer if isinstance(offer, ClientOffer) else ClientOffer.parse(offer)
         async with participant.lock:
-            answer, result = await participant.accept_offer(offer_sdp, labels or {})
+            answer, result = await participant.accept_offer(parsed, labels or {})
             affected = await self._apply(participant, result)
         affected.add(participant_id)
         self._notify(affected)

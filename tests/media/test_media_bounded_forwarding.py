@@ -183,7 +183,7 @@ async def test_after_a_given_up_packet_recipients_resume_on_the_next_keyframe() 
     def feed(seq: int, ts: int, data: bytes) -> None:
         _pli, frame = tap.assembler.add(rtp(seq, ts, True, data))
         if frame is not None:
-            published._on_frame(codec, frame)
+            tap.put((codec, frame))  # what aiortc's receiver does with each complete frame
 
     feed(10, 3000, keyframe)
     feed(11, 6000, delta)

@@ -8,7 +8,7 @@ tracks must not publish them again.
 
 from aiortc import RTCSessionDescription
 
-from rooms.live import with_extension_ids
+from rooms.media.sdp import with_extension_ids
 
 from .conftest import LoopbackRoom
 from .loopback_peers import LoopbackClient, wait_until

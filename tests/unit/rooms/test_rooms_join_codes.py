@@ -264,4 +264,4 @@ def test_limiter_forgets_old_keys() -> None:
     later = now + timedelta(minutes=1)
     limiter.record_failure("d", later)  # over max_keys: stale keys are dropped first
     assert limiter.retry_after("a", later) is None
-    assert limiter._failures.keys() <= {"a", "d"}
+    assert limiter.tracked_keys() <= {"a", "d"}

@@ -1,7 +1,10 @@
 // The consultation note editor: a plain ES module, embeddable beside the video on the call page.
 //
 //   import { mountNoteEditor } from "/static/notes/editor.js";
-//   mountNoteEditor(element, "/api/notes/<id>", { csrf, labels, strings });
+//   mountNoteEditor(element, "/api/notes/<id>", { csrf, labels, strings, readingKinds, units, enums });
+//
+// The note's vocabulary (reading kinds with their units, the enums' values) comes from the page config,
+// which the server renders from its one model: nothing of it is copied here.
 //
 // Never lose an edit: every change goes to localStorage at once and to the server after a pause in
 // typing (debounced). Each save names the version it was based on; the server merges part by part and
@@ -16,12 +19,8 @@ const PHYSICAL = ["mobility", "balance", "falls", "nutrition", "polypharmacy", "
 const PSYCHOLOGICAL = ["mood", "anxiety", "sleep", "comment"];
 const PSYCHOSOCIAL = ["network", "housing", "loneliness", "finances", "alcohol", "comment"];
 const TEXT_KINDS = { physical: PHYSICAL, psychological: PSYCHOLOGICAL, psychosocial: PSYCHOSOCIAL };
-const COGNITIVE = ["unknown", "none", "mild_impairment", "mild_dementia", "moderate_dementia", "severe_dementia"];
-const RESPONSIBLE = ["hospital_department", "home_care", "gp", "patient", "relatives"];
-const STATUSES = ["planned", "started", "evaluated", "adjusted", "ended"];
 const RISK_LISTS = ["causes", "proactive_measures", "reactive_measures", "consequences"];
 const ACP_TEXTS = ["wishes_if_seriously_ill", "hospital_admission", "end_of_life", "who_present", "palliative_plan"];
-const READING_UNITS = { blood_pressure: "mm[Hg]", spo2: "%", pulse: "/min", temperature: "Cel", body_weight: "kg" };
 
 // ------------------------------------------------------------------ the note as parts (mirrors notes/parts.py)
 
@@ -116,6 +115,9 @@ class NoteEditor {
     this.csrf = options.csrf || "";
     this.L = options.labels || {};
     this.S = options.strings || {};
+    this.kinds = options.readingKinds || [];  // [{kind, label, ucum, unit, paired}], in the order offered
+    this.units = options.units || {};         // UCUM code → how it reads on screen
+    this.enums = options.enums || {};         // cognitiveLevel, responsible, measureStatus: lists of codes
     this.storageKey = `samkonsult-note:${noteUrl}`;
     this.note = null;            // the last note the server sent
     this.baseVersion = 0;        // the version the screen is based on
@@ -133,6 +135,9 @@ class NoteEditor {
 
   l(key) { return this.L[key] || key; }
   s(key) { return this.S[key] || key; }
+  enumValues(name) { return this.enums[name] || []; }
+  kind(code) { return this.kinds.find((k) => k.kind === code); }
+  readingName(r) { return r.name || this.kind(r.kind)?.label || this.l(`reading.${r.kind}`); }
 
   // ---------------------------------------------------------------------------------- loading
 
@@ -392,7 +397,7 @@ class NoteEditor {
     }
     const c = a.cognitive || { level: "unknown", comment: "" };
     const select = h("select", { id: "f-cognitive-level" },
-      ...COGNITIVE.map((lvl) => h("option", { value: lvl, text: this.l(`cognitive.${lvl}`), selected: lvl === c.level })));
+      ...this.enumValues("cognitiveLevel").map((lvl) => h("option", { value: lvl, text: this.l(`cognitive.${lvl}`), selected: lvl === c.level })));
     groups.splice(2, 0, h("fieldset", { class: "note-kind" }, h("legend", { text: this.l("assessment.cognitive") }),
       this.field("f-cognitive-level", this.l("field.level"), select),
       this.field("f-cognitive-comment", this.l("field.comment"), this.textarea("f-cognitive-comment", c.comment, { rows: 1 }))));
@@ -464,11 +469,11 @@ class NoteEditor {
     const cell = (suffix, control, label) => h("td", {}, h("label", { class: "visually-hidden", for: `f-m-${id}-${suffix}`, text: label }), control);
     row.append(
       cell("what", h("input", { id: `f-m-${id}-what`, type: "text", maxlength: 1000, value: m.what }), this.s("what")),
-      cell("kind", h("select", { id: `f-m-${id}-kind` }, ...RESPONSIBLE.map((k) => h("option", { value: k, text: this.l(`responsible.${k}`), selected: k === m.responsible.kind }))), this.l("measure.responsible")),
+      cell("kind", h("select", { id: `f-m-${id}-kind` }, ...this.enumValues("responsible").map((k) => h("option", { value: k, text: this.l(`responsible.${k}`), selected: k === m.responsible.kind }))), this.l("measure.responsible")),
       cell("name", h("input", { id: `f-m-${id}-name`, type: "text", maxlength: 300, value: m.responsible.name }), this.s("responsible_name")),
       cell("start", h("input", { id: `f-m-${id}-start`, type: "date", value: m.start_date || "" }), this.l("measure.start_date")),
       cell("eval", h("input", { id: `f-m-${id}-eval`, type: "date", value: m.evaluation_date || "" }), this.l("measure.evaluation_date")),
-      cell("status", h("select", { id: `f-m-${id}-status` }, ...STATUSES.map((k) => h("option", { value: k, text: this.l(`measure_status.${k}`), selected: k === m.status }))), this.l("measure.status")),
+      cell("status", h("select", { id: `f-m-${id}-status` }, ...this.enumValues("measureStatus").map((k) => h("option", { value: k, text: this.l(`measure_status.${k}`), selected: k === m.status }))), this.l("measure.status")),
       h("td", {}, this.removeButton(row)));
     return row;
   }
@@ -493,23 +498,23 @@ class NoteEditor {
         const remove = h("button", { type: "button", class: "note-remove", text: this.s("remove") });
         remove.addEventListener("click", () => { this.readings = this.readings.filter((x) => x.id !== r.id); draw(); this.changed(); });
         const value = r.diastolic ? `${r.value}/${r.diastolic}` : r.value;
-        return h("tr", { "data-id": r.id }, h("td", { text: r.name || this.l(`reading.${r.kind}`) }), h("td", { text: `${value} ${r.unit}` }),
+        return h("tr", { "data-id": r.id }, h("td", { text: this.readingName(r) }), h("td", { text: `${value} ${this.units[r.unit] || r.unit}` }),
           h("td", { text: new Date(r.taken_at).toLocaleString() }), h("td", { text: r.taken_by }), h("td", {}, remove));
       }));
     };
     draw();
-    const kind = h("select", { id: "f-reading-kind" }, ...Object.keys(READING_UNITS).map((k) => h("option", { value: k, text: this.l(`reading.${k}`) })));
+    const kind = h("select", { id: "f-reading-kind" }, ...this.kinds.map((k) => h("option", { value: k.kind, text: k.label })));
     const value = h("input", { id: "f-reading-value", type: "text", inputmode: "decimal", maxlength: 12 });
     const dia = h("input", { id: "f-reading-dia", type: "text", inputmode: "decimal", maxlength: 12 });
     const add = h("button", { type: "button", text: this.s("add_reading") });
     add.addEventListener("click", () => {
       const v = value.value.trim().replace(",", ".");
       if (!/^-?\d+(\.\d+)?$/.test(v)) { value.focus(); return; }
-      const bp = kind.value === "blood_pressure";
+      const bp = Boolean(this.kind(kind.value)?.paired);
       const d = dia.value.trim().replace(",", ".");
       if (bp && !/^\d+(\.\d+)?$/.test(d)) { dia.focus(); return; }
       this.readings.push({ id: newId(), kind: kind.value, name: "", value: v, diastolic: bp ? d : null,
-        unit: READING_UNITS[kind.value], taken_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"), taken_by: this.root.dataset.me || "" });
+        unit: this.kind(kind.value).ucum, taken_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"), taken_by: this.root.dataset.me || "" });
       value.value = ""; dia.value = "";
       draw(); this.changed();
     });
@@ -583,7 +588,7 @@ class NoteEditor {
     if (section === "profession_text") return `${this.l("profession_texts")}: ${this.l(`profession.${id}`)}`;
     if (section === "risks") return `${this.l("risks")}: ${value ? value.unwanted_event : ""}`;
     if (section === "measures") return `${this.l("measures")}: ${value ? value.what : ""}`;
-    if (section === "readings") return `${this.l("readings")}: ${value ? this.l(`reading.${value.kind}`) : ""}`;
+    if (section === "readings") return `${this.l("readings")}: ${value ? this.readingName(value) : ""}`;
     return this.l(key);
   }
 

@@ -1,0 +1,158 @@
+"""The media side of a live room: each member's peer connection, offers both ways, dead peers replaced.
+
+One aiortc peer connection per participant, created when their first offer arrives. A peer whose ICE
+fails, or stays disconnected too long (:mod:`rooms.peer_health`), is closed and the client is asked for
+a new one (aiortc has no ICE restart); an offer with new ICE credentials means the browser made a new
+peer connection, so the old one is replaced. ``LiveRoom`` checks permissions before calling in here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+from aiortc import RTCPeerConnection
+from aiortc.sdp import candidate_from_sdp
+
+from rooms.live_events import Link, PeerReset, ServerOffer
+from rooms.media import MediaError, MediaRouter
+from rooms.media.sdp import ClientOffer, server_offer_as_sent, without_audio_level
+from rooms.members import Member, Peer
+from rooms.peer_health import PeerHealth, check_peer
+from rooms.roster import ParticipantId
+
+log = logging.getLogger(__name__)
+
+PeerFactory = Callable[[], RTCPeerConnection]
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+class LiveMedia:
+    """Negotiates and watches the members' peer connections; the router forwards their media."""
+
+    def __init__(
+        self,
+        room_id: str,
+        members: Mapping[ParticipantId, Member],
+        *,
+        peer_factory: PeerFactory,
+        monotonic: Callable[[], float],
+        spawn: Spawn,
+    ) -> None:
+        self._room_id = room_id
+        self._members = members  # the live room's own dict: whoever it holds is who we negotiate with
+        self._peer_factory = peer_factory
+        self._monotonic = monotonic
+        self._spawn = spawn
+        self._closed = False
+        self.router = MediaRouter(on_renegotiation_needed=self.renegotiation_needed)
+
+    async def handle_offer(self, member: Member, offer_sdp: str) -> str:
+        """Apply the client's offer (creating or replacing its peer connection) and return the answer."""
+        offer = ClientOffer.parse(offer_sdp)
+        peer = member.peer
+        if peer is not None and offer.ufrag is not None and peer.ufrag is not None and offer.ufrag != peer.ufrag:
+            # A new RTCPeerConnection in the browser (after a reset or a reload): aiortc cannot restart
+            # ICE on the old one, so it is replaced.
+            await self.drop_peer(member)
+            peer = None
+        if peer is None:
+            peer = member.peer = Peer(self._peer_factory(), offer.ufrag, PeerHealth(created=self._monotonic()))
+            self.router.add_participant(member.participant_id, peer.pc)
+        peer.extension_ids.update(offer.extension_ids)
+        answer = await self.router.handle_offer(member.participant_id, offer, offer.labels(member.track_kinds))
+        return without_audio_level(answer)
+
+    async def handle_answer(self, member: Member | None, answer_sdp: str) -> None:
+        """Apply the client's answer to our last offer."""
+        if member is None or member.peer is None:
+            raise MediaError("no server offer is waiting for an answer")
+        await self.router.handle_answer(member.participant_id, without_audio_level(answer_sdp))
+
+    async def add_candidate(
+        self, member: Member | None, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None
+    ) -> None:
+        """A trickled ICE candidate from the browser (its offers usually carry them already)."""
+        if member is None or member.peer is None or not candidate:
+            return
+        try:
+            parsed = candidate_from_sdp(candidate.removeprefix("candidate:"))
+        except (ValueError, IndexError) as exc:
+            raise MediaError("unreadable ICE candidate") from exc
+        parsed.sdpMid = sdp_mid
+        parsed.sdpMLineIndex = sdp_mline_index
+        await member.peer.pc.addIceCandidate(parsed)
+
+    def resumed(self, member: Member, link: Link) -> None:
+        """The member's socket is back: owe them what they may have missed while it was down."""
+        peer = member.peer
+        if member.reset_owed:
+            # Its media died while the socket was down too: the browser may still think it is recovering.
+            member.reset_owed = False
+            link.deliver(PeerReset())
+        elif peer is not None and peer.pending_offer is not None and peer.pc.signalingState == "have-local-offer":
+            # Our offer may have gone out on the socket that dropped; the browser answers it now.
+            link.deliver(peer.pending_offer)
+        elif peer is not None and self.router.needs_renegotiation(member.participant_id):
+            # Tracks came or went while the socket was down (no offer could be sent): offer now.
+            self.renegotiation_needed(member.participant_id)
+
+    def renegotiation_needed(self, participant_id: str) -> None:
+        """Schedule a server offer, one at a time per member (the router calls this synchronously)."""
+        member = self._members.get(ParticipantId(participant_id))
+        if member is None or member.offering or self._closed:
+            return
+        member.offering = True
+        self._spawn(self._offer(member))
+
+    async def _offer(self, member: Member) -> None:
+        pid = member.participant_id
+        try:
+            peer, link = member.peer, member.link
+            if peer is None or link is None or peer.pc.signalingState != "stable":
+                return  # the answer (or the next offer) triggers renegotiation again
+            if not self.router.needs_renegotiation(pid):
+                return
+            offer = server_offer_as_sent(await self.router.create_offer(pid), peer.extension_ids)
+            message = ServerOffer(offer, tuple(self.router.outgoing_tracks(pid)))
+            peer.pending_offer = message
+            link.deliver(message)
+        except MediaError as exc:
+            log.info("room %s: no offer for %s now: %s", self._room_id, pid, exc)
+        finally:
+            member.offering = False
+
+    async def replace_dead_peers(self) -> None:
+        """Close every peer beyond saving and ask its client for a new one (now, or when it resumes)."""
+        now = self._monotonic()
+        for member in list(self._members.values()):
+            peer = member.peer
+            if peer is None:
+                continue
+            state = peer.pc.connectionState
+            check = check_peer(peer.health, state, now)
+            peer.health = check.health
+            if not check.dead:
+                continue
+            log.info("room %s: peer of %s is %s; asking for a new one", self._room_id, member.participant_id, state)
+            await self.drop_peer(member)
+            if member.link is not None:
+                member.link.deliver(PeerReset())
+            else:
+                member.reset_owed = True
+
+    async def drop_peer(self, member: Member) -> None:
+        """Close the member's peer connection and forget what belonged to it."""
+        if member.drop_peer() is not None:
+            await self.router.remove_participant(member.participant_id)
+
+    def released(self, member: Member) -> None:
+        """The member's seat is gone: their media go too, without waiting for it."""
+        if member.drop_peer() is not None:
+            self._spawn(self.router.remove_participant(member.participant_id))
+
+    async def close(self) -> None:
+        """Close every peer connection. Idempotent."""
+        self._closed = True
+        await self.router.close()

@@ -1,0 +1,56 @@
+"""When a participant's peer connection is beyond saving: a pure decision, from its state and the time.
+
+aiortc has no ICE restart, so a peer that failed, never connected, or stays disconnected is closed and
+the client asked for a new one. The rule reads only its arguments (no aiortc, no clock), so it is tested
+with plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+PEER_DEAD_AFTER = 5.0
+"""Seconds a peer connection may stay disconnected before the client is asked for a new one."""
+PEER_CONNECT_TIMEOUT = 20.0
+"""Seconds a new peer connection may take to connect at all (a browser behind a blocked network)."""
+
+
+@dataclass(frozen=True)
+class PeerHealth:
+    """What the rule remembers about one peer connection (monotonic seconds)."""
+
+    created: float
+    bad_since: float | None = None
+    """When it was first seen disconnected in the current spell; None while it is fine."""
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """The rule's answer: the health to remember, and whether the peer must be replaced."""
+
+    health: PeerHealth
+    dead: bool
+
+
+def check_peer(
+    health: PeerHealth,
+    connection_state: str,
+    now: float,
+    *,
+    dead_after: float = PEER_DEAD_AFTER,
+    connect_timeout: float = PEER_CONNECT_TIMEOUT,
+) -> HealthCheck:
+    """Judge a peer by its ``RTCPeerConnection.connectionState`` at monotonic time ``now``.
+
+    Connected resets the disconnected spell; failed or closed is dead at once; new or connecting is dead
+    once ``connect_timeout`` has passed since it was created; disconnected is dead once it has lasted
+    ``dead_after`` (a short network blip recovers on its own).
+    """
+    if connection_state == "connected":
+        return HealthCheck(replace(health, bad_since=None), dead=False)
+    if connection_state in ("failed", "closed"):
+        return HealthCheck(health, dead=True)
+    if connection_state in ("new", "connecting"):
+        return HealthCheck(health, dead=now - health.created >= connect_timeout)
+    bad_since = now if health.bad_since is None else health.bad_since  # "disconnected"
+    return HealthCheck(replace(health, bad_since=bad_since), dead=now - bad_since >= dead_after)
