@@ -2,91 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
 from aiohttp import web
 
-from scheduling.models import BookingStatus, ExceptionKindDb, ResourceKind, Urgency
+from scheduling.models import BookingStatus, ResourceKind, Urgency
 from scheduling.services.views import (
-    BookingView,
     BookRequest,
-    ConsultationTypeView,
-    ExceptionInput,
-    HoursInput,
-    QueueEntry,
     ReferralInput,
-    ReferralView,
     RescheduleRequest,
-    ResourceView,
     SlotSearchInput,
-    SlotView,
 )
 from server.people.patients import CLINICAL_ROLES
 from server.platform.appkeys import CLOCK, DATABASE
 from server.platform.errors import ValidationFailed
 from server.platform.local_time import OSLO
-from server.platform.roles import Role
 from web.appkeys import SCHEDULING
 from web.forms import get_int, get_str, json_object, parse_id, reject_unknown
 from web.guards import require_actor
-
-MAX_ICS_BYTES = 2 * 1024 * 1024
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def type_json(t: ConsultationTypeView) -> dict[str, Any]:
-    return {
-        "id": t.id, "code": t.code, "name": t.name, "name_en": t.name_en,
-        "duration_minutes": int(t.duration.total_seconds() // 60),
-        "buffer_before_minutes": int(t.buffer_before.total_seconds() // 60),
-        "buffer_after_minutes": int(t.buffer_after.total_seconds() // 60),
-        "min_notice_minutes": int(t.min_notice.total_seconds() // 60),
-        "requirements": [{"key": r.key, "kind": r.kind.value} for r in t.requirements],
-    }
-
-
-def resource_json(r: ResourceView) -> dict[str, Any]:
-    return {"id": r.id, "kind": r.kind.value, "name": r.name, "organisation_id": r.organisation_id,
-            "profession": r.profession, "address": r.address, "latitude": r.latitude, "longitude": r.longitude,
-            "municipality_id": r.municipality_id, "equipment": list(r.equipment_codes)}
-
-
-def referral_json(r: ReferralView) -> dict[str, Any]:
-    return {
-        "id": r.public_id, "patient_id": r.patient_public_id, "patient_name": r.patient_name, "reason": r.reason,
-        "urgency": r.urgency.value, "what_matters": r.what_matters, "wished_participants": r.wished_participants,
-        "consultation_type_id": r.consultation_type_id, "referred_by": r.referred_by_name,
-        "referring_organisation": r.referring_organisation_name, "otherwise_hospital": r.otherwise_hospital,
-        "travel_hours": r.travel_hours, "status": r.status.value, "created_at": r.created_at.isoformat(),
-        "responded_at": _iso(r.responded_at), "due_at": r.due_at.isoformat(),
-        "response_minutes": None if r.response_time is None else int(r.response_time.total_seconds() // 60),
-    }
-
-
-def queue_json(e: QueueEntry) -> dict[str, Any]:
-    return {**referral_json(e.referral), "waited_minutes": int(e.waited.total_seconds() // 60),
-            "overdue": e.overdue}
-
-
-def slot_json(s: SlotView) -> dict[str, Any]:
-    return {"start": s.start.isoformat(), "end": s.end.isoformat(),
-            "participants": [{"key": p.requirement_key, "resource_id": p.resource_id, "name": p.name,
-                              "kind": p.kind.value} for p in s.participants]}
-
-
-def booking_json(b: BookingView) -> dict[str, Any]:
-    return {
-        "id": b.public_id, "status": b.status.value, "start": b.start.isoformat(), "end": b.end.isoformat(),
-        "consultation_type_id": b.consultation_type_id, "consultation_type": b.consultation_type_name,
-        "patient_id": b.patient_public_id, "patient_name": b.patient_name, "referral_id": b.referral_public_id,
-        "patient_at_home": b.patient_at_home, "sequence": b.sequence, "cancel_reason": b.cancel_reason,
-        "participants": [{"key": p.requirement_key, "resource_id": p.resource_id, "name": p.name,
-                          "kind": p.kind.value} for p in b.participants],
-    }
+from web.scheduling_json import booking_json, queue_json, referral_json, resource_json, slot_json, type_json
 
 
 def _aware(raw: object, field: str, errors: dict[str, str]) -> datetime | None:
@@ -316,115 +250,3 @@ async def day_list(request: web.Request) -> web.Response:
     async with request.app[DATABASE].session() as session:
         bookings = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
     return web.json_response([booking_json(b) for b in bookings])
-
-
-async def busy_import(request: web.Request) -> web.Response:
-    """Upload a resource's own calendar (.ics); its busy times block slots from now on."""
-    actor = require_actor(request, Role.COORDINATOR, Role.ADMIN, Role.SPECIALIST, Role.NURSE)
-    if request.content_type != "text/calendar":
-        raise ValidationFailed("send text/calendar", {"body": "unsupported_media_type"})
-    if request.content_length is not None and request.content_length > MAX_ICS_BYTES:
-        raise ValidationFailed("too large", {"body": "too_large"})
-    data = await request.read()
-    rid = parse_id(request.match_info["resource_id"])
-    if rid is None:
-        raise ValidationFailed("unknown resource", {"resource_id": "invalid_choice"})
-    async with request.app[DATABASE].session(write_lock=True) as session:
-        result = await request.app[SCHEDULING].calendars.import_ics(session, actor, rid, data)
-    return web.json_response({"intervals": result.intervals, "occurrences": result.occurrences,
-                              "ignored_free": result.ignored_free, "ignored_cancelled": result.ignored_cancelled,
-                              "imported_at": result.imported_at.isoformat()}, status=201)
-
-
-def _resource_path_id(request: web.Request) -> int:
-    rid = parse_id(request.match_info["resource_id"])
-    if rid is None:
-        raise ValidationFailed("unknown resource", {"resource_id": "invalid_choice"})
-    return rid
-
-
-def _clock_time(raw: object, field: str, errors: dict[str, str]) -> time | None:
-    if not isinstance(raw, str):
-        errors[field] = "hours_format"
-        return None
-    try:
-        return time.fromisoformat(raw)
-    except ValueError:
-        errors[field] = "hours_format"
-        return None
-
-
-async def weekly_hours_put(request: web.Request) -> web.Response:
-    """Replace a resource's weekly hours: ``{"hours": [{"weekday": 0, "start": "08:00", "end": "15:30"}]}``."""
-    actor = require_actor(request, Role.COORDINATOR, Role.ADMIN)
-    rid = _resource_path_id(request)
-    body = await json_object(request)
-    errors: dict[str, str] = {}
-    reject_unknown(body, {"hours"}, errors)
-    raw = body.get("hours")
-    hours: list[HoursInput] = []
-    if not isinstance(raw, list) or len(raw) > 70:
-        errors["hours"] = "invalid_choice"
-        raw = []
-    for i, item in enumerate(raw):
-        weekday = item.get("weekday") if isinstance(item, dict) else None
-        if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
-            errors[f"hours[{i}].weekday"] = "invalid_choice"
-            continue
-        start = _clock_time(item.get("start"), f"hours[{i}].start", errors)
-        end = _clock_time(item.get("end"), f"hours[{i}].end", errors)
-        if start is not None and end is not None:
-            hours.append(HoursInput(weekday=weekday, start=start, end=end))
-    if errors:
-        raise ValidationFailed("the hours could not be saved", errors)
-    async with request.app[DATABASE].session() as session:
-        await request.app[SCHEDULING].resources.set_weekly_hours(session, actor, rid, hours)
-        saved = await request.app[SCHEDULING].resources.weekly_hours(session, rid)
-    return web.json_response({"hours": [{"weekday": h.weekday, "start": h.start.strftime("%H:%M"),
-                                         "end": h.end.strftime("%H:%M")} for h in saved]})
-
-
-async def exception_create(request: web.Request) -> web.Response:
-    actor = require_actor(request, Role.COORDINATOR, Role.ADMIN)
-    rid = _resource_path_id(request)
-    body = await json_object(request)
-    errors: dict[str, str] = {}
-    reject_unknown(body, {"day", "kind", "start", "end", "note"}, errors)
-    try:
-        day = date.fromisoformat(get_str(body, "day", max_len=10, errors=errors) or "x")
-    except ValueError:
-        errors.setdefault("day", "invalid_date")
-        day = date.min
-    try:
-        kind = ExceptionKindDb(get_str(body, "kind", max_len=10, errors=errors))
-    except ValueError:
-        errors.setdefault("kind", "invalid_choice")
-        kind = ExceptionKindDb.CLOSED
-    start = _clock_time(body["start"], "start", errors) if "start" in body else None
-    end = _clock_time(body["end"], "end", errors) if "end" in body else None
-    note = get_str(body, "note", required=False, max_len=200, errors=errors)
-    if errors:
-        raise ValidationFailed("the exception could not be saved", errors)
-    async with request.app[DATABASE].session() as session:
-        view = await request.app[SCHEDULING].resources.add_exception(
-            session, actor, rid, ExceptionInput(day=day, kind=kind, start=start, end=end, note=note))
-    return web.json_response({"id": view.id, "day": view.day.isoformat(), "kind": view.kind.value,
-                              "start": view.start.strftime("%H:%M") if view.start else None,
-                              "end": view.end.strftime("%H:%M") if view.end else None, "note": view.note},
-                             status=201)
-
-
-async def calendar_source_create(request: web.Request) -> web.Response:
-    """Register a calendar feed address for a resource; it is fetched on a schedule."""
-    actor = require_actor(request, Role.COORDINATOR, Role.ADMIN)
-    rid = _resource_path_id(request)
-    body = await json_object(request)
-    errors: dict[str, str] = {}
-    reject_unknown(body, {"url"}, errors)
-    url = get_str(body, "url", max_len=2000, errors=errors)
-    if errors:
-        raise ValidationFailed("the feed could not be added", errors)
-    async with request.app[DATABASE].session() as session:
-        view = await request.app[SCHEDULING].calendars.add_feed_source(session, actor, rid, url)
-    return web.json_response({"id": view.id, "url": view.url, "kind": view.kind.value,
-                              "last_error": view.last_error}, status=201)

@@ -1,11 +1,10 @@
-"""Scheduling pages: referral queue, referral form, slot finder, bookings, day list, week calendar,
-calendar feeds and the outbox. Thin handlers over ``scheduling.services``."""
+"""Scheduling pages: referral queue, referral form, slot finder, bookings, day list, week calendar.
+Thin handlers over ``scheduling.services``; calendar feeds and the outbox are in :mod:`web.pages_feeds`."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from aiohttp import web
 
@@ -19,36 +18,16 @@ from scheduling.services.views import (
 )
 from server.people.appkeys import PATIENTS
 from server.people.patients import CLINICAL_ROLES
-from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
+from server.platform.appkeys import CLOCK, DATABASE
 from server.platform.errors import Conflict, ValidationFailed
 from server.platform.local_time import OSLO
 from server.platform.roles import Role
 from web.appkeys import SCHEDULING
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
-from web.i18n import current_language
-from web.messages import N_, message_for
+from web.messages import message_for
 from web.render import render
-
-URGENCY_LABELS = {
-    Urgency.DAY: N_("Within a day"),
-    Urgency.WEEK: N_("Within a week"),
-    Urgency.FOUR_WEEKS: N_("Within four weeks"),
-}
-STATUS_LABELS = {
-    BookingStatus.BOOKED: N_("Booked"),
-    BookingStatus.ARRIVED: N_("Arrived"),
-    BookingStatus.IN_PROGRESS: N_("In progress"),
-    BookingStatus.COMPLETED: N_("Completed"),
-    BookingStatus.CANCELLED: N_("Cancelled"),
-    BookingStatus.NO_SHOW: N_("Did not come"),
-}
-REQUIREMENT_LABELS = {
-    "specialist": N_("Specialist"),
-    "nurse": N_("Nurse"),
-    "room": N_("Health room"),
-    "health_room": N_("Health room"),
-}
+from web.scheduling_labels import page_context
 
 
 def _errors(exc: ValidationFailed) -> dict[str, str]:
@@ -66,15 +45,6 @@ def _today(request: web.Request) -> date:
     return request.app[CLOCK].now().astimezone(OSLO).date()
 
 
-def _common(extra: dict[str, Any]) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "urgency_labels": URGENCY_LABELS, "status_labels": STATUS_LABELS,
-        "requirement_labels": REQUIREMENT_LABELS, "english": current_language() == "en",
-    }
-    base.update(extra)
-    return base
-
-
 # ---------------------------------------------------------------------------------------- referrals
 
 
@@ -82,7 +52,7 @@ async def referral_queue(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *CLINICAL_ROLES)
     async with request.app[DATABASE].session() as session:
         queue = await request.app[SCHEDULING].referrals.queue(session, actor)
-    return render(request, "referrals.html", _common({"queue": queue}))
+    return render(request, "referrals.html", page_context({"queue": queue}))
 
 
 async def _referral_form(request: web.Request, values: dict[str, str], errors: dict[str, str],
@@ -91,7 +61,7 @@ async def _referral_form(request: web.Request, values: dict[str, str], errors: d
     async with request.app[DATABASE].session() as session:
         patients = await request.app[PATIENTS].list_for(session, actor)
         types = await request.app[SCHEDULING].resources.list_consultation_types(session)
-    return render(request, "referral_new.html", _common({
+    return render(request, "referral_new.html", page_context({
         "values": values, "errors": errors, "types": types,
         "patients": [(p.public_id, f"{p.family_name}, {p.given_name} ({p.birth_date.isoformat()})")
                      for p in patients],
@@ -184,7 +154,7 @@ async def slot_finder(request: web.Request) -> web.StreamResponse:
     except ValidationFailed as exc:
         error = "; ".join(message_for(v) for v in exc.fields.values()) or message_for(exc.code)
     keys = [p.requirement_key for p in slots[0].participants] if slots else []
-    return render(request, "slot_finder.html", _common({
+    return render(request, "slot_finder.html", page_context({
         "referral": referral, "types": types, "type_id": type_id, "from": start.isoformat(),
         "to": end.isoformat(), "slots": slots, "keys": keys, "error": error,
         "municipality_id": municipality_id, "idempotency_key": secrets.token_urlsafe(16),
@@ -240,7 +210,7 @@ async def booking_page(request: web.Request) -> web.StreamResponse:
     async with request.app[DATABASE].session() as session:
         booking = await request.app[SCHEDULING].bookings.get(session, actor, request.match_info["public_id"],
                                                             "booking page")
-    return render(request, "booking.html", _common({
+    return render(request, "booking.html", page_context({
         "booking": booking, "booked": request.query.get("booked") == "1",
         "moved": request.query.get("moved") == "1", "errors": {},
     }))
@@ -256,7 +226,7 @@ async def booking_cancel(request: web.Request) -> web.StreamResponse:
     except ValidationFailed as exc:
         async with request.app[DATABASE].session() as session:
             booking = await request.app[SCHEDULING].bookings.get(session, actor, public_id, "booking page")
-        return render(request, "booking.html", _common({
+        return render(request, "booking.html", page_context({
             "booking": booking, "booked": False, "moved": False, "errors": _errors(exc),
             "cancel_reason": fields.get("reason", ""),
         }), status=422)
@@ -295,7 +265,7 @@ async def reschedule_page(request: web.Request) -> web.StreamResponse:
     except ValidationFailed as exc:
         error = "; ".join(message_for(v) for v in exc.fields.values()) or message_for(exc.code)
     keys = [p.requirement_key for p in slots[0].participants] if slots else []
-    return render(request, "slot_finder.html", _common({
+    return render(request, "slot_finder.html", page_context({
         "referral": None, "types": types, "type_id": booking.consultation_type_id, "from": start.isoformat(),
         "to": end.isoformat(), "slots": slots, "keys": keys, "error": error,
         "municipality_id": patient.home_municipality_id, "idempotency_key": secrets.token_urlsafe(16),
@@ -325,7 +295,7 @@ async def day_list(request: web.Request) -> web.StreamResponse:
     day = _local_day(request.query.get("date"), _today(request))
     async with request.app[DATABASE].session() as session:
         bookings = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
-    return render(request, "day_list.html", _common({
+    return render(request, "day_list.html", page_context({
         "day": day, "bookings": bookings, "previous": (day - timedelta(days=1)).isoformat(),
         "next": (day + timedelta(days=1)).isoformat(), "today": _today(request),
     }))
@@ -357,71 +327,8 @@ async def week_calendar(request: web.Request) -> web.StreamResponse:
             "busy": [(a, b) for a, b in free_busy.busy if a < d_hi and b > d_lo
                      and not any(bk.blocked_start <= a and b <= bk.blocked_end for bk in bookings)],
         })
-    return render(request, "calendar.html", _common({
+    return render(request, "calendar.html", page_context({
         "resource_id": resource_id, "people": people, "rooms": rooms, "name": free_busy.name, "days": days,
         "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
         "monday": monday, "oslo": OSLO,
     }))
-
-
-# ------------------------------------------------------------------------------------------- feeds
-
-
-async def _feeds_context(request: web.Request) -> dict[str, Any]:
-    actor = require_actor(request, *CLINICAL_ROLES)
-    services = request.app[SCHEDULING]
-    async with request.app[DATABASE].session() as session:
-        own = await services.resources.resource_for_user(session, actor.user_id) if actor.user_id else None
-        # People manage their own feed; coordinators also the health rooms' feeds.
-        rooms = (await services.resources.list_resources(session, kind=ResourceKind.HEALTH_ROOM)
-                 if actor.has_role(Role.COORDINATOR, Role.ADMIN) else [])
-        resources = ([own] if own else []) + rooms
-        tokens = {r.id: await services.feeds.list_tokens(session, actor, r.id) for r in resources}
-    return {"resources": resources, "tokens": tokens}
-
-
-async def feeds_page(request: web.Request) -> web.StreamResponse:
-    return render(request, "feeds.html", _common({**(await _feeds_context(request)), "new_url": ""}))
-
-
-async def feed_create(request: web.Request) -> web.StreamResponse:
-    actor = require_actor(request, *CLINICAL_ROLES)
-    fields = await form_fields(request)
-    rid = parse_id(fields.get("resource_id"))
-    if rid is None:
-        raise ValidationFailed("choose a calendar", {"resource_id": "invalid_choice"})
-    async with request.app[DATABASE].session() as session:
-        new = await request.app[SCHEDULING].feeds.create_token(session, actor, rid, fields.get("label", ""))
-    # The address is shown once, in this answer only: the token is never stored in clear nor redirected.
-    url = f"{request.app[SETTINGS].public_url.rstrip('/')}/feeds/{new.token}.ics"
-    return render(request, "feeds.html", _common({**(await _feeds_context(request)), "new_url": url}))
-
-
-async def feed_revoke(request: web.Request) -> web.StreamResponse:
-    actor = require_actor(request, *CLINICAL_ROLES)
-    fields = await form_fields(request)
-    tid = parse_id(fields.get("token_id"))
-    if tid is None:
-        raise ValidationFailed("unknown feed", {"token_id": "invalid_choice"})
-    async with request.app[DATABASE].session() as session:
-        await request.app[SCHEDULING].feeds.revoke(session, actor, tid)
-    raise web.HTTPSeeOther("/calendar/feeds")
-
-
-async def feed_ics(request: web.Request) -> web.StreamResponse:
-    """The subscribable feed: the unguessable token in the path is the only credential."""
-    token = request.match_info["token"]
-    async with request.app[DATABASE].session() as session:
-        body = await request.app[SCHEDULING].feeds.feed(session, token)
-    return web.Response(body=body, content_type="text/calendar", charset="utf-8",
-                        headers={"Cache-Control": "no-store"})
-
-
-# ------------------------------------------------------------------------------------------ outbox
-
-
-async def outbox_page(request: web.Request) -> web.StreamResponse:
-    require_actor(request, Role.COORDINATOR, Role.ADMIN)
-    async with request.app[DATABASE].session() as session:
-        messages = await request.app[SCHEDULING].outbox.list_messages(session)
-    return render(request, "outbox.html", _common({"messages": messages}))

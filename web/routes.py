@@ -11,11 +11,13 @@ from server.platform.appkeys import DATABASE
 from web import (
     api,
     api_notes,
+    api_resources,
     api_scheduling,
     fhir,
     pages_admin,
     pages_auth,
     pages_call,
+    pages_feeds,
     pages_notes,
     pages_patients,
     pages_resources,
@@ -64,19 +66,19 @@ API_ROUTES: list[ApiRoute] = [
              _array("Resource"), parameters=[_q("kind", {"type": "string",
                                                          "enum": ["person", "health_room", "equipment"]})],
              tag="scheduling"),
-    ApiRoute("POST", "/api/resources/{resource_id}/busy-calendar", api_scheduling.busy_import,
+    ApiRoute("POST", "/api/resources/{resource_id}/busy-calendar", api_resources.busy_import,
              "Upload a resource's own calendar (.ics) as busy times", _ref("CalendarImport"), status=201,
              parameters=[_path("resource_id", {"type": "string", "pattern": "^[0-9]+$"})],
              request_schema="text", request_media_type="text/calendar", tag="scheduling"),
-    ApiRoute("PUT", "/api/resources/{resource_id}/hours", api_scheduling.weekly_hours_put,
+    ApiRoute("PUT", "/api/resources/{resource_id}/hours", api_resources.weekly_hours_put,
              "Replace a resource's weekly hours (local time)", _ref("WeeklyHours"),
              parameters=[_path("resource_id", {"type": "string", "pattern": "^[0-9]+$"})],
              request_schema="WeeklyHours", tag="scheduling"),
-    ApiRoute("POST", "/api/resources/{resource_id}/exceptions", api_scheduling.exception_create,
+    ApiRoute("POST", "/api/resources/{resource_id}/exceptions", api_resources.exception_create,
              "Close a day (or part of it) or add extra hours", _ref("AvailabilityException"), status=201,
              parameters=[_path("resource_id", {"type": "string", "pattern": "^[0-9]+$"})],
              request_schema="AvailabilityExceptionInput", tag="scheduling"),
-    ApiRoute("POST", "/api/resources/{resource_id}/calendar-sources", api_scheduling.calendar_source_create,
+    ApiRoute("POST", "/api/resources/{resource_id}/calendar-sources", api_resources.calendar_source_create,
              "Add a calendar feed address whose busy times block bookings", _ref("CalendarSource"), status=201,
              parameters=[_path("resource_id", {"type": "string", "pattern": "^[0-9]+$"})],
              request_schema="CalendarSourceInput", tag="scheduling"),
@@ -193,11 +195,11 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/bookings/{public_id}/reschedule", pages_scheduling.reschedule_submit)
     r.add_get("/day", pages_scheduling.day_list)
     r.add_get("/calendar", pages_scheduling.week_calendar)
-    r.add_get("/calendar/feeds", pages_scheduling.feeds_page)
-    r.add_post("/calendar/feeds", pages_scheduling.feed_create)
-    r.add_post("/calendar/feeds/revoke", pages_scheduling.feed_revoke)
-    r.add_get("/feeds/{token}.ics", pages_scheduling.feed_ics)
-    r.add_get("/outbox", pages_scheduling.outbox_page)
+    r.add_get("/calendar/feeds", pages_feeds.feeds_page)
+    r.add_post("/calendar/feeds", pages_feeds.feed_create)
+    r.add_post("/calendar/feeds/revoke", pages_feeds.feed_revoke)
+    r.add_get("/feeds/{token}.ics", pages_feeds.feed_ics)
+    r.add_get("/outbox", pages_feeds.outbox_page)
     r.add_get("/consultations/{booking_id}/note", pages_notes.note_page)
     r.add_get("/notes/{note_id}/print", pages_notes.print_page)
     pages_resources.setup_routes(r)
