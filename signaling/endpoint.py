@@ -19,7 +19,7 @@ from signaling.access import origin_allowed, resolve_participant
 from signaling.appkeys import CONNECTIONS, LIVE_REGISTRY, MONOTONIC
 from signaling.connection import Connection
 from signaling.ice import ice_servers_for
-from signaling.protocol import MAX_FRAME_BYTES
+from signaling.parser import MAX_FRAME_BYTES
 from signaling.session import SignalingSession
 
 log = logging.getLogger(__name__)

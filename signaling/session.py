@@ -19,33 +19,29 @@ from rooms.registry import BookingRoom, LiveRegistry
 from rooms.roster import Identity, ParticipantId
 from server.errors import DomainError
 from signaling.connection import Connection
-from signaling.protocol import (
+from signaling.errors import ErrorCode, ProtocolError
+from signaling.inbound import (
     AdmitIn,
     AnswerIn,
-    AnswerOut,
     CandidateIn,
     ChatIn,
     DenyIn,
     EndIn,
-    ErrorCode,
-    ErrorOut,
     InboundMessage,
-    InvitedOut,
     InviteIn,
     JoinIn,
     LeaveIn,
     MuteIn,
     OfferIn,
     PingIn,
-    PongOut,
-    ProtocolError,
     ReadingIn,
     RemoveIn,
     ResumeIn,
-    TokenBucket,
     TrackIn,
-    parse_inbound,
 )
+from signaling.outbound import AnswerOut, ErrorOut, InvitedOut, PongOut
+from signaling.parser import parse_inbound
+from signaling.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
