@@ -67,8 +67,8 @@ from server.clock import SystemClock
 from server.db import Database, create_engine
 from server.models import Organisation, OrganisationKind, Patient, Role, User
 from server.sessions import COOKIE_NAME, SessionPolicy, SessionStore
-from signaling.access import GUEST_COOKIE
 from tests.serverproc import free_port, run_cli, server_env, serving
+from web.context import GUEST_COOKIE
 
 GUEST_ROLES = (ParticipantRole.PATIENT, ParticipantRole.RELATIVE, ParticipantRole.INTERPRETER,
                ParticipantRole.RELATIVE, ParticipantRole.RELATIVE, ParticipantRole.RELATIVE,

@@ -9,17 +9,16 @@ from aiohttp import web
 
 from notes.document import build_document
 from notes.headings import Language
+from rooms.access import resolve_participant
 from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
 from rooms.join_codes import CODE_LENGTH
 from rooms.registry import BookingRoom
 from rooms.roster import Identity
 from server.actors import Actor
-from server.appkeys import CLOCK, DATABASE, NOTES, SETTINGS
+from server.appkeys import CLOCK, DATABASE, GUEST_ACCESS, LIVE_REGISTRY, NOTES, SETTINGS
 from server.errors import DomainError
 from server.models import Role
-from signaling.access import GUEST_COOKIE, resolve_participant
-from signaling.appkeys import GUEST_ACCESS, LIVE_REGISTRY
-from web.context import ctx
+from web.context import GUEST_COOKIE, caller, ctx
 from web.forms import form_fields
 from web.guards import require_actor
 from web.i18n import current_language
@@ -28,6 +27,11 @@ from web.pages_notes import note_editor_config
 from web.render import OSLO, local_datetime, render
 
 _MAX_ROOM_ID = 64
+
+
+async def _participant(request: web.Request, booking_id: str) -> tuple[BookingRoom, Identity]:
+    app = request.app
+    return await resolve_participant(app[LIVE_REGISTRY], app[GUEST_ACCESS], booking_id, caller(request))
 
 
 def _call_strings() -> dict[str, str]:
@@ -96,7 +100,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
     booking_id = request.match_info["booking_id"]
     if ctx(request).actor is None and not request.cookies.get(GUEST_COOKIE):
         require_actor(request)  # redirects to the login page
-    booking, identity = await resolve_participant(request, booking_id)
+    booking, identity = await _participant(request, booking_id)
     config: dict[str, Any] = {
         "room": booking.booking_id,
         "ws": f"/ws?room={booking.booking_id}",
@@ -139,7 +143,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
     booking_id = request.match_info["booking_id"]
     if ctx(request).actor is not None:
         raise web.HTTPSeeOther(f"/consultations/{booking_id}/note")
-    _booking, identity = await resolve_participant(request, booking_id)
+    _booking, identity = await _participant(request, booking_id)
     guest = Actor(kind="guest", id=identity.subject, name=identity.display_name, role=identity.role.value,
                   organisation_id=None, organisation_name="")
     async with request.app[DATABASE].session(write_lock=True) as session:

@@ -8,9 +8,9 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient
 
 from rooms.roster import ParticipantRole
+from server.appkeys import JOIN_CODES
 from server.clock import FixedClock
 from server.db import Database
-from signaling.appkeys import JOIN_CODES
 from tests.conftest import Seeded
 from tests.helpers import api_headers, csrf_token, login_as
 from tests.http.test_notes_api import WM, _booking, _content

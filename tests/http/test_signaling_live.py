@@ -18,11 +18,12 @@ from rooms.registry import BookingRoom
 from rooms.roster import ParticipantRole
 from server import totp
 from server.app import create_app
+from server.appkeys import BOOKING_DIRECTORY_FACTORY, JOIN_CODES, LIVE_REGISTRY
 from server.clock import FixedClock
 from server.db import Database
 from server.models import AuditEntry
 from server.settings import Settings
-from signaling.appkeys import BOOKING_DIRECTORY_FACTORY, JOIN_CODES, LIVE_REGISTRY, MONOTONIC
+from signaling.appkeys import MONOTONIC
 from tests.conftest import DEMO_TOTP_SECRET, Seeded
 from tests.helpers import LoopbackSecureJar, csrf_token, login
 

@@ -23,9 +23,9 @@ from rooms.registry import BookingRoom
 from rooms.roster import ParticipantRole
 from server import totp
 from server.app import create_app
+from server.appkeys import BOOKING_DIRECTORY_FACTORY, JOIN_CODES, LIVE_REGISTRY
 from server.clock import FixedClock
 from server.settings import Settings
-from signaling.appkeys import BOOKING_DIRECTORY_FACTORY, JOIN_CODES, LIVE_REGISTRY
 from tests.conftest import DEMO_TOTP_SECRET, Seeded
 from tests.helpers import LoopbackSecureJar, csrf_token, login
 from tests.media.loopback_peers import SyntheticVideo, wait_until
