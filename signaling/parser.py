@@ -8,17 +8,16 @@ with its fields, their validators and how the message is built. Fields that woul
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import NoReturn, cast
+from typing import cast
 
 from rooms.errors import InvalidReading
 from rooms.room import READING_RULES, Reading, ReadingName, ReadingValue
 from rooms.roster import CODE_ROLES, MAX_LABEL_CHARS, MAX_NAME_CHARS, ParticipantRole, TrackKind
+from server import strict_json
 from signaling.errors import ErrorCode, ProtocolError
 from signaling.fields import (
     Bad,
@@ -189,28 +188,6 @@ INBOUND: Mapping[str, Spec] = MappingProxyType(
 # --- parsing -------------------------------------------------------------------------------------
 
 
-def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    # json.loads keeps the last of duplicate keys; a proxy or a validator that reads the first one
-    # would then see a different message than we do, so duplicates are refused anywhere in the frame.
-    obj: dict[str, object] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ProtocolError(ErrorCode.BAD_JSON, "duplicate key in object")
-        obj[key] = value
-    return obj
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ProtocolError(ErrorCode.BAD_JSON, f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):  # 1e999 parses to inf without passing through parse_constant
-        raise ProtocolError(ErrorCode.BAD_JSON, "number out of range")
-    return value
-
-
 def _quote(name: str) -> str:
     # Field names come from the client: keep the echo short.
     return repr(name[:32])
@@ -220,33 +197,18 @@ def parse_inbound(frame: str | bytes) -> InboundMessage:
     """Validate one WebSocket frame into a typed inbound message.
 
     Raises ``ProtocolError`` for anything else, and nothing but ``ProtocolError``: an oversize frame
-    (checked before parsing), invalid UTF-8 or JSON, duplicate keys, NaN or Infinity, a non-object,
-    an unknown type, a sender identity field, missing, extra or ill-typed fields, or an unsupported
-    version.
+    (checked before parsing), invalid UTF-8 or JSON, duplicate keys, NaN or Infinity, nesting or
+    integers beyond ``server.strict_json``'s limits, a non-object, an unknown type, a sender identity
+    field, missing, extra or ill-typed fields, or an unsupported version.
     """
-    if len(frame) > MAX_FRAME_BYTES:
-        raise ProtocolError(ErrorCode.FRAME_TOO_LARGE, f"frames are limited to {MAX_FRAME_BYTES} bytes")
-    if isinstance(frame, bytes):
-        try:
-            text = frame.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProtocolError(ErrorCode.BAD_JSON, "frame is not UTF-8") from None
-    else:
-        text = frame
-        # A str can be under the limit in characters but over it in bytes.
-        if len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
-            raise ProtocolError(ErrorCode.FRAME_TOO_LARGE, f"frames are limited to {MAX_FRAME_BYTES} bytes")
+    # Duplicate keys are refused anywhere in the frame: json.loads would keep the last, and a proxy or
+    # a validator that reads the first would then see a different message than we do.
     try:
-        obj = json.loads(
-            text,
-            object_pairs_hook=_reject_duplicates,
-            parse_constant=_reject_constant,
-            parse_float=_finite_float,
-        )
-    except ProtocolError:
-        raise
-    except (ValueError, RecursionError):  # JSONDecodeError, too many int digits, deep nesting
-        raise ProtocolError(ErrorCode.BAD_JSON, "frame is not valid JSON") from None
+        obj = strict_json.loads(frame, max_bytes=MAX_FRAME_BYTES)
+    except strict_json.JsonRejected as exc:
+        if exc.reason == "too_large":
+            raise ProtocolError(ErrorCode.FRAME_TOO_LARGE, f"frames are limited to {MAX_FRAME_BYTES} bytes") from None
+        raise ProtocolError(ErrorCode.BAD_JSON, exc.message) from None
     if not isinstance(obj, dict):
         raise ProtocolError(ErrorCode.NOT_AN_OBJECT, "a message is a JSON object")
     return _parse_object(obj)
