@@ -68,8 +68,8 @@ from server.platform.audit import AuditLog
 from server.platform.clock import SystemClock
 from server.platform.db import Database, create_engine
 from server.platform.roles import OrganisationKind, Role
-from signaling.access import GUEST_COOKIE
 from tests.serverproc import free_port, run_cli, server_env, serving
+from web.context import GUEST_COOKIE
 
 GUEST_ROLES = (ParticipantRole.PATIENT, ParticipantRole.RELATIVE, ParticipantRole.INTERPRETER,
                ParticipantRole.RELATIVE, ParticipantRole.RELATIVE, ParticipantRole.RELATIVE,

@@ -42,6 +42,7 @@ from notes.model import (
 )
 from notes.parts import PartValue
 from notes.validation import note_errors
+from server.platform import strict_json
 
 SCHEMA_VERSION = 1
 MAX_DOCUMENT_CHARS = 4_000_000
@@ -188,9 +189,10 @@ def note_from_json(text: str | bytes) -> NoteContent:
     if len(text) > MAX_DOCUMENT_CHARS:
         raise InvalidNote((FieldError("", "too_large", f"at most {MAX_DOCUMENT_CHARS} characters"),))
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidNote((FieldError("", "not_json", str(exc)[:200]),)) from exc
+        # At most four UTF-8 bytes a character, so the character limit above is the one that counts.
+        data = strict_json.loads(text, max_bytes=4 * MAX_DOCUMENT_CHARS)
+    except strict_json.JsonRejected as exc:
+        raise InvalidNote((FieldError("", "not_json", exc.message[:200]),)) from exc
     return note_from_dict(data)
 
 
@@ -205,15 +207,6 @@ def note_from_dict(data: object) -> NoteContent:
     if rule_errors:
         raise InvalidNote(rule_errors)
     return content
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
 
 
 class _Reader:

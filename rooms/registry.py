@@ -160,6 +160,7 @@ class LiveRegistry:
         join_codes: JoinCodeService,
         peer_factory: Callable[[], RTCPeerConnection] = default_peer_factory,
         reap_interval: float = REAP_INTERVAL,
+        reading_sink: ReadingSink | None = None,
     ) -> None:
         self.directory = directory
         self._db = database
@@ -169,8 +170,8 @@ class LiveRegistry:
         self._peer_factory = peer_factory
         self._interval = reap_interval
         self._rooms: dict[str, LiveRoom] = {}
-        # Set by the composition root: keeps readings shared in a call in the joint note.
-        self.reading_sink: ReadingSink | None = None
+        # Keeps readings shared in a call in the joint note (the composition root joins rooms and notes).
+        self._reading_sink = reading_sink
         self._bookings: dict[str, BookingRoom] = {}
         self._lock = asyncio.Lock()
         self._reaper: asyncio.Task[None] | None = None
@@ -216,7 +217,7 @@ class LiveRegistry:
                 audit=DatabaseConsultationAudit(self._audit_rows, booking),
                 join_codes=self._join_codes,
                 peer_factory=self._peer_factory,
-                reading_sink=self.reading_sink,
+                reading_sink=self._reading_sink,
             )
             self._rooms[booking.booking_id] = live
             self._bookings[booking.booking_id] = booking

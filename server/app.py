@@ -15,9 +15,14 @@ import jinja2
 from aiohttp import web
 
 from notes.service import NoteService
+from rooms.appkeys import BOOKING_DIRECTORY_FACTORY, GUEST_ACCESS, JOIN_CODES, LIVE_REGISTRY
+from rooms.join_codes import JoinCodeService
+from rooms.models import GuestSessionStore, SqlJoinCodeRepository
+from rooms.registry import GuestAccess, LiveRegistry
 from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.notifications import NotificationSettings
+from server.booking_directory import SqlBookingDirectory
 from server.call_readings import NoteReadingSink
 from server.consultation_directory import SqlConsultationDirectory
 from server.jobs import Job, JobRunner
@@ -31,10 +36,10 @@ from server.platform.audit import AuditLog
 from server.platform.clock import Clock, SystemClock
 from server.platform.db import Database, create_engine
 from server.platform.settings import Settings
-from signaling.appkeys import LIVE_REGISTRY
-from signaling.setup import setup_live
+from signaling.setup import setup_signaling
 from web import i18n
 from web.appkeys import NOTES, SCHEDULING
+from web.context import caller
 from web.metrics import METRICS, create_metrics
 from web.middleware import (
     csrf_middleware,
@@ -90,6 +95,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     i18n.load_catalogues()
     _jinja_environment(app)
     app.cleanup_ctx.append(_database_context)
+    app[BOOKING_DIRECTORY_FACTORY] = SqlBookingDirectory  # tests may replace it before the app starts
+    app.cleanup_ctx.append(_live_context)  # after the database: the live services need it
     app[SCHEDULING] = SchedulingServices.create(the_clock, audit, NotificationSettings(
         public_url=settings.public_url, organizer_email=settings.smtp_sender,
         reminder_lead=timedelta(hours=settings.reminder_hours)), app[PATIENTS])
@@ -97,8 +104,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     if settings.background_jobs:
         app.cleanup_ctx.append(_jobs_context)
     setup_routes(app)
-    setup_live(app)  # the live side: /ws, rooms and media, the call pages
-    app.on_startup.append(_keep_call_readings)  # after the cleanup contexts made the live registry
+    setup_signaling(app, caller=caller)  # /ws reads who is calling as the call pages do
     return app
 
 
@@ -111,8 +117,20 @@ async def _database_context(app: web.Application) -> AsyncIterator[None]:
     log.info("database closed")
 
 
-async def _keep_call_readings(app: web.Application) -> None:
-    app[LIVE_REGISTRY].reading_sink = NoteReadingSink(app[DATABASE], app[NOTES])
+async def _live_context(app: web.Application) -> AsyncIterator[None]:
+    """The live consultation's services: join codes, the registry of live rooms, guest access."""
+    database, clock = app[DATABASE], app[CLOCK]
+    codes = JoinCodeService(SqlJoinCodeRepository(database), clock=clock)
+    registry = LiveRegistry(
+        app[BOOKING_DIRECTORY_FACTORY](database), database=database, audit=app[AUDIT], clock=clock,
+        join_codes=codes, reading_sink=NoteReadingSink(database, app[NOTES]),
+    )
+    app[JOIN_CODES] = codes
+    app[LIVE_REGISTRY] = registry
+    app[GUEST_ACCESS] = GuestAccess(registry, codes, GuestSessionStore(database, clock), clock)
+    registry.start()
+    yield
+    await registry.close()
 
 
 def _smtp_settings(settings: Settings) -> SmtpSettings | None:

@@ -1,4 +1,5 @@
-"""Typed app keys of the live side (the registry, join codes, guest access, open sockets)."""
+"""Typed app keys that only the signaling endpoint reads (the shared live services are in
+``rooms.appkeys``)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,12 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from rooms.join_codes import JoinCodeService
-from rooms.registry import BookingDirectory, GuestAccess, LiveRegistry
-from server.platform.db import Database
+from rooms.access import Caller
 from signaling.connection import Connection
 
-BookingDirectoryFactory = Callable[[Database], BookingDirectory]
-
-LIVE_REGISTRY = web.AppKey("live_registry", LiveRegistry)
-JOIN_CODES = web.AppKey("join_codes", JoinCodeService)
-GUEST_ACCESS = web.AppKey("guest_access", GuestAccess)
-BOOKING_DIRECTORY_FACTORY: web.AppKey[BookingDirectoryFactory] = web.AppKey("booking_directory_factory")
 CONNECTIONS: web.AppKey[set[Connection]] = web.AppKey("signaling_connections")
 # Monotonic seconds for per-socket rate limits: time.monotonic in production, a fake in tests.
 MONOTONIC: web.AppKey[Callable[[], float]] = web.AppKey("signaling_monotonic")
+# Who is calling, read from the HTTP session and cookies; given by the composition root, so the socket
+# admits people exactly as the call page does without importing the HTTP side.
+CALLER: web.AppKey[Callable[[web.Request], Caller]] = web.AppKey("signaling_caller")

@@ -14,8 +14,8 @@ from aiohttp import WSCloseCode, web
 
 from rooms.live import LiveEvent
 from rooms.room import JoinResult
-from signaling.live_messages import Frame, live_event_messages
-from signaling.protocol import IceServer, join_reply
+from signaling.events import join_reply, live_event_messages
+from signaling.outbound import IceServer, OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Connection:
     def closing(self) -> bool:
         return self._closing
 
-    def send(self, message: Frame) -> None:
+    def send(self, message: OutboundMessage) -> None:
         """Queue one frame; a full queue closes the connection (the client is too slow)."""
         if self._closing:
             return

@@ -13,13 +13,14 @@ import logging
 
 from aiohttp import WSMsgType, web
 
+from rooms.appkeys import LIVE_REGISTRY
 from server.platform.appkeys import CLOCK, SETTINGS
 from server.platform.errors import PermissionDenied
-from signaling.access import origin_allowed, resolve_participant
-from signaling.appkeys import CONNECTIONS, LIVE_REGISTRY, MONOTONIC
+from signaling.access import origin_allowed, participant_of
+from signaling.appkeys import CONNECTIONS, MONOTONIC
 from signaling.connection import Connection
 from signaling.ice import ice_servers_for
-from signaling.protocol import MAX_FRAME_BYTES
+from signaling.parser import MAX_FRAME_BYTES
 from signaling.session import SignalingSession
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(request, settings.public_url):
         log.warning("WebSocket from a foreign origin refused: %r", request.headers.get("Origin"))
         raise PermissionDenied("this origin may not open a consultation socket", code="forbidden_origin")
-    booking, identity = await resolve_participant(request, request.query.get("room", ""))
+    booking, identity = await participant_of(request, request.query.get("room", ""))
 
     # No compression: small JSON frames gain little, and inflating is work a client could make us do.
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_FRAME_BYTES, timeout=CLOSE_TIMEOUT,

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 
-from signaling.protocol import IceServer
+from signaling.outbound import IceServer
 
 TURN_CREDENTIAL_SECONDS = 12 * 3600
 

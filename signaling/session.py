@@ -19,33 +19,29 @@ from rooms.registry import BookingRoom, LiveRegistry
 from rooms.roster import Identity, ParticipantId
 from server.platform.errors import DomainError
 from signaling.connection import Connection
-from signaling.protocol import (
+from signaling.errors import ErrorCode, ProtocolError, error_frame
+from signaling.inbound import (
     AdmitIn,
     AnswerIn,
-    AnswerOut,
     CandidateIn,
     ChatIn,
     DenyIn,
     EndIn,
-    ErrorCode,
-    ErrorOut,
     InboundMessage,
-    InvitedOut,
     InviteIn,
     JoinIn,
     LeaveIn,
     MuteIn,
     OfferIn,
     PingIn,
-    PongOut,
-    ProtocolError,
     ReadingIn,
     RemoveIn,
     ResumeIn,
-    TokenBucket,
     TrackIn,
-    parse_inbound,
 )
+from signaling.outbound import AnswerOut, ErrorOut, InvitedOut, PongOut
+from signaling.parser import parse_inbound
+from signaling.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +83,8 @@ class SignalingSession:
             message = parse_inbound(frame)
             ref = message.ref
             await self._dispatch(message)
-        except ProtocolError as exc:
-            self._conn.send(exc.to_message())
-        except DomainError as exc:
-            self._conn.send(ErrorOut(exc.code, exc.message, ref))
-        except MediaError as exc:
-            self._conn.send(ErrorOut("media_error", str(exc), ref))
+        except (ProtocolError, DomainError, MediaError) as exc:
+            self._conn.send(error_frame(exc, ref))
         except Exception:  # a bug must cost one message, never the room or the process
             log.exception("signaling message failed")
             self._conn.send(ErrorOut("internal_error", "the server could not handle this message", ref))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
+from server.platform import strict_json
+from server.platform.appkeys import SETTINGS
 from server.platform.errors import ValidationFailed
 
 MAX_FIELD = 2000
@@ -32,26 +33,18 @@ async def form_fields(request: web.Request) -> dict[str, str]:
     return out
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValidationFailed(f"duplicate key {key!r}", {key: "duplicate_key"})
-        result[key] = value
-    return result
-
-
 async def json_object(request: web.Request) -> dict[str, Any]:
-    """The JSON body as an object; wrong type, bad JSON or duplicate keys are a 422 problem."""
+    """The JSON body as an object; wrong type, bad or over-deep JSON, huge numbers or duplicate keys
+    are a 422 problem."""
     if request.content_type != "application/json":
         raise ValidationFailed("send application/json", {"body": "invalid_json"})
+    body = await request.read()  # aiohttp has already refused a body over client_max_size (413)
     try:
-        raw = (await request.read()).decode("utf-8")
-        value = json.loads(raw, object_pairs_hook=_reject_duplicates)
-    except UnicodeDecodeError:
-        raise ValidationFailed("the body is not UTF-8", {"body": "invalid_json"}) from None
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(f"invalid JSON: {exc.msg}", {"body": "invalid_json"}) from None
+        value = strict_json.loads(body, max_bytes=request.app[SETTINGS].max_body_bytes)
+    except strict_json.JsonRejected as exc:
+        if exc.key is not None:  # a duplicate key: the problem names the field given twice
+            raise ValidationFailed(exc.message, {exc.key: "duplicate_key"}) from None
+        raise ValidationFailed(f"invalid JSON: {exc.message}", {"body": "invalid_json"}) from None
     if not isinstance(value, dict):
         raise ValidationFailed("the body must be a JSON object", {"body": "invalid_json"})
     return value

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from notes.document import build_document
 from notes.headings import Language
+from rooms.access import resolve_participant
+from rooms.appkeys import GUEST_ACCESS, LIVE_REGISTRY
 from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
 from rooms.join_codes import CODE_LENGTH
 from rooms.registry import BookingRoom
@@ -18,10 +20,8 @@ from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
 from server.platform.errors import DomainError
 from server.platform.local_time import OSLO
 from server.platform.roles import Role
-from signaling.access import GUEST_COOKIE, resolve_participant
-from signaling.appkeys import GUEST_ACCESS, LIVE_REGISTRY
 from web.appkeys import NOTES
-from web.context import ctx
+from web.context import GUEST_COOKIE, caller, ctx
 from web.forms import form_fields
 from web.guards import require_actor
 from web.i18n import current_language
@@ -30,6 +30,11 @@ from web.pages_notes import note_editor_config
 from web.render import local_datetime, render
 
 _MAX_ROOM_ID = 64
+
+
+async def _participant(request: web.Request, booking_id: str) -> tuple[BookingRoom, Identity]:
+    app = request.app
+    return await resolve_participant(app[LIVE_REGISTRY], app[GUEST_ACCESS], booking_id, caller(request))
 
 
 def _call_strings() -> dict[str, str]:
@@ -98,7 +103,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
     booking_id = request.match_info["booking_id"]
     if ctx(request).actor is None and not request.cookies.get(GUEST_COOKIE):
         require_actor(request)  # redirects to the login page
-    booking, identity = await resolve_participant(request, booking_id)
+    booking, identity = await _participant(request, booking_id)
     config: dict[str, Any] = {
         "room": booking.booking_id,
         "ws": f"/ws?room={booking.booking_id}",
@@ -141,7 +146,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
     booking_id = request.match_info["booking_id"]
     if ctx(request).actor is not None:
         raise web.HTTPSeeOther(f"/consultations/{booking_id}/note")
-    _booking, identity = await resolve_participant(request, booking_id)
+    _booking, identity = await _participant(request, booking_id)
     guest = Actor(kind="guest", id=identity.subject, name=identity.display_name, role=identity.role.value,
                   organisation_id=None, organisation_name="")
     async with request.app[DATABASE].session(write_lock=True) as session:

@@ -37,6 +37,36 @@ async def test_problem_json_on_bad_requests(client: TestClient, seeded: Seeded, 
     assert resp.status == 405 and resp.content_type == "application/problem+json"
 
 
+async def test_deep_nesting_and_huge_integers_are_a_clear_422(client: TestClient, seeded: Seeded,
+                                                               clock: FixedClock) -> None:
+    # Both used to escape the JSON reader (RecursionError, int conversion limit) and answer 500.
+    token = await login_as(client, "koordinator", clock)
+    cases = {
+        '{"given_name": ' + "[" * 50_000 + "]" * 50_000 + "}": "nested deeper",
+        '{"home_municipality_id": ' + "9" * 5000 + "}": "digits",
+    }
+    for body, words in cases.items():
+        for path in ("/api/patients", "/api/bookings"):
+            resp = await client.post(path, data=body,
+                                     headers={**api_headers(token), "Content-Type": "application/json"})
+            assert resp.status == 422, (path, words)
+            assert resp.content_type == "application/problem+json"
+            problem = await resp.json()
+            assert problem["code"] == "validation_failed"
+            assert words in problem["detail"]
+            assert [(e["field"], e["code"]) for e in problem["errors"]] == [("body", "invalid_json")]
+
+
+async def test_a_key_given_twice_is_named_in_the_problem(client: TestClient, seeded: Seeded,
+                                                         clock: FixedClock) -> None:
+    token = await login_as(client, "koordinator", clock)
+    resp = await client.post("/api/patients", data='{"reason": "a", "reason": "b"}',
+                             headers={**api_headers(token), "Content-Type": "application/json"})
+    assert resp.status == 422
+    problem = await resp.json()
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [("reason", "duplicate_key")]
+
+
 async def test_problem_titles_follow_the_language(client: TestClient, seeded: Seeded) -> None:
     resp = await client.get("/api/me")
     assert resp.status == 401

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
 
+from rooms.appkeys import JOIN_CODES
 from rooms.roster import ParticipantRole
 from server.platform.clock import FixedClock
 from server.platform.db import Database
-from signaling.appkeys import JOIN_CODES
 from tests.conftest import Seeded
 from tests.helpers import api_headers, csrf_token, login_as
 from tests.http.test_notes_api import WM, _booking, _content

@@ -14,6 +14,7 @@ from aiohttp import WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from rooms.appkeys import BOOKING_DIRECTORY_FACTORY, JOIN_CODES, LIVE_REGISTRY
 from rooms.registry import BookingRoom
 from rooms.roster import ParticipantRole
 from server.app import create_app
@@ -22,7 +23,7 @@ from server.platform.audit_models import AuditEntry
 from server.platform.clock import FixedClock
 from server.platform.db import Database
 from server.platform.settings import Settings
-from signaling.appkeys import BOOKING_DIRECTORY_FACTORY, JOIN_CODES, LIVE_REGISTRY, MONOTONIC
+from signaling.appkeys import MONOTONIC
 from tests.conftest import DEMO_TOTP_SECRET, Seeded
 from tests.helpers import LoopbackSecureJar, csrf_token, login
 

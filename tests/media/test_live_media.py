@@ -19,13 +19,13 @@ from aiohttp.test_utils import TestClient
 from aiortc import AudioStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from rooms.appkeys import BOOKING_DIRECTORY_FACTORY, JOIN_CODES, LIVE_REGISTRY
 from rooms.registry import BookingRoom
 from rooms.roster import ParticipantRole
 from server.app import create_app
 from server.people import totp
 from server.platform.clock import FixedClock
 from server.platform.settings import Settings
-from signaling.appkeys import BOOKING_DIRECTORY_FACTORY, JOIN_CODES, LIVE_REGISTRY
 from tests.conftest import DEMO_TOTP_SECRET, Seeded
 from tests.helpers import LoopbackSecureJar, csrf_token, login
 from tests.media.loopback_peers import SyntheticVideo, wait_until

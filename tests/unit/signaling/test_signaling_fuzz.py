@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signaling.protocol import INBOUND, ProtocolError, parse_inbound
+from signaling.errors import ProtocolError
+from signaling.parser import INBOUND, parse_inbound
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from rooms.live import BitrateCap, PeerReset, ServerOffer
+from rooms.media import OutgoingTrackInfo
 from rooms.room import (
     Admitted,
     ChatPosted,
@@ -38,51 +40,52 @@ from rooms.roster import (
     TrackKind,
 )
 from server.platform.clock import FixedClock
-from signaling.protocol import (
-    IDENTITY_FIELDS,
-    INBOUND,
-    MAX_FRAME_BYTES,
-    PROTOCOL_VERSION,
+from signaling.errors import ErrorCode, ProtocolError
+from signaling.events import event_to_message, join_reply, live_event_messages
+from signaling.inbound import (
     AdmitIn,
-    AdmittedOut,
     AnswerIn,
-    AnswerOut,
     CandidateIn,
     ChatIn,
-    ChatOut,
-    DeniedOut,
     DenyIn,
-    EndedOut,
     EndIn,
-    ErrorCode,
-    ErrorOut,
-    IceServer,
-    InvitedOut,
     InviteIn,
     JoinIn,
     LeaveIn,
     MuteIn,
-    MuteOut,
     OfferIn,
+    PingIn,
+    ReadingIn,
+    RemoveIn,
+    ResumeIn,
+    TrackIn,
+)
+from signaling.outbound import (
+    PROTOCOL_VERSION,
+    AdmittedOut,
+    AnswerOut,
+    BitrateOut,
+    ChatOut,
+    DeniedOut,
+    EndedOut,
+    ErrorOut,
+    IceServer,
+    InvitedOut,
+    MediaMapOut,
+    MediaRestartOut,
+    MediaTrack,
+    MuteOut,
     OfferOut,
     OutboundMessage,
-    PingIn,
     PongOut,
-    ProtocolError,
-    ReadingIn,
     ReadingOut,
-    RemoveIn,
     ResumedOut,
-    ResumeIn,
     RosterOut,
-    TrackIn,
     TrackOut,
     WaitingListOut,
     WaitingOut,
-    event_to_message,
-    join_reply,
-    parse_inbound,
 )
+from signaling.parser import IDENTITY_FIELDS, INBOUND, MAX_FRAME_BYTES, parse_inbound
 
 TOKEN = "A" * 43
 SDP = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
@@ -372,6 +375,12 @@ OUTBOUND: list[tuple[OutboundMessage, dict[str, Any]]] = [
     (ErrorOut("forbidden", "only staff", "r1"), {"code": "forbidden", "message": "only staff", "ref": "r1"}),
     (PongOut("r2"), {"ref": "r2"}),
     (EndedOut(EndReason.ENDED_BY_STAFF), {"reason": "ended_by_staff"}),
+    (
+        MediaMapOut((MediaTrack("1", "p1", "room_camera", "video", True),)),
+        {"tracks": [{"mid": "1", "participant_id": "p1", "label": "room_camera", "kind": "video", "live": True}]},
+    ),
+    (MediaRestartOut(), {}),
+    (BitrateOut(800), {"max_video_kbps": 800}),
 ]
 
 
@@ -410,6 +419,17 @@ def test_events_map_to_wire_messages() -> None:
     )
     assert event_to_message(SeatReleased(pid, EndReason.REMOVED)) == EndedOut(EndReason.REMOVED)
     assert event_to_message(RoomEnded(EndReason.TIME_OVER)) == EndedOut(EndReason.TIME_OVER)
+
+
+def test_live_events_map_to_wire_messages() -> None:
+    track = OutgoingTrackInfo("1", "p2", "room_camera", "video", True)
+    assert live_event_messages(ServerOffer(SDP, (track,))) == [
+        MediaMapOut((MediaTrack("1", "p2", "room_camera", "video", True),)),
+        OfferOut(SDP),
+    ]
+    assert live_event_messages(PeerReset()) == [MediaRestartOut()]
+    assert live_event_messages(BitrateCap(600)) == [BitrateOut(600)]
+    assert live_event_messages(Denied(ParticipantId("p1"))) == [DeniedOut()]
 
 
 def test_join_reply_hands_the_joiner_its_resume_token() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from signaling.protocol import MESSAGE_BURST, MESSAGE_RATE, TokenBucket
+from signaling.ratelimit import MESSAGE_BURST, MESSAGE_RATE, TokenBucket
 
 
 class FakeMonotonic:

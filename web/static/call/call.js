@@ -233,7 +233,7 @@ async function onMessage(msg) {
 function onError(msg) {
   if (msg.code === 'room_not_open') { status(T.not_open); signal.close(); showRejoin(T.not_open); return; }
   if (msg.code === 'room_closed') { finish(T.closed); return; }
-  if (msg.code === 'media_error' && /collid|in progress/.test(msg.message)) return; // renegotiation retries
+  if (msg.code === 'negotiation_collision') return; // offers crossed: peer.js rolls back and offers again
   status(`${T.error} ${msg.message}`);
 }
 

@@ -1,0 +1,22 @@
+"""Typed app keys of the live consultation, shared by the call pages (web) and the socket (signaling).
+
+Built in the composition root (server/app.py). The one module of a domain that names aiohttp, and only
+for its typed application keys: nothing here handles a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+from rooms.join_codes import JoinCodeService
+from rooms.registry import BookingDirectory, GuestAccess, LiveRegistry
+from server.platform.db import Database
+
+BookingDirectoryFactory = Callable[[Database], BookingDirectory]
+LIVE_REGISTRY = web.AppKey("live_registry", LiveRegistry)
+JOIN_CODES = web.AppKey("join_codes", JoinCodeService)
+GUEST_ACCESS = web.AppKey("guest_access", GuestAccess)
+# Tests may replace the directory (bookings the live side can see) before the app starts.
+BOOKING_DIRECTORY_FACTORY: web.AppKey[BookingDirectoryFactory] = web.AppKey("booking_directory_factory")
