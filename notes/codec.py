@@ -13,14 +13,14 @@ default). Whatever is read is validated with :func:`notes.validation.validate_no
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import TypeAlias, TypeVar
 
 from notes.errors import FieldError, InvalidNote, UnsupportedSchema
+from notes.json_fields import FieldReader, join_path
 from notes.model import (
     AdvanceCarePlan,
     Assessment,
@@ -209,114 +209,8 @@ def note_from_dict(data: object) -> NoteContent:
     return content
 
 
-class _Reader:
-    """Walks untrusted data, collecting type errors with paths; returns None for a part it cannot read."""
-
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-
-    def fail(self, path: str, code: str, message: str) -> None:
-        self.errors.append(FieldError(path, code, message))
-
-    def obj(self, path: str, data: object, allowed: set[str]) -> dict[str, object] | None:
-        if not isinstance(data, dict):
-            self.fail(path, "type", "must be an object")
-            return None
-        for key in data:
-            if key not in allowed:
-                self.fail(_join(path, str(key)), "unknown_key", "is not part of the note")
-        return data
-
-    def string(self, path: str, obj: dict[str, object], key: str, *, required: bool = False) -> str:
-        value = obj.get(key)
-        if value is None:
-            if required:
-                self.fail(_join(path, key), "required", "is missing")
-            return ""
-        if not isinstance(value, str):
-            self.fail(_join(path, key), "type", "must be a string")
-            return ""
-        return value
-
-    def strings(self, path: str, obj: dict[str, object], key: str) -> tuple[str, ...]:
-        value = obj.get(key)
-        if value is None:
-            return ()
-        if not isinstance(value, list):
-            self.fail(_join(path, key), "type", "must be a list of strings")
-            return ()
-        out: list[str] = []
-        for i, item in enumerate(value):
-            if isinstance(item, str):
-                out.append(item)
-            else:
-                self.fail(f"{_join(path, key)}[{i}]", "type", "must be a string")
-        return tuple(out)
-
-    def enum(self, path: str, obj: dict[str, object], key: str, kind: type[E], default: E | None) -> E | None:
-        value = obj.get(key)
-        if value is None and default is not None:
-            return default
-        if isinstance(value, str):
-            try:
-                return kind(value)
-            except ValueError:
-                pass
-        self.fail(_join(path, key), "bad_choice", f"one of {[k.value for k in kind]}")
-        return None
-
-    def day(self, path: str, obj: dict[str, object], key: str) -> date | None:
-        value = obj.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.fail(_join(path, key), "bad_date", "must be a date YYYY-MM-DD")
-        return None
-
-    def moment(self, path: str, obj: dict[str, object], key: str) -> datetime | None:
-        value = obj.get(key)
-        if isinstance(value, str):
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                parsed = None
-            if parsed is not None and parsed.tzinfo is not None:
-                return parsed
-        self.fail(_join(path, key), "bad_time", "must be an ISO time with offset, e.g. 2026-11-23T08:00:00Z")
-        return None
-
-    def number(self, path: str, obj: dict[str, object], key: str, *, required: bool) -> Decimal | None:
-        value = obj.get(key)
-        if value is None and not required:
-            return None
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            try:
-                number = Decimal(str(value))
-            except InvalidOperation:
-                number = None
-            if number is not None and number.is_finite():
-                return number
-        self.fail(_join(path, key), "bad_number", "must be a finite decimal number")
-        return None
-
-    def items(self, path: str, data: object, read: Callable[[str, object], T | None]) -> tuple[T, ...]:
-        if data is None:
-            return ()
-        if not isinstance(data, list):
-            self.fail(path, "type", "must be a list")
-            return ()
-        out: list[T] = []
-        for i, item in enumerate(data):
-            value = read(f"{path}[{i}]", item)
-            if value is not None:
-                out.append(value)
-        return tuple(out)
-
-    # -- the parts
+class _Reader(FieldReader):
+    """Reads a note document part by part; a part it cannot read is None and its errors are kept."""
 
     def note(self, data: object) -> NoteContent | None:
         keys = {"schema", "what_matters", "assessment", "risks", "measures", "acp", "readings", "profession_texts"}
@@ -398,7 +292,7 @@ class _Reader:
         obj = self.obj(path, data, keys)
         if obj is None:
             return None
-        responsible = self.responsible(_join(path, "responsible"), obj.get("responsible"))
+        responsible = self.responsible(join_path(path, "responsible"), obj.get("responsible"))
         status = self.enum(path, obj, "status", MeasureStatus, MeasureStatus.PLANNED)
         measure_id = self.string(path, obj, "id", required=True)
         what = self.string(path, obj, "what", required=True)
@@ -452,7 +346,3 @@ class _Reader:
         if obj is None:
             return None
         return ProfessionText(self.string(path, obj, "profession", required=True), self.string(path, obj, "text"))
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
