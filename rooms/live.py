@@ -30,8 +30,9 @@ from rooms.media import MediaRouter
 from rooms.members import Member
 from rooms.peer_health import PEER_CONNECT_TIMEOUT, PEER_DEAD_AFTER
 from rooms.readings import Reading
-from rooms.room import JoinResult, Room
+from rooms.room import Room
 from rooms.roster import Identity, ParticipantId, ParticipantRole, TrackKind
+from rooms.seats import JoinResult
 
 # Callers (the signaling layer, the registry) import these from here.
 __all__ = [

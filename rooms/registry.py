@@ -20,8 +20,9 @@ from rooms.errors import RoomClosed, RoomNotOpen
 from rooms.join_codes import JoinCodeService, JoinGrant
 from rooms.live import LiveRoom, ReadingSink
 from rooms.models import GuestSessionStore
-from rooms.room import Room, RoomSpec, RoomState
+from rooms.room import Room
 from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
+from rooms.seats import RoomSpec, RoomState
 from server.platform.actors import Actor
 from server.platform.audit import AuditLog
 from server.platform.audit_batch import AuditRow, GroupCommitAudit

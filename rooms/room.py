@@ -8,7 +8,6 @@ in the transport.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -34,15 +33,13 @@ from rooms.events import (
     Outgoing,
     ReadingPosted,
     RoomEnded,
-    RoomEvent,
     RosterChanged,
     SeatReleased,
     TrackPublished,
     Waiting,
     WaitingListChanged,
-    audience,
 )
-from rooms.readings import READING_RULES, Reading, ReadingName, ReadingValue
+from rooms.readings import Reading
 from rooms.roster import (
     CODE_ROLES,
     MAX_LABEL_CHARS,
@@ -57,18 +54,9 @@ from rooms.roster import (
     TrackKind,
     is_display_text,
 )
+from rooms.seat_table import SeatTable, new_resume_token, token_hash
 from rooms.seats import Invitation, JoinResult, Participant, RoomSpec, RoomState, Seat
 from server.platform.clock import Clock
-
-# The events and the call's reading have their own modules; callers outside this package (the signaling
-# protocol) still import them from here, so the names stay reachable until those callers move.
-__all__ = [
-    "CLOSE_AFTER", "GRACE", "MAX_ADMITTED", "MAX_CHAT_CHARS", "MAX_WAITING", "OPEN_BEFORE", "READING_RULES",
-    "RESUME_TOKEN_BYTES", "Admitted", "ChatPosted", "Denied", "EndReason", "Invitation", "JoinResult",
-    "MuteChanged", "Outgoing", "Participant", "Reading", "ReadingName", "ReadingPosted", "ReadingValue", "Room",
-    "RoomEnded", "RoomEvent", "RoomSpec", "RoomState", "RosterChanged", "SeatReleased", "TrackPublished",
-    "Waiting", "WaitingListChanged", "audience", "new_room_id",
-]
 
 log = logging.getLogger(__name__)
 
@@ -81,18 +69,12 @@ GRACE = timedelta(seconds=30)
 MAX_ADMITTED = 8
 MAX_WAITING = 8
 MAX_CHAT_CHARS = 2000
-RESUME_TOKEN_BYTES = 32  # 256 bits; the brief asks for at least 128
 _PARTICIPANT_ID_BYTES = 12  # 96 bits: ids are shown to every participant but must not be guessable
 
 
 def new_room_id() -> str:
     """An unguessable room id (128 bits), safe to put in a URL."""
     return secrets.token_urlsafe(16)
-
-
-def _token_hash(token: str) -> str:
-    # Only hashes are kept, so a memory dump or a debug log of the room does not hand out seats.
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # --- the room ------------------------------------------------------------------------------------
@@ -125,9 +107,7 @@ class Room:
         self.closes_at = spec.ends_at + close_after
         self._max_admitted = max_admitted
         self._max_waiting = max_waiting
-        self._seats: dict[ParticipantId, Seat] = {}
-        self._by_subject: dict[str, ParticipantId] = {}
-        self._by_token: dict[str, ParticipantId] = {}
+        self._seats = SeatTable()
         # Denied or removed people stay out until staff invite them again under a new identity.
         self._barred: set[str] = set()
         self._seq = 0
@@ -162,7 +142,7 @@ class Room:
 
     def participants(self) -> tuple[Participant, ...]:
         """Every seat, waiting or admitted."""
-        return tuple(seat.view() for seat in self._seats.values())
+        return tuple(seat.view() for seat in self._seats)
 
     def roster(self) -> Roster:
         """The admitted set, in admission order: the one roster every participant is shown."""
@@ -171,7 +151,7 @@ class Room:
 
     def waiting_list(self) -> tuple[RosterEntry, ...]:
         """Who waits to be admitted, for staff."""
-        return tuple(s.entry() for s in self._seats.values() if s.status is SeatStatus.WAITING)
+        return tuple(s.entry() for s in self._seats.with_status(SeatStatus.WAITING))
 
     def require_admitted(self, participant_id: ParticipantId) -> Participant:
         """The participant, if admitted: the check before offer, answer and candidate go to the media."""
@@ -188,9 +168,9 @@ class Room:
         self._require_open()
         if identity.subject in self._barred:
             raise JoinRefused("you were turned away from this consultation")
-        existing = self._by_subject.get(identity.subject)
+        existing = self._seats.for_subject(identity.subject)
         if existing is not None:
-            return self._reconnect(self._seats[existing])
+            return self._reconnect(existing)
 
         direct = identity.is_staff and identity.subject in self._spec.staff_subjects
         if direct and len(self._admitted()) >= self._max_admitted:
@@ -199,11 +179,9 @@ class Room:
             raise RoomFull("the waiting room is full")
 
         participant_id = ParticipantId(secrets.token_urlsafe(_PARTICIPANT_ID_BYTES))
-        token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
-        seat = Seat(participant_id, identity, SeatStatus.WAITING, _token_hash(token))
-        self._seats[participant_id] = seat
-        self._by_subject[identity.subject] = participant_id
-        self._by_token[seat.token_hash] = participant_id
+        token = new_resume_token()
+        seat = Seat(participant_id, identity, SeatStatus.WAITING, token_hash(token))
+        self._seats.add(seat)
         log.info("room %s: %s joined as %s", self.room_id, participant_id, identity.role)
         if direct:
             out = self._admit_seat(seat)
@@ -218,8 +196,7 @@ class Room:
         is useless to anyone else.
         """
         self._require_open()
-        participant_id = self._by_token.get(_token_hash(resume_token))
-        seat = None if participant_id is None else self._seats.get(participant_id)
+        seat = self._seats.for_token(resume_token)
         now = self._clock.now()
         if seat is None or seat.identity.subject != identity.subject or self._expired(seat, now):
             raise ResumeRefused("this seat cannot be resumed; join again")
@@ -239,7 +216,7 @@ class Room:
         seat = self._seats.get(participant_id)
         if seat is None or self._ended is not None:
             return []
-        self._drop(seat)
+        self._seats.drop(seat)
         return [
             Outgoing(frozenset(), SeatReleased(participant_id, EndReason.LEFT)),
             self._changed_notice(seat.status),
@@ -255,10 +232,10 @@ class Room:
         now = self._clock.now() if now is None else now
         if now >= self.closes_at:
             return self._close(EndReason.TIME_OVER)
-        expired = [seat for seat in self._seats.values() if self._expired(seat, now)]
+        expired = [seat for seat in self._seats if self._expired(seat, now)]
         out: list[Outgoing] = []
         for seat in expired:
-            self._drop(seat)
+            self._seats.drop(seat)
             out.append(Outgoing(frozenset(), SeatReleased(seat.participant_id, EndReason.EXPIRED)))
             log.info("room %s: reaped %s", self.room_id, seat.participant_id)
         for status in sorted({seat.status for seat in expired}):
@@ -283,7 +260,7 @@ class Room:
         seat = self._target(target)
         if seat.status is not SeatStatus.WAITING:
             raise InvalidTransition("only someone in the waiting room can be denied")
-        self._drop(seat)
+        self._seats.drop(seat)
         self._barred.add(seat.identity.subject)
         return [
             Outgoing(frozenset({target}), Denied(target)),
@@ -297,7 +274,7 @@ class Room:
         if target == actor:
             raise InvalidTransition("use leave to leave")
         seat = self._target(target)
-        self._drop(seat)
+        self._seats.drop(seat)
         self._barred.add(seat.identity.subject)
         return [
             Outgoing(frozenset({target}), SeatReleased(target, EndReason.REMOVED)),
@@ -376,7 +353,7 @@ class Room:
             raise RoomClosed("the consultation is over")
 
     def _admitted(self) -> list[Seat]:
-        return [s for s in self._seats.values() if s.status is SeatStatus.ADMITTED]
+        return self._seats.with_status(SeatStatus.ADMITTED)
 
     def _admitted_ids(self) -> frozenset[ParticipantId]:
         return frozenset(s.participant_id for s in self._admitted())
@@ -385,7 +362,7 @@ class Room:
         return frozenset(s.participant_id for s in self._admitted() if s.identity.is_staff)
 
     def _count(self, status: SeatStatus) -> int:
-        return sum(1 for s in self._seats.values() if s.status is status)
+        return len(self._seats.with_status(status))
 
     def _expired(self, seat: Seat, now: datetime) -> bool:
         return seat.disconnected_at is not None and now >= seat.disconnected_at + self._grace
@@ -412,18 +389,11 @@ class Room:
             raise UnknownParticipant("no such participant in this room")
         return seat
 
-    def _rotate_token(self, seat: Seat) -> str:
-        token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
-        self._by_token.pop(seat.token_hash, None)
-        seat.token_hash = _token_hash(token)
-        self._by_token[seat.token_hash] = seat.participant_id
-        return token
-
     def _reconnect(self, seat: Seat) -> JoinResult:
         replaced = seat.connected
         seat.connected = True
         seat.disconnected_at = None
-        token = self._rotate_token(seat)
+        token = self._seats.rotate_token(seat)
         me = frozenset({seat.participant_id})
         out: list[Outgoing] = []
         if seat.status is SeatStatus.ADMITTED:
@@ -445,11 +415,6 @@ class Room:
         # even though it did not change for the others.
         return [Outgoing(me, Admitted(seat.participant_id)), self._roster_notice(), self._waiting_notice()]
 
-    def _drop(self, seat: Seat) -> None:
-        del self._seats[seat.participant_id]
-        self._by_subject.pop(seat.identity.subject, None)
-        self._by_token.pop(seat.token_hash, None)
-
     def _roster_notice(self) -> Outgoing:
         return Outgoing(self._admitted_ids(), RosterChanged(self.roster()))
 
@@ -463,9 +428,7 @@ class Room:
         if self._ended is not None:
             return []
         self._ended = reason
-        everyone = frozenset(self._seats)
+        everyone = self._seats.ids()
         self._seats.clear()
-        self._by_subject.clear()
-        self._by_token.clear()
         log.info("room %s closed: %s", self.room_id, reason)
         return [Outgoing(everyone, RoomEnded(reason))]

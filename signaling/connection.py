@@ -13,7 +13,7 @@ import logging
 from aiohttp import WSCloseCode, web
 
 from rooms.live import LiveEvent
-from rooms.room import JoinResult
+from rooms.seats import JoinResult
 from signaling.events import join_reply, live_event_messages
 from signaling.outbound import IceServer, OutboundMessage
 

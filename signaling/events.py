@@ -7,12 +7,10 @@ resume (the resume token included).
 
 from __future__ import annotations
 
-from rooms.live import BitrateCap, LiveEvent, PeerReset, ServerOffer
-from rooms.room import (
+from rooms.events import (
     Admitted,
     ChatPosted,
     Denied,
-    JoinResult,
     MuteChanged,
     ReadingPosted,
     RoomEnded,
@@ -24,6 +22,8 @@ from rooms.room import (
     WaitingListChanged,
     audience,
 )
+from rooms.live import BitrateCap, LiveEvent, PeerReset, ServerOffer
+from rooms.seats import JoinResult
 from signaling.outbound import (
     AdmittedOut,
     BitrateOut,

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
 
-from rooms.room import MAX_CHAT_CHARS, ReadingValue
+from rooms.readings import ReadingValue
+from rooms.room import MAX_CHAT_CHARS
 from rooms.roster import is_display_text
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rooms.room import Reading
+from rooms.readings import Reading
 from rooms.roster import ParticipantId, ParticipantRole, TrackKind
 
 

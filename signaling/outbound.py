@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, ClassVar, cast
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-from rooms.room import EndReason, ReadingName, ReadingValue
+from rooms.events import EndReason
+from rooms.readings import ReadingName, ReadingValue
 from rooms.roster import ParticipantRole, RosterEntry, SeatStatus, TrackKind
 
 PROTOCOL_VERSION = 1

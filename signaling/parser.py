@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import cast
 
 from rooms.errors import InvalidReading
-from rooms.room import READING_RULES, Reading, ReadingName, ReadingValue
+from rooms.readings import READING_RULES, Reading, ReadingName, ReadingValue
 from rooms.roster import CODE_ROLES, MAX_LABEL_CHARS, MAX_NAME_CHARS, ParticipantRole, TrackKind
 from server.platform import strict_json
 from signaling.errors import ErrorCode, ProtocolError

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from notes.service import NoteService
-from rooms.room import Reading, ReadingName
+from rooms.readings import Reading, ReadingName
 from rooms.roster import Identity, ParticipantRole
 from scheduling.models import Booking
 from server.call_readings import NoteReadingSink

@@ -19,8 +19,9 @@ from aiortc import AudioStreamTrack, RTCPeerConnection, RTCSessionDescription
 
 from rooms.join_codes import JoinCodeService
 from rooms.live import LiveEvent, LiveRoom, PeerReset, ServerOffer
-from rooms.room import GRACE, JoinResult, Room
+from rooms.room import GRACE, Room
 from rooms.roster import Identity, ParticipantId, TrackKind
+from rooms.seats import JoinResult
 from server.platform.clock import FixedClock
 from tests.media.loopback_peers import SyntheticVideo, loopback_pc, wait_until
 from tests.unit.rooms.rooms_testkit import make_clock, make_people, make_spec

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rooms.room import Room, RoomSpec
+from rooms.room import Room
+from rooms.seats import RoomSpec
 from server.platform.clock import FixedClock
 from tests.unit.rooms.rooms_testkit import People, make_clock, make_people, make_spec
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from rooms.room import RoomSpec
 from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
+from rooms.seats import RoomSpec
 from server.platform.clock import FixedClock
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

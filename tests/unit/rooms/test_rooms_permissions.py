@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 import pytest
 
 from rooms.errors import Forbidden, NotAdmitted, RoomError
-from rooms.room import Reading, ReadingName, Room
+from rooms.readings import Reading, ReadingName
+from rooms.room import Room
 from rooms.roster import STAFF_ROLES, Identity, ParticipantId, ParticipantRole, TrackKind
 from tests.unit.rooms.rooms_testkit import START, People, make_clock, make_people, make_spec
 

@@ -16,30 +16,26 @@ from rooms.errors import (
     RoomNotOpen,
     UnknownParticipant,
 )
-from rooms.room import (
-    GRACE,
+from rooms.events import (
     Admitted,
     ChatPosted,
     Denied,
     EndReason,
     MuteChanged,
     Outgoing,
-    Reading,
-    ReadingName,
     ReadingPosted,
-    Room,
     RoomEnded,
-    RoomSpec,
-    RoomState,
     RosterChanged,
     SeatReleased,
     TrackPublished,
     Waiting,
     WaitingListChanged,
     audience,
-    new_room_id,
 )
+from rooms.readings import Reading, ReadingName
+from rooms.room import GRACE, Room, new_room_id
 from rooms.roster import HealthRoomPresence, Identity, ParticipantId, ParticipantRole, SeatStatus, TrackKind
+from rooms.seats import RoomSpec, RoomState
 from server.platform.clock import FixedClock
 from tests.unit.rooms.rooms_testkit import END, START, People
 

@@ -8,17 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rooms.errors import RoomError
-from rooms.room import (
+from rooms.events import (
     Admitted,
     Denied,
     Outgoing,
-    Room,
     RoomEnded,
     RosterChanged,
     SeatReleased,
     Waiting,
     WaitingListChanged,
 )
+from rooms.room import Room
 from rooms.roster import Identity, ParticipantId, SeatStatus, TrackKind
 from tests.unit.rooms.rooms_testkit import make_clock, make_people, make_spec
 

@@ -8,26 +8,24 @@ from typing import Any
 
 import pytest
 
-from rooms.live import BitrateCap, PeerReset, ServerOffer
-from rooms.media import OutgoingTrackInfo
-from rooms.room import (
+from rooms.events import (
     Admitted,
     ChatPosted,
     Denied,
     EndReason,
     MuteChanged,
-    Reading,
-    ReadingName,
     ReadingPosted,
-    Room,
     RoomEnded,
-    RoomSpec,
     RosterChanged,
     SeatReleased,
     TrackPublished,
     Waiting,
     WaitingListChanged,
 )
+from rooms.live import BitrateCap, PeerReset, ServerOffer
+from rooms.media import OutgoingTrackInfo
+from rooms.readings import Reading, ReadingName
+from rooms.room import Room
 from rooms.roster import (
     HealthRoomPresence,
     Identity,
@@ -39,6 +37,7 @@ from rooms.roster import (
     TrackInfo,
     TrackKind,
 )
+from rooms.seats import RoomSpec
 from server.platform.clock import FixedClock
 from signaling.errors import ErrorCode, ProtocolError
 from signaling.events import event_to_message, join_reply, live_event_messages
