@@ -13,9 +13,8 @@ from rooms.access import resolve_participant
 from rooms.appkeys import GUEST_ACCESS, LIVE_REGISTRY
 from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
 from rooms.join_codes import CODE_LENGTH
-from rooms.registry import BookingRoom
+from rooms.registry import BookingRoom, actor_for
 from rooms.roster import Identity
-from server.platform.actors import Actor
 from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
 from server.platform.errors import DomainError
 from server.platform.local_time import OSLO
@@ -147,8 +146,7 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
     if ctx(request).actor is not None:
         raise web.HTTPSeeOther(f"/consultations/{booking_id}/note")
     _booking, identity = await _participant(request, booking_id)
-    guest = Actor(kind="guest", id=identity.subject, name=identity.display_name, role=identity.role.value,
-                  organisation_id=None, organisation_name="")
+    guest = actor_for(identity)
     async with request.app[DATABASE].session(write_lock=True) as session:
         view = await request.app[NOTES].read_shared(session, guest, booking_id)
     lang: Language = "en" if current_language() == "en" else "nb"
