@@ -16,6 +16,14 @@ async def _logout(client: TestClient, token: str) -> None:
     await client.post("/logout", data={"csrf_token": token})
 
 
+async def _first_booking_on_the_day_list(client: TestClient) -> str:
+    """The public id of the first booking on the specialist's day list of the demo consultation day."""
+    page = await (await client.get("/day?date=2026-11-24")).text()
+    booking = re.search(r'href="/bookings/([^"]+)"', page)
+    assert booking, page
+    return booking.group(1)
+
+
 def _form_fields(html: str, index: int = 0) -> dict[str, str]:
     forms = re.findall(r'<form method="post" action="(/bookings[^"]*)">(.*?)</form>', html, re.S)
     action, body = forms[index]
@@ -81,26 +89,21 @@ async def test_referral_to_booking_to_day_lists_and_feeds(client: TestClient, se
 async def test_cancel_needs_a_reason_and_keeps_the_form(client: TestClient, seeded: Seeded,
                                                         clock: FixedClock) -> None:
     token = await login_as(client, "lege", clock)
-    page = await (await client.get("/day?date=2026-11-24")).text()
-    booking = re.search(r'href="/bookings/([^"]+)"', page)
-    assert booking, page
-    resp = await client.post(f"/bookings/{booking.group(1)}/cancel", data={"csrf_token": token, "reason": ""})
+    public_id = await _first_booking_on_the_day_list(client)
+    resp = await client.post(f"/bookings/{public_id}/cancel", data={"csrf_token": token, "reason": ""})
     assert resp.status == 422
     assert "Oppgi" in await resp.text() or "må" in await resp.text()
-    resp = await client.post(f"/bookings/{booking.group(1)}/cancel",
+    resp = await client.post(f"/bookings/{public_id}/cancel",
                              data={"csrf_token": token, "reason": "Pasienten er innlagt"}, allow_redirects=False)
     assert resp.status == 303
-    page = await (await client.get(f"/bookings/{booking.group(1)}")).text()
+    page = await (await client.get(f"/bookings/{public_id}")).text()
     assert "Avlyst" in page and "Pasienten er innlagt" in page
 
 
 async def test_an_arrived_booking_offers_cancelling_but_not_moving(client: TestClient, seeded: Seeded,
                                                                     clock: FixedClock) -> None:
     token = await login_as(client, "lege", clock)
-    page = await (await client.get("/day?date=2026-11-24")).text()
-    booking = re.search(r'href="/bookings/([^"]+)"', page)
-    assert booking, page
-    public_id = booking.group(1)
+    public_id = await _first_booking_on_the_day_list(client)
     booked = await (await client.get(f"/bookings/{public_id}")).text()
     assert f'href="/bookings/{public_id}/reschedule"' in booked and ">Kommet<" in booked
     resp = await client.post(f"/bookings/{public_id}/status", data={"csrf_token": token, "status": "arrived"},
