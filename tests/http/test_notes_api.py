@@ -10,35 +10,19 @@ from fhir.resources.bundle import Bundle
 from fhir.resources.composition import Composition
 from sqlalchemy import select
 
-from scheduling.models import Booking
 from server.platform.audit_models import AuditEntry
 from server.platform.clock import FixedClock
 from server.platform.db import Database
 from tests.conftest import Seeded
 from tests.helpers import api_headers, csrf_token, login_as
+from tests.http.notes_documents import WHAT_MATTERS, note_document, seeded_booking
 
-
-async def _booking(db: Database) -> str:
-    async with db.session() as session:
-        return (await session.execute(select(Booking.public_id))).scalars().one()
-
-
-def _content(**parts: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"schema": 1, "what_matters": None, "acp": None, "risks": [], "measures": [],
-                           "readings": [], "profession_texts": [],
-                           "assessment": {"physical": None, "psychological": None, "cognitive": None,
-                                          "psychosocial": None}}
-    doc.update(parts)
-    return doc
-
-
-WM = {"own_words": "Å bo hjemme", "goals": ["Gå tur"]}
 RISK = {"id": "r1", "unwanted_event": "Fall", "causes": ["Svimmelhet"], "consequences": ["Brudd"],
         "proactive_measures": ["Trening"], "reactive_measures": ["Trygghetsalarm"]}
 
 
 async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock: FixedClock, db: Database) -> None:
-    booking = await _booking(db)
+    booking = await seeded_booking(db)
     token = await login_as(client, "lege", clock)
     resp = await client.get(f"/api/bookings/{booking}/note")
     assert resp.status == 200, await resp.text()
@@ -47,43 +31,45 @@ async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock
     url = note["links"]["self"]
 
     # Without the CSRF header a save is refused.
-    resp = await client.put(url, json={"based_on": 1, "content": _content(what_matters=WM)})
+    resp = await client.put(url, json={"based_on": 1, "content": note_document(what_matters=WHAT_MATTERS)})
     assert resp.status == 403
-    resp = await client.put(url, json={"based_on": 1, "content": _content(what_matters=WM)},
+    resp = await client.put(url, json={"based_on": 1, "content": note_document(what_matters=WHAT_MATTERS)},
                             headers=api_headers(token))
     assert resp.status == 200, await resp.text()
     assert (await resp.json())["version"] == 2
 
     # Another save from version 1 touching another part merges.
-    resp = await client.put(url, json={"based_on": 1, "content": _content(risks=[RISK])}, headers=api_headers(token))
+    resp = await client.put(url, json={"based_on": 1, "content": note_document(risks=[RISK])},
+                            headers=api_headers(token))
     body = await resp.json()
     assert resp.status == 200 and body["version"] == 3
-    assert body["note"]["content"]["what_matters"] == WM and body["note"]["content"]["risks"] == [RISK]
+    assert body["note"]["content"]["what_matters"] == WHAT_MATTERS and body["note"]["content"]["risks"] == [RISK]
 
     # Two saves from version 3 changing the same part: the second gets 409 with both texts.
-    theirs = {**WM, "own_words": "Å være hjemme til jul"}
-    mine = {**WM, "own_words": "Å klare meg selv"}
-    await client.put(url, json={"based_on": 3, "content": _content(what_matters=theirs, risks=[RISK])},
+    theirs = {**WHAT_MATTERS, "own_words": "Å være hjemme til jul"}
+    mine = {**WHAT_MATTERS, "own_words": "Å klare meg selv"}
+    await client.put(url, json={"based_on": 3, "content": note_document(what_matters=theirs, risks=[RISK])},
                      headers=api_headers(token))
-    resp = await client.put(url, json={"based_on": 3, "content": _content(what_matters=mine, risks=[RISK])},
+    resp = await client.put(url, json={"based_on": 3, "content": note_document(what_matters=mine, risks=[RISK])},
                             headers=api_headers(token))
     assert resp.status == 409
     body = await resp.json()
     [conflict] = body["conflicts"]
     assert conflict["part"] == "what_matters"
-    assert conflict["theirs"] == theirs and conflict["mine"] == mine and conflict["base"] == WM
+    assert conflict["theirs"] == theirs and conflict["mine"] == mine and conflict["base"] == WHAT_MATTERS
     assert "Å være hjemme til jul" in conflict["theirs_text"] and "Å klare meg selv" in conflict["mine_text"]
     assert body["note"]["content"]["what_matters"] == theirs  # nothing overwritten
 
     # A bad document is a 422 with field paths.
-    resp = await client.put(url, json={"based_on": 4, "content": _content(risks=[{**RISK, "unwanted_event": ""}])},
+    resp = await client.put(url, json={"based_on": 4, "content": note_document(risks=[{**RISK, "unwanted_event": ""}])},
                             headers=api_headers(token))
     assert resp.status == 422 and resp.content_type == "application/problem+json"
     assert any(e["field"].startswith("risks[0]") for e in (await resp.json())["errors"])
 
     resp = await client.post(f"{url}/sign", headers=api_headers(token))
     assert resp.status == 200 and (await resp.json())["status"] == "final"
-    resp = await client.put(url, json={"based_on": 4, "content": _content(what_matters=WM)}, headers=api_headers(token))
+    resp = await client.put(url, json={"based_on": 4, "content": note_document(what_matters=WHAT_MATTERS)},
+                            headers=api_headers(token))
     assert resp.status == 409 and (await resp.json())["code"] == "notes.locked"
     resp = await client.post(f"{url}/amendments", json={"part": "risks[r1]", "text": "Alarm montert."},
                              headers=api_headers(token))
@@ -117,7 +103,7 @@ async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock
 
 async def test_notes_refusals_are_problem_json(client: TestClient, seeded: Seeded, clock: FixedClock,
                                               db: Database) -> None:
-    booking = await _booking(db)
+    booking = await seeded_booking(db)
     headers = api_headers(await login_as(client, "lege", clock))
     url = (await (await client.get(f"/api/bookings/{booking}/note")).json())["links"]["self"]
 
@@ -136,13 +122,13 @@ async def test_notes_refusals_are_problem_json(client: TestClient, seeded: Seede
                                            headers=headers))
     assert (body["status"], body["code"]) == (409, "notes.not_signed")
     assert body["title"] == "Notatet er endret eller signert."
-    body = await problem(await client.put(url, json={"based_on": 99, "content": _content()}, headers=headers))
+    body = await problem(await client.put(url, json={"based_on": 99, "content": note_document()}, headers=headers))
     assert (body["status"], body["code"]) == (409, "notes.unknown_version")
-    body = await problem(await client.put(url, json={"based_on": 1, "content": {**_content(), "schema": 7}},
+    body = await problem(await client.put(url, json={"based_on": 1, "content": {**note_document(), "schema": 7}},
                                           headers=headers))
     assert (body["status"], body["code"], body["title"]) == (400, "notes.schema_unsupported", "Noe gikk galt.")
     # The note's own rules word each problem, by its path in the document.
-    body = await problem(await client.put(url, json={"based_on": 1, "content": _content(
+    body = await problem(await client.put(url, json={"based_on": 1, "content": note_document(
         risks=[{**RISK, "unwanted_event": ""}])}, headers=headers))
     assert body["status"] == 422 and body["code"] == "notes.invalid"
     assert body["errors"] == [{"field": "risks[0].unwanted_event", "code": "required", "message": "must not be empty"}]
@@ -150,13 +136,14 @@ async def test_notes_refusals_are_problem_json(client: TestClient, seeded: Seede
 
 async def test_other_municipality_gets_not_found(client: TestClient, seeded: Seeded, clock: FixedClock,
                                                  db: Database) -> None:
-    booking = await _booking(db)
+    booking = await seeded_booking(db)
     await login_as(client, "lege", clock)
     note = await (await client.get(f"/api/bookings/{booking}/note")).json()
     await client.post("/logout", data={"csrf_token": await csrf_token(client, "/account")})
     token = await login_as(client, "sykepleier.luroy", clock)
     assert (await client.get(note["links"]["self"])).status == 404
-    resp = await client.put(note["links"]["self"], json={"based_on": 1, "content": _content(what_matters=WM)},
+    resp = await client.put(note["links"]["self"],
+                            json={"based_on": 1, "content": note_document(what_matters=WHAT_MATTERS)},
                             headers=api_headers(token))
     assert resp.status == 404
     assert (await client.get(f"/api/bookings/{booking}/note")).status == 404
@@ -164,7 +151,7 @@ async def test_other_municipality_gets_not_found(client: TestClient, seeded: See
 
 async def test_coordinator_reads_with_reason_but_cannot_write(client: TestClient, seeded: Seeded,
                                                               clock: FixedClock, db: Database) -> None:
-    booking = await _booking(db)
+    booking = await seeded_booking(db)
     token = await login_as(client, "koordinator", clock)
     resp = await client.get(f"/api/bookings/{booking}/note")
     assert resp.status == 422 and (await resp.json())["errors"][0]["field"] == "reason"
@@ -172,7 +159,7 @@ async def test_coordinator_reads_with_reason_but_cannot_write(client: TestClient
     assert resp.status == 200
     note = await resp.json()
     assert set(note["permissions"]) == {"read", "export"}
-    resp = await client.put(f"{note['links']['self']}?reason=x", json={"based_on": 1, "content": _content()},
+    resp = await client.put(f"{note['links']['self']}?reason=x", json={"based_on": 1, "content": note_document()},
                             headers=api_headers(token))
     assert resp.status == 403
 

@@ -13,16 +13,16 @@ from server.platform.clock import FixedClock
 from server.platform.db import Database
 from tests.conftest import Seeded
 from tests.helpers import api_headers, csrf_token, login_as
-from tests.http.test_notes_api import WM, _booking, _content
+from tests.http.notes_documents import WHAT_MATTERS, note_document, seeded_booking
 
 
 async def test_guest_reads_the_shared_signed_note_only(client: TestClient, seeded: Seeded, clock: FixedClock,
                                                         db: Database) -> None:
-    booking = await _booking(db)
+    booking = await seeded_booking(db)
     token = await login_as(client, "lege", clock)
     note = await (await client.get(f"/api/bookings/{booking}/note")).json()
     url = note["links"]["self"]
-    resp = await client.put(url, json={"based_on": 1, "content": _content(what_matters=WM)},
+    resp = await client.put(url, json={"based_on": 1, "content": note_document(what_matters=WHAT_MATTERS)},
                             headers=api_headers(token))
     assert resp.status == 200
     bookings = await (await client.get("/api/day-list", params={"date": "2026-11-24"})).json()
@@ -60,12 +60,12 @@ async def test_guest_reads_the_shared_signed_note_only(client: TestClient, seede
     resp = await client.get(f"/consultations/{booking}/summary")
     page = await resp.text()
     assert resp.status == 200, page
-    assert WM["own_words"] in page and "export.pdf" not in page
+    assert WHAT_MATTERS["own_words"] in page and "export.pdf" not in page
 
 
 async def test_note_page_offers_a_follow_up_for_the_same_patient(client: TestClient, seeded: Seeded,
                                                                  clock: FixedClock, db: Database) -> None:
-    booking = await _booking(db)
+    booking = await seeded_booking(db)
     await login_as(client, "lege", clock)
     page = await (await client.get(f"/consultations/{booking}/note")).text()
     link = re.search(r'href="(/referrals/new\?patient=[^"]+)"', page)

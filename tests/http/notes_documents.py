@@ -1,0 +1,27 @@
+"""What the notes HTTP tests share: the seeded consultation and note documents as the API takes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from scheduling.models import Booking
+from server.platform.db import Database
+
+
+async def seeded_booking(db: Database) -> str:
+    async with db.session() as session:
+        return (await session.execute(select(Booking.public_id))).scalars().one()
+
+
+def note_document(**parts: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"schema": 1, "what_matters": None, "acp": None, "risks": [], "measures": [],
+                           "readings": [], "profession_texts": [],
+                           "assessment": {"physical": None, "psychological": None, "cognitive": None,
+                                          "psychosocial": None}}
+    doc.update(parts)
+    return doc
+
+
+WHAT_MATTERS = {"own_words": "Å bo hjemme", "goals": ["Gå tur"]}
