@@ -22,6 +22,8 @@ TRANSITIONS: Mapping[BookingStatus, frozenset[BookingStatus]] = {
 # Moving changes everyone's time: only before anybody has arrived.
 _RESCHEDULABLE = frozenset({BookingStatus.BOOKED})
 _CANCELLABLE = frozenset({BookingStatus.BOOKED, BookingStatus.ARRIVED})
+# The longest cancel reason kept (the column's size); a longer one is refused, never cut.
+CANCEL_REASON_MAX = 500
 JOINABLE_STATUSES = frozenset({BookingStatus.BOOKED, BookingStatus.ARRIVED, BookingStatus.IN_PROGRESS})
 
 

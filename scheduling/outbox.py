@@ -54,6 +54,23 @@ class OutboxView:
 
 
 @dataclass(frozen=True)
+class DeliverySummary:
+    """How many recipients' latest message stands where: waiting to be sent, sent, given up after
+    retries, or waiting for a gateway that is not configured (by channel: they must be reached
+    another way)."""
+
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    no_email_gateway: int = 0
+    no_sms_gateway: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.sent + self.failed + self.no_email_gateway + self.no_sms_gateway
+
+
+@dataclass(frozen=True)
 class SmtpSettings:
     """How to reach the mail server. ``use_tls`` is implicit TLS (port 465), ``start_tls`` upgrades."""
 
@@ -145,10 +162,14 @@ def _view(m: OutboxMessage) -> OutboxView:
 
 
 class Outbox:
-    """Queues messages inside the caller's unit of work and lists them for staff."""
+    """Queues messages inside the caller's unit of work and lists them for staff.
 
-    def __init__(self, clock: Clock) -> None:
+    ``gateways`` are the channels the dispatcher can deliver on (the composition root knows): a
+    pending message on any other channel is reported as waiting for a gateway, not as on its way."""
+
+    def __init__(self, clock: Clock, gateways: frozenset[OutboxChannel] = frozenset()) -> None:
         self._clock = clock
+        self._gateways = gateways
 
     async def enqueue(self, session: AsyncSession, message: NewMessage) -> int:
         now = self._clock.now()
@@ -172,6 +193,29 @@ class Outbox:
             stmt = stmt.where(OutboxMessage.booking_id == booking_id)
         rows = (await session.execute(stmt.order_by(OutboxMessage.id.desc()).limit(limit))).scalars().all()
         return [_view(m) for m in rows]
+
+    async def delivery(self, session: AsyncSession, booking_id: int, *,
+                       purposes: frozenset[str]) -> DeliverySummary:
+        """Where the newest message of the given purposes to each recipient of a booking stands."""
+        rows = (await session.execute(
+            select(OutboxMessage.channel, OutboxMessage.recipient, OutboxMessage.status)
+            .where(OutboxMessage.booking_id == booking_id, OutboxMessage.purpose.in_(purposes))
+            .order_by(OutboxMessage.id))).all()
+        latest: dict[tuple[OutboxChannel, str], OutboxStatus] = {}
+        for channel, recipient, status in rows:
+            latest[(channel, recipient)] = status  # ordered by id: the last one wins
+        counts = {"queued": 0, "sent": 0, "failed": 0, "no_email_gateway": 0, "no_sms_gateway": 0}
+        for (channel, _recipient), status in latest.items():
+            if status is OutboxStatus.NO_GATEWAY or (
+                    status is OutboxStatus.PENDING and channel not in self._gateways):
+                counts["no_email_gateway" if channel is OutboxChannel.EMAIL else "no_sms_gateway"] += 1
+            elif status is OutboxStatus.PENDING:
+                counts["queued"] += 1
+            elif status is OutboxStatus.SENT:
+                counts["sent"] += 1
+            else:
+                counts["failed"] += 1
+        return DeliverySummary(**counts)
 
     async def requeue(self, session: AsyncSession, message_id: int) -> None:
         """Try a failed or gateway-less message again (e.g. after configuring the gateway)."""

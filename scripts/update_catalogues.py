@@ -28,19 +28,26 @@ def extract() -> Catalog:
         return read_po(fh)
 
 
+def _key(value: object) -> str | tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, (tuple, list)) else str(value)
+
+
 def merge(template: Catalog, lang: str, locale: str) -> list[str]:
     path = LOCALE / lang / "LC_MESSAGES" / "messages.po"
-    old: dict[str, str] = {}
+    # a plural message's id and text are tuples (singular, plural) and (one text per plural form)
+    old: dict[str | tuple[str, ...], str | tuple[str, ...]] = {}
     if path.exists():
         with path.open("rb") as fh:
-            old = {str(m.id): str(m.string) for m in read_po(fh) if m.id}
+            old = {_key(m.id): _key(m.string) for m in read_po(fh) if m.id}
     catalog = Catalog(locale=locale, project="Samkonsult", charset="utf-8", fuzzy=False)
     missing = []
     for message in template:
         if not message.id:
             continue
-        text = old.get(str(message.id), "")
-        if lang != "en" and not text:
+        text = old.get(_key(message.id), "")
+        if isinstance(message.id, (tuple, list)) and not isinstance(text, tuple):
+            text = ("",) * catalog.num_plurals
+        if lang != "en" and not all(text if isinstance(text, tuple) else (text,)):
             missing.append(str(message.id))
         catalog.add(message.id, text)
     path.parent.mkdir(parents=True, exist_ok=True)

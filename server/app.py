@@ -19,6 +19,7 @@ from rooms.appkeys import BOOKING_DIRECTORY_FACTORY, GUEST_ACCESS, JOIN_CODES, L
 from rooms.join_codes import JoinCodeService
 from rooms.models import GuestSessionStore, SqlJoinCodeRepository
 from rooms.registry import GuestAccess, LiveRegistry
+from scheduling.models import OutboxChannel
 from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.notifications import NotificationSettings
@@ -99,7 +100,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_live_context)  # after the database: the live services need it
     app[SCHEDULING] = SchedulingServices.create(the_clock, audit, NotificationSettings(
         public_url=settings.public_url, organizer_email=settings.smtp_sender,
-        reminder_lead=timedelta(hours=settings.reminder_hours)), app[PATIENTS])
+        reminder_lead=timedelta(hours=settings.reminder_hours)), app[PATIENTS],
+        gateways=_gateways(settings))
     app[NOTES] = NoteService(the_clock, audit, app[PATIENTS], SqlConsultationDirectory())
     if settings.background_jobs:
         app.cleanup_ctx.append(_jobs_context)
@@ -140,6 +142,11 @@ def _smtp_settings(settings: Settings) -> SmtpSettings | None:
     return SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, use_tls=settings.smtp_tls,
                         start_tls=settings.smtp_starttls, username=settings.smtp_username,
                         password=settings.smtp_password, sender=settings.smtp_sender)
+
+
+def _gateways(settings: Settings) -> frozenset[OutboxChannel]:
+    """The channels the outbox dispatcher below can send on: email with an SMTP host, SMS never yet."""
+    return frozenset({OutboxChannel.EMAIL}) if _smtp_settings(settings) else frozenset()
 
 
 async def _jobs_context(app: web.Application) -> AsyncIterator[None]:

@@ -33,6 +33,8 @@ _MESSAGES: dict[str, str] = {
     "phone_invalid": N_("Write a phone number with 8 to 15 digits."),
     "email_invalid": N_("Write a valid email address."),
     "reason_required": N_("State why you need access."),
+    "cancel_reason_required": N_("Write why the consultation is cancelled."),
+    "cancel_reason_too_long": N_("The reason can be at most 500 characters. Shorten it and try again."),
     "not_found": N_("We could not find what you asked for."),
     "forbidden": N_("You do not have access to this."),
     "csrf_failed": N_("The form had expired. Try again."),

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from aiohttp import web
 
+from scheduling.booking_rules import CANCEL_REASON_MAX
 from scheduling.models import BookingStatus, ResourceKind, Urgency
 from scheduling.services.views import (
     BookRequest,
@@ -205,15 +206,26 @@ async def booking_create(request: web.Request) -> web.StreamResponse:
 # --------------------------------------------------------------------------------------- bookings
 
 
-async def booking_page(request: web.Request) -> web.StreamResponse:
+async def _booking_page(request: web.Request, public_id: str, *, errors: dict[str, str] | None = None,
+                        cancel_reason: str = "", status: int = 200) -> web.Response:
+    """The booking with where its invitations stand, and a way into the call for those taking part."""
     actor = require_actor(request, *CLINICAL_ROLES)
+    bookings = request.app[SCHEDULING].bookings
     async with request.app[DATABASE].session() as session:
-        booking = await request.app[SCHEDULING].bookings.get(session, actor, request.match_info["public_id"],
-                                                            "booking page")
+        booking = await bookings.get(session, actor, public_id, "booking page")
+        invitations = await bookings.invitations(session, actor, public_id)
     return render(request, "booking.html", page_context({
-        "booking": booking, "booked": request.query.get("booked") == "1",
-        "moved": request.query.get("moved") == "1", "errors": {},
-    }))
+        "booking": booking, "invitations": invitations,
+        "booked": request.query.get("booked") == "1", "moved": request.query.get("moved") == "1",
+        # the call admits only the staff booked into it (rooms/access.py): offer it to them alone
+        "may_join": booking.joinable and actor.is_staff and booking.takes_part(actor.user_id),
+        "may_see_outbox": actor.has_role(Role.COORDINATOR, Role.ADMIN),
+        "errors": errors or {}, "cancel_reason": cancel_reason, "cancel_reason_max": CANCEL_REASON_MAX,
+    }), status=status)
+
+
+async def booking_page(request: web.Request) -> web.StreamResponse:
+    return await _booking_page(request, request.match_info["public_id"])
 
 
 async def booking_cancel(request: web.Request) -> web.StreamResponse:
@@ -224,12 +236,9 @@ async def booking_cancel(request: web.Request) -> web.StreamResponse:
         async with request.app[DATABASE].session(write_lock=True) as session:
             await request.app[SCHEDULING].bookings.cancel(session, actor, public_id, fields.get("reason", ""))
     except ValidationFailed as exc:
-        async with request.app[DATABASE].session() as session:
-            booking = await request.app[SCHEDULING].bookings.get(session, actor, public_id, "booking page")
-        return render(request, "booking.html", page_context({
-            "booking": booking, "booked": False, "moved": False, "errors": _errors(exc),
-            "cancel_reason": fields.get("reason", ""),
-        }), status=422)
+        # the reason comes back exactly as typed, with what is wrong with it
+        return await _booking_page(request, public_id, errors=_errors(exc),
+                                   cancel_reason=fields.get("reason", ""), status=422)
     raise web.HTTPSeeOther(f"/bookings/{public_id}")
 
 

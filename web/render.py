@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 
 from server.platform.local_time import OSLO
 from web import i18n, labels
@@ -25,6 +25,56 @@ def local_date(value: Any, fmt: str = "medium") -> str:
     return format_date(value, format=fmt, locale=i18n.babel_locale())
 
 
+# How each language writes a clock time and a short day: "kl. 11.30" and "tirsdag 1. des." in bokmål
+# (Språkrådet), "11:30" and "Tuesday 1 Dec" in English. Month and day names come from Babel.
+_CLOCK = {"nb": "HH.mm", "en": "HH:mm"}
+_SHORT_DAY = {"nb": "EEEE d. MMM", "en": "EEEE d MMM"}
+
+
+def _occurs_twice(local: datetime) -> bool:
+    """Whether this wall-clock time happens twice (the hour the clocks go back in October).
+
+    A time read from UTC never falls in the spring gap, so a different offset under the other
+    ``fold`` can only mean the time is repeated."""
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
+def _offset(local: datetime) -> str:
+    minutes = int((local.utcoffset() or timedelta(0)).total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes >= 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def local_time(value: datetime) -> str:
+    """The Oslo clock time of a UTC datetime, "11.30" (bokmål) or "11:30" (English).
+
+    A time that occurs twice, when summer time ends, carries its offset ("02.30 (UTC+2)") so the two
+    are told apart."""
+    local = value.astimezone(OSLO)
+    text = format_time(local, _CLOCK[i18n.current_language()], locale=i18n.babel_locale())
+    return f"{text} ({_offset(local)})" if _occurs_twice(local) else text
+
+
+def local_day(value: date | datetime) -> str:
+    """A short day heading: "tirsdag 1. des." / "Tuesday 1 Dec" (a datetime is read in Oslo time)."""
+    day = value.astimezone(OSLO).date() if isinstance(value, datetime) else value
+    return format_date(day, _SHORT_DAY[i18n.current_language()], locale=i18n.babel_locale())
+
+
+def local_time_range(start: datetime, end: datetime) -> str:
+    """When something happens, in Oslo time: "tirsdag 1. desember 2026 kl. 11.30–12.00" in bokmål,
+    "Tuesday, 1 December 2026, 11:30–12:00" in English; the end date is named when it differs."""
+    first, last = start.astimezone(OSLO), end.astimezone(OSLO)
+    locale = i18n.babel_locale()
+    if first.date() == last.date():
+        return i18n.gettext("%(date)s, %(start)s–%(end)s") % {
+            "date": format_date(first.date(), "full", locale=locale),
+            "start": local_time(start), "end": local_time(end)}
+    return i18n.gettext("%(start_date)s, %(start)s – %(end_date)s, %(end)s") % {
+        "start_date": format_date(first.date(), "full", locale=locale), "start": local_time(start),
+        "end_date": format_date(last.date(), "full", locale=locale), "end": local_time(end)}
+
+
 def render(request: web.Request, template: str, context: dict[str, Any] | None = None,
            *, status: int = 200) -> web.Response:
     """Render a page with the user, navigation, language and CSRF token filled in."""
@@ -39,6 +89,9 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "path": request.path,
         "local_datetime": local_datetime,
         "local_date": local_date,
+        "local_time": local_time,
+        "local_day": local_day,
+        "local_time_range": local_time_range,
         "role_label": labels.role_label,
         "action_label": labels.action_label,
         "object_label": labels.object_label,

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.availability import zone
-from scheduling.booking_rules import TRANSITIONS, may_cancel, may_reschedule
+from scheduling.booking_rules import CANCEL_REASON_MAX, TRANSITIONS, may_cancel, may_reschedule
 from scheduling.errors import InvalidInterval, InvalidSearch, SlotUnavailable
 from scheduling.intervals import Interval
 from scheduling.models import (
@@ -39,6 +39,7 @@ from scheduling.models import (
     Resource,
     ResourceKind,
 )
+from scheduling.outbox import DeliverySummary
 from scheduling.participation import user_takes_part
 from scheduling.services.common import CLINICAL_ROLES, new_public_id, require_roles, require_write_lock
 from scheduling.services.idempotency import IdempotencyKeys, request_hash
@@ -239,16 +240,24 @@ class BookingService:
     async def cancel(self, session: AsyncSession, actor: Actor, public_id: str, reason: str) -> BookingView:
         """Cancel with a reason: frees the reservations, SEQUENCE + 1, CANCEL to every participant.
 
+        The reason is required and at most :data:`CANCEL_REASON_MAX` characters (``ValidationFailed``
+        on ``reason``: ``cancel_reason_required``, ``cancel_reason_too_long``).
+
         The referral, if any, goes back to the queue (its first response time is kept).
         """
         require_roles(actor, *CLINICAL_ROLES, what="cancel consultations")
-        if not reason.strip():
-            raise ValidationFailed("a reason is required", {"reason": "reason_required"})
+        reason = reason.strip()
+        if not reason:
+            raise ValidationFailed("a reason is required", {"reason": "cancel_reason_required"})
+        if len(reason) > CANCEL_REASON_MAX:
+            # refused rather than cut: nothing a person wrote is shortened behind their back
+            raise ValidationFailed(f"the reason is longer than {CANCEL_REASON_MAX} characters",
+                                   {"reason": "cancel_reason_too_long"})
         booking = await self._accessible(session, actor, public_id)
         if not may_cancel(booking.status):
             raise Conflict("this consultation can no longer be cancelled", code="not_cancellable")
         booking.status = BookingStatus.CANCELLED
-        booking.cancel_reason = reason.strip()[:500]
+        booking.cancel_reason = reason
         booking.sequence += 1
         booking.updated_at = self._clock.now()
         for reservation in booking.reservations:
@@ -258,7 +267,7 @@ class BookingService:
             if referral is not None and referral.status is ReferralStatus.BOOKED:
                 referral.status = ReferralStatus.OPEN
         await session.flush()
-        await self._audit_booking(session, actor, booking, "cancel", reason.strip())
+        await self._audit_booking(session, actor, booking, "cancel", reason)
         await self._notifier.booking_changed(session, booking, purpose="cancelled")
         return await self._view(session, booking)
 
@@ -282,6 +291,13 @@ class BookingService:
         booking = await self._accessible(session, actor, public_id)
         await self._audit_booking(session, actor, booking, "read", reason)
         return await self._view(session, booking)
+
+    async def invitations(self, session: AsyncSession, actor: Actor, public_id: str) -> DeliverySummary:
+        """Where the latest invitation (or cancellation) to each participant of a booking stands.
+
+        Read after :meth:`get` on the same page, so not audited again; the same access rule."""
+        booking = await self._accessible(session, actor, public_id)
+        return await self._notifier.delivery(session, booking.id)
 
     async def day_list(self, session: AsyncSession, actor: Actor, day: date, *,
                        user_id: int | None = None, tz: str = OSLO_TZ_NAME) -> list[BookingView]:

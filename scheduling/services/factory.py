@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scheduling.models import OutboxChannel
 from scheduling.outbox import Outbox
 from scheduling.services.bookings import BookingService
 from scheduling.services.calendar_sources import CalendarSourceService
@@ -32,9 +33,11 @@ class SchedulingServices:
 
     @classmethod
     def create(cls, clock: Clock, audit: AuditLog, notifications: NotificationSettings,
-               patients: PatientService | None = None) -> SchedulingServices:
+               patients: PatientService | None = None,
+               gateways: frozenset[OutboxChannel] = frozenset()) -> SchedulingServices:
+        """``gateways``: the channels the outbox dispatcher can send on (none: every message waits)."""
         patients = patients or PatientService(clock, audit)
-        outbox = Outbox(clock)
+        outbox = Outbox(clock, gateways)
         notifier = Notifier(clock, outbox, notifications)
         slots = SlotService(clock)
         resources = ResourceService(clock)

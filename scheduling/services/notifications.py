@@ -29,7 +29,7 @@ from scheduling.ical_invite import (
     make_uid,
 )
 from scheduling.models import Booking, BookingStatus, OutboxChannel, Reservation, Resource, ResourceKind
-from scheduling.outbox import NewMessage, Outbox
+from scheduling.outbox import DeliverySummary, NewMessage, Outbox
 from server.people.models import Patient, User
 from server.platform.clock import Clock
 from server.platform.local_time import OSLO_TZ_NAME
@@ -37,6 +37,8 @@ from server.platform.local_time import OSLO_TZ_NAME
 log = logging.getLogger(__name__)
 
 SUMMARY = "Samkonsultasjon (video)"
+# The purposes of the messages :meth:`Notifier.booking_changed` queues (reminders are not invitations).
+INVITATION_PURPOSES = frozenset({"booked", "rescheduled", "cancelled"})
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,10 @@ class Notifier:
                     booking_id=booking.id))
             count += 1
         return count
+
+    async def delivery(self, session: AsyncSession, booking_id: int) -> DeliverySummary:
+        """Where the latest invitation or cancellation to each recipient of the booking stands."""
+        return await self._outbox.delivery(session, booking_id, purposes=INVITATION_PURPOSES)
 
     async def queue_due_reminders(self, session: AsyncSession) -> int:
         """Queue reminders for bookings starting within ``reminder_lead``; each booking is reminded once

@@ -355,6 +355,20 @@ class BookingView:
     def joinable(self) -> bool:
         return booking_rules.joinable(self.status)
 
+    @property
+    def times_moved(self) -> int:
+        """How often the time was changed (SEQUENCE counts the moves, and the cancellation if any)."""
+        return self.sequence - (1 if self.status is BookingStatus.CANCELLED else 0)
+
+    @property
+    def people(self) -> tuple[ParticipantView, ...]:
+        """The staff taking part (rooms and equipment left out)."""
+        return tuple(p for p in self.participants if p.kind is ResourceKind.PERSON)
+
+    def takes_part(self, user_id: int | None) -> bool:
+        """Whether this staff user is one of the people booked (the live room admits only them)."""
+        return user_id is not None and any(p.user_id == user_id for p in self.people)
+
 
 # ------------------------------------------------------------------------------------ outbox, feeds
 

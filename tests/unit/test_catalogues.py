@@ -8,11 +8,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"_": None, "N_": None, "gettext": None}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
-def _extracted() -> set[str]:
-    found: set[str] = set()
+def _extracted() -> set[str | tuple[str, ...]]:
+    found: set[str | tuple[str, ...]] = set()
     for sub, method_map in (
         ("server", [("**.py", "python")]),
         ("web", [("**.py", "python"), ("templates/**.html", "jinja2")]),
@@ -23,15 +23,27 @@ def _extracted() -> set[str]:
         ):
             if isinstance(message, str):
                 found.add(message)
+            elif isinstance(message, tuple) and len(message) == 2:  # ngettext: (singular, plural)
+                found.add(tuple(message))
     return found
+
+
+def _key(value: object) -> str | tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, (tuple, list)) else str(value)
+
+
+def _translated(text: str | tuple[str, ...] | None) -> bool:
+    """A text, or for a plural message every plural form, is filled in."""
+    return bool(text) and all(text) if isinstance(text, tuple) else bool(text)
 
 
 def test_every_message_has_a_norwegian_translation() -> None:
     with (ROOT / "web/locale/nb/LC_MESSAGES/messages.po").open("rb") as fh:
-        catalog = {str(m.id): str(m.string) for m in read_po(fh) if m.id}
+        catalog = {_key(m.id): _key(m.string) for m in read_po(fh) if m.id}
     extracted = _extracted()
     assert extracted, "extraction found nothing"
-    missing = sorted(m for m in extracted if not catalog.get(m))
+    assert any(isinstance(m, tuple) for m in extracted), "extraction found no plural message"
+    missing = sorted((m for m in extracted if not _translated(catalog.get(m))), key=str)
     assert not missing, f"untranslated: {missing}"
 
 
