@@ -11,6 +11,7 @@ from fhir.resources.composition import Composition
 from sqlalchemy import select
 
 from scheduling.models import Booking
+from server.people.models import Patient
 from server.platform.audit_models import AuditEntry
 from server.platform.clock import FixedClock
 from server.platform.db import Database
@@ -20,7 +21,8 @@ from tests.helpers import api_headers, csrf_token, login_as
 
 async def _booking(db: Database) -> str:
     async with db.session() as session:
-        return (await session.execute(select(Booking.public_id))).scalars().one()
+        return (await session.execute(select(Booking.public_id).join(Patient, Booking.patient_id == Patient.id)
+                                      .where(Patient.given_name == "Marit"))).scalars().one()
 
 
 def _content(**parts: Any) -> dict[str, Any]:
