@@ -245,28 +245,26 @@ class JoinCodeService:
             seconds = max(1, math.ceil(max(waits).total_seconds()))
             log.warning("join code attempts rate limited for room %s", room_id or "(by code)")
             raise JoinCodeRateLimited("too many attempts; try again later", retry_after_seconds=seconds)
-        found: list[JoinCodeRecord] = []
+        normalized = normalize_code(code)
+        record = None if normalized is None else await self._repository.find(hash_code(normalized))
         try:
-            return await self._redeem(code, room_id, now, found)
+            return await self._redeem(normalized, record, room_id, now)
         except JoinCodeRefused as refused:
             if refused.reason in _COUNTED:
-                if room_id is None and found:
-                    keys.append((self._room_limiter, f"room:{found[0].room_id}"))
+                if room_id is None and record is not None:
+                    keys.append((self._room_limiter, f"room:{record.room_id}"))
                 for limiter, key in keys:
                     limiter.record_failure(key, now)
             log.info("join code refused for room %s: %s", room_id or "(by code)", refused.reason)
             raise
 
-    async def _redeem(self, code: str, room_id: str | None, now: datetime,
-                      found: list[JoinCodeRecord]) -> JoinGrant:
-        normalized = normalize_code(code)
+    async def _redeem(self, normalized: str | None, record: JoinCodeRecord | None, room_id: str | None,
+                      now: datetime) -> JoinGrant:
+        """Checks what was typed (``normalized`` None: not a code) and the record it found, then uses it."""
         if normalized is None:
             raise _refused(RefusalReason.MALFORMED)
-        code_hash = hash_code(normalized)
-        record = await self._repository.find(code_hash)
         if record is None:
             raise _refused(RefusalReason.UNKNOWN)
-        found.append(record)
         if room_id is not None and record.room_id != room_id:
             raise _refused(RefusalReason.OTHER_ROOM)
         if record.used_at is not None:
@@ -282,7 +280,7 @@ class JoinCodeService:
             raise JoinCodeRefused(
                 "this code has expired", reason=RefusalReason.EXPIRED, code="join_code_expired"
             )
-        if not await self._repository.mark_used(code_hash, now):
+        if not await self._repository.mark_used(record.code_hash, now):
             raise _refused(RefusalReason.USED)  # lost a race with a concurrent redemption
         return JoinGrant(record.code_id, record.room_id, record.role, record.display_name)
 
