@@ -66,6 +66,11 @@ async def test_a_relative_with_only_the_code_joins_at_plain_join(two: list[Page]
     await specialist.get_by_role("button", name="Bli med i konsultasjonen").click()
     await expect(specialist.locator("#incall")).to_be_visible()
 
+    # Her media are up before she invites. (An invite sent while the first negotiation is still running
+    # got no answer in this test: a separate call-layer defect, not what this test is about.)
+    await specialist.wait_for_function(
+        "() => window.samkonsultPeer && window.samkonsultPeer.pc"
+        " && window.samkonsultPeer.pc.connectionState === 'connected'")
     # A code for the relative; the message to pass on names plain /join, no room.
     await specialist.get_by_label("Navn").fill("Kari Nordmann")
     await specialist.get_by_role("button", name="Lag tilgangskode").click()
