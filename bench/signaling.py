@@ -186,7 +186,8 @@ async def prepare(database_url: str, rooms: int, guests_per_room: int) -> list[R
                     issued = await codes.issue(room_id=booking_id, role=GUEST_ROLES[seat % len(GUEST_ROLES)],
                                                display_name=f"Gjest {number}-{seat}", starts_at=start,
                                                ends_at=end, created_by="bench")
-                    token, _ = await access.redeem(booking_id, issued.code, client_key=f"bench-{number}-{seat}")
+                    token = (await access.redeem(booking_id, issued.code,
+                                                 client_key=f"bench-{number}-{seat}")).token
                     tokens.append(token)
                 plans.append(RoomPlan(booking_id, staff_token, tuple(tokens)))
         return plans

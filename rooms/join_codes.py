@@ -3,8 +3,15 @@
 A code is 16 characters from a 31-symbol alphabet without look-alikes (0/O, 1/I/L), about 79 bits,
 written in groups of four so it can be read out over the phone. Only its SHA-256 is stored: the code
 has far too much entropy for a dictionary attack, so a salt would add nothing, and a lookup by hash
-keeps the comparison out of Python. A code is valid for one room, inside a window around the
-consultation, and exactly once. Failed attempts are limited per client and per room.
+keeps the comparison out of Python. The hash is the table's key, so a code alone finds its room: a
+guest types it at plain ``/join``. A code is valid for one room, inside a window around the
+consultation, and exactly once.
+
+Failed attempts are limited per client, always, before the code is looked at. When the caller names a
+room (``/join?room=...``) that room's limit is checked first too, so a room cannot be the target of a
+distributed guess. A code typed without a room cannot aim at one room: a guess then hits some live code
+anywhere with odds of (live codes) / 2**79, the same as before per code; failures of a code that does
+exist (already used) still count against its room.
 """
 
 from __future__ import annotations
@@ -222,38 +229,43 @@ class JoinCodeService:
         await self._repository.add(record)
         return IssuedCode(format_code(normalized), record)
 
-    async def redeem(self, code: str, *, room_id: str, client_key: str) -> JoinGrant:
-        """Exchange a code for a grant to ``room_id``.
+    async def redeem(self, code: str, *, room_id: str | None, client_key: str) -> JoinGrant:
+        """Exchange a code for a grant to its room; with ``room_id``, only to that room.
 
-        Raises ``JoinCodeRateLimited`` while the client or the room has too many recent failures (the
-        code is then not even looked at), else ``JoinCodeRefused`` with the precise ``reason`` for the
-        audit log and a ``code`` that tells the caller no more than is safe.
+        Raises ``JoinCodeRateLimited`` while the client (or the named room) has too many recent
+        failures (the code is then not even looked at), else ``JoinCodeRefused`` with the precise
+        ``reason`` for the audit log and a ``code`` that tells the caller no more than is safe.
         """
         now = self._clock.now()
-        keys = ((self._client_limiter, f"client:{client_key}"), (self._room_limiter, f"room:{room_id}"))
+        keys = [(self._client_limiter, f"client:{client_key}")]
+        if room_id is not None:
+            keys.append((self._room_limiter, f"room:{room_id}"))
         waits = [w for limiter, key in keys if (w := limiter.retry_after(key, now)) is not None]
         if waits:
             seconds = max(1, math.ceil(max(waits).total_seconds()))
-            log.warning("join code attempts rate limited for room %s", room_id)
+            log.warning("join code attempts rate limited for room %s", room_id or "(by code)")
             raise JoinCodeRateLimited("too many attempts; try again later", retry_after_seconds=seconds)
+        normalized = normalize_code(code)
+        record = None if normalized is None else await self._repository.find(hash_code(normalized))
         try:
-            return await self._redeem(code, room_id, now)
+            return await self._redeem(normalized, record, room_id, now)
         except JoinCodeRefused as refused:
             if refused.reason in _COUNTED:
+                if room_id is None and record is not None:
+                    keys.append((self._room_limiter, f"room:{record.room_id}"))
                 for limiter, key in keys:
                     limiter.record_failure(key, now)
-            log.info("join code refused for room %s: %s", room_id, refused.reason)
+            log.info("join code refused for room %s: %s", room_id or "(by code)", refused.reason)
             raise
 
-    async def _redeem(self, code: str, room_id: str, now: datetime) -> JoinGrant:
-        normalized = normalize_code(code)
+    async def _redeem(self, normalized: str | None, record: JoinCodeRecord | None, room_id: str | None,
+                      now: datetime) -> JoinGrant:
+        """Checks what was typed (``normalized`` None: not a code) and the record it found, then uses it."""
         if normalized is None:
             raise _refused(RefusalReason.MALFORMED)
-        code_hash = hash_code(normalized)
-        record = await self._repository.find(code_hash)
         if record is None:
             raise _refused(RefusalReason.UNKNOWN)
-        if record.room_id != room_id:
+        if room_id is not None and record.room_id != room_id:
             raise _refused(RefusalReason.OTHER_ROOM)
         if record.used_at is not None:
             raise _refused(RefusalReason.USED)
@@ -268,7 +280,7 @@ class JoinCodeService:
             raise JoinCodeRefused(
                 "this code has expired", reason=RefusalReason.EXPIRED, code="join_code_expired"
             )
-        if not await self._repository.mark_used(code_hash, now):
+        if not await self._repository.mark_used(record.code_hash, now):
             raise _refused(RefusalReason.USED)  # lost a race with a concurrent redemption
         return JoinGrant(record.code_id, record.room_id, record.role, record.display_name)
 

@@ -260,6 +260,15 @@ class LiveRegistry:
         await self._audit_rows.close()
 
 
+@dataclass(frozen=True)
+class GuestEntry:
+    """A redeemed code: the guest's session token (for the cookie), its expiry, and the room it opens."""
+
+    token: str
+    expires_at: datetime
+    room_id: str
+
+
 class GuestAccess:
     """Exchanges a join code for a guest session, and reads the session back."""
 
@@ -270,17 +279,20 @@ class GuestAccess:
         self._sessions = sessions
         self._clock = clock
 
-    async def redeem(self, booking_id: str, code: str, *, client_key: str) -> tuple[str, datetime]:
-        """A guest session token and its expiry for a valid code; refusals raise domain errors.
+    async def redeem(self, booking_id: str | None, code: str, *, client_key: str) -> GuestEntry:
+        """A guest session for a valid code, in the code's own room; refusals raise domain errors.
 
-        A guessed room id is refused like a wrong code (the code service counts both against the
-        limits), so the answer does not reveal which room ids exist.
+        ``booking_id`` is optional: the code alone identifies its room. When one is given (an old
+        ``/join?room=`` link), the code must belong to it, and a guessed room id is refused like a
+        wrong code (the code service counts both against the limits), so the answer does not reveal
+        which room ids exist.
         """
-        grant = await self._codes.redeem(code, room_id=booking_id[:64], client_key=client_key)
+        room = None if booking_id is None else booking_id[:64]
+        grant = await self._codes.redeem(code, room_id=room, client_key=client_key)
         booking = await self._registry.booking(grant.room_id)
         expires = min(booking.ends_at + timedelta(hours=1), self._clock.now() + GUEST_SESSION_MAX)
         token = await self._sessions.create(grant, expires)
-        return token, expires
+        return GuestEntry(token, expires, grant.room_id)
 
     async def grant(self, token: str | None) -> JoinGrant | None:
         return None if not token else await self._sessions.load(token)

@@ -1,5 +1,7 @@
 """Scheduling demo data: calendars for the demo staff, two health rooms, three consultation types,
-open referrals and one booked joint consultation on the next working day.
+open referrals and two booked joint consultations: one that starts a few minutes after seeding (its
+room is already open, so the call can be tried right after the first ``make run``) and one on the next
+working day.
 
 Called at the end of ``server.demo.seed_demo`` with the same unit of work; expects its users,
 organisations and patients to exist (and quietly skips what is missing).
@@ -58,6 +60,8 @@ ROOMS = (
 STAFF = ("lege", "sykepleier.rodoy", "sykepleier.luroy")
 WORKDAY = (time(8, 0), time(15, 30))
 JOINT = "joint_consultation"
+SOON = timedelta(minutes=10)
+"""How long after seeding the demo's try-it-now consultation starts: its room opens 15 minutes before."""
 
 
 async def seed_scheduling(session: AsyncSession, clock: Clock, *, hospital: str,
@@ -156,11 +160,49 @@ async def seed_scheduling(session: AsyncSession, clock: Clock, *, hospital: str,
         await audit.record(session, actor, action="create", object_type="referral", object_id=referral.public_id,
                            patient_id=patient.id, reason="demo data")
 
+    astrid = patients.get("Astrid")
+    if astrid is not None:
+        await _demo_booking_soon(session, clock, audit, actor, types[1], astrid, resources, public_url)
     marit = patients.get("Marit")
     if marit is not None:
         await _demo_booking(session, clock, audit, actor, types[1], marit, public_url)
     await session.flush()
     log.info("scheduling demo data loaded")
+
+
+async def _demo_booking_soon(session: AsyncSession, clock: Clock, audit: AuditLog, actor: Actor,
+                             ctype: ConsultationType, patient: Patient, resources: list[Resource],
+                             public_url: str) -> None:
+    """A joint consultation that starts ``SOON`` after seeding, whatever the hour: the specialist, the
+    Rødøy nurse and the Rødøy health room, so a newcomer can try the call on the day of install.
+    Placed directly, not through the slot finder: demo data may ignore opening hours and notice."""
+    users = {u.id: u.username for u in (await session.execute(select(User))).scalars()}
+    by_username = {users.get(r.user_id or 0): r for r in resources if r.kind is ResourceKind.PERSON}
+    specialist, nurse = by_username.get("lege"), by_username.get("sykepleier.rodoy")
+    room = next((r for r in resources if r.kind is ResourceKind.HEALTH_ROOM and r.name == ROOMS[0][0]), None)
+    if specialist is None or nurse is None or room is None:
+        return
+    now = clock.now()
+    start = (now + SOON).replace(second=0, microsecond=0)
+    end = start + timedelta(minutes=ctype.duration_minutes)
+    blocked = Interval(start - timedelta(minutes=ctype.buffer_before_minutes),
+                       end + timedelta(minutes=ctype.buffer_after_minutes))
+    assigned = (("specialist", specialist), ("nurse", nurse), ("room", room))
+    public_id = new_public_id()
+    booking = Booking(
+        public_id=public_id, referral_id=None, patient_id=patient.id, consultation_type_id=ctype.id,
+        start=start, end=end, status=BookingStatus.BOOKED, cancel_reason="", sequence=0,
+        ical_uid=booking_uid(public_id, NotificationSettings(public_url=public_url)), patient_at_home=False,
+        created_by_user_id=None, created_at=now, updated_at=now, reminder_queued_at=None,
+        reservations=[
+            Reservation(resource_id=resource.id, requirement_key=key, position=i, blocked_start=blocked.start,
+                        blocked_end=blocked.end, active=True)
+            for i, (key, resource) in enumerate(assigned)
+        ])
+    session.add(booking)
+    await session.flush()
+    await audit.record(session, actor, action="create", object_type="booking", object_id=public_id,
+                       patient_id=patient.id, reason="demo data")
 
 
 async def _demo_booking(session: AsyncSession, clock: Clock, audit: AuditLog, actor: Actor,

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
+from babel.dates import format_date, format_time
 
 from notes.document import build_document
 from notes.headings import Language
@@ -14,6 +15,7 @@ from rooms.appkeys import GUEST_ACCESS, LIVE_REGISTRY
 from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
 from rooms.join_codes import CODE_LENGTH
 from rooms.registry import BookingRoom, actor_for
+from rooms.room import OPEN_BEFORE
 from rooms.roster import Identity
 from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
 from server.platform.errors import DomainError
@@ -23,7 +25,7 @@ from web.appkeys import NOTES
 from web.context import GUEST_COOKIE, caller, ctx
 from web.forms import form_fields
 from web.guards import require_actor
-from web.i18n import current_language
+from web.i18n import babel_locale, current_language
 from web.i18n import gettext as _
 from web.pages_notes import note_editor_config
 from web.render import local_datetime, render
@@ -36,7 +38,25 @@ async def _participant(request: web.Request, booking_id: str) -> tuple[BookingRo
     return await resolve_participant(app[LIVE_REGISTRY], app[GUEST_ACCESS], booking_id, caller(request))
 
 
-def _call_strings() -> dict[str, str]:
+_DAY_PATTERNS = {"nb": "EEEE d. MMMM", "en": "EEEE d MMMM"}
+_TIME_PATTERNS = {"nb": "HH.mm", "en": "HH:mm"}
+
+
+def oslo_moment(value: datetime) -> str:
+    """A moment as people say it, in Oslo time: "tirsdag 1. desember kl. 11.15"."""
+    local = value.astimezone(OSLO)
+    lang = "en" if current_language() == "en" else "nb"
+    day = format_date(local.date(), _DAY_PATTERNS[lang], locale=babel_locale())
+    clock = format_time(local.time(), _TIME_PATTERNS[lang], locale=babel_locale())
+    return _("{day} at {time}").format(day=day, time=clock)
+
+
+def not_open_message(booking: BookingRoom) -> str:
+    """What someone who comes too early is told: when the room opens, in Oslo time."""
+    return _("The consultation room opens {when}.").format(when=oslo_moment(booking.starts_at - OPEN_BEFORE))
+
+
+def _call_strings(booking: BookingRoom | None = None) -> dict[str, str]:
     """The words the call page's JavaScript shows, in the page's language."""
     return {
         "specialist": _("Specialist"),
@@ -63,7 +83,7 @@ def _call_strings() -> dict[str, str]:
         "ended": _("The consultation has ended."),
         "left": _("You have left the consultation."),
         "removed": _("You were removed from the consultation."),
-        "not_open": _("The consultation room opens 15 minutes before the start. Try again a little later."),
+        "not_open": not_open_message(booking) if booking is not None else "",
         "closed": _("This consultation is over."),
         "error": _("Something went wrong:"),
         "mute": _("Mute microphone"),
@@ -110,7 +130,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
         "name": identity.display_name,
         "is_staff": identity.is_staff,
         "may_post_readings": identity.role.may_post_readings,
-        "join_url": f"{request.app[SETTINGS].public_url.rstrip('/')}/join?room={booking.booking_id}",
+        "join_url": f"{request.app[SETTINGS].public_url.rstrip('/')}/join",
     }
     note_config = await _note_config(request, booking.booking_id) if identity.is_staff else None
     return render(request, "call.html", {
@@ -121,7 +141,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
         "summary": booking_summary(booking),
         "starts": local_datetime(booking.starts_at, "short"),
         "config": config,
-        "strings": _call_strings(),
+        "strings": _call_strings(booking),
         "phones": booking.phones,
     })
 
@@ -168,8 +188,8 @@ async def join_submit(request: web.Request) -> web.StreamResponse:
     fields = await form_fields(request)
     room = fields.get("room", "")[:_MAX_ROOM_ID]
     try:
-        token, expires = await request.app[GUEST_ACCESS].redeem(
-            room, fields.get("code", ""), client_key=request.remote or "unknown"
+        entry = await request.app[GUEST_ACCESS].redeem(
+            room or None, fields.get("code", ""), client_key=request.remote or "unknown"
         )
     except JoinCodeRateLimited as exc:
         response = render(request, "join.html", _join_context(
@@ -177,15 +197,16 @@ async def join_submit(request: web.Request) -> web.StreamResponse:
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return response
     except JoinCodeRefused as exc:
-        messages = {
-            "join_code_not_yet_valid": _("This code is not valid yet. Try again closer to the start."),
-            "join_code_expired": _("This code has expired. Ask the health service for a new one."),
-        }
-        message = messages.get(exc.code, _("The code cannot be used. Check it, or ask for a new one."))
+        if exc.code == "join_code_not_yet_valid" and exc.valid_from is not None:
+            message = _("This code can be used from {when}.").format(when=oslo_moment(exc.valid_from))
+        elif exc.code == "join_code_expired":
+            message = _("This code has expired. Ask the health service for a new one.")
+        else:
+            message = _("The code cannot be used. Check it, or ask for a new one.")
         return render(request, "join.html", _join_context(room, message), status=403)
-    response = web.HTTPSeeOther(f"/consultations/{room}")
-    max_age = max(60, int((expires - request.app[CLOCK].now()).total_seconds()))
-    response.set_cookie(GUEST_COOKIE, token, path="/", secure=True, httponly=True, samesite="Strict",
+    response = web.HTTPSeeOther(f"/consultations/{entry.room_id}")
+    max_age = max(60, int((entry.expires_at - request.app[CLOCK].now()).total_seconds()))
+    response.set_cookie(GUEST_COOKIE, entry.token, path="/", secure=True, httponly=True, samesite="Strict",
                         max_age=max_age)
     raise response
 

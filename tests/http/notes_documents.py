@@ -7,12 +7,15 @@ from typing import Any
 from sqlalchemy import select
 
 from scheduling.models import Booking
+from server.people.models import Patient
 from server.platform.db import Database
 
 
 async def seeded_booking(db: Database) -> str:
+    """The public id of the test data's consultation for Marit Eriksen (the demo has another, for Astrid)."""
     async with db.session() as session:
-        return (await session.execute(select(Booking.public_id))).scalars().one()
+        return (await session.execute(select(Booking.public_id).join(Patient, Booking.patient_id == Patient.id)
+                                      .where(Patient.given_name == "Marit"))).scalars().one()
 
 
 def note_document(**parts: Any) -> dict[str, Any]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -56,6 +58,7 @@ class FakeDirectory:
 
 
 ROOM_A, ROOM_B = "room-a-0123456789", "room-b-0123456789"
+ROOM_C = "room-c-0123456789"
 
 
 Factory = Callable[..., Awaitable[TestClient]]
@@ -313,6 +316,96 @@ async def test_join_attempts_are_rate_limited(live: Factory) -> None:
                                                 "code": f"ABCD-EFGH-JKMN-PQ{i:02d}"[:19]}, allow_redirects=False)
         statuses.append(resp.status)
     assert statuses[-1] == 429
+
+
+REFUSED = "Koden kan ikke brukes. Sjekk den, eller be om en ny."
+
+
+async def _plain_join(client: TestClient, token: str, code: str) -> aiohttp.ClientResponse:
+    """What a relative does who was told only the code: type it at plain /join."""
+    return await client.post("/join", data={"csrf_token": token, "code": code}, allow_redirects=False)
+
+
+async def test_a_code_alone_at_plain_join_opens_its_own_room(live: Factory) -> None:
+    relative = await live()
+    code = await issue_code(relative, ROOM_B)
+    token = await csrf_token(relative, "/join")
+    resp = await _plain_join(relative, token, code.lower().replace("-", " "))
+    assert resp.status == 303, await resp.text()
+    assert resp.headers["Location"] == f"/consultations/{ROOM_B}"
+    assert (await relative.get(f"/consultations/{ROOM_B}")).status == 200
+    _ws, first = await join(relative, ROOM_B)
+    assert first["type"] == "waiting"
+    # The code stays single use at plain /join as everywhere.
+    again = await _plain_join(await live(), token, code)
+    assert again.status == 403
+
+
+async def test_plain_join_refuses_wrong_used_and_expired_codes(live: Factory, clock: FixedClock) -> None:
+    client = await live()
+    token = await csrf_token(client, "/join")
+    used = await issue_code(client, ROOM_A)
+    assert (await _plain_join(client, token, used)).status == 303
+    late = await issue_code(client, ROOM_B)
+    bodies = []
+    for code in ("ABCD-EFGH-JKMN-PQRS", used, "", "nonsense"):
+        resp = await _plain_join(client, token, code)
+        assert resp.status == 403
+        bodies.append(await resp.text())
+        assert REFUSED in bodies[-1]
+        assert "room-" not in bodies[-1]  # nothing about any room
+    # A guessed code and a used one give the very same page: nobody learns which codes exist.
+    assert len(set(bodies[:2])) == 1
+    clock.advance(timedelta(hours=2))
+    expired = await _plain_join(client, token, late)
+    assert expired.status == 403
+    assert "Koden er utløpt" in await expired.text()
+    # The call page tells staff to send relatives to plain /join.
+    staff = await live("lege")
+    page = await (await staff.get(f"/consultations/{ROOM_A}")).text()
+    config = json.loads(re.search(r'id="call-config">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert config["join_url"].endswith("/join")
+
+
+async def test_plain_join_is_rate_limited_per_client(live: Factory) -> None:
+    client = await live()
+    token = await csrf_token(client, "/join")
+    good = await issue_code(client, ROOM_A)
+    for i in range(10):
+        resp = await _plain_join(client, token, f"ABCD-EFGH-JKMN-PQ{i:02d}"[:19])
+        assert resp.status == 403
+    limited = await _plain_join(client, token, good)  # not even a good code is looked at now
+    assert limited.status == 429
+    assert int(limited.headers["Retry-After"]) > 0
+
+
+async def test_too_early_is_told_the_date_and_time_the_room_opens(live: Factory, clock: FixedClock) -> None:
+    client = await live("lege")
+    app = client.server.app
+    assert app is not None
+    directory: FakeDirectory = app[BOOKING_DIRECTORY_FACTORY](None)
+    later = dataclasses.replace(directory.rooms[ROOM_A], booking_id=ROOM_C,
+                                starts_at=datetime(2026, 12, 1, 10, 30, tzinfo=UTC),  # 11.30 in Oslo
+                                ends_at=datetime(2026, 12, 1, 11, 0, tzinfo=UTC))
+    directory.rooms[ROOM_C] = later
+    page = await (await client.get(f"/consultations/{ROOM_C}")).text()
+    strings = json.loads(re.search(r'id="call-strings">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert strings["not_open"] == "Konsultasjonsrommet åpner tirsdag 1. desember kl. 11.15."
+    ws = await connect(client, ROOM_C)
+    await ws.send_str(json.dumps({"type": "join", "version": 1}))
+    assert (await recv_type(ws, "error"))["code"] == "room_not_open"
+    # A relative whose code is not valid yet is told from when it is.
+    relative = await live()
+    code = await issue_code(relative, ROOM_C)
+    token = await csrf_token(relative, "/join")
+    early = await _plain_join(relative, token, code)
+    assert early.status == 403
+    assert "Koden kan brukes fra tirsdag 1. desember kl. 11.00." in await early.text()
+    # Summer time is Oslo time too: 10.30 UTC is 12.30 in June.
+    directory.rooms[ROOM_C] = dataclasses.replace(later, starts_at=datetime(2027, 6, 1, 10, 30, tzinfo=UTC),
+                                                  ends_at=datetime(2027, 6, 1, 11, 0, tzinfo=UTC))
+    page = await (await client.get(f"/consultations/{ROOM_C}")).text()
+    assert "tirsdag 1. juni kl. 12.15" in page
 
 
 # --- the waiting room, the roster, resume -----------------------------------------------------------

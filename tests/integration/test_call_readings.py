@@ -13,7 +13,7 @@ from rooms.roster import Identity, ParticipantRole
 from scheduling.models import Booking
 from server.call_readings import NoteReadingSink
 from server.consultation_directory import SqlConsultationDirectory
-from server.people.models import User
+from server.people.models import Patient, User
 from server.people.patients import PatientService
 from server.people.staff_actor import staff_actor
 from server.platform.audit import AuditLog
@@ -27,7 +27,8 @@ async def test_call_readings_are_kept_in_the_note(db: Database, seeded: Seeded, 
     notes = NoteService(clock, audit, PatientService(clock, audit), SqlConsultationDirectory())
     sink = NoteReadingSink(db, notes)
     async with db.session() as session:
-        booking = (await session.execute(select(Booking.public_id))).scalars().one()
+        booking = (await session.execute(select(Booking.public_id).join(Patient, Booking.patient_id == Patient.id)
+                                          .where(Patient.given_name == "Marit"))).scalars().one()
         nurse = await session.get(User, seeded.users["sykepleier.rodoy"])
         assert nurse is not None
         actor = staff_actor(nurse)

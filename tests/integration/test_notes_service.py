@@ -25,7 +25,7 @@ from notes.service import NoteService
 from scheduling.models import Booking, Reservation, Resource
 from server.consultation_directory import SqlConsultationDirectory
 from server.people.accounts import AccountService
-from server.people.models import User
+from server.people.models import Patient, User
 from server.people.patients import PatientService
 from server.people.staff_actor import staff_actor
 from server.people.totp import TotpCipher
@@ -59,7 +59,8 @@ async def world(db: Database, seeded: Seeded, clock: FixedClock) -> NotesWorld:
     async with db.session() as session:
         users = (await session.execute(select(User))).scalars().all()
         actors = {u.username: staff_actor(u) for u in users}
-        booking = (await session.execute(select(Booking))).scalars().one()
+        booking = (await session.execute(select(Booking).join(Patient, Booking.patient_id == Patient.id)
+                                          .where(Patient.given_name == "Marit"))).scalars().one()
     service = NoteService(clock, audit, PatientService(clock, audit), SqlConsultationDirectory())
     return NotesWorld(service, actors, booking.public_id, booking.patient_id)
 

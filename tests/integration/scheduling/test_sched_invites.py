@@ -160,12 +160,12 @@ async def test_reminders_are_queued_once_before_the_consultation(
     async with db.session(write_lock=True) as session:
         view = await services.bookings.book(session, world.actors["koordinator"], joint(world))
     async with db.session() as session:
-        # only the demo booking (tomorrow) is due; ours is three days ahead
-        assert await services.notifier.queue_due_reminders(session) == 1
+        # only the demo bookings (one now, one tomorrow) are due; ours is three days ahead
+        assert await services.notifier.queue_due_reminders(session) == 2
     clock.current = view.start - timedelta(hours=20)
     async with db.session() as session:
         assert await services.notifier.queue_due_reminders(session) == 1
     async with db.session() as session:
         assert await services.notifier.queue_due_reminders(session) == 0
         reminders = [m for m in await services.outbox.list_messages(session) if m.purpose == "reminder"]
-    assert len(reminders) == 8  # per booking: three emails and one SMS
+    assert len(reminders) == 12  # per booking: three emails and one SMS

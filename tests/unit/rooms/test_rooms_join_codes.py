@@ -265,3 +265,55 @@ def test_limiter_forgets_old_keys() -> None:
     limiter.record_failure("d", later)  # over max_keys: stale keys are dropped first
     assert limiter.retry_after("a", later) is None
     assert limiter.tracked_keys() <= {"a", "d"}
+
+
+# --- a code alone, without a room ---------------------------------------------------------------------
+
+
+async def test_a_code_alone_finds_its_room(service: JoinCodeService) -> None:
+    await _issue(service, room_id="room-a")
+    issued = await _issue(service, room_id="room-b")
+    grant = await service.redeem(issued.code.lower().replace("-", " "), room_id=None, client_key="k")
+    assert grant.room_id == "room-b" and grant.code_id == issued.record.code_id
+    with pytest.raises(JoinCodeRefused) as used:  # still exactly once
+        await service.redeem(issued.code, room_id=None, client_key="k")
+    assert used.value.reason is RefusalReason.USED
+
+
+async def test_without_a_room_unknown_and_used_codes_look_the_same(service: JoinCodeService) -> None:
+    used = await _issue(service)
+    await service.redeem(used.code, room_id=None, client_key="k")
+    seen = set()
+    for code in (_random_code(), used.code, "not a code"):
+        with pytest.raises(JoinCodeRefused) as refused:
+            await service.redeem(code, room_id=None, client_key="k")
+        seen.add((refused.value.code, str(refused.value)))
+    assert len(seen) == 1
+
+
+async def test_without_a_room_the_client_limit_still_applies(service: JoinCodeService, clock: FixedClock) -> None:
+    issued = await _issue(service)
+    for _ in range(10):
+        with pytest.raises(JoinCodeRefused):
+            await service.redeem(_random_code(), room_id=None, client_key="attacker")
+    with pytest.raises(JoinCodeRateLimited):  # the real code is not even looked at
+        await service.redeem(issued.code, room_id=None, client_key="attacker")
+    clock.advance(timedelta(minutes=10))
+    assert (await service.redeem(issued.code, room_id=None, client_key="attacker")).room_id == "room-a"
+
+
+async def test_without_a_room_a_used_code_counts_against_its_room(repo: MemoryRepository, clock: FixedClock) -> None:
+    service = JoinCodeService(
+        repo,
+        clock=clock,
+        client_limiter=AttemptLimiter(max_failures=100, window=timedelta(minutes=10)),
+        room_limiter=AttemptLimiter(max_failures=3, window=timedelta(minutes=10)),
+    )
+    used = await _issue(service)
+    fresh = await _issue(service)
+    await service.redeem(used.code, room_id=None, client_key="a")
+    for n in range(3):
+        with pytest.raises(JoinCodeRefused):
+            await service.redeem(used.code, room_id=None, client_key=f"bot-{n}")
+    with pytest.raises(JoinCodeRateLimited):  # the room's counter saw those failures
+        await service.redeem(fresh.code, room_id="room-a", client_key="patient")
