@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyotp
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 DEMO_PASSWORD = "demo-passord-2026"
 
@@ -113,3 +115,27 @@ async def assert_accessible(page: Page) -> None:
         await page.evaluate(f"() => {{ {AXE_SOURCE}\n}}")
     violations = await page.evaluate(_RUN_AXE, AXE_TAGS)
     assert not violations, format_violations(page.url, violations)
+
+
+@asynccontextmanager
+async def separate_people(browser: Browser, base_url: str, count: int) -> AsyncIterator[list[Page]]:
+    """One page each for ``count`` people, each in a browser profile of its own (Norwegian, Oslo time).
+
+    Fails when the app's Content-Security-Policy blocked anything on any of the pages.
+    """
+    contexts: list[BrowserContext] = []
+    pages: list[Page] = []
+    blocked: list[str] = []
+    for _ in range(count):
+        ctx = await browser.new_context(base_url=base_url, locale="nb-NO", timezone_id="Europe/Oslo")
+        ctx.set_default_timeout(30_000)  # a safety net on a loaded 2-core machine, not a timing check
+        contexts.append(ctx)
+        page = await ctx.new_page()
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+        pages.append(page)
+    try:
+        yield pages
+    finally:
+        for ctx in contexts:
+            await ctx.close()
+    assert not blocked, "\n".join(blocked)

@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.browser.support import TotpSecrets, assert_accessible, log_in
+from tests.browser.support import TotpSecrets, assert_accessible, log_in, separate_people
 from tests.serverproc import Server
 
 pytestmark = pytest.mark.browser
@@ -72,20 +72,8 @@ def _book_now(server: Server) -> str:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def three(browser: Browser, server: Server) -> AsyncIterator[list[Page]]:
-    contexts: list[BrowserContext] = []
-    pages: list[Page] = []
-    blocked: list[str] = []
-    for _ in range(3):
-        ctx = await browser.new_context(base_url=server.base_url, locale="nb-NO", timezone_id="Europe/Oslo")
-        ctx.set_default_timeout(30_000)  # a safety net on a loaded 2-core machine, not a timing check
-        contexts.append(ctx)
-        page = await ctx.new_page()
-        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
-        pages.append(page)
-    yield pages
-    for ctx in contexts:
-        await ctx.close()
-    assert not blocked, "\n".join(blocked)
+    async with separate_people(browser, server.base_url, 3) as pages:
+        yield pages
 
 
 DECODED_FROM = """([pid, label]) => [...document.querySelectorAll('#tiles figure[data-participant]')]

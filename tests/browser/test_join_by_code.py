@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.browser.support import TotpSecrets, assert_accessible, log_in
+from tests.browser.support import TotpSecrets, assert_accessible, log_in, separate_people
 from tests.serverproc import Server
 
 pytestmark = pytest.mark.browser
@@ -37,20 +37,8 @@ def _demo_consultation_now(server: Server) -> str:
 @pytest_asyncio.fixture(loop_scope="session")
 async def two(browser: Browser, server: Server) -> AsyncIterator[list[Page]]:
     """The specialist's and the relative's browsers, each its own profile."""
-    contexts: list[BrowserContext] = []
-    pages: list[Page] = []
-    blocked: list[str] = []
-    for _ in range(2):
-        ctx = await browser.new_context(base_url=server.base_url, locale="nb-NO", timezone_id="Europe/Oslo")
-        ctx.set_default_timeout(30_000)  # a safety net on a loaded 2-core machine, not a timing check
-        contexts.append(ctx)
-        page = await ctx.new_page()
-        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
-        pages.append(page)
-    yield pages
-    for ctx in contexts:
-        await ctx.close()
-    assert not blocked, "\n".join(blocked)
+    async with separate_people(browser, server.base_url, 2) as pages:
+        yield pages
 
 
 @pytest.mark.asyncio(loop_scope="session")

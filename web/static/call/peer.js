@@ -82,10 +82,16 @@ export class Peer {
     try {
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc);
-      if (this.pc === pc) this.signal.send({ type: 'offer', sdp: pc.localDescription.sdp });
+      // A server offer that arrived while we gathered rolled ours back and was answered: what is local
+      // now is that answer, not our offer. Sending it as an offer stalled the negotiation for good.
+      if (this.pc === pc && pc.signalingState === 'have-local-offer' && pc.localDescription.type === 'offer') {
+        this.signal.send({ type: 'offer', sdp: pc.localDescription.sdp });
+      }
     } finally {
       this.makingOffer = false;
     }
+    // The rolled-back offer (or tracks added meanwhile) is offered again once nothing else is under way.
+    if (this.pendingOffer && this.pc === pc && pc.signalingState === 'stable') await this.negotiate();
   }
 
   // An offer sent on a socket that then died never reached the server: send it again on the new one.
