@@ -31,6 +31,24 @@ class VersionInfo:
 
 
 @dataclass(frozen=True)
+class VersionSummary:
+    """One stored version without its content: listing a long-edited note stays cheap."""
+
+    version: int
+    author: Person
+    created_at: datetime
+    size: int  # characters of the stored document
+
+
+@dataclass(frozen=True)
+class VersionPage:
+    """A page of a note's versions, oldest first, and how many there are in all."""
+
+    versions: tuple[VersionSummary, ...]
+    total: int
+
+
+@dataclass(frozen=True)
 class NoteView:
     """A note as the web layer shows it: the state, the header for exports, and what the reader may do."""
 

@@ -26,7 +26,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,13 +35,11 @@ from notes.access import NoteAction, Relation, allowed, profession_of
 from notes.codec import note_from_json, note_to_json
 from notes.consultations import Consultation, ConsultationDirectory
 from notes.errors import UnknownVersion
-from notes.export_fhir import export_fhir_json
-from notes.export_pdf import export_pdf
-from notes.export_text import export_text
+from notes.export_workers import ExportJob
 from notes.headings import Language
 from notes.model import NoteContent, NoteHeader, Person, SubjectRef
 from notes.models import NoteAmendmentRow, NoteRow, NoteSignatureRow, NoteVersionRow
-from notes.note_views import ExportFormat, ExportResult, NoteView, SaveResult, VersionInfo
+from notes.note_views import ExportFormat, NoteView, SaveResult, VersionInfo, VersionPage, VersionSummary
 from notes.signing import Amendment, NoteState, Signature
 from server.people.models import Patient, User
 from server.people.patients import PatientService
@@ -101,15 +99,35 @@ class NoteService:
         await self._record(session, actor, loaded.note, "read", why)
         return await self._view(session, actor, loaded)
 
-    async def versions(self, session: AsyncSession, actor: Actor, note_id: str,
-                       reason: str = "") -> list[VersionInfo]:
-        """Every stored version, oldest first: nothing anybody saved is ever lost."""
+    async def versions(self, session: AsyncSession, actor: Actor, note_id: str, reason: str = "", *,
+                       offset: int = 0, limit: int = 100) -> VersionPage:
+        """The stored versions, oldest first, without their content (nothing anybody saved is ever lost;
+        each version's content is one :meth:`version` away)."""
         loaded = await self._load(session, actor, note_id)
         why = self._check(actor, loaded.relation, NoteAction.READ, reason)
         await self._record(session, actor, loaded.note, "read_versions", why)
-        rows = (await session.execute(select(NoteVersionRow).where(NoteVersionRow.note_id == loaded.note.id)
-                                      .order_by(NoteVersionRow.version))).scalars().all()
-        return [VersionInfo(r.version, _author(r), r.created_at, note_from_json(r.content)) for r in rows]
+        size = func.length(NoteVersionRow.content)
+        rows = (await session.execute(
+            select(NoteVersionRow.version, NoteVersionRow.author_id, NoteVersionRow.author_name,
+                   NoteVersionRow.author_profession, NoteVersionRow.created_at, size)
+            .where(NoteVersionRow.note_id == loaded.note.id)
+            .order_by(NoteVersionRow.version).offset(offset).limit(limit))).all()
+        total = await session.scalar(select(func.count()).select_from(NoteVersionRow)
+                                     .where(NoteVersionRow.note_id == loaded.note.id))
+        return VersionPage(tuple(VersionSummary(r[0], Person(r[1], r[2], r[3]), r[4], r[5] or 0) for r in rows),
+                           total or 0)
+
+    async def version(self, session: AsyncSession, actor: Actor, note_id: str, number: int,
+                      reason: str = "") -> VersionInfo:
+        """One stored version with its content; :class:`NotFound` for a version that does not exist."""
+        loaded = await self._load(session, actor, note_id)
+        why = self._check(actor, loaded.relation, NoteAction.READ, reason)
+        row = (await session.execute(select(NoteVersionRow).where(
+            NoteVersionRow.note_id == loaded.note.id, NoteVersionRow.version == number))).scalar_one_or_none()
+        if row is None:
+            raise NotFound("no such version")
+        await self._record(session, actor, loaded.note, "read_version", why)
+        return VersionInfo(row.version, _author(row), row.created_at, note_from_json(row.content))
 
     async def read_shared(self, session: AsyncSession, actor: Actor, booking_public_id: str) -> NoteView:
         """The signed note for a patient or relative of the consultation, once staff have shared it.
@@ -217,21 +235,15 @@ class NoteService:
 
     # ------------------------------------------------------------------------------------- exports
 
-    async def export(self, session: AsyncSession, actor: Actor, note_id: str, fmt: ExportFormat,
-                     lang: Language = "nb", reason: str = "") -> ExportResult:
-        """The note as text, PDF or FHIR R5 JSON, in Norwegian or English; the export is audited."""
+    async def prepare_export(self, session: AsyncSession, actor: Actor, note_id: str, fmt: ExportFormat,
+                             lang: Language = "nb", reason: str = "") -> ExportJob:
+        """Check access, audit the export and read what it needs; rendering is left to the caller
+        (:class:`notes.export_workers.ExportWorkers`), after this unit of work has ended."""
         loaded = await self._load(session, actor, note_id)
         why = self._check(actor, loaded.relation, NoteAction.EXPORT, reason)
         view = await self._view(session, actor, loaded)
         await self._record(session, actor, loaded.note, f"export:{fmt.value}", why)
-        match fmt:
-            case ExportFormat.TEXT:
-                body = export_text(view.header, view.state, lang).encode()
-            case ExportFormat.PDF:
-                body = export_pdf(view.header, view.state, lang)
-            case ExportFormat.FHIR:
-                body = export_fhir_json(view.header, view.state, lang).encode()
-        return ExportResult(fmt, body, f"samkonsult-notat-{view.public_id}")
+        return ExportJob(fmt, view.header, view.state, lang, f"samkonsult-notat-{view.public_id}")
 
     # ------------------------------------------------------------------------------------ internals
 

@@ -14,6 +14,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from notes.export_workers import ExportWorkers
 from notes.service import NoteService
 from rooms.appkeys import BOOKING_DIRECTORY_FACTORY, GUEST_ACCESS, JOIN_CODES, LIVE_REGISTRY
 from rooms.join_codes import JoinCodeService
@@ -39,7 +40,7 @@ from server.platform.db import Database, create_engine
 from server.platform.settings import Settings
 from signaling.setup import setup_signaling
 from web import i18n
-from web.appkeys import NOTES, SCHEDULING
+from web.appkeys import NOTE_EXPORTS, NOTES, SCHEDULING
 from web.context import caller
 from web.metrics import METRICS, create_metrics
 from web.middleware import (
@@ -103,11 +104,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         reminder_lead=timedelta(hours=settings.reminder_hours)), app[PATIENTS],
         gateways=_gateways(settings))
     app[NOTES] = NoteService(the_clock, audit, app[PATIENTS], SqlConsultationDirectory())
+    app[NOTE_EXPORTS] = ExportWorkers()
+    app.on_cleanup.append(_close_note_exports)
     if settings.background_jobs:
         app.cleanup_ctx.append(_jobs_context)
     setup_routes(app)
     setup_signaling(app, caller=caller)  # /ws reads who is calling as the call pages do
     return app
+
+
+async def _close_note_exports(app: web.Application) -> None:
+    await app[NOTE_EXPORTS].close()
 
 
 async def _database_context(app: web.Application) -> AsyncIterator[None]:

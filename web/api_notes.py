@@ -15,13 +15,13 @@ from aiohttp import web
 from notes.codec import Json, note_from_dict, note_to_dict, part_to_dict, utc_iso
 from notes.headings import Language
 from notes.merge import Conflict
-from notes.note_views import ExportFormat, NoteView, VersionInfo
+from notes.note_views import ExportFormat, NoteView, VersionInfo, VersionSummary
 from notes.signing import Amendment
 from server.platform.appkeys import DATABASE
 from server.platform.errors import ValidationFailed
-from web.appkeys import NOTES
+from web.appkeys import NOTE_EXPORTS, NOTES
 from web.fhir_outcome import FHIR_JSON
-from web.forms import get_bool, get_int, get_str, json_object, reject_unknown
+from web.forms import get_bool, get_int, get_str, json_object, parse_id, query_int, reject_unknown
 from web.guards import require_actor
 from web.i18n import gettext as _
 
@@ -79,6 +79,11 @@ def conflict_json(c: Conflict) -> dict[str, Json]:
     base, theirs, mine = c.texts()
     return {"part": c.part, "base": part_to_dict(c.base), "theirs": part_to_dict(c.theirs),
             "mine": part_to_dict(c.mine), "base_text": base, "theirs_text": theirs, "mine_text": mine}
+
+
+def _version_summary_json(note_id: str, v: VersionSummary) -> dict[str, Json]:
+    return {"version": v.version, "author": person_json(v.author), "created_at": utc_iso(v.created_at),
+            "size": v.size, "links": {"self": f"/api/notes/{note_id}/versions/{v.version}"}}
 
 
 def _version_json(v: VersionInfo) -> dict[str, Json]:
@@ -170,20 +175,45 @@ async def note_share(request: web.Request) -> web.Response:
     return web.json_response(note_json(view))
 
 
+_VERSIONS_PAGE = 100
+_VERSIONS_PAGE_MAX = 500
+
+
 async def note_versions(request: web.Request) -> web.Response:
-    """GET /api/notes/{note_id}/versions: every version ever saved, oldest first."""
+    """GET /api/notes/{note_id}/versions: the saved versions, oldest first, as metadata; paginated with
+    ``offset`` and ``limit`` (a ``Link: rel="next"`` header while more remain), content one link away."""
     actor = require_actor(request)
+    offset = query_int(request, "offset", required=False, lo=0) or 0
+    limit = query_int(request, "limit", required=False, hi=_VERSIONS_PAGE_MAX) or _VERSIONS_PAGE
+    note_id = request.match_info["note_id"]
     async with request.app[DATABASE].session(write_lock=True) as session:
-        versions = await request.app[NOTES].versions(session, actor, request.match_info["note_id"],
-                                                     _reason(request))
-    return web.json_response([_version_json(v) for v in versions])
+        page = await request.app[NOTES].versions(session, actor, note_id, _reason(request), offset=offset,
+                                                 limit=limit)
+    headers = {"X-Total-Count": str(page.total)}
+    if offset + len(page.versions) < page.total:
+        headers["Link"] = f'</api/notes/{note_id}/versions?offset={offset + limit}&limit={limit}>; rel="next"'
+    return web.json_response([_version_summary_json(note_id, v) for v in page.versions], headers=headers)
+
+
+async def note_version(request: web.Request) -> web.Response:
+    """GET /api/notes/{note_id}/versions/{version}: one saved version with its content."""
+    actor = require_actor(request)
+    number = parse_id(request.match_info["version"])
+    if number is None:
+        raise ValidationFailed("the version is a whole number", {"version": "invalid_choice"})
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        version = await request.app[NOTES].version(session, actor, request.match_info["note_id"], number,
+                                                   _reason(request))
+    return web.json_response(_version_json(version))
 
 
 async def _export(request: web.Request, fmt: ExportFormat, content_type: str, extension: str) -> web.Response:
     actor = require_actor(request)
     async with request.app[DATABASE].session(write_lock=True) as session:
-        result = await request.app[NOTES].export(session, actor, request.match_info["note_id"], fmt,
-                                                 _lang(request), _reason(request))
+        job = await request.app[NOTES].prepare_export(session, actor, request.match_info["note_id"], fmt,
+                                                      _lang(request), _reason(request))
+    # Rendered in a worker process, after the unit of work: a large PDF stalls neither calls nor SQLite.
+    result = await request.app[NOTE_EXPORTS].render(job)
     disposition = "inline" if fmt is not ExportFormat.PDF else "attachment"
     return web.Response(body=result.body, content_type=content_type, charset=None if fmt is ExportFormat.PDF
                         else "utf-8",

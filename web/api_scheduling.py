@@ -19,7 +19,7 @@ from server.platform.appkeys import CLOCK, DATABASE
 from server.platform.errors import ValidationFailed
 from server.platform.local_time import OSLO
 from web.appkeys import SCHEDULING
-from web.forms import get_int, get_str, json_object, parse_id, reject_unknown
+from web.forms import get_int, get_str, json_object, query_int, reject_unknown
 from web.guards import require_actor
 from web.scheduling_json import booking_json, queue_json, referral_json, resource_json, slot_json, type_json
 
@@ -130,18 +130,6 @@ def _query_date(request: web.Request, name: str, default: date) -> date:
         raise ValidationFailed("not a date", {name: "invalid_date"}) from None
 
 
-def _query_int(request: web.Request, name: str, *, required: bool, lo: int = 1, hi: int = 2**31) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        if required:
-            raise ValidationFailed("missing", {name: "required"})
-        return None
-    value = parse_id(raw)
-    if value is None or not lo <= value <= hi:
-        raise ValidationFailed("not a number", {name: "invalid_choice"})
-    return value
-
-
 async def slots(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
     today = request.app[CLOCK].now().astimezone(OSLO).date()
@@ -149,14 +137,14 @@ async def slots(request: web.Request) -> web.Response:
     end = _query_date(request, "to", start + timedelta(days=14))
     if not start < end <= start + timedelta(days=56):
         raise ValidationFailed("the period must be 1 to 56 days", {"to": "invalid_period"})
-    type_id = _query_int(request, "consultation_type_id", required=True)
+    type_id = query_int(request, "consultation_type_id", required=True)
     assert type_id is not None
     data = SlotSearchInput(
         consultation_type_id=type_id,
         window_start=datetime.combine(start, datetime.min.time(), tzinfo=OSLO),
         window_end=datetime.combine(end, datetime.min.time(), tzinfo=OSLO),
-        municipality_id=_query_int(request, "municipality_id", required=False),
-        limit=_query_int(request, "limit", required=False, hi=50) or 10,
+        municipality_id=query_int(request, "municipality_id", required=False),
+        limit=query_int(request, "limit", required=False, hi=50) or 10,
     )
     async with request.app[DATABASE].session() as session:
         found = await request.app[SCHEDULING].slots.search(session, actor, data)

@@ -15,6 +15,7 @@ from server.platform.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    Unavailable,
     ValidationFailed,
 )
 from web.fhir_outcome import operation_outcome
@@ -40,6 +41,8 @@ def status_for(exc: DomainError) -> int:
         return 429
     if isinstance(exc, Conflict):
         return 409
+    if isinstance(exc, Unavailable):
+        return 503
     return 400
 
 
@@ -103,7 +106,7 @@ def _page(request: web.Request, status: int, title: str, detail: str, error_id: 
 def render_domain_error(request: web.Request, exc: DomainError) -> web.Response:
     status = status_for(exc)
     headers = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Unavailable):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     outcome = _fhir_outcome(request, status, exc.code, exc.message)
     if outcome is not None:

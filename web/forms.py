@@ -92,3 +92,16 @@ def reject_unknown(body: dict[str, Any], allowed: set[str], errors: dict[str, st
     for key in body:
         if key not in allowed:
             errors[key] = "unknown_field"
+
+
+def query_int(request: web.Request, name: str, *, required: bool, lo: int = 1, hi: int = 2**31) -> int | None:
+    """A whole number from the query string within [lo, hi]; None when absent and not required."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise ValidationFailed("missing", {name: "required"})
+        return None
+    value = parse_id(raw)
+    if value is None or not lo <= value <= hi:
+        raise ValidationFailed("not a number", {name: "invalid_choice"})
+    return value

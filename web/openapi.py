@@ -180,6 +180,11 @@ SCHEMAS: dict[str, Any] = {
                                           "reason": {"type": "string", "maxLength": 300}}},
     "NoteShareInput": {"type": "object", "additionalProperties": False, "required": ["shared"],
                        "properties": {"shared": {"type": "boolean"}, "reason": {"type": "string", "maxLength": 300}}},
+    "NoteVersionSummary": {"type": "object", "required": ["version", "author", "created_at", "size", "links"],
+                           "properties": {
+        "version": {"type": "integer"}, "author": {"type": "object"},
+        "created_at": {"type": "string", "format": "date-time"}, "size": {"type": "integer"},
+        "links": {"type": "object"}}},
     "NoteVersion": {"type": "object", "required": ["version", "author", "created_at", "content"], "properties": {
         "version": {"type": "integer"}, "author": {"type": "object"},
         "created_at": {"type": "string", "format": "date-time"}, "content": {"type": "object"}}},

@@ -42,6 +42,16 @@ class RateLimited(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class Unavailable(DomainError):
+    """The service cannot do this right now (busy, or a worker gave up); it may work if asked again."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class ValidationFailed(DomainError):
     """Input was refused; ``fields`` maps a field name to a message code for that field."""
 

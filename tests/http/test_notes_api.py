@@ -77,6 +77,16 @@ async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock
 
     versions = await (await client.get(f"{url}/versions")).json()
     assert [v["version"] for v in versions] == [1, 2, 3, 4]
+    assert "content" not in versions[0]  # listed as metadata; content one link away
+    first_page = await client.get(f"{url}/versions?limit=3")
+    assert [v["version"] for v in await first_page.json()] == [1, 2, 3]
+    assert first_page.headers["X-Total-Count"] == "4" and 'rel="next"' in first_page.headers["Link"]
+    rest = await client.get(first_page.headers["Link"].split(">")[0].lstrip("<"))
+    assert [v["version"] for v in await rest.json()] == [4] and "Link" not in rest.headers
+    one = await (await client.get(versions[1]["links"]["self"])).json()
+    assert one["version"] == 2 and "what_matters" in one["content"]
+    assert (await client.get(f"{url}/versions/99")).status == 404
+    assert (await client.get(f"{url}/versions?limit=0")).status == 422
 
     text = await client.get(f"{url}/export.txt")
     assert text.status == 200 and "Alarm montert." in await text.text()

@@ -181,7 +181,12 @@ async def test_acknowledged_saves_survive_kill_9(tmp_path: Path) -> None:
         async with aiohttp.ClientSession(cookie_jar=LoopbackSecureJar()) as http:
             await _login(http, base, "lege")
             note = await (await http.get(f"{base}/api/bookings/{booking}/note")).json()
-            versions = await (await http.get(f"{base}{note['links']['versions']}")).json()
+            versions: list[dict[str, Any]] = []
+            page_url: str | None = note["links"]["versions"]
+            while page_url is not None:  # every page, following Link rel="next"
+                page = await http.get(f"{base}{page_url}")
+                versions += await page.json()
+                page_url = page.links["next"]["url"].path_qs if "next" in page.links else None
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)

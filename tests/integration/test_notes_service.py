@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from notes.access import NoteAction
 from notes.errors import NoteLocked, NotSigned
+from notes.export_workers import render_export
 from notes.model import (
     AdvanceCarePlan,
     Measure,
@@ -94,11 +95,17 @@ async def test_every_version_is_kept_and_open_is_idempotent(db: Database, world:
     r3 = await _save(db, world, view.public_id, 3, NoteContent(what_matters=WM, risks=(RISK,)))
     assert not r3.new_version and r3.view.version == 3
     async with db.session(write_lock=True) as session:
-        versions = await world.service.versions(session, world.actors["lege"], view.public_id)
-    assert [v.version for v in versions] == [1, 2, 3]
-    assert versions[1].content == NoteContent(what_matters=WM)
-    assert versions[2].content.risks == (RISK,)
-    assert versions[1].author.profession == "physician"
+        page = await world.service.versions(session, world.actors["lege"], view.public_id)
+        second = await world.service.version(session, world.actors["lege"], view.public_id, 2)
+        third = await world.service.version(session, world.actors["lege"], view.public_id, 3)
+        later = await world.service.versions(session, world.actors["lege"], view.public_id, offset=1, limit=1)
+        with pytest.raises(NotFound):
+            await world.service.version(session, world.actors["lege"], view.public_id, 4)
+    assert [v.version for v in page.versions] == [1, 2, 3] and page.total == 3
+    assert [v.version for v in later.versions] == [2] and later.total == 3
+    assert page.versions[1].author.profession == "physician" and page.versions[2].size > page.versions[0].size
+    assert second.content == NoteContent(what_matters=WM)
+    assert third.content.risks == (RISK,)
 
 
 async def test_different_parts_merge_and_same_part_conflicts(db: Database, world: NotesWorld) -> None:
@@ -158,11 +165,12 @@ async def test_sign_locks_and_amendments_chain(db: Database, world: NotesWorld, 
     assert amended.state.status.value == "amended" and amended.verified
     assert amended.state.content.what_matters == WM  # the signed original stays as it was
     async with db.session(write_lock=True) as session:
-        text = await world.service.export(session, world.actors["lege"], note, ExportFormat.TEXT)
-        fhir = await world.service.export(session, world.actors["lege"], note, ExportFormat.FHIR, "en")
-        pdf = await world.service.export(session, world.actors["lege"], note, ExportFormat.PDF)
-    assert "Startet 1. desember." in text.body.decode() and "Legemiddelgjennomgang" in text.body.decode()
-    assert b'"Composition"' in fhir.body and pdf.body.startswith(b"%PDF")
+        text = await world.service.prepare_export(session, world.actors["lege"], note, ExportFormat.TEXT)
+        fhir = await world.service.prepare_export(session, world.actors["lege"], note, ExportFormat.FHIR, "en")
+        pdf = await world.service.prepare_export(session, world.actors["lege"], note, ExportFormat.PDF)
+    assert "Startet 1. desember." in render_export(text).decode()
+    assert "Legemiddelgjennomgang" in render_export(text).decode()
+    assert b'"Composition"' in render_export(fhir) and render_export(pdf).startswith(b"%PDF")
 
 
 async def test_every_read_and_write_is_audited(db: Database, world: NotesWorld) -> None:
@@ -173,7 +181,7 @@ async def test_every_read_and_write_is_audited(db: Database, world: NotesWorld) 
         await world.service.versions(session, world.actors["lege"], note)
         await world.service.sign(session, world.actors["lege"], note)
         await world.service.amend(session, world.actors["lege"], note, part="note", text="Tillegg")
-        await world.service.export(session, world.actors["koordinator"], note, ExportFormat.PDF, reason="Arkiv")
+        await world.service.prepare_export(session, world.actors["koordinator"], note, ExportFormat.PDF, reason="Arkiv")
         await world.service.set_shared(session, world.actors["lege"], note, True)
     async with db.session() as session:
         rows = (await session.execute(select(AuditEntry).where(AuditEntry.object_type == "note")
@@ -213,7 +221,7 @@ async def _attempt(db: Database, w: NotesWorld, who: str, action: NoteAction, no
             case NoteAction.AMEND:
                 await svc.amend(session, actor, note, part="note", text="Tillegg", reason=reason)
             case NoteAction.EXPORT:
-                await svc.export(session, actor, note, ExportFormat.TEXT, reason=reason)
+                await svc.prepare_export(session, actor, note, ExportFormat.TEXT, reason=reason)
             case NoteAction.SHARE:
                 await svc.set_shared(session, actor, note, True, reason)
 

@@ -1,5 +1,6 @@
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from aiortc import AudioStreamTrack, RTCSessionDescription
@@ -94,4 +95,17 @@ async def room() -> AsyncIterator[LoopbackRoom]:
         if not leftover:
             break
         await asyncio.sleep(0.05)
-    assert not leftover, f"leaked tasks: {leftover}"
+    assert not leftover, "leaked tasks:\n" + "\n".join(_where(task) for task in leftover)
+
+
+def _where(task: asyncio.Task[object]) -> str:
+    """A leaked task with the await chain it is suspended in, so a rare leak can be traced from one log
+    (Task.get_stack shows only the outermost coroutine)."""
+    lines = [f"  {task!r}"]
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            lines.append(f"    at {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_qualname}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return "\n".join(lines)
