@@ -11,6 +11,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from rooms.join_codes import JoinCodeService
+from rooms.media.connection_check import ConnectionCheckService
 from rooms.registry import BookingDirectory, GuestAccess, LiveRegistry
 from server.platform.db import Database
 
@@ -18,5 +19,6 @@ BookingDirectoryFactory = Callable[[Database], BookingDirectory]
 LIVE_REGISTRY = web.AppKey("live_registry", LiveRegistry)
 JOIN_CODES = web.AppKey("join_codes", JoinCodeService)
 GUEST_ACCESS = web.AppKey("guest_access", GuestAccess)
+CONNECTION_CHECKS = web.AppKey("connection_checks", ConnectionCheckService)
 # Tests may replace the directory (bookings the live side can see) before the app starts.
 BOOKING_DIRECTORY_FACTORY: web.AppKey[BookingDirectoryFactory] = web.AppKey("booking_directory_factory")

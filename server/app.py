@@ -16,8 +16,9 @@ from aiohttp import web
 
 from notes.export_workers import ExportWorkers
 from notes.service import NoteService
-from rooms.appkeys import BOOKING_DIRECTORY_FACTORY, GUEST_ACCESS, JOIN_CODES, LIVE_REGISTRY
+from rooms.appkeys import BOOKING_DIRECTORY_FACTORY, CONNECTION_CHECKS, GUEST_ACCESS, JOIN_CODES, LIVE_REGISTRY
 from rooms.join_codes import JoinCodeService
+from rooms.media.connection_check import ConnectionCheckService
 from rooms.models import GuestSessionStore, SqlJoinCodeRepository
 from rooms.registry import GuestAccess, LiveRegistry
 from scheduling.models import OutboxChannel
@@ -25,6 +26,7 @@ from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.notifications import NotificationSettings
 from server.booking_directory import SqlBookingDirectory
+from server.browser_ice import check_ice_servers
 from server.call_readings import NoteReadingSink
 from server.consultation_directory import SqlConsultationDirectory
 from server.jobs import Job, JobRunner
@@ -40,7 +42,7 @@ from server.platform.db import Database, create_engine
 from server.platform.settings import Settings
 from signaling.setup import setup_signaling
 from web import i18n
-from web.appkeys import NOTE_EXPORTS, NOTES, SCHEDULING
+from web.appkeys import BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTES, SCHEDULING
 from web.context import caller
 from web.metrics import METRICS, create_metrics
 from web.middleware import (
@@ -106,6 +108,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[NOTES] = NoteService(the_clock, audit, app[PATIENTS], SqlConsultationDirectory())
     app[NOTE_EXPORTS] = ExportWorkers()
     app.on_cleanup.append(_close_note_exports)
+    app[BROWSER_ICE_SERVERS] = check_ice_servers(settings, the_clock)
+    app.cleanup_ctx.append(_connection_check_context)
     if settings.background_jobs:
         app.cleanup_ctx.append(_jobs_context)
     setup_routes(app)
@@ -140,6 +144,14 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     registry.start()
     yield
     await registry.close()
+
+
+async def _connection_check_context(app: web.Application) -> AsyncIterator[None]:
+    """The device check's media round trips; none outlives the app."""
+    checks = ConnectionCheckService(clock=app[CLOCK])
+    app[CONNECTION_CHECKS] = checks
+    yield
+    await checks.close()
 
 
 def _smtp_settings(settings: Settings) -> SmtpSettings | None:

@@ -62,6 +62,12 @@ _MESSAGES: dict[str, str] = {
     "unknown_patient": N_("Choose a patient from the list."),
     "hours_format": N_("Write times as 08:00-15:30."),
     "invalid_date": N_("Write a date as YYYY-MM-DD."),
+    "check_busy": N_("Many device checks are running right now. Wait a minute and try again."),
+    "check_not_found": N_("This device check has ended. Start a new one."),
+    "check_already_offered": N_("This device check is already connected. Start a new one to test again."),
+    "sdp_unreadable": N_("The browser's connection offer could not be read."),
+    "sdp_codec": N_("The browser offered no video or sound format we can use."),
+    "sdp_media": N_("The connection offer must have one data channel and at most one camera and microphone."),
     "error": N_("Something went wrong."),
 }
 

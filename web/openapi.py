@@ -188,6 +188,20 @@ SCHEMAS: dict[str, Any] = {
     "NoteVersion": {"type": "object", "required": ["version", "author", "created_at", "content"], "properties": {
         "version": {"type": "integer"}, "author": {"type": "object"},
         "created_at": {"type": "string", "format": "date-time"}, "content": {"type": "object"}}},
+    # The device and connection check (web/pages_check.py): no login, nothing about anyone.
+    "ConnectionCheckStart": {"type": "object", "additionalProperties": False, "properties": {}},
+    "ConnectionCheck": {"type": "object", "required": ["id", "ice_servers", "time_limit_seconds"], "properties": {
+        "id": {"type": "string"}, "time_limit_seconds": {"type": "number"},
+        "ice_servers": {"type": "array", "items": {"type": "object", "required": ["urls"], "properties": {
+            "urls": {"type": "array", "items": {"type": "string"}}, "username": {"type": "string"},
+            "credential": {"type": "string"}}}}}},
+    "ConnectionCheckOffer": {"type": "object", "additionalProperties": False, "required": ["type", "sdp"],
+                             "properties": {"type": {"type": "string", "enum": ["offer"]},
+                                            "sdp": {"type": "string", "minLength": 1, "maxLength": 20000}}},
+    "ConnectionCheckAnswer": {"type": "object", "required": ["type", "sdp"], "properties": {
+        "type": {"type": "string", "enum": ["answer"]}, "sdp": {"type": "string"}}},
+    "ConnectionCheckStopped": {"type": "object", "required": ["id", "stopped"], "properties": {
+        "id": {"type": "string"}, "stopped": {"type": "boolean"}}},
 }
 
 

@@ -17,6 +17,7 @@ from web import (
     pages_admin,
     pages_auth,
     pages_call,
+    pages_check,
     pages_feeds,
     pages_notes,
     pages_patients,
@@ -146,6 +147,7 @@ API_ROUTES: list[ApiRoute] = [
     ApiRoute("GET", "/api/notes/{note_id}/fhir", api_notes.export_fhir,
              "The note as a FHIR R5 document Bundle (application/fhir+json)", {"type": "object"},
              parameters=[NOTE_ID_PARAM], tag="notes"),
+    *pages_check.API_ROUTES,
 ]
 
 
@@ -188,6 +190,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/admin/audit", pages_admin.audit_page)
     r.add_get("/team", pages_admin.team_overview)
     pages_call.setup_routes(r)
+    pages_check.setup_routes(r)
     r.add_get("/referrals", pages_scheduling.referral_queue)
     r.add_get("/referrals/new", pages_scheduling.referral_new_form)
     r.add_post("/referrals/new", pages_scheduling.referral_new_submit)

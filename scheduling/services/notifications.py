@@ -58,6 +58,11 @@ class NotificationSettings:
     def consultation_url(self, public_id: str) -> str:
         return f"{self.public_url.rstrip('/')}/consultations/{public_id}"
 
+    @property
+    def device_check_url(self) -> str:
+        """The device and connection check, open to anyone without logging in."""
+        return f"{self.public_url.rstrip('/')}/check"
+
 
 @dataclass(frozen=True)
 class _Recipient:
@@ -153,6 +158,10 @@ class Notifier:
             if r.channel is OutboxChannel.EMAIL:
                 body = (f"{headline[1]}: {when}.\nSted: {location or 'video'}.\nLenke: {url}\n\n"
                         f"Joint consultation ({purpose}): {when}.\nLink: {url}\n")
+                if not cancelled:
+                    check = self.settings.device_check_url
+                    body += (f"\nSjekk kamera, mikrofon og nettverk før samtalen: {check}\n"
+                             f"Check your camera, microphone and network beforehand: {check}\n")
                 await self._outbox.enqueue(session, NewMessage(
                     channel=r.channel, recipient=r.address, subject=f"{headline[0]} {self._local(booking.start)}",
                     body=body, ics=ics, ics_method=method, purpose=purpose, booking_id=booking.id))
