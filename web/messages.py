@@ -58,6 +58,12 @@ _MESSAGES: dict[str, str] = {
     "unknown_patient": N_("Choose a patient from the list."),
     "hours_format": N_("Write times as 08:00-15:30."),
     "invalid_date": N_("Write a date as YYYY-MM-DD."),
+    "mobile_invalid": N_("Write a Norwegian mobile number: 8 digits starting with 4 or 9, with or without +47."),
+    "join_code_not_for_booking": N_("This is not a join code for this consultation. Make a new code."),
+    "code_used_make_new": N_("This code has already been used. Make a new code."),
+    "code_expired_make_new": N_("This code has expired. Make a new code."),
+    "invite_name_too_long": N_("The name can be at most 100 characters."),
+    "invite_name_invalid": N_("Write the name with ordinary letters, without line breaks."),
     "error": N_("Something went wrong."),
 }
 
