@@ -72,7 +72,8 @@ async def test_a_code_is_made_shown_once_with_its_plain_link_and_audited_without
     # 1 December 11.30-12.00 in Oslo; a code works from half an hour before until half an hour after
     assert "Koden virker fra tirsdag 1. desember kl. 11.00 til kl. 12.30, én gang." in page
     async with db.session() as session:
-        rows = (await session.execute(select(AuditEntry).where(AuditEntry.action == "join_code_issued"))).scalars().all()
+        rows = (await session.execute(
+            select(AuditEntry).where(AuditEntry.action == "join_code_issued"))).scalars().all()
     assert [r.reason for r in rows] == ["relative: Kari Nordmann"]
     assert all(code.group(0) not in (r.reason or "") for r in rows)
 
@@ -116,7 +117,8 @@ async def test_a_wrong_number_is_refused_and_the_number_and_code_kept(
     assert resp.status == 422 and "Skriv en gyldig e-postadresse." in page and 'value="kari@"' in page
     assert '<option value="en" selected>' in page
     async with db.session() as session:
-        assert (await session.execute(select(OutboxMessage).where(OutboxMessage.purpose == "join_code"))).first() is None
+        queued = select(OutboxMessage).where(OutboxMessage.purpose == "join_code")
+        assert (await session.execute(queued)).first() is None
 
 
 async def test_an_sms_without_a_gateway_is_queued_and_the_page_says_it_is_not_sent(
@@ -131,7 +133,8 @@ async def test_an_sms_without_a_gateway_is_queued_and_the_page_says_it_is_not_se
     assert "Ikke sendt: ingen SMS-tjeneste er satt opp." in page
     assert "lagt i kø" not in page  # nobody could send it: it is not said to be on its way
     async with db.session() as session:
-        message = (await session.execute(select(OutboxMessage).where(OutboxMessage.purpose == "join_code"))).scalar_one()
+        message = (await session.execute(
+            select(OutboxMessage).where(OutboxMessage.purpose == "join_code"))).scalar_one()
         audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "join_code_sent"))).scalar_one()
     assert message.recipient == "+4791234567"
     assert code in message.body and "http://127.0.0.1/join" in message.body
