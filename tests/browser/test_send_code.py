@@ -109,3 +109,38 @@ async def test_make_copy_and_email_a_join_code_from_the_booking_page(
     assert len(mails) == 1
     body = mails[0].get_payload(decode=True).decode("utf-8")  # type: ignore[union-attr]
     assert code in body and f"{server.base_url}/join" in body
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_in_the_call_a_new_code_can_be_texted_without_leaving_the_call(
+        page: Page, server: Server, totp_secrets: TotpSecrets) -> None:
+    booking = _demo_consultation_now(server)
+    await log_in(page, "lege", totp_secrets)
+    await page.goto(f"/consultations/{booking}")
+    await page.get_by_role("button", name="Bli med i konsultasjonen").click()
+    await expect(page.locator("#incall")).to_be_visible()
+    await page.wait_for_function("() => window.samkonsultPeer && window.samkonsultPeer.pc"
+                                 " && window.samkonsultPeer.pc.connectionState === 'connected'")
+    await expect(page.locator("#send-code")).to_be_hidden()  # nothing to send before a code exists
+
+    await page.get_by_label("Navn", exact=True).fill("Tolk Ali")
+    await page.get_by_role("button", name="Lag tilgangskode").click()
+    await expect(page.locator("#send-code")).to_be_visible()
+    await expect(page.locator("#send-code-code")).to_have_text(CODE)
+    await expect(page.get_by_role("heading", name="Kode for Tolk Ali")).to_be_visible()
+
+    phone = page.get_by_label("Mobilnummer")
+    await phone.fill("812 34 567")
+    await page.get_by_role("button", name="Send på SMS").click()
+    await expect(page.locator("#send-code-form .field-error")).to_have_text(
+        "Skriv et norsk mobilnummer: 8 sifre som begynner med 4 eller 9, med eller uten +47 foran.")
+    await expect(phone).to_have_value("812 34 567")  # what was typed stays
+    await expect(phone).to_have_attribute("aria-invalid", "true")
+
+    await phone.fill("+47 912 34 567")
+    await page.get_by_role("button", name="Send på SMS").click()
+    # This server has no SMS gateway: the panel says so rather than "on its way".
+    await expect(page.locator("#send-code-status")).to_have_text(
+        "Ikke sendt: ingen SMS-tjeneste er satt opp. Gi koden på en annen måte, for eksempel på telefon.")
+    await expect(page.locator("#incall")).to_be_visible()  # still in the call
+    await assert_accessible(page)
