@@ -215,8 +215,8 @@ def load_settings(
     sms_url = values.get("sms_gateway_url", "")
     if sms_url and not sms_url.startswith(("http://", "https://")):
         raise SettingsError(ENV_PREFIX + "SMS_GATEWAY_URL", "must start with http:// or https://")
-    if sms_url.startswith("http://") and not demo and values.get("sms_gateway_token"):
-        # the token and every recipient's number would cross the network in the clear
+    if sms_url.startswith("http://") and not demo:
+        # the token, every recipient's number and the join codes would cross the network in the clear
         if urlsplit(sms_url).hostname not in {"127.0.0.1", "localhost", "::1"}:
             raise SettingsError(ENV_PREFIX + "SMS_GATEWAY_URL", "use https:// for a gateway on another machine")
     if values.get("demo_relax_totp") and not demo:
