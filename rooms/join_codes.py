@@ -28,6 +28,7 @@ from typing import Protocol
 from rooms.errors import InvalidInvite, JoinCodeRateLimited, JoinCodeRefused, RefusalReason
 from rooms.roster import CODE_ROLES, MAX_NAME_CHARS, Identity, ParticipantRole, is_display_text
 from server.platform.clock import Clock
+from server.platform.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +229,21 @@ class JoinCodeService:
         )
         await self._repository.add(record)
         return IssuedCode(format_code(normalized), record)
+
+    async def sendable(self, code: str, *, room_id: str) -> JoinCodeRecord:
+        """The record of a code that staff of ``room_id`` hold and want to send on: it must be one of
+        this room's codes, unused and not expired. Looked up by hash, like a redemption; refusals are
+        ``ValidationFailed`` on the field ``code``. Not rate limited: only the room's own staff ask."""
+        normalized = normalize_code(code)
+        record = None if normalized is None else await self._repository.find(hash_code(normalized))
+        if record is None or record.room_id != room_id:
+            # unknown and "another room's" are one answer: staff of one room learn nothing of others
+            raise ValidationFailed("not a code of this consultation", {"code": "join_code_not_for_booking"})
+        if record.used_at is not None:
+            raise ValidationFailed("this code has been used", {"code": "code_used_make_new"})
+        if self._clock.now() >= record.valid_until:
+            raise ValidationFailed("this code has expired", {"code": "code_expired_make_new"})
+        return record
 
     async def redeem(self, code: str, *, room_id: str | None, client_key: str) -> JoinGrant:
         """Exchange a code for a grant to its room; with ``room_id``, only to that room.

@@ -8,13 +8,19 @@ SMS goes through the same table. With no SMS gateway configured, SMS rows are se
 visible in the outbox so staff can phone or text the patient themselves, and never reported as sent.
 Email with no SMTP host configured is treated the same way.
 
+A join code travels in a message body (``JOIN_CODE_PURPOSE``): it has to, the dispatcher sends later.
+It is the only secret the outbox carries, so it is kept no longer than needed: once the message is
+sent the code in the stored body is replaced by dashes, and staff reading the outbox never see it.
+
 One dispatcher per database is assumed (the single process). Claiming a row pushes its
 ``next_attempt_at`` ahead by a lease first, so a crash mid-send retries later instead of never.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -31,6 +37,27 @@ from server.platform.db import Database
 from server.platform.errors import NotFound
 
 log = logging.getLogger(__name__)
+
+JOIN_CODE_PURPOSE = "join_code"
+# A join code as written in messages (ABCD-EFGH-JKMN-PQRS; the alphabet has no 0, 1, I, L or O). The
+# shape is enough: it is only used to hide codes, and hiding something that merely looks like one is
+# harmless.
+_CODE_SHAPE = re.compile(r"\b[2-9A-HJKMNP-Z]{4}(?:-[2-9A-HJKMNP-Z]{4}){3}\b")
+HIDDEN_CODE = "XXXX-XXXX-XXXX-XXXX"
+
+
+def hide_join_codes(text: str) -> str:
+    """``text`` with every join code replaced by a placeholder of the same shape."""
+    return _CODE_SHAPE.sub(HIDDEN_CODE, text)
+
+
+class MessageState(enum.StrEnum):
+    """Where one message stands, as the person who queued it is told."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    NO_GATEWAY = "no_gateway"
 
 
 @dataclass(frozen=True)
@@ -155,7 +182,8 @@ class DispatchReport:
 
 
 def _view(m: OutboxMessage) -> OutboxView:
-    return OutboxView(id=m.id, channel=m.channel, recipient=m.recipient, subject=m.subject, body=m.body,
+    body = hide_join_codes(m.body) if m.purpose == JOIN_CODE_PURPOSE else m.body
+    return OutboxView(id=m.id, channel=m.channel, recipient=m.recipient, subject=m.subject, body=body,
                       ics_method=m.ics_method, purpose=m.purpose, booking_id=m.booking_id, status=m.status,
                       attempts=m.attempts, next_attempt_at=m.next_attempt_at, last_error=m.last_error,
                       created_at=m.created_at, sent_at=m.sent_at)
@@ -216,6 +244,20 @@ class Outbox:
             else:
                 counts["failed"] += 1
         return DeliverySummary(**counts)
+
+    async def state(self, session: AsyncSession, message_id: int, *, booking_id: int) -> MessageState:
+        """Where one message of a booking stands; ``NotFound`` for a message of another booking."""
+        row = await session.get(OutboxMessage, message_id)
+        if row is None or row.booking_id != booking_id:
+            raise NotFound("no such message")
+        return self._state(row.channel, row.status)
+
+    def _state(self, channel: OutboxChannel, status: OutboxStatus) -> MessageState:
+        if status is OutboxStatus.NO_GATEWAY or (status is OutboxStatus.PENDING and channel not in self._gateways):
+            return MessageState.NO_GATEWAY
+        if status is OutboxStatus.PENDING:
+            return MessageState.QUEUED
+        return MessageState.SENT if status is OutboxStatus.SENT else MessageState.FAILED
 
     async def requeue(self, session: AsyncSession, message_id: int) -> None:
         """Try a failed or gateway-less message again (e.g. after configuring the gateway)."""
@@ -306,6 +348,8 @@ class OutboxDispatcher:
                 row.status = OutboxStatus.SENT
                 row.sent_at = now
                 row.last_error = ""
+                if row.purpose == JOIN_CODE_PURPOSE:
+                    row.body = hide_join_codes(row.body)  # delivered: the stored copy need not hold it
             elif row.attempts >= self._max_attempts:
                 row.status = OutboxStatus.FAILED
                 row.last_error = error

@@ -40,6 +40,7 @@ from server.platform.audit import AuditLog
 from server.platform.clock import Clock, SystemClock
 from server.platform.db import Database, create_engine
 from server.platform.settings import Settings
+from server.sms_gateway import HttpSmsSender, SmsGatewaySettings
 from signaling.setup import setup_signaling
 from web import i18n
 from web.appkeys import BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTES, SCHEDULING
@@ -163,16 +164,30 @@ def _smtp_settings(settings: Settings) -> SmtpSettings | None:
                         password=settings.smtp_password, sender=settings.smtp_sender)
 
 
+def _sms_settings(settings: Settings) -> SmsGatewaySettings | None:
+    """The SMS gateway part of the server settings; ``None`` when no gateway URL is configured."""
+    if not settings.sms_gateway_url:
+        return None
+    return SmsGatewaySettings(url=settings.sms_gateway_url, token=settings.sms_gateway_token,
+                              sender=settings.sms_sender)
+
+
 def _gateways(settings: Settings) -> frozenset[OutboxChannel]:
-    """The channels the outbox dispatcher below can send on: email with an SMTP host, SMS never yet."""
-    return frozenset({OutboxChannel.EMAIL}) if _smtp_settings(settings) else frozenset()
+    """The channels the outbox dispatcher below can send on: email with an SMTP host, SMS with a gateway."""
+    channels = set()
+    if _smtp_settings(settings):
+        channels.add(OutboxChannel.EMAIL)
+    if _sms_settings(settings):
+        channels.add(OutboxChannel.SMS)
+    return frozenset(channels)
 
 
 async def _jobs_context(app: web.Application) -> AsyncIterator[None]:
     settings, database, clock, scheduling = app[SETTINGS], app[DATABASE], app[CLOCK], app[SCHEDULING]
     smtp = _smtp_settings(settings)
+    sms = _sms_settings(settings)
     dispatcher = OutboxDispatcher(database, clock, email=SmtpEmailSender(smtp, clock) if smtp else None,
-                                  sms=None)
+                                  sms=HttpSmsSender(sms) if sms else None)
 
     async def reminders() -> None:
         async with database.session(write_lock=True) as session:

@@ -68,6 +68,12 @@ _MESSAGES: dict[str, str] = {
     "sdp_unreadable": N_("The browser's connection offer could not be read."),
     "sdp_codec": N_("The browser offered no video or sound format we can use."),
     "sdp_media": N_("The connection offer must have one data channel and at most one camera and microphone."),
+    "mobile_invalid": N_("Write a Norwegian mobile number: 8 digits starting with 4 or 9, with or without +47."),
+    "join_code_not_for_booking": N_("This is not a join code for this consultation. Make a new code."),
+    "code_used_make_new": N_("This code has already been used. Make a new code."),
+    "code_expired_make_new": N_("This code has expired. Make a new code."),
+    "invite_name_too_long": N_("The name can be at most 100 characters."),
+    "invite_name_invalid": N_("Write the name with ordinary letters, without line breaks."),
     "error": N_("Something went wrong."),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from aiohttp import web
 
@@ -29,6 +30,8 @@ from web.guards import require_actor
 from web.messages import message_for
 from web.render import render
 from web.scheduling_labels import page_context
+from web.send_code_flow import join_url
+from web.send_code_view import invite_area
 
 
 def _errors(exc: ValidationFailed) -> dict[str, str]:
@@ -206,16 +209,21 @@ async def booking_create(request: web.Request) -> web.StreamResponse:
 # --------------------------------------------------------------------------------------- bookings
 
 
-async def _booking_page(request: web.Request, public_id: str, *, errors: dict[str, str] | None = None,
-                        cancel_reason: str = "", status: int = 200) -> web.Response:
-    """The booking with where its invitations stand, and a way into the call for those taking part."""
+async def render_booking_page(request: web.Request, public_id: str, *, errors: dict[str, str] | None = None,
+                              cancel_reason: str = "", status: int = 200,
+                              invite: dict[str, Any] | None = None) -> web.Response:
+    """The booking with where its invitations stand, a way into the call for those taking part, and for
+    them a way to invite someone with a join code (``invite``: that area as a form post left it)."""
     actor = require_actor(request, *CLINICAL_ROLES)
     bookings = request.app[SCHEDULING].bookings
     async with request.app[DATABASE].session() as session:
         booking = await bookings.get(session, actor, public_id, "booking page")
         invitations = await bookings.invitations(session, actor, public_id)
+    # Making a join code follows the call's rule (rooms/access.py): the staff booked into it.
+    may_invite = booking.joinable and actor.is_staff and booking.takes_part(actor.user_id)
     return render(request, "booking.html", page_context({
-        "booking": booking, "invitations": invitations,
+        "booking": booking, "invitations": invitations, "may_invite": may_invite,
+        "invite": invite or invite_area(public_id, join_url(request)),
         "booked": request.query.get("booked") == "1", "moved": request.query.get("moved") == "1",
         # the call admits only the staff booked into it (rooms/access.py): offer it to them alone
         "may_join": booking.joinable and actor.is_staff and booking.takes_part(actor.user_id),
@@ -225,7 +233,7 @@ async def _booking_page(request: web.Request, public_id: str, *, errors: dict[st
 
 
 async def booking_page(request: web.Request) -> web.StreamResponse:
-    return await _booking_page(request, request.match_info["public_id"])
+    return await render_booking_page(request, request.match_info["public_id"])
 
 
 async def booking_cancel(request: web.Request) -> web.StreamResponse:
@@ -237,7 +245,7 @@ async def booking_cancel(request: web.Request) -> web.StreamResponse:
             await request.app[SCHEDULING].bookings.cancel(session, actor, public_id, fields.get("reason", ""))
     except ValidationFailed as exc:
         # the reason comes back exactly as typed, with what is wrong with it
-        return await _booking_page(request, public_id, errors=_errors(exc),
+        return await render_booking_page(request, public_id, errors=_errors(exc),
                                    cancel_reason=fields.get("reason", ""), status=422)
     raise web.HTTPSeeOther(f"/bookings/{public_id}")
 

@@ -13,6 +13,7 @@ from web import (
     api_notes,
     api_resources,
     api_scheduling,
+    api_send_code,
     fhir,
     pages_admin,
     pages_auth,
@@ -23,6 +24,7 @@ from web import (
     pages_patients,
     pages_resources,
     pages_scheduling,
+    pages_send_code,
 )
 from web.metrics import metrics_handler
 from web.openapi import NOTE_ID_PARAM, PUBLIC_ID_PARAM, REASON_PARAM, ApiRoute, build_document
@@ -111,6 +113,18 @@ API_ROUTES: list[ApiRoute] = [
     ApiRoute("POST", "/api/bookings/{public_id}/status", api_scheduling.booking_status,
              "Arrived, in progress, completed or no-show", _ref("Booking"), parameters=[PUBLIC_ID_PARAM],
              request_schema="StatusInput", tag="bookings", extra_responses=(409,)),
+    ApiRoute("POST", "/api/bookings/{public_id}/join-codes", api_send_code.code_create,
+             "Make a join code for a named relative, patient or interpreter (staff booked into it only)",
+             _ref("JoinCode"), status=201, parameters=[PUBLIC_ID_PARAM], request_schema="JoinCodeInput",
+             tag="join codes"),
+    ApiRoute("POST", "/api/bookings/{public_id}/join-codes/send", api_send_code.code_send,
+             "Send a valid join code of this booking by SMS (Norwegian mobile) or email, through the outbox",
+             _ref("JoinCodeMessage"), status=202, parameters=[PUBLIC_ID_PARAM], request_schema="JoinCodeSendInput",
+             tag="join codes"),
+    ApiRoute("GET", "/api/bookings/{public_id}/join-codes/messages/{message_id}", api_send_code.code_message,
+             "Where a sent join code message stands", _ref("JoinCodeMessageState"),
+             parameters=[PUBLIC_ID_PARAM, _path("message_id", {"type": "string", "pattern": "^[0-9]+$"})],
+             tag="join codes"),
     ApiRoute("GET", "/api/day-list", api_scheduling.day_list, "My consultations on a date", _array("Booking"),
              parameters=[_q("date", {"type": "string", "format": "date"})], tag="bookings"),
     ApiRoute("GET", "/api/audit/verify", api.audit_verify, "Check the audit chain",
@@ -201,6 +215,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/bookings/{public_id}/status", pages_scheduling.booking_status)
     r.add_get("/bookings/{public_id}/reschedule", pages_scheduling.reschedule_page)
     r.add_post("/bookings/{public_id}/reschedule", pages_scheduling.reschedule_submit)
+    pages_send_code.setup_routes(r)
     r.add_get("/day", pages_scheduling.day_list)
     r.add_get("/calendar", pages_scheduling.week_calendar)
     r.add_get("/calendar/feeds", pages_feeds.feeds_page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scheduling.join_code_messages import JoinCodeMessenger
 from scheduling.models import OutboxChannel
 from scheduling.outbox import Outbox
 from scheduling.services.bookings import BookingService
@@ -30,6 +31,7 @@ class SchedulingServices:
     feeds: FeedService
     outbox: Outbox
     notifier: Notifier
+    join_code_messages: JoinCodeMessenger
 
     @classmethod
     def create(cls, clock: Clock, audit: AuditLog, notifications: NotificationSettings,
@@ -50,4 +52,5 @@ class SchedulingServices:
             feeds=FeedService(clock, audit, notifier),
             outbox=outbox,
             notifier=notifier,
+            join_code_messages=JoinCodeMessenger(clock, audit, outbox),
         )

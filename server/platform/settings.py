@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "SAMKONSULT_"
 
@@ -52,6 +53,13 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_sender: str = "samkonsult@localhost.localdomain"
+    # An HTTP SMS gateway: JSON is POSTed to this URL with the token as a bearer token. Empty: no SMS
+    # gateway, and text messages wait in the outbox, shown as not sent.
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    sms_sender: str = "Samkonsult"
+    # The name people see in a join code message: the health service that invites them, never a ward.
+    service_name: str = "Samkonsult"
     ice_servers: tuple[str, ...] = field(default_factory=tuple)
     turn_secret: str = ""
     log_level: str = "INFO"
@@ -73,7 +81,7 @@ _INT_KEYS = {
     "reminder_hours",
 }
 _BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls", "background_jobs"}
-_SECRET_KEYS = {"session_secret", "totp_encryption_key", "smtp_password", "turn_secret"}
+_SECRET_KEYS = {"session_secret", "totp_encryption_key", "smtp_password", "turn_secret", "sms_gateway_token"}
 _LANGUAGES = {"nb", "en"}
 # Variables with our prefix that are not settings of the server itself.
 _NOT_SETTINGS = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "DEMO_SECRETS_FILE", ENV_PREFIX + "NEW_USER_PASSWORD",
@@ -204,6 +212,13 @@ def load_settings(
     public_url = values.get("public_url", "")
     if public_url and not public_url.startswith(("http://", "https://")):
         raise SettingsError(ENV_PREFIX + "PUBLIC_URL", "must start with http:// or https://")
+    sms_url = values.get("sms_gateway_url", "")
+    if sms_url and not sms_url.startswith(("http://", "https://")):
+        raise SettingsError(ENV_PREFIX + "SMS_GATEWAY_URL", "must start with http:// or https://")
+    if sms_url.startswith("http://") and not demo:
+        # the token, every recipient's number and the join codes would cross the network in the clear
+        if urlsplit(sms_url).hostname not in {"127.0.0.1", "localhost", "::1"}:
+            raise SettingsError(ENV_PREFIX + "SMS_GATEWAY_URL", "use https:// for a gateway on another machine")
     if values.get("demo_relax_totp") and not demo:
         raise SettingsError(ENV_PREFIX + "DEMO_RELAX_TOTP", "only allowed together with SAMKONSULT_DEMO_MODE")
     return Settings(**values)

@@ -2,6 +2,7 @@
 // readings). Every rule lives on the server; this only shows what the server says and sends requests.
 import { Signal } from './signal.js';
 import { Peer } from './peer.js';
+import './send_code.js';
 
 const config = JSON.parse(document.getElementById('call-config').textContent);
 const T = JSON.parse(document.getElementById('call-strings').textContent);
