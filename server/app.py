@@ -30,8 +30,9 @@ from server.browser_ice import check_ice_servers
 from server.call_readings import NoteReadingSink
 from server.consultation_directory import SqlConsultationDirectory
 from server.jobs import Job, JobRunner
+from server.people.access_report import AccessReportService
 from server.people.accounts import AccountService
-from server.people.appkeys import ACCOUNTS, PATIENTS, SESSIONS
+from server.people.appkeys import ACCESS_REPORTS, ACCOUNTS, PATIENTS, SESSIONS
 from server.people.patients import PatientService
 from server.people.sessions import SessionPolicy, SessionStore
 from server.people.totp import TotpCipher
@@ -97,6 +98,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         idle=timedelta(minutes=settings.session_idle_minutes),
     ))
     app[PATIENTS] = PatientService(the_clock, audit)
+    app[ACCESS_REPORTS] = AccessReportService(the_clock, audit, app[PATIENTS])
     i18n.load_catalogues()
     _jinja_environment(app)
     app.cleanup_ctx.append(_database_context)

@@ -56,6 +56,13 @@ def gettext(message: str) -> str:
     return _catalogues.get(current_language(), NullTranslations()).gettext(message)
 
 
+def gettext_in(lang: str, message: str) -> str:
+    """``message`` in a given language, whatever the request's (to recognise text stored in another)."""
+    if not _catalogues:
+        load_catalogues()
+    return _catalogues.get(lang, NullTranslations()).gettext(message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     if not _catalogues:
         load_catalogues()

@@ -27,6 +27,7 @@ from web.forms import form_fields
 from web.guards import require_actor
 from web.i18n import babel_locale, current_language
 from web.i18n import gettext as _
+from web.pages_access_report import patient_summary_section
 from web.pages_notes import note_editor_config
 from web.render import local_datetime, render
 
@@ -165,13 +166,16 @@ async def summary_page(request: web.Request) -> web.StreamResponse:
     booking_id = request.match_info["booking_id"]
     if ctx(request).actor is not None:
         raise web.HTTPSeeOther(f"/consultations/{booking_id}/note")
-    _booking, identity = await _participant(request, booking_id)
+    booking, identity = await _participant(request, booking_id)
     guest = actor_for(identity)
     async with request.app[DATABASE].session(write_lock=True) as session:
         view = await request.app[NOTES].read_shared(session, guest, booking_id)
     lang: Language = "en" if current_language() == "en" else "nb"
+    # Beside the summary, the patient themself (never a relative or interpreter) sees who looked.
+    access = await patient_summary_section(request, booking, identity)
     return render(request, "note_print.html", {
-        "view": view, "document": build_document(view.header, view.state, lang), "guest": True})
+        "view": view, "document": build_document(view.header, view.state, lang), "guest": True,
+        "access": access})
 
 
 def _join_context(room: str, error: str = "") -> dict[str, Any]:

@@ -1,10 +1,10 @@
-"""Patient pages: the list, registration, one patient (with a stated reason) and the access log."""
+"""Patient pages: the list, registration, one patient (with a stated reason) and who accessed it."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from server.people.appkeys import ACCOUNTS, PATIENTS
+from server.people.appkeys import ACCESS_REPORTS, ACCOUNTS, PATIENTS
 from server.people.patients import CLINICAL_ROLES, PatientInput
 from server.platform.appkeys import DATABASE
 from server.platform.errors import ValidationFailed
@@ -12,15 +12,10 @@ from server.platform.roles import OrganisationKind
 from web.forms import form_fields
 from web.guards import require_actor
 from web.i18n import gettext as _
-from web.messages import N_, message_for
+from web.labels import ACCESS_REASONS
+from web.messages import message_for
+from web.pages_access_report import chosen_period, period_choices, report_view
 from web.render import render
-
-ACCESS_REASONS = (
-    N_("Planned joint consultation"),
-    N_("Ongoing treatment"),
-    N_("Referral"),
-    N_("Follow-up after discharge"),
-)
 
 
 async def _municipalities(request: web.Request) -> list[tuple[int, str]]:
@@ -91,6 +86,7 @@ async def patient_detail(request: web.Request) -> web.StreamResponse:
 
 
 async def patient_access_log(request: web.Request) -> web.StreamResponse:
+    """Who accessed the patient's information, for staff with access and a stated reason (audited)."""
     actor = require_actor(request, *CLINICAL_ROLES)
     public_id = request.match_info["public_id"]
     reason = _reason(request)
@@ -99,6 +95,11 @@ async def patient_access_log(request: web.Request) -> web.StreamResponse:
             "public_id": public_id, "reasons": [_(r) for r in ACCESS_REASONS],
             "target": f"/patients/{public_id}/access-log", "error": False,
         })
-    async with request.app[DATABASE].session() as session:
-        patient, records = await request.app[PATIENTS].access_log(session, actor, public_id, reason)
-    return render(request, "patient_access_log.html", {"patient": patient, "records": records})
+    service = request.app[ACCESS_REPORTS]
+    period, error = chosen_period(request, service)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        report = await service.for_staff(session, actor, public_id, period, reason=reason)
+    return render(request, "patient_access_log.html", {
+        **report_view(report), "public_id": public_id, "reason": reason,
+        "periods": period_choices(period.months), "form_error": error,
+    }, status=422 if error else 200)

@@ -15,6 +15,7 @@ from web import (
     api_scheduling,
     api_send_code,
     fhir,
+    pages_access_report,
     pages_admin,
     pages_auth,
     pages_call,
@@ -205,6 +206,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/team", pages_admin.team_overview)
     pages_call.setup_routes(r)
     pages_check.setup_routes(r)
+    pages_access_report.setup_routes(r)
     r.add_get("/referrals", pages_scheduling.referral_queue)
     r.add_get("/referrals/new", pages_scheduling.referral_new_form)
     r.add_post("/referrals/new", pages_scheduling.referral_new_submit)
