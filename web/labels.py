@@ -41,6 +41,7 @@ _ACTIONS = {
     "change_password": N_("changed password"),
     # The joint note
     "read_versions": N_("read earlier versions"),
+    "read_version": N_("read an earlier version"),
     "read_shared": N_("read the shared summary"),
     "save": N_("saved"),
     "share": N_("shared with the patient"),
@@ -57,6 +58,8 @@ _ACTIONS = {
     "denied": N_("turned someone away"),
     "removed": N_("removed someone"),
     "invited": N_("invited someone"),
+    "join_code_issued": N_("made a join code"),
+    "join_code_sent": N_("sent a join code"),
     "ended": N_("ended the consultation"),
     "chat_posted": N_("wrote in the chat"),
     "reading_posted": N_("shared a measurement"),
