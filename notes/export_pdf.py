@@ -11,6 +11,7 @@ gives the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -79,8 +80,12 @@ def _render(doc: Document, *, created_at: datetime, font_path: Path | None, comp
 
     def write(text: str, *, size: float, style: str = "", height: float = 5.5, indent: float = 0) -> None:
         pdf.set_font(family, style=style, size=size)
-        pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(0, height, clean(text), new_x="LMARGIN", new_y="NEXT")
+        # Lines are broken here, one width lookup per distinct word: fpdf's multi_cell re-measures the
+        # growing line at every character, which made a 1.5 MB note's PDF take minutes.
+        width = pdf.w - pdf.r_margin - pdf.l_margin - indent - 2 * pdf.c_margin
+        for line in wrap_lines(clean(text), width, pdf.get_string_width):
+            pdf.set_x(pdf.l_margin + indent)
+            pdf.cell(0, height, line, new_x="LMARGIN", new_y="NEXT")
 
     write(doc.title, size=16, style="B", height=9)
     for name, value in doc.meta:
@@ -98,6 +103,48 @@ def _render(doc: Document, *, created_at: datetime, font_path: Path | None, comp
     pdf.ln(4)
     write(doc.signature_line, size=10, style="B")
     return bytes(pdf.output())
+
+
+def wrap_lines(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """``text`` broken into lines no wider than ``width``: at spaces where possible, inside a word only
+    when the word alone is wider than a line; the text's own line breaks are kept (an empty line too)."""
+    widths: dict[str, float] = {}
+
+    def width_of(word: str) -> float:
+        if word not in widths:
+            widths[word] = measure(word)
+        return widths[word]
+
+    space = measure(" ")
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line: list[str] = []
+        used = 0.0
+        for word in paragraph.split(" "):
+            w = width_of(word)
+            if line and used + space + w > width:
+                lines.append(" ".join(line))
+                line, used = [], 0.0
+            while w > width:  # a word longer than a line: as many letters as fit, then the rest
+                cut = _fitting_prefix(word, width, measure)
+                lines.append(word[:cut])
+                word = word[cut:]
+                w = measure(word)
+            used += (space if line else 0.0) + w
+            line.append(word)
+        lines.append(" ".join(line))
+    return lines
+
+
+def _fitting_prefix(word: str, width: float, measure: Callable[[str], float]) -> int:
+    low, high = 1, len(word)  # at least one letter per line, however narrow the line
+    while low < high:
+        mid = (low + high + 1) // 2
+        if measure(word[:mid]) <= width:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _latin1(text: str) -> str:

@@ -125,4 +125,5 @@ async def print_page(request: web.Request) -> web.StreamResponse:
         view = await request.app[NOTES].load(session, actor, request.match_info["note_id"],
                                              request.query.get("reason", ""))
     document = build_document(view.header, view.state, lang)
-    return render(request, "note_print.html", {"view": view, "document": document, "guest": False})
+    return render(request, "note_print.html", {"view": view, "document": document, "guest": False,
+                                               "access": None})

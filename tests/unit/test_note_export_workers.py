@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from notes.export_pdf import wrap_lines
 from notes.export_workers import ExportBusy, ExportJob, ExportTimedOut, ExportWorkers, render_export
 from notes.model import NoteContent, NoteHeader, SubjectRef
 from notes.note_views import ExportFormat
@@ -65,3 +66,15 @@ async def test_past_the_queue_an_export_is_refused_at_once_as_busy() -> None:
         await workers.close()
         first.cancel()
         await asyncio.gather(first, return_exceptions=True)
+
+
+def test_pdf_lines_break_at_spaces_keep_the_texts_own_breaks_and_split_only_overlong_words() -> None:
+    def measure(text: str) -> float:
+        return float(len(text))  # one unit a letter
+
+    assert wrap_lines("ett to tre fire", 7, measure) == ["ett to", "tre", "fire"]
+    assert wrap_lines("første\n\nandre", 10, measure) == ["første", "", "andre"]
+    assert wrap_lines("kort " + "x" * 12, 5, measure) == ["kort", "xxxxx", "xxxxx", "xx"]
+    text = " ".join(["hjemmesykepleien"] * 200)
+    lines = wrap_lines(text, 80, measure)
+    assert all(measure(line) <= 80 for line in lines) and " ".join(lines) == text
