@@ -8,6 +8,9 @@ SMS goes through the same table. With no SMS gateway configured, SMS rows are se
 visible in the outbox so staff can phone or text the patient themselves, and never reported as sent.
 Email with no SMTP host configured is treated the same way.
 
+Why a message was not sent is stored as a code (``failure``, one of :data:`FAILURES`) that the web layer
+words in the reader's language; the exception's own text goes to ``last_error`` and the log, for operators.
+
 One dispatcher per database is assumed (the single process). Claiming a row pushes its
 ``next_attempt_at`` ahead by a lease first, so a crash mid-send retries later instead of never.
 """
@@ -32,6 +35,39 @@ from server.platform.errors import NotFound
 
 log = logging.getLogger(__name__)
 
+NO_EMAIL_GATEWAY = "no_email_gateway"
+NO_SMS_GATEWAY = "no_sms_gateway"
+UNREACHABLE = "unreachable"
+TIMEOUT = "timeout"
+RECIPIENT_REFUSED = "recipient_refused"
+AUTHENTICATION = "authentication"
+REFUSED = "refused"
+DELIVERY_FAILED = "delivery_failed"
+FAILURES = frozenset({NO_EMAIL_GATEWAY, NO_SMS_GATEWAY, UNREACHABLE, TIMEOUT, RECIPIENT_REFUSED, AUTHENTICATION,
+                      REFUSED, DELIVERY_FAILED})
+"""Every reason a message can have for not being sent (``OutboxMessage.failure``)."""
+
+
+def no_gateway_failure(channel: OutboxChannel) -> str:
+    """The failure code of a message on a channel nobody can deliver on."""
+    return NO_EMAIL_GATEWAY if channel is OutboxChannel.EMAIL else NO_SMS_GATEWAY
+
+
+def failure_code(exc: BaseException) -> str:
+    """Why a send failed, as one of :data:`FAILURES`; the order matters, since a timeout is also a
+    connection error and a refused recipient also a refusal."""
+    if isinstance(exc, (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused)):
+        return RECIPIENT_REFUSED
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return AUTHENTICATION
+    if isinstance(exc, TimeoutError):
+        return TIMEOUT
+    if isinstance(exc, OSError):  # refused or dropped connection, unknown host
+        return UNREACHABLE
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return REFUSED
+    return DELIVERY_FAILED
+
 
 @dataclass(frozen=True)
 class OutboxView:
@@ -49,6 +85,8 @@ class OutboxView:
     attempts: int
     next_attempt_at: datetime
     last_error: str
+    failure: str
+    """Why the last attempt failed, one of :data:`FAILURES`, or "" (people see this, worded)."""
     created_at: datetime
     sent_at: datetime | None
 
@@ -158,7 +196,7 @@ def _view(m: OutboxMessage) -> OutboxView:
     return OutboxView(id=m.id, channel=m.channel, recipient=m.recipient, subject=m.subject, body=m.body,
                       ics_method=m.ics_method, purpose=m.purpose, booking_id=m.booking_id, status=m.status,
                       attempts=m.attempts, next_attempt_at=m.next_attempt_at, last_error=m.last_error,
-                      created_at=m.created_at, sent_at=m.sent_at)
+                      failure=m.failure, created_at=m.created_at, sent_at=m.sent_at)
 
 
 class Outbox:
@@ -177,7 +215,7 @@ class Outbox:
             channel=message.channel, recipient=message.recipient, subject=message.subject[:300],
             body=message.body, ics=message.ics, ics_method=message.ics_method, purpose=message.purpose,
             booking_id=message.booking_id, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
-            last_error="", created_at=now, sent_at=None,
+            last_error="", failure="", created_at=now, sent_at=None,
         )
         session.add(row)
         await session.flush()
@@ -258,13 +296,14 @@ class OutboxDispatcher:
             sender = self._senders[message.channel]
             if sender is None:  # _claim only hands out messages that have a sender
                 continue
-            error = ""
+            error = failure = ""
             try:
                 await sender.send(message)
             except Exception as exc:  # any failure of the remote side means "try again later"
                 error = f"{type(exc).__name__}: {exc}"[:500]
+                failure = failure_code(exc)
                 log.warning("outbox message %s not sent: %s", message.id, error)
-            outcome = await self._record(message.id, error)
+            outcome = await self._record(message.id, error, failure)
             if outcome is OutboxStatus.SENT:
                 sent += 1
             elif outcome is OutboxStatus.FAILED:
@@ -288,6 +327,7 @@ class OutboxDispatcher:
                     # nobody can deliver it: keep it visible, never pretend it was sent
                     row.status = OutboxStatus.NO_GATEWAY
                     row.last_error = f"no {row.channel.value} gateway configured"
+                    row.failure = no_gateway_failure(row.channel)
                     no_gateway += 1
                     continue
                 row.next_attempt_at = now + self._lease
@@ -295,7 +335,7 @@ class OutboxDispatcher:
                                                row.ics, row.ics_method))
         return claimed, no_gateway
 
-    async def _record(self, message_id: int, error: str) -> OutboxStatus:
+    async def _record(self, message_id: int, error: str, failure: str) -> OutboxStatus:
         now = self._clock.now()
         async with self._db.session(write_lock=True) as session:
             row = await session.get(OutboxMessage, message_id)
@@ -305,12 +345,12 @@ class OutboxDispatcher:
             if not error:
                 row.status = OutboxStatus.SENT
                 row.sent_at = now
-                row.last_error = ""
+                row.last_error = row.failure = ""
             elif row.attempts >= self._max_attempts:
                 row.status = OutboxStatus.FAILED
-                row.last_error = error
+                row.last_error, row.failure = error, failure
             else:
                 row.next_attempt_at = now + self.backoff(row.attempts)
-                row.last_error = error
+                row.last_error, row.failure = error, failure
             return row.status
 

@@ -31,8 +31,8 @@ from tests.http.readable_text import problems
 ROLES = ("admin", "leder", "lege", "sykepleier.rodoy", "koordinator")
 """The demo's administrator, team leader, doctor, nurse and coordinator."""
 
-MACHINE_PREFIXES = ("/api/", "/fhir/", "/static/", "/feeds/", "/healthz", "/readyz", "/metrics")
-"""Routes read by programs (JSON, FHIR, iCalendar, metrics), not by people."""
+MACHINE_PREFIXES = ("/api/", "/fhir/", "/feeds/", "/healthz", "/readyz", "/metrics", "/ws")
+"""Routes read by programs (JSON, FHIR, iCalendar, metrics, the call's WebSocket), not by people."""
 
 PAGES_OWNED_ELSEWHERE: dict[str, str] = {}
 """Pages whose remaining problems are being fixed in other work, with why; checked in their own
@@ -57,7 +57,7 @@ def page_routes(app: web.Application) -> list[str]:
     """Every GET route people open in a browser, as its path template (``/bookings/{public_id}``)."""
     paths: set[str] = set()
     for route in app.router.routes():
-        if route.method != "GET" or route.resource is None:
+        if route.method != "GET" or route.resource is None or isinstance(route.resource, web.StaticResource):
             continue
         path = route.resource.canonical
         if not path.startswith(MACHINE_PREFIXES):
