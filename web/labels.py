@@ -192,3 +192,21 @@ def audit_problem_label(code: str, seq: int | None) -> str:
     if message is None or seq is None:
         return _("The chain of rows does not add up.")
     return _(message) % {"seq": seq}
+
+
+_RESOURCE_KINDS = {"person": N_("Person"), "health_room": N_("Health room"), "equipment": N_("Equipment")}
+_ORGANISATION_KINDS = {"hospital": N_("Hospital"), "municipality": N_("Municipality")}
+
+
+def resource_kind_label(code: str) -> str:
+    """What a bookable resource is: a person, a health room or a piece of equipment."""
+    return _(_RESOURCE_KINDS[code]) if code in _RESOURCE_KINDS else code
+
+
+def organisation_kind_label(code: str) -> str:
+    return _(_ORGANISATION_KINDS[code]) if code in _ORGANISATION_KINDS else code
+
+
+def organisation_kind_options() -> list[tuple[str, str]]:
+    """(code, words) for choosing what kind an organisation is."""
+    return [(code, _(label)) for code, label in _ORGANISATION_KINDS.items()]

@@ -10,7 +10,7 @@ from aiohttp import web
 from babel.dates import format_date, format_time
 
 from server.platform.local_time import OSLO
-from web import i18n, labels
+from web import i18n, labels, scheduling_labels
 from web.context import REQUEST_CONTEXT
 from web.navigation import navigation_for
 from web.security import CSRF_FIELD
@@ -113,6 +113,10 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "calendar_error_label": labels.calendar_error_label,
         "consultation_type_label": labels.consultation_type_label,
         "audit_problem_label": labels.audit_problem_label,
+        "resource_kind_label": labels.resource_kind_label,
+        "organisation_kind_label": labels.organisation_kind_label,
+        "organisation_kind_options": labels.organisation_kind_options,
+        "requirement_label": scheduling_labels.requirement_label,
     }
     base.update(context or {})
     response = aiohttp_jinja2.render_template(template, request, base, status=status)

@@ -272,3 +272,40 @@ def test_the_checker_sees_what_people_would_read() -> None:
     assert "English: 'SMTPConnectError: Error connecting to 127.0.0.1 on port 25'" in found
     assert not any("sent" in p or "English'" in p for p in found), found
     assert sum("Log out" in p for p in found) == 1
+
+
+_ENGLISH_DAY = re.compile(r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) \d{1,2} (January|February|March|"
+                          r"April|May|June|July|August|September|October|November|December) \d{4}")
+
+
+async def test_english_pages_name_consultations_and_dates_in_english(client: TestClient, seeded: Seeded,
+                                                                     clock: FixedClock, db: Database) -> None:
+    booking = await seeded_booking(db)
+    token = await login_as(client, "lege", clock)
+    resp = await client.post("/language", data={"csrf_token": token, "lang": "en", "next": "/day"},
+                             allow_redirects=False)
+    assert resp.status == 303
+    pages = {url: await (await client.get(url)).text() for url in (
+        f"/bookings/{booking}", "/day?date=2026-11-24", "/calendar?week=2026-11-23", "/consultations")}
+    for url, html in pages.items():
+        assert '<html lang="en">' in html, url
+        assert "Joint consultation" in html and "Samkonsultasjon" not in html, url
+    # "Tuesday 24 November 2026, 10:00–10:30", never "tirsdag" or "24. nov."
+    when = _ENGLISH_DAY.search(pages[f"/bookings/{booking}"])
+    assert when, pages[f"/bookings/{booking}"]
+    assert re.match(r", \d{2}:\d{2}–\d{2}:\d{2}", pages[f"/bookings/{booking}"][when.end():]), when.group(0)
+    assert _ENGLISH_DAY.search(pages["/day?date=2026-11-24"])
+
+
+async def test_a_broken_audit_chain_is_told_in_bokmal(client: TestClient, seeded: Seeded, clock: FixedClock,
+                                                      db: Database) -> None:
+    from sqlalchemy import update
+
+    from server.platform.audit_models import AuditEntry
+
+    async with db.session() as session:
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(reason="endret i ettertid"))
+    await login_as(client, "admin", clock)
+    html = await (await client.get("/admin/audit")).text()
+    assert "Rad 2 er endret." in html, html
+    assert not problems(html)
