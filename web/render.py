@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import aiohttp_jinja2
@@ -68,6 +68,11 @@ def local_time(value: datetime) -> str:
     return f"{text} ({_offset(local)})" if _occurs_twice(local) else text
 
 
+def clock_time(value: time) -> str:
+    """A wall-clock time that is already local (opening hours, a closed afternoon): "13.30" / "13:30"."""
+    return format_time(value, _CLOCK[i18n.current_language()], locale=i18n.babel_locale())
+
+
 def local_day(value: date | datetime) -> str:
     """A short day heading: "tirsdag 1. des." / "Tuesday 1 Dec" (a datetime is read in Oslo time)."""
     day = value.astimezone(OSLO).date() if isinstance(value, datetime) else value
@@ -101,6 +106,7 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "local_datetime": local_datetime,
         "local_date": local_date,
         "local_time": local_time,
+        "clock_time": clock_time,
         "local_day": local_day,
         "local_time_range": local_time_range,
         "role_label": labels.role_label,
