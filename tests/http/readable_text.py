@@ -158,23 +158,24 @@ def untranslated(text: str) -> list[str]:
     return [m.msgid for m in _translated_messages() if m.pattern.search(text)]
 
 
-def problems(html: str) -> list[Problem]:
-    """Everything on a page a person should not have to read (see the module docstring)."""
+def problems(html: str, *, english: bool = False) -> list[Problem]:
+    """Everything on a page a person should not have to read (see the module docstring); on an
+    ``english`` page only ids and codes, since its words are rightly the catalogue's English ids."""
     parser = _VisibleText()
     parser.feed(html)
     parser.close()
     found: list[Problem] = []
-    for text, english in parser.texts:
+    for text, marked_english in parser.texts:
         prose = _URL.sub(" ", text)
         found += [Problem("internal id", match) for match in _SNAKE.findall(prose)]
         found += [Problem("UCUM code", f"{pattern.pattern} in {text}") for pattern in _ucum_codes()
                   if pattern.search(prose)]
-        if english:
+        if english or marked_english:
             continue
         found += [Problem("untranslated", f"{msgid} in {text}") for msgid in untranslated(text)]
         if len(_ENGLISH.intersection(re.findall(r"[a-z]+", prose.lower()))) >= 2:
             found.append(Problem("English", text))
-    for raw in parser.configs:
+    for raw in [] if english else parser.configs:
         for text in _config_strings(raw):
             found += [Problem("untranslated in page script words", f"{msgid} in {text}")
                       for msgid in untranslated(text)]

@@ -170,22 +170,28 @@ async def _read(client: TestClient, url: str) -> tuple[int, str, str]:
 
 async def _check_pages(client: TestClient, clock: FixedClock, world: dict[str, str],
                        templates: list[str]) -> tuple[dict[str, list[str]], set[str]]:
-    """Each page for each role (and logged out): its problems, and which templates some role could open."""
+    """Each page for each role (and logged out): its problems, and which templates some role could open.
+
+    Each is read in bokmål, then in English for ids and codes only (an English page's words are the
+    catalogue's ids themselves)."""
     found: dict[str, list[str]] = {}
     opened: set[str] = set()
     for role in (None, *ROLES):
-        client.session.cookie_jar.clear()
-        if role is not None:
-            await login_as(client, role, clock)
-        for template in templates:
-            for url in variants(fill(template, world), world):
-                status, content_type, html = await _read(client, url)
-                if status != 200 or content_type != "text/html":
-                    continue
-                opened.add(template)
-                assert '<html lang="nb">' in html, f"{url} as {role} is not in bokmål"
-                for problem in problems(html):
-                    found.setdefault(f"{url} (as {role or 'logged out'})", []).append(str(problem))
+        for lang in ("nb", "en"):
+            client.session.cookie_jar.clear()
+            client.session.cookie_jar.update_cookies({"lang": lang})
+            if role is not None:
+                await login_as(client, role, clock)
+            for template in templates:
+                for url in variants(fill(template, world), world):
+                    status, content_type, html = await _read(client, url)
+                    if content_type != "text/html":
+                        continue  # a refusal page (403, 404) is read as closely as the page itself
+                    if status == 200:
+                        opened.add(template)
+                    assert f'<html lang="{lang}">' in html, f"{url} as {role} is not in {lang}"
+                    for problem in problems(html, english=lang == "en"):
+                        found.setdefault(f"{url} ({lang}, as {role or 'logged out'})", []).append(str(problem))
     return found, opened
 
 
