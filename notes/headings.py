@@ -106,7 +106,7 @@ _NB: dict[str, str] = {
     "signature.hash": "sjekksum",
     "unsigned": "Ikke signert",
     "date_format": "%d.%m.%Y",
-    "time_format": "%d.%m.%Y kl. %H:%M",
+    "time_format": "%d.%m.%Y kl. %H.%M",
     "decimal_separator": ",",
 }
 

@@ -61,6 +61,8 @@ class BookingRoom:
     health_room: str = ""
     nurse_name: str = ""
     title: str = ""
+    title_en: str = ""
+    """The kind of consultation in English, for English pages ("" when it has none)."""
     phones: tuple[ContactPhone, ...] = field(default=())
 
     def spec(self) -> RoomSpec:

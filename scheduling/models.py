@@ -381,6 +381,9 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    """The technical detail of the last failure, for the logs and operators; people see ``failure``."""
+    failure: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    """Why the last attempt failed, as a code of :data:`scheduling.outbox.FAILURES` ("" when it did not)."""
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 

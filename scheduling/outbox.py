@@ -12,6 +12,9 @@ A join code travels in a message body (``JOIN_CODE_PURPOSE``): it has to, the di
 It is the only secret the outbox carries, so it is kept no longer than needed: once the message is
 sent the code in the stored body is replaced by dashes, and staff reading the outbox never see it.
 
+Why a message was not sent is stored as a code (``failure``, one of :data:`FAILURES`) that the web layer
+words in the reader's language; the exception's own text goes to ``last_error`` and the log, for operators.
+
 One dispatcher per database is assumed (the single process). Claiming a row pushes its
 ``next_attempt_at`` ahead by a lease first, so a crash mid-send retries later instead of never.
 """
@@ -60,6 +63,40 @@ class MessageState(enum.StrEnum):
     NO_GATEWAY = "no_gateway"
 
 
+NO_EMAIL_GATEWAY = "no_email_gateway"
+NO_SMS_GATEWAY = "no_sms_gateway"
+UNREACHABLE = "unreachable"
+TIMEOUT = "timeout"
+RECIPIENT_REFUSED = "recipient_refused"
+AUTHENTICATION = "authentication"
+REFUSED = "refused"
+DELIVERY_FAILED = "delivery_failed"
+FAILURES = frozenset({NO_EMAIL_GATEWAY, NO_SMS_GATEWAY, UNREACHABLE, TIMEOUT, RECIPIENT_REFUSED, AUTHENTICATION,
+                      REFUSED, DELIVERY_FAILED})
+"""Every reason a message can have for not being sent (``OutboxMessage.failure``)."""
+
+
+def no_gateway_failure(channel: OutboxChannel) -> str:
+    """The failure code of a message on a channel nobody can deliver on."""
+    return NO_EMAIL_GATEWAY if channel is OutboxChannel.EMAIL else NO_SMS_GATEWAY
+
+
+def failure_code(exc: BaseException) -> str:
+    """Why a send failed, as one of :data:`FAILURES`; the order matters, since a timeout is also a
+    connection error and a refused recipient also a refusal."""
+    if isinstance(exc, (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused)):
+        return RECIPIENT_REFUSED
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return AUTHENTICATION
+    if isinstance(exc, TimeoutError):
+        return TIMEOUT
+    if isinstance(exc, OSError):  # refused or dropped connection, unknown host
+        return UNREACHABLE
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return REFUSED
+    return DELIVERY_FAILED
+
+
 @dataclass(frozen=True)
 class OutboxView:
     """A queued message as staff see it in the outbox."""
@@ -76,6 +113,8 @@ class OutboxView:
     attempts: int
     next_attempt_at: datetime
     last_error: str
+    failure: str
+    """Why the last attempt failed, one of :data:`FAILURES`, or "" (people see this, worded)."""
     created_at: datetime
     sent_at: datetime | None
 
@@ -186,7 +225,7 @@ def _view(m: OutboxMessage) -> OutboxView:
     return OutboxView(id=m.id, channel=m.channel, recipient=m.recipient, subject=m.subject, body=body,
                       ics_method=m.ics_method, purpose=m.purpose, booking_id=m.booking_id, status=m.status,
                       attempts=m.attempts, next_attempt_at=m.next_attempt_at, last_error=m.last_error,
-                      created_at=m.created_at, sent_at=m.sent_at)
+                      failure=m.failure, created_at=m.created_at, sent_at=m.sent_at)
 
 
 class Outbox:
@@ -205,7 +244,7 @@ class Outbox:
             channel=message.channel, recipient=message.recipient, subject=message.subject[:300],
             body=message.body, ics=message.ics, ics_method=message.ics_method, purpose=message.purpose,
             booking_id=message.booking_id, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now,
-            last_error="", created_at=now, sent_at=None,
+            last_error="", failure="", created_at=now, sent_at=None,
         )
         session.add(row)
         await session.flush()
@@ -300,13 +339,14 @@ class OutboxDispatcher:
             sender = self._senders[message.channel]
             if sender is None:  # _claim only hands out messages that have a sender
                 continue
-            error = ""
+            error = failure = ""
             try:
                 await sender.send(message)
             except Exception as exc:  # any failure of the remote side means "try again later"
                 error = f"{type(exc).__name__}: {exc}"[:500]
+                failure = failure_code(exc)
                 log.warning("outbox message %s not sent: %s", message.id, error)
-            outcome = await self._record(message.id, error)
+            outcome = await self._record(message.id, error, failure)
             if outcome is OutboxStatus.SENT:
                 sent += 1
             elif outcome is OutboxStatus.FAILED:
@@ -330,6 +370,7 @@ class OutboxDispatcher:
                     # nobody can deliver it: keep it visible, never pretend it was sent
                     row.status = OutboxStatus.NO_GATEWAY
                     row.last_error = f"no {row.channel.value} gateway configured"
+                    row.failure = no_gateway_failure(row.channel)
                     no_gateway += 1
                     continue
                 row.next_attempt_at = now + self._lease
@@ -337,7 +378,7 @@ class OutboxDispatcher:
                                                row.ics, row.ics_method))
         return claimed, no_gateway
 
-    async def _record(self, message_id: int, error: str) -> OutboxStatus:
+    async def _record(self, message_id: int, error: str, failure: str) -> OutboxStatus:
         now = self._clock.now()
         async with self._db.session(write_lock=True) as session:
             row = await session.get(OutboxMessage, message_id)
@@ -347,14 +388,14 @@ class OutboxDispatcher:
             if not error:
                 row.status = OutboxStatus.SENT
                 row.sent_at = now
-                row.last_error = ""
+                row.last_error = row.failure = ""
                 if row.purpose == JOIN_CODE_PURPOSE:
                     row.body = hide_join_codes(row.body)  # delivered: the stored copy need not hold it
             elif row.attempts >= self._max_attempts:
                 row.status = OutboxStatus.FAILED
-                row.last_error = error
+                row.last_error, row.failure = error, failure
             else:
                 row.next_attempt_at = now + self.backoff(row.attempts)
-                row.last_error = error
+                row.last_error, row.failure = error, failure
             return row.status
 

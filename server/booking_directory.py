@@ -95,5 +95,6 @@ class SqlBookingDirectory:
             health_room=health_room,
             nurse_name=nurse_name,
             title=kind.name if kind is not None else "",
+            title_en=kind.name_en if kind is not None else "",
             phones=tuple(phones),
         )

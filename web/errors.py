@@ -124,7 +124,8 @@ def render_domain_error(request: web.Request, exc: DomainError) -> web.Response:
     return response
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+_HTTP_CODES = {400: "error", 401: "authentication_required", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
 
 
 def render_http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
@@ -137,7 +138,8 @@ def render_http_error(request: web.Request, exc: web.HTTPException) -> web.Respo
     elif exc.status == 404:
         response = _page(request, 404, _("Page not found"), _("The page does not exist or has moved."))
     else:
-        response = _page(request, exc.status, exc.reason, "")
+        # the reason phrase is English protocol text; people read the code's message in their language
+        response = _page(request, exc.status, message_for(code), "")
     if exc.status == 405 and "Allow" in exc.headers:
         response.headers["Allow"] = exc.headers["Allow"]
     return response

@@ -1,12 +1,16 @@
-"""Words for stored codes (roles, audit actions, object types, audit reasons) in the user's language.
+"""Words for stored codes in the user's language: roles, audit actions, object types and reasons, outbox
+states and failures, equipment, languages, calendar errors and kinds of consultation.
 
-The one place a stored code becomes words: pages never show a code itself.
-"""
+One function per vocabulary, so a page never shows a code and never words the same code twice."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from babel import Locale, UnknownLocaleError
+
 from server.platform.audit_reasons import AuditReason
-from web.i18n import LANGUAGES, gettext_in
+from web.i18n import LANGUAGES, babel_locale, current_language, gettext_in
 from web.i18n import gettext as _
 from web.messages import N_
 
@@ -153,3 +157,138 @@ _OUTBOX = {
 
 def outbox_label(code: str) -> str:
     return _(_OUTBOX[code]) if code in _OUTBOX else code
+
+
+_OUTBOX_FAILURES = {
+    "no_email_gateway": N_("No mail server is set up, so email cannot be sent."),
+    "no_sms_gateway": N_("No SMS service is set up, so text messages cannot be sent."),
+    "unreachable": N_("The mail server could not be reached."),
+    "timeout": N_("The mail server did not answer in time."),
+    "recipient_refused": N_("The mail server refused the address. Check it."),
+    "authentication": N_("The mail server refused our login. Tell the system administrator."),
+    "refused": N_("The mail server refused the message."),
+    "delivery_failed": N_("The message could not be sent."),
+}
+
+
+def outbox_failure_label(code: str) -> str:
+    """Why a message was not sent, from its stored code; "" when nothing failed."""
+    if not code:
+        return ""
+    return _(_OUTBOX_FAILURES.get(code, _OUTBOX_FAILURES["delivery_failed"]))
+
+
+# The equipment a health room can have, by its stored code. A code added later without a word here
+# still reads as words rather than as an identifier.
+_EQUIPMENT = {
+    "room_camera": N_("Room camera"),
+    "examination_camera": N_("Examination camera"),
+    "blood_pressure_monitor": N_("Blood pressure monitor"),
+    "pulse_oximeter": N_("Pulse oximeter"),
+    "thermometer": N_("Thermometer"),
+    "scale": N_("Scales"),
+    "stethoscope": N_("Stethoscope"),
+    "otoscope": N_("Otoscope"),
+    "ecg": N_("ECG"),
+    "speakerphone": N_("Speakerphone"),
+}
+
+
+def equipment_label(code: str) -> str:
+    if code in _EQUIPMENT:
+        return _(_EQUIPMENT[code])
+    return code.replace("_", " ").capitalize()
+
+
+def equipment_list(codes: Iterable[str]) -> str:
+    """A room's equipment as a reader's list: "Romkamera, Blodtrykksmåler"."""
+    return ", ".join(equipment_label(code) for code in codes)
+
+
+def language_label(code: str) -> str:
+    """A language code (``nb``, ``se``, ``pl``) as the language's name in the reader's language, from
+    the Unicode CLDR data Babel carries; an unknown code is shown as given."""
+    if not code:
+        return ""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(babel_locale())
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
+
+
+PATIENT_LANGUAGES = ("nb", "nn", "se", "en", "pl", "lt", "uk", "ar", "so", "ti", "fa", "ur", "sv", "da", "de",
+                     "ru", "es", "fr", "th", "vi")
+"""The languages offered for a patient, first the ones most patients in Norway speak; the stored code
+may be any other language code too."""
+
+
+def language_options(current: str = "") -> list[tuple[str, str]]:
+    """(code, name) for a language select: the usual ones, and the patient's own when it is not among them."""
+    codes = list(PATIENT_LANGUAGES)
+    if current and current not in codes:
+        codes.append(current)
+    return [(code, language_label(code)) for code in codes]
+
+
+_CALENDAR_ERRORS = {
+    "calendar.fetch_url": N_("The address must start with http:// or https://."),
+    "calendar.fetch_status": N_("The calendar server answered with an error."),
+    "calendar.fetch_too_large": N_("The calendar is too large to read."),
+    "calendar.fetch_timeout": N_("The calendar server did not answer in time."),
+    "calendar.fetch_failed": N_("The calendar could not be fetched."),
+    "calendar.too_large": N_("The calendar is too large to read."),
+    "calendar.window_too_long": N_("The calendar covers too long a period."),
+    "calendar.too_many_events": N_("The calendar has too many events."),
+    "calendar.invalid": N_("The file is not a calendar we can read (iCalendar, .ics)."),
+    "calendar.unsupported_recurrence": N_("The calendar has a repeating event we cannot read."),
+}
+
+
+def calendar_error_label(last_error: str) -> str:
+    """Why a calendar could not be read, worded from the code its stored error starts with
+    (``calendar.fetch_status: the feed answered HTTP 503``); the English detail stays in the log."""
+    if not last_error:
+        return ""
+    code = last_error.split(":", 1)[0].strip()
+    return _(_CALENDAR_ERRORS.get(code, N_("The calendar could not be read.")))
+
+
+def consultation_type_label(name: str, name_en: str = "") -> str:
+    """A kind of consultation in the reader's language: its English name on English pages when it has
+    one, else its own (Norwegian) name."""
+    return name_en if current_language() == "en" and name_en else name
+
+
+_AUDIT_PROBLEMS = {
+    "missing": N_("Row %(seq)d is missing."),
+    "out_of_order": N_("Row %(seq)d does not follow the row before it."),
+    "changed": N_("Row %(seq)d has been changed."),
+    "truncated": N_("Rows have been removed from the end of the log, from row %(seq)d."),
+}
+
+
+def audit_problem_label(code: str, seq: int | None) -> str:
+    """What the audit chain check found wrong, worded for the administrator."""
+    message = _AUDIT_PROBLEMS.get(code)
+    if message is None or seq is None:
+        return _("The chain of rows does not add up.")
+    return _(message) % {"seq": seq}
+
+
+_RESOURCE_KINDS = {"person": N_("Person"), "health_room": N_("Health room"), "equipment": N_("Equipment")}
+_ORGANISATION_KINDS = {"hospital": N_("Hospital"), "municipality": N_("Municipality")}
+
+
+def resource_kind_label(code: str) -> str:
+    """What a bookable resource is: a person, a health room or a piece of equipment."""
+    return _(_RESOURCE_KINDS[code]) if code in _RESOURCE_KINDS else code
+
+
+def organisation_kind_label(code: str) -> str:
+    return _(_ORGANISATION_KINDS[code]) if code in _ORGANISATION_KINDS else code
+
+
+def organisation_kind_options() -> list[tuple[str, str]]:
+    """(code, words) for choosing what kind an organisation is."""
+    return [(code, _(label)) for code, label in _ORGANISATION_KINDS.items()]

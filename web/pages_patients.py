@@ -12,7 +12,7 @@ from server.platform.roles import OrganisationKind
 from web.forms import form_fields
 from web.guards import require_actor
 from web.i18n import gettext as _
-from web.labels import ACCESS_REASONS
+from web.labels import ACCESS_REASONS, language_options
 from web.messages import message_for
 from web.pages_access_report import chosen_period, period_choices, report_view
 from web.render import render
@@ -35,6 +35,7 @@ async def patient_new_form(request: web.Request) -> web.StreamResponse:
     require_actor(request, *CLINICAL_ROLES)
     return render(request, "patient_new.html", {
         "values": {}, "errors": {}, "municipalities": await _municipalities(request),
+        "languages": language_options(),
     })
 
 
@@ -59,6 +60,7 @@ async def patient_new_submit(request: web.Request) -> web.StreamResponse:
         return render(request, "patient_new.html", {
             "values": fields, "errors": {k: message_for(v) for k, v in exc.fields.items()},
             "municipalities": await _municipalities(request),
+            "languages": language_options(fields.get("preferred_language", "")),
         }, status=422)
     raise web.HTTPSeeOther(f"/patients/{patient.public_id}?reason={_('Registration')}")
 

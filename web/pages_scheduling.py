@@ -28,7 +28,7 @@ from web.appkeys import SCHEDULING
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.messages import message_for
-from web.render import render
+from web.render import local_date, render
 from web.scheduling_labels import page_context
 from web.send_code_flow import join_url
 from web.send_code_view import invite_area
@@ -67,7 +67,7 @@ async def _referral_form(request: web.Request, values: dict[str, str], errors: d
         types = await request.app[SCHEDULING].resources.list_consultation_types(session)
     return render(request, "referral_new.html", page_context({
         "values": values, "errors": errors, "types": types,
-        "patients": [(p.public_id, f"{p.family_name}, {p.given_name} ({p.birth_date.isoformat()})")
+        "patients": [(p.public_id, f"{p.family_name}, {p.given_name} ({local_date(p.birth_date, 'short')})")
                      for p in patients],
         "urgencies": list(Urgency),
     }), status=status)

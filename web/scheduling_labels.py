@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scheduling.models import BookingStatus, Urgency
-from web.i18n import current_language
+from web.i18n import gettext as _
 from web.messages import N_
 
 URGENCY_LABELS = {
@@ -26,14 +26,28 @@ REQUIREMENT_LABELS = {
     "nurse": N_("Nurse"),
     "room": N_("Health room"),
     "health_room": N_("Health room"),
+    "patient": N_("Patient at home"),
+    "pharmacist": N_("Pharmacist"),
+    "physiotherapist": N_("Physiotherapist"),
+    "occupational_therapist": N_("Occupational therapist"),
+    "gp": N_("GP"),
+    "interpreter": N_("Interpreter"),
 }
+
+
+def requirement_label(key: str) -> str:
+    """The part someone plays in a consultation, from the key its kind of consultation gives it; a key
+    with no words here (a kind made later) still reads as words, not as an identifier."""
+    if key in REQUIREMENT_LABELS:
+        return _(REQUIREMENT_LABELS[key])
+    return key.replace("_", " ").capitalize()
 
 
 def page_context(extra: dict[str, Any]) -> dict[str, Any]:
     """The labels every scheduling page uses, plus the page's own values."""
     base: dict[str, Any] = {
         "urgency_labels": URGENCY_LABELS, "status_labels": STATUS_LABELS,
-        "requirement_labels": REQUIREMENT_LABELS, "english": current_language() == "en",
+        "requirement_labels": REQUIREMENT_LABELS,
     }
     base.update(extra)
     return base

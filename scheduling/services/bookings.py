@@ -390,7 +390,7 @@ class BookingService:
                                for res, resource, uid in rows),
             patient_at_home=booking.patient_at_home, sequence=booking.sequence, ical_uid=booking.ical_uid,
             cancel_reason=booking.cancel_reason, created_at=booking.created_at, updated_at=booking.updated_at,
-            replayed=replayed,
+            replayed=replayed, consultation_type_name_en=ctype.name_en,
         )
 
 

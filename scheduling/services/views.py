@@ -337,6 +337,8 @@ class BookingView:
     created_at: datetime
     updated_at: datetime
     replayed: bool = False
+    consultation_type_name_en: str = ""
+    """The kind's English name, for English pages ("" when it has none)."""
 
     # What may happen next, from the one home of the status rules (scheduling/booking_rules.py).
     @property

@@ -61,6 +61,8 @@ class VerifyResult:
     checked: int
     problem: str = ""
     seq: int | None = None
+    code: str = ""
+    """What is wrong, for people to read worded: ``missing``, ``out_of_order``, ``changed`` or ``truncated``."""
 
 
 @dataclass(frozen=True)
@@ -143,19 +145,20 @@ class AuditLog:
                 break
             for entry in rows:
                 if entry.seq != expected_seq:
-                    return VerifyResult(False, checked, f"row {expected_seq} is missing", expected_seq)
+                    return VerifyResult(False, checked, f"row {expected_seq} is missing", expected_seq, "missing")
                 if entry.prev_hash != prev:
                     return VerifyResult(False, checked, f"row {entry.seq} does not follow its predecessor",
-                                        entry.seq)
+                                        entry.seq, "out_of_order")
                 if _entry_hash(prev, _fields(entry)) != entry.hash:
-                    return VerifyResult(False, checked, f"row {entry.seq} was changed", entry.seq)
+                    return VerifyResult(False, checked, f"row {entry.seq} was changed", entry.seq, "changed")
                 prev = entry.hash
                 expected_seq += 1
                 checked += 1
                 last_seq = entry.seq
         head = await session.get(AuditHead, 1)
         if head is not None and (head.last_seq != checked or head.last_hash != prev):
-            return VerifyResult(False, checked, "rows were removed from the end of the log", checked + 1)
+            return VerifyResult(False, checked, "rows were removed from the end of the log", checked + 1,
+                                "truncated")
         return VerifyResult(True, checked)
 
     async def accesses_for_patient(

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from web import i18n
-from web.render import local_day, local_time, local_time_range
+from web.render import local_date, local_datetime, local_day, local_time, local_time_range
 
 
 @pytest.fixture
@@ -23,7 +23,19 @@ def test_a_consultation_in_bokmal_and_in_english(language: None) -> None:
     i18n.set_language("nb")
     assert local_time_range(start, end) == "tirsdag 1. desember 2026 kl. 11.30–12.00"
     i18n.set_language("en")
-    assert local_time_range(start, end) == "Tuesday, 1 December 2026, 11:30–12:00"
+    assert local_time_range(start, end) == "Tuesday 1 December 2026, 11:30–12:00"
+
+
+def test_a_moment_in_bokmal_and_in_english(language: None) -> None:
+    moment = datetime(2026, 11, 30, 10, 30, tzinfo=UTC)
+    i18n.set_language("nb")
+    assert local_datetime(moment) == "mandag 30. november 2026 kl. 11.30"
+    assert local_datetime(moment, "short") == "30.11.2026 kl. 11.30"
+    assert local_date(date(2026, 11, 30), "long") == "mandag 30. november 2026"
+    i18n.set_language("en")
+    assert local_datetime(moment) == "Monday 30 November 2026, 11:30"
+    assert local_datetime(moment, "short") == "30/11/2026, 11:30"
+    assert local_date(date(2026, 11, 30), "long") == "Monday 30 November 2026"
 
 
 def test_summer_time_is_read_in_oslo(language: None) -> None:

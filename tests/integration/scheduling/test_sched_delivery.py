@@ -88,6 +88,12 @@ async def test_given_up_messages_are_reported_as_failed(db: Database, world: Wor
     clock.advance(timedelta(hours=2))
     await dispatcher.dispatch_due()
     assert await _delivery(db, services, world, view.public_id) == DeliverySummary(failed=3, no_sms_gateway=1)
+    # why, as codes the outbox page words in the reader's language (the exception's text is for the log)
+    async with db.session() as session:
+        rows = await services.outbox.list_messages(session)
+    assert {(m.channel, m.failure) for m in rows} == {(OutboxChannel.EMAIL, "unreachable"),
+                                                       (OutboxChannel.SMS, "no_sms_gateway")}
+    assert all("mail server down" in m.last_error for m in rows if m.channel is OutboxChannel.EMAIL)
 
 
 @pytest.mark.parametrize(("reason", "code"), [("   ", "cancel_reason_required"),

@@ -90,10 +90,10 @@ def test_text_export_shows_amendments_with_the_original_and_the_signature_line()
     amendment = text.index("Fastlegen har fått beskjed.")
     next_measure = text.index("Styrketrening to ganger i uka")
     assert original < amendment < next_measure
-    assert "Tillegg 1 (24.11.2026 kl. 10:00, av Kari Hansen (Sykepleier)" in text
+    assert "Tillegg 1 (24.11.2026 kl. 10.00, av Kari Hansen (Sykepleier)" in text
     assert "Pasienten ringte <i dag>." in text.split("Tillegg etter signering")[1]
     last = text.rstrip("\n").splitlines()[-1]
-    assert last.startswith("Signert: Dr. Ola Nordmann (Lege), 23.11.2026 kl. 10:00, versjon 3, sjekksum sha256:")
+    assert last.startswith("Signert: Dr. Ola Nordmann (Lege), 23.11.2026 kl. 10.00, versjon 3, sjekksum sha256:")
     assert "Blodtrykk: 142/85 mmHg" in text and "Temperatur: 37,20 °C" in text
     assert "Status: Endelig, med tillegg" in text
 
