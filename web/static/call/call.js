@@ -501,8 +501,9 @@ function wireControls() {
     await peer.addLocal('exam_camera', state.exam.getVideoTracks()[0], state.exam, T.exam_camera);
     toggle(e.target, true, T.remove_exam, T.add_exam);
   });
-  // Phones cannot share their screen: no button that cannot work.
-  if (!navigator.mediaDevices.getDisplayMedia) $('screen-button').remove();
+  // Phones and tablets cannot share their screen from a browser: no button that cannot work there.
+  const touchOnly = window.matchMedia('(hover: none) and (pointer: coarse)').matches;
+  if (!navigator.mediaDevices.getDisplayMedia || touchOnly) $('screen-button').remove();
   $('screen-button')?.addEventListener('click', async (e) => {
     if (state.screen) { stopShare(e.target); return; }
     try {
