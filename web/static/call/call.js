@@ -334,7 +334,9 @@ const ERROR_PLACES = { invite: 'invite-result', reading: 'reading-result', chat:
 
 function onError(msg) {
   if (msg.code === 'room_not_open') { finish('not_open'); return; }
-  if (msg.code === 'room_closed') { finish('closed'); return; }
+  // Refused at the door: the room is over. Refused inside (a media message that crossed the end): the
+  // consultation ended under us, and the "ended" frame may still be on its way.
+  if (msg.code === 'room_closed') { finish(state.phase === 'connecting' ? 'closed' : 'ended'); return; }
   if (msg.code === 'join_refused') { finish('denied'); return; }
   if (msg.code === 'negotiation_collision') return; // offers crossed: peer.js rolls back and offers again
   const place = ERROR_PLACES[(msg.ref || '').split('-')[0]];
