@@ -110,3 +110,48 @@ async def test_an_invite_made_during_the_first_negotiation_is_answered(
         }""", polling="raf")
         assert not str(await sent_while.json_value()).startswith("connected"), await sent_while.json_value()
         await expect(doctor.locator("#invite-result")).to_contain_text("Tilgangskode for Kari Nordmann")
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_readings_and_refusals_reach_the_relative_in_words(
+    browser: Browser, server: Server, totp_secrets: TotpSecrets
+) -> None:
+    booking = _book_now(server)
+    async with person(browser, server.base_url, DESKTOP) as nurse, \
+            person(browser, server.base_url, PHONE) as relative:
+        await staff_joins(nurse, "sykepleier.rodoy", booking, totp_secrets)
+        await guest_waits(relative, await make_code(nurse, "Kari Nordmann"))
+        await nurse.get_by_role("button", name="Slipp inn Kari Nordmann").click()
+        await expect_state(relative, "incall", "incall")
+
+        await nurse.locator("#reading-name").select_option("blood_pressure")
+        await nurse.locator("#reading-value").fill("142/88")
+        await nurse.get_by_role("button", name="Del måling").click()
+        await nurse.locator("#reading-name").select_option("spo2")
+        await nurse.locator("#reading-value").fill("94")
+        await nurse.get_by_role("button", name="Del måling").click()
+        readings = relative.locator("#readings li")
+        await expect(readings).to_have_count(2)
+        await expect(readings.nth(0)).to_contain_text("Blodtrykk: 142/88 mmHg (av Kari Nilsen)")
+        await expect(readings.nth(1)).to_contain_text("Oksygenmetning (SpO2): 94 prosent")
+        assert "blood_pressure" not in await relative.locator("#readings").inner_text()
+
+        # A pulse that is not a number: told in words next to the form, and what was typed stays.
+        await nurse.locator("#reading-name").select_option("pulse")
+        await nurse.locator("#reading-value").fill("sytti")
+        await nurse.get_by_role("button", name="Del måling").click()
+        await expect(nurse.locator("#reading-result")).to_have_text(
+            "Sjekk verdien: blodtrykk som 142/88, de andre som et tall, for eksempel 72 eller 37,5.")
+        await expect(nurse.locator("#reading-value")).to_have_value("sytti")
+        # Refused by the server too (sent past the form): the same words, never the server's own text.
+        await nurse.evaluate("""() => window.samkonsultSignal.send({type: 'reading', name: 'pulse', value: 'x',
+            unit: '/min', taken_at: new Date().toISOString(), ref: 'reading-x'})""")
+        await expect(nurse.locator("#reading-result")).to_have_text(
+            "Sjekk verdien: blodtrykk som 142/88, de andre som et tall, for eksempel 72 eller 37,5.")
+        await expect(nurse.locator("#call-error")).to_have_text("")
+        await nurse.locator("#reading-value").fill("72")
+        await nurse.get_by_role("button", name="Del måling").click()
+        await expect(readings.nth(2)).to_contain_text("Puls: 72 slag per minutt")
+        await expect(nurse.locator("#reading-value")).to_have_value("")
+        await assert_accessible(relative)
+        await assert_accessible(nurse)

@@ -13,7 +13,7 @@ const PEER_RESET_MS = 5000;
 const state = {
   me: null, admitted: false, roster: [], stream: null, exam: null, screen: null,
   audioCtx: null, meterRaf: 0, lostSince: 0, fallbackTimer: 0, peerResetTimer: 0, restartOnResume: false,
-  ended: false, phase: 'before', refs: 0,
+  ended: false, phase: 'before', refs: 0, sentReading: null,
 };
 window.samkonsult = state; // for the browser tests and the curious
 
@@ -382,8 +382,12 @@ function showStaffAware(roles) {
   $('waiting-staff').dataset.aware = String(roles.length > 0);
 }
 
+// A time as people write it: "11.30" in Norwegian (as in "kl. 11.30"), "11:30" in English.
 function clock(iso) {
-  return new Date(iso).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
+  const lang = document.documentElement.lang || 'nb';
+  const parts = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso));
+  const part = (type) => (parts.find((p) => p.type === type) || {}).value;
+  return `${part('hour')}${lang.startsWith('en') ? ':' : '.'}${part('minute')}`;
 }
 
 function addWaitingNote(msg) {
@@ -438,7 +442,10 @@ function renderWaiting(participants) {
 
 function addChat(msg) {
   $('chat-log').append(el('li', {}, `${clock(msg.sent_at)} ${msg.display_name}: ${msg.text}`));
-  if (msg.participant_id === state.me) { $('chat-text').value = ''; $('chat-result').textContent = ''; }
+  if (msg.participant_id === state.me && $('chat-text').value === msg.text) {
+    $('chat-text').value = '';
+    $('chat-result').textContent = '';
+  }
 }
 
 // Everyone sees a reading in words: the name and unit from the page's strings, decimals as people write
@@ -454,8 +461,9 @@ function addReading(msg) {
     .replace('{value}', readingValue(msg.value)).replace('{unit}', T[`unit_${msg.name}`])
     .replace('{who}', msg.display_name);
   $('readings').append(el('li', { 'data-reading': msg.name }, text));
-  if (msg.participant_id === state.me && $('reading-value')) {
-    $('reading-value').value = ''; // shared: only now is the typed value done with
+  // Shared: only now is the typed value done with (unless the field already holds the next one).
+  if (msg.participant_id === state.me && $('reading-value') && $('reading-value').value === state.sentReading) {
+    $('reading-value').value = '';
     $('reading-result').textContent = '';
   }
 }
@@ -576,6 +584,7 @@ function wireControls() {
         return;
       }
       const sent = request({ type: 'reading', name, value, unit: unit(), taken_at: new Date().toISOString() }, 'reading');
+      if (sent) state.sentReading = $('reading-value').value;
       $('reading-result').textContent = sent ? '' : T.not_connected;
     });
   }
