@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from rooms.readings import Reading
-from rooms.roster import ParticipantId, Roster, RosterEntry, TrackInfo, TrackKind
+from rooms.roster import ParticipantId, ParticipantRole, Roster, RosterEntry, TrackInfo, TrackKind
 
 
 class EndReason(StrEnum):
@@ -46,6 +46,25 @@ class Denied:
     """To the joiner: staff turned you away from the waiting room."""
 
     participant_id: ParticipantId
+
+
+@dataclass(frozen=True)
+class WaitingRoomStatus:
+    """To everyone waiting: which kinds of staff are in the call and can see the waiting room.
+
+    Empty while no staff member is in: the guest is then told to wait, not that someone knows."""
+
+    staff_roles: tuple[ParticipantRole, ...]
+
+
+@dataclass(frozen=True)
+class WaitingRoomMessage:
+    """To everyone waiting (and to the staff in the call, as a receipt): a short note from staff."""
+
+    participant_id: ParticipantId
+    display_name: str
+    text: str
+    sent_at: datetime
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,8 @@ RoomEvent = (
     | Denied
     | RosterChanged
     | WaitingListChanged
+    | WaitingRoomStatus
+    | WaitingRoomMessage
     | TrackPublished
     | MuteChanged
     | ChatPosted

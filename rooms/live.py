@@ -179,6 +179,13 @@ class LiveRoom:
         await self._record(actor, "invited", None, reason=f"{role.value}: {display_name}")
         return issued
 
+    async def message_waiting(self, actor: ParticipantId, text: str) -> None:
+        """A staff note to the waiting room, audited before anyone can read it (as chat is)."""
+        self.room.require_admitted(actor)
+        out = self.room.message_waiting(actor, text)  # refusals first: nothing is audited that is not sent
+        await self._record(actor, "waiting_room_message", None)
+        self._dispatch(out)
+
     async def end(self, actor: ParticipantId) -> None:
         out = self.room.end(actor)
         await self._record(actor, "ended", None)

@@ -38,6 +38,8 @@ from rooms.events import (
     TrackPublished,
     Waiting,
     WaitingListChanged,
+    WaitingRoomMessage,
+    WaitingRoomStatus,
 )
 from rooms.readings import Reading
 from rooms.roster import (
@@ -69,6 +71,8 @@ GRACE = timedelta(seconds=30)
 MAX_ADMITTED = 8
 MAX_WAITING = 8
 MAX_CHAT_CHARS = 2000
+MAX_WAITING_MESSAGE_CHARS = 200
+"""A note to the waiting room is read on a phone while waiting: one or two sentences."""
 _PARTICIPANT_ID_BYTES = 12  # 96 bits: ids are shown to every participant but must not be guessable
 
 
@@ -186,7 +190,11 @@ class Room:
         if direct:
             out = self._admit_seat(seat)
         else:
-            out = [Outgoing(frozenset({participant_id}), Waiting(participant_id)), self._waiting_notice()]
+            out = [
+                Outgoing(frozenset({participant_id}), Waiting(participant_id)),
+                self._waiting_notice(),
+                self._waiting_status(frozenset({participant_id})),
+            ]
         return JoinResult(seat.view(), token, tuple(out))
 
     def resume(self, resume_token: str, identity: Identity) -> JoinResult:
@@ -209,7 +217,7 @@ class Room:
             return []
         seat.connected = False
         seat.disconnected_at = self._clock.now()
-        return [self._changed_notice(seat.status)]
+        return [self._changed_notice(seat.status), *self._staff_change(seat)]
 
     def leave(self, participant_id: ParticipantId) -> list[Outgoing]:
         """The participant left on purpose. Idempotent."""
@@ -220,6 +228,7 @@ class Room:
         return [
             Outgoing(frozenset(), SeatReleased(participant_id, EndReason.LEFT)),
             self._changed_notice(seat.status),
+            *self._staff_change(seat),
         ]
 
     def reap(self, now: datetime | None = None) -> list[Outgoing]:
@@ -240,6 +249,8 @@ class Room:
             log.info("room %s: reaped %s", self.room_id, seat.participant_id)
         for status in sorted({seat.status for seat in expired}):
             out.append(self._changed_notice(status))
+        if any(seat.identity.is_staff and seat.status is SeatStatus.ADMITTED for seat in expired):
+            out.append(self._waiting_status())
         return out
 
     # --- staff actions ---
@@ -279,6 +290,7 @@ class Room:
         return [
             Outgoing(frozenset({target}), SeatReleased(target, EndReason.REMOVED)),
             self._changed_notice(seat.status),
+            *self._staff_change(seat),
         ]
 
     def invite(self, actor: ParticipantId, display_name: str, role: ParticipantRole) -> Invitation:
@@ -289,6 +301,22 @@ class Room:
         if not is_display_text(display_name, MAX_NAME_CHARS):
             raise InvalidInvite("the name must be 1-100 printable characters")
         return Invitation(self.room_id, role, display_name, actor_seat.identity.subject)
+
+    def message_waiting(self, actor: ParticipantId, text: str) -> list[Outgoing]:
+        """A staff participant sends a short note to everyone in the waiting room ("running late").
+
+        Refused, never shortened, when it is blank or longer than ``MAX_WAITING_MESSAGE_CHARS``; with
+        nobody waiting there is no one to tell, which is refused too so staff are not misled.
+        """
+        seat = self._require_staff(actor)
+        if not text.strip() or len(text) > MAX_WAITING_MESSAGE_CHARS:
+            raise InvalidTransition(f"a note to the waiting room has 1-{MAX_WAITING_MESSAGE_CHARS} characters",
+                                    code="waiting_message_length")
+        waiting = frozenset(s.participant_id for s in self._seats.with_status(SeatStatus.WAITING))
+        if not waiting:
+            raise InvalidTransition("nobody is waiting", code="nobody_waiting")
+        event = WaitingRoomMessage(actor, seat.identity.display_name, text, self._clock.now())
+        return [Outgoing(waiting | self._staff_ids(), event)]
 
     def end(self, actor: ParticipantId) -> list[Outgoing]:
         """A staff participant ends the consultation for everyone."""
@@ -401,9 +429,11 @@ class Room:
             out.append(self._roster_notice())
             if seat.identity.is_staff:
                 out.append(Outgoing(me, WaitingListChanged(self.waiting_list())))
+                out.append(self._waiting_status())
         else:
             out.append(Outgoing(me, Waiting(seat.participant_id)))
             out.append(self._waiting_notice())
+            out.append(self._waiting_status(me))
         return JoinResult(seat.view(), token, tuple(out), replaced=replaced)
 
     def _admit_seat(self, seat: Seat) -> list[Outgoing]:
@@ -413,13 +443,26 @@ class Room:
         me = frozenset({seat.participant_id})
         # The waiting list goes to all staff, the newcomer included: staff who just entered need it
         # even though it did not change for the others.
-        return [Outgoing(me, Admitted(seat.participant_id)), self._roster_notice(), self._waiting_notice()]
+        out = [Outgoing(me, Admitted(seat.participant_id)), self._roster_notice(), self._waiting_notice()]
+        if seat.identity.is_staff:
+            out.append(self._waiting_status())  # those waiting learn that someone now sees them
+        return out
 
     def _roster_notice(self) -> Outgoing:
         return Outgoing(self._admitted_ids(), RosterChanged(self.roster()))
 
     def _waiting_notice(self) -> Outgoing:
         return Outgoing(self._staff_ids(), WaitingListChanged(self.waiting_list()))
+
+    def _waiting_status(self, to: frozenset[ParticipantId] | None = None) -> Outgoing:
+        """Tell those waiting (or only ``to``) which staff are in the call and connected, so see them."""
+        waiting = frozenset(s.participant_id for s in self._seats.with_status(SeatStatus.WAITING))
+        roles = sorted({s.identity.role for s in self._admitted() if s.identity.is_staff and s.connected})
+        return Outgoing(waiting if to is None else to & waiting, WaitingRoomStatus(tuple(roles)))
+
+    def _staff_change(self, seat: Seat) -> list[Outgoing]:
+        # An admitted staff member came or went: what those waiting were told may no longer hold.
+        return [self._waiting_status()] if seat.identity.is_staff and seat.status is SeatStatus.ADMITTED else []
 
     def _changed_notice(self, status: SeatStatus) -> Outgoing:
         return self._roster_notice() if status is SeatStatus.ADMITTED else self._waiting_notice()

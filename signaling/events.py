@@ -20,6 +20,8 @@ from rooms.events import (
     TrackPublished,
     Waiting,
     WaitingListChanged,
+    WaitingRoomMessage,
+    WaitingRoomStatus,
     audience,
 )
 from rooms.live import BitrateCap, LiveEvent, PeerReset, ServerOffer
@@ -42,7 +44,9 @@ from signaling.outbound import (
     RosterOut,
     TrackOut,
     WaitingListOut,
+    WaitingMessageOut,
     WaitingOut,
+    WaitingStatusOut,
 )
 
 
@@ -59,6 +63,10 @@ def event_to_message(event: RoomEvent, *, ice_servers: tuple[IceServer, ...] = (
             return RosterOut(roster.entries)
         case WaitingListChanged(entries=entries):
             return WaitingListOut(entries)
+        case WaitingRoomStatus(staff_roles=roles):
+            return WaitingStatusOut(roles)
+        case WaitingRoomMessage(participant_id=pid, display_name=name, text=text, sent_at=sent_at):
+            return WaitingMessageOut(pid, name, text, sent_at)
         case TrackPublished(participant_id=pid, track=track):
             return TrackOut(pid, track.track_id, track.kind, track.label, track.muted)
         case MuteChanged(participant_id=pid, kind=kind, muted=muted):

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from rooms.readings import ReadingValue
-from rooms.room import MAX_CHAT_CHARS
+from rooms.room import MAX_CHAT_CHARS, MAX_WAITING_MESSAGE_CHARS
 from rooms.roster import is_display_text
 
 
@@ -68,6 +68,17 @@ _CHAT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # line breaks a
 
 def chat_text(value: object) -> str:
     text = _CHAT_STRING(value)
+    if not text.strip() or _CHAT_CONTROL.search(text):
+        raise Bad("must be non-blank text without control characters")
+    return text
+
+
+_WAITING_STRING = string(MAX_WAITING_MESSAGE_CHARS)
+
+
+def waiting_message_text(value: object) -> str:
+    """A staff note to the waiting room: refused (never cut) past its limit, like chat text."""
+    text = _WAITING_STRING(value)
     if not text.strip() or _CHAT_CONTROL.search(text):
         raise Bad("must be non-blank text without control characters")
     return text

@@ -85,6 +85,14 @@ class ChatIn:
 
 
 @dataclass(frozen=True)
+class WaitingMessageIn:
+    """Staff: a short note to everyone in the waiting room."""
+
+    text: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
 class ReadingIn:
     """A measurement (validated into the domain's ``Reading``); its unit was checked against the name."""
 
@@ -155,6 +163,7 @@ InboundMessage = (
     | TrackIn
     | MuteIn
     | ChatIn
+    | WaitingMessageIn
     | ReadingIn
     | AdmitIn
     | DenyIn

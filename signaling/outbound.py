@@ -165,6 +165,25 @@ class ChatOut(OutboundMessage):
 
 
 @dataclass(frozen=True)
+class WaitingStatusOut(OutboundMessage):
+    """To those waiting: which kinds of staff are in the call and so know they wait (empty: none yet)."""
+
+    type: ClassVar[str] = "waiting_status"
+    staff_roles: tuple[ParticipantRole, ...]
+
+
+@dataclass(frozen=True)
+class WaitingMessageOut(OutboundMessage):
+    """A staff note to the waiting room (staff in the call get it too, as a receipt)."""
+
+    type: ClassVar[str] = "waiting_message"
+    participant_id: str
+    display_name: str
+    text: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
 class ReadingOut(OutboundMessage):
     """A measurement shared by the nurse or the specialist."""
 

@@ -31,6 +31,7 @@ from signaling.fields import (
     optional,
     reading_value,
     string,
+    waiting_message_text,
 )
 from signaling.inbound import (
     AdmitIn,
@@ -50,6 +51,7 @@ from signaling.inbound import (
     RemoveIn,
     ResumeIn,
     TrackIn,
+    WaitingMessageIn,
 )
 from signaling.outbound import PROTOCOL_VERSION
 
@@ -159,6 +161,7 @@ INBOUND: Mapping[str, Spec] = MappingProxyType(
         ),
         "mute": _spec(MuteIn, kind=Field(choice(TrackKind)), muted=Field(boolean)),
         "chat": _spec(ChatIn, text=Field(chat_text)),
+        "waiting_message": _spec(WaitingMessageIn, text=Field(waiting_message_text)),
         "reading": Spec(
             MappingProxyType(
                 {

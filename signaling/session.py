@@ -38,6 +38,7 @@ from signaling.inbound import (
     RemoveIn,
     ResumeIn,
     TrackIn,
+    WaitingMessageIn,
 )
 from signaling.outbound import AnswerOut, ErrorOut, InvitedOut, PongOut
 from signaling.parser import parse_inbound
@@ -126,6 +127,8 @@ class SignalingSession:
                 live.set_mute(me, kind, muted)
             case ChatIn(text=text):
                 await live.chat(me, text)
+            case WaitingMessageIn(text=text):
+                await live.message_waiting(me, text)
             case ReadingIn(reading=reading):
                 await live.post_reading(me, reading)
             case AdmitIn(target=target):

@@ -15,7 +15,7 @@ from rooms.appkeys import GUEST_ACCESS, LIVE_REGISTRY
 from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
 from rooms.join_codes import CODE_LENGTH
 from rooms.registry import BookingRoom, actor_for
-from rooms.room import OPEN_BEFORE
+from rooms.room import MAX_WAITING_MESSAGE_CHARS, OPEN_BEFORE
 from rooms.roster import Identity
 from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
 from server.platform.errors import DomainError
@@ -86,7 +86,6 @@ def _call_strings(booking: BookingRoom | None = None) -> dict[str, str]:
         "removed": _("You were removed from the consultation."),
         "not_open": not_open_message(booking) if booking is not None else "",
         "closed": _("This consultation is over."),
-        "error": _("Something went wrong:"),
         "mute": _("Mute microphone"),
         "unmute": _("Turn microphone on"),
         "camera_off": _("Turn camera off"),
@@ -99,6 +98,59 @@ def _call_strings(booking: BookingRoom | None = None) -> dict[str, str]:
         "invited": _("Join code for {name}: {code}. Link: {link}"),
         "media_failed": _("The video could not be restored."),
         "joined_chat": _("joined"),
+        "replaced": _("You opened the consultation in another window or on another device."),
+        "use_here": _("Use it here instead"),
+        "join_again": _("Join again"),
+        "retry": _("Try again"),
+        "not_connected": _("You are not connected right now. What you wrote is kept; try again in a moment."),
+        # Who knows a guest is waiting: the staff kinds in the call, as a guest would say it.
+        "staff_aware_specialist": _("The doctor knows you are waiting."),
+        "staff_aware_nurse": _("The nurse knows you are waiting."),
+        "staff_aware_both": _("The doctor and the nurse know you are waiting."),
+        "staff_aware_other": _("The health service knows you are waiting."),
+        "staff_not_yet": _("Nobody from the health service has come in yet. You will be let in when they do."),
+        "waiting_message_sent": _("Sent to those waiting at {time}: {text}"),
+        "waiting_message_count": _("{count} of {max} characters"),
+        "waiting_message_too_long": _("The message has {count} characters; at most {max} can be sent. "
+                                      "Shorten it and try again."),
+        "waiting_message_empty": _("Write a message first."),
+        "making_code": _("Making the join code…"),
+        # Readings as everyone in the call sees them: Norwegian names and units people say aloud.
+        "reading_blood_pressure": _("Blood pressure"),
+        "reading_spo2": _("Oxygen saturation (SpO2)"),
+        "reading_pulse": _("Pulse"),
+        "reading_temperature": _("Temperature"),
+        "reading_weight": _("Weight"),
+        "unit_blood_pressure": _("mmHg"),
+        "unit_spo2": _("percent"),
+        "unit_pulse": _("beats per minute"),
+        "unit_temperature": _("°C"),
+        "unit_weight": _("kg"),
+        "reading_line": _("{time} {name}: {value} {unit} (by {who})"),
+        "reading_invalid": _("Check the value: blood pressure as 142/88, the others as a number such as 72 or 37,5."),
+        # Refusals as people read them, by the code of the error frame (never the server's own text).
+        **{f"error_{code}": message for code, message in _error_titles().items()},
+    }
+
+
+def _error_titles() -> dict[str, str]:
+    """What a person is told when the server refuses something in the call, by error code."""
+    return {
+        "error": _("Something went wrong. Try again."),
+        "rate_limited": _("Too much at once. Wait a moment and try again."),
+        "bad_field": _("Some of what was sent was not accepted. Check it and try again."),
+        "not_joined": _("You are not in the consultation yet."),
+        "not_admitted": _("Wait until you are let in."),
+        "forbidden": _("Only staff can do this."),
+        "room_full": _("The consultation is full."),
+        "unknown_participant": _("That person is no longer here."),
+        "invalid_transition": _("That cannot be done now; the list may just have changed."),
+        "invalid_reading": _("Check the value: blood pressure as 142/88, the others as a number such as 72 or 37,5."),
+        "invalid_invite": _("Write the name of the person to invite (at most 100 characters)."),
+        "nobody_waiting": _("Nobody is in the waiting room now."),
+        "waiting_message_length": _("The message is too long or empty."),
+        "media_error": _("The video connection had a problem; it is being set up again."),
+        "internal_error": _("Something went wrong on our side. Try again."),
     }
 
 
@@ -131,6 +183,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
         "name": identity.display_name,
         "is_staff": identity.is_staff,
         "may_post_readings": identity.role.may_post_readings,
+        "waiting_message_max": MAX_WAITING_MESSAGE_CHARS,
         "join_url": f"{request.app[SETTINGS].public_url.rstrip('/')}/join",
     }
     note_config = await _note_config(request, booking.booking_id) if identity.is_staff else None
@@ -143,6 +196,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
         "starts": local_datetime(booking.starts_at, "short"),
         "config": config,
         "strings": _call_strings(booking),
+        "waiting_message_max": MAX_WAITING_MESSAGE_CHARS,
         "phones": booking.phones,
     })
 

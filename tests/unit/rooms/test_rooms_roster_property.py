@@ -17,6 +17,8 @@ from rooms.events import (
     SeatReleased,
     Waiting,
     WaitingListChanged,
+    WaitingRoomMessage,
+    WaitingRoomStatus,
 )
 from rooms.room import Room
 from rooms.roster import Identity, ParticipantId, SeatStatus, TrackKind
@@ -24,7 +26,8 @@ from tests.unit.rooms.rooms_testkit import make_clock, make_people, make_spec
 
 OPS = ("join", "admit", "deny", "remove", "leave", "disconnect", "resume", "reap", "chat", "track", "end")
 # What someone in the waiting room may ever receive.
-WAITING_ROOM_EVENTS = (Waiting, Admitted, Denied, SeatReleased, RoomEnded)
+# What someone not (yet) admitted may hear: about their own seat, and staff's word to the waiting room.
+WAITING_ROOM_EVENTS = (Waiting, Admitted, Denied, SeatReleased, RoomEnded, WaitingRoomStatus, WaitingRoomMessage)
 
 step = st.tuples(st.sampled_from(OPS), st.integers(0, 6), st.integers(0, 6), st.integers(0, 40))
 

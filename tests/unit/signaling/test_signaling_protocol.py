@@ -58,6 +58,7 @@ from signaling.inbound import (
     RemoveIn,
     ResumeIn,
     TrackIn,
+    WaitingMessageIn,
 )
 from signaling.outbound import (
     PROTOCOL_VERSION,
@@ -82,7 +83,9 @@ from signaling.outbound import (
     RosterOut,
     TrackOut,
     WaitingListOut,
+    WaitingMessageOut,
     WaitingOut,
+    WaitingStatusOut,
 )
 from signaling.parser import IDENTITY_FIELDS, INBOUND, MAX_FRAME_BYTES, parse_inbound
 
@@ -111,6 +114,7 @@ VALID: dict[str, tuple[dict[str, Any], object]] = {
     ),
     "mute": ({"kind": "audio", "muted": True}, MuteIn(TrackKind.AUDIO, True)),
     "chat": ({"text": "Hei!\nKan du høre meg?"}, ChatIn("Hei!\nKan du høre meg?")),
+    "waiting_message": ({"text": "Legen er forsinket ca. 10 min"}, WaitingMessageIn("Legen er forsinket ca. 10 min")),
     "reading": (
         {"name": "blood_pressure", "value": "128/82", "unit": "mmHg", "taken_at": TAKEN},
         ReadingIn(Reading(ReadingName.BLOOD_PRESSURE, "128/82", TAKEN_AT)),
@@ -239,6 +243,12 @@ def test_chat_is_limited_to_2000_characters() -> None:
     assert refused(frame("chat", text="x" * 2001)).code is ErrorCode.BAD_FIELD
 
 
+def test_a_note_to_the_waiting_room_is_refused_past_its_limit_never_cut() -> None:
+    assert parse_inbound(frame("waiting_message", text="x" * 200)) == WaitingMessageIn("x" * 200)
+    assert refused(frame("waiting_message", text="x" * 201)).code is ErrorCode.BAD_FIELD
+    assert refused(frame("waiting_message", text="  ")).code is ErrorCode.BAD_FIELD
+
+
 def test_a_10_mb_frame_is_refused_before_parsing() -> None:
     huge = frame("chat", text="x" * 10_000_000)
     assert refused(huge).code is ErrorCode.FRAME_TOO_LARGE
@@ -355,6 +365,19 @@ OUTBOUND: list[tuple[OutboundMessage, dict[str, Any]]] = [
             "participant_id": "p1",
             "display_name": "Ola",
             "text": "Hei",
+            "sent_at": "2026-11-23T09:00:00+00:00",
+        },
+    ),
+    (
+        WaitingStatusOut((ParticipantRole.SPECIALIST, ParticipantRole.NURSE)),
+        {"staff_roles": ["specialist", "nurse"]},
+    ),
+    (
+        WaitingMessageOut("p1", "Ingrid Hansen", "Legen er forsinket ca. 10 min", NOW),
+        {
+            "participant_id": "p1",
+            "display_name": "Ingrid Hansen",
+            "text": "Legen er forsinket ca. 10 min",
             "sent_at": "2026-11-23T09:00:00+00:00",
         },
     ),

@@ -14,13 +14,59 @@ const PEER_RESET_MS = 5000;
 const state = {
   me: null, admitted: false, roster: [], stream: null, exam: null, screen: null,
   audioCtx: null, meterRaf: 0, lostSince: 0, fallbackTimer: 0, peerResetTimer: 0, restartOnResume: false,
-  ended: false,
+  ended: false, phase: 'before', refs: 0, sentReading: null,
 };
 window.samkonsult = state; // for the browser tests and the curious
 
 function show(id, visible) { $(id).hidden = !visible; }
 function status(text) { $('call-status').textContent = text; }
 function roleName(role) { return T[role] || role; }
+
+// --- the page's states ---------------------------------------------------------------------------
+// One state at a time, each with its own panel and only the actions that make sense in it. Everything
+// that changes what the page shows goes through setPhase, so two states can never show at once.
+const PHASES = {
+  before: { panel: 'precall', status: '' },
+  connecting: { panel: 'precall', status: () => T.connecting },
+  waiting: { panel: 'waiting-room', status: '' },
+  incall: { panel: 'incall', status: () => T.in_call },
+  // The ways it ends: the text says why; "join again" only where joining again can work.
+  left: { panel: 'after', text: () => T.left, action: () => T.join_again },
+  replaced: { panel: 'after', text: () => T.replaced, action: () => T.use_here },
+  not_open: { panel: 'after', text: () => T.not_open, action: () => T.retry },
+  denied: { panel: 'after', text: () => T.denied },
+  removed: { panel: 'after', text: () => T.removed },
+  ended: { panel: 'after', text: () => T.ended },
+  closed: { panel: 'after', text: () => T.closed },
+};
+const PANELS = ['precall', 'waiting-room', 'incall', 'after'];
+const ENDINGS = new Set(['left', 'replaced', 'not_open', 'denied', 'removed', 'ended', 'closed']);
+
+function setPhase(phase) {
+  const spec = PHASES[phase];
+  state.phase = phase;
+  $('call').dataset.state = phase;
+  for (const panel of PANELS) show(panel, panel === spec.panel);
+  status(typeof spec.status === 'function' ? spec.status() : spec.status);
+  $('call-error').textContent = '';
+  if (spec.panel === 'after') {
+    $('after-text').textContent = spec.text();
+    const rejoin = $('rejoin-button');
+    rejoin.hidden = !spec.action;
+    if (spec.action) rejoin.textContent = spec.action();
+  }
+  if (phase !== 'incall') { show('reconnecting', false); show('fallback', false); }
+  if (phase === 'before') $('join-button').disabled = false;
+}
+
+// A refusal shown to a person: the words for its code in their language, never the server's text.
+function errorText(code) { return T[`error_${code}`] || T.error_error; }
+
+// Sends a user's request; false when the socket is not open (the caller keeps what was typed).
+function request(message, refPrefix) {
+  state.refs += 1;
+  return signal.send({ ...message, ref: `${refPrefix}-${state.refs}` });
+}
 
 function el(tag, attrs = {}, text = '') {
   const node = document.createElement(tag);
@@ -110,18 +156,68 @@ function onRemoteTrack(mid, info, track) {
     audio.srcObject = stream;
     document.body.append(audio);
     remote.set(mid, { node: audio, info });
+    speakers.watch(mid, info.participant_id, stream);
   } else {
     const tile = addTile(`r-${mid}`, stream, `${nameOf(info.participant_id)} · ${T[info.label] || info.label}`, { muted: true });
     tile.dataset.participant = info.participant_id;
     tile.dataset.label = info.label;
     remote.set(mid, { node: tile, info });
+    speakers.choose();
   }
 }
 
 function removeRemote(mid) {
   const entry = remote.get(mid);
   if (entry) { entry.node.remove(); remote.delete(mid); }
+  speakers.unwatch(mid);
+  speakers.choose();
 }
+
+// --- who is shown large ----------------------------------------------------------------------------
+// The person talking gets the big tile (on a phone the only big one): each remote audio track's level
+// is measured, and the loudest voice above a floor for a moment becomes the speaker. A shared screen
+// outranks any voice; before anyone has spoken, the first remote camera is shown large.
+const SPEECH_FLOOR = 0.02; // RMS of a voice, well above the hiss of an open microphone
+const SPEAKER_POLL_MS = 250;
+
+const speakers = {
+  meters: new Map(), // mid -> {participant, analyser, data}
+  current: null,
+  timer: 0,
+  watch(mid, participant, stream) {
+    if (!state.audioCtx) return;
+    const analyser = state.audioCtx.createAnalyser();
+    analyser.fftSize = 512;
+    state.audioCtx.createMediaStreamSource(stream).connect(analyser);
+    this.meters.set(mid, { participant, analyser, data: new Float32Array(analyser.fftSize) });
+  },
+  unwatch(mid) { this.meters.delete(mid); },
+  start() { if (!this.timer) this.timer = setInterval(() => this.poll(), SPEAKER_POLL_MS); this.choose(); },
+  stop() { clearInterval(this.timer); this.timer = 0; this.meters.clear(); this.current = null; },
+  poll() {
+    let loudest = null;
+    let best = SPEECH_FLOOR;
+    for (const { participant, analyser, data } of this.meters.values()) {
+      analyser.getFloatTimeDomainData(data);
+      let sum = 0;
+      for (const v of data) sum += v * v;
+      const rms = Math.sqrt(sum / data.length);
+      if (rms > best) { best = rms; loudest = participant; }
+    }
+    if (loudest && loudest !== this.current) { this.current = loudest; this.choose(); }
+    else if (!document.querySelector('#tiles .tile.speaker')) this.choose();
+  },
+  choose() {
+    const tiles = [...document.querySelectorAll('#tiles .tile:not(.local)')];
+    const pick = tiles.find((t) => t.dataset.label === 'screen')
+      || tiles.find((t) => t.dataset.participant === this.current && t.dataset.label === 'room_camera')
+      || tiles.find((t) => t.dataset.participant === this.current)
+      || tiles[0];
+    for (const tile of document.querySelectorAll('#tiles .tile')) tile.classList.toggle('speaker', tile === pick);
+    for (const li of document.querySelectorAll('#roster li')) li.classList.toggle('speaking', li.dataset.participant === this.current);
+    $('tiles').dataset.remote = String(tiles.length);
+  },
+};
 
 function relabelTiles() {
   const present = new Set(state.roster.map((p) => p.participant_id));
@@ -153,7 +249,7 @@ window.samkonsultPeer = peer;
 function onSocket(s) {
   if (s === 'closed') mediaLost();
   if (s === 'failed') showFallback();
-  if (s === 'replaced') finish(T.ended);
+  if (s === 'replaced') finish('replaced');
 }
 
 // A new peer connection needs the socket for its offer: without one, it is made when the socket resumes.
@@ -170,7 +266,7 @@ function peerUsable() {
 }
 
 function mediaLost() {
-  if (state.ended) return;
+  if (state.ended || state.phase !== 'incall') return;
   show('reconnecting', true);
   if (!state.lostSince) {
     state.lostSince = Date.now();
@@ -185,6 +281,7 @@ function mediaRestored() {
 }
 
 function showFallback() {
+  if (state.phase !== 'incall') return;
   show('fallback', true);
   status(T.media_failed);
 }
@@ -193,9 +290,10 @@ async function onMessage(msg) {
   switch (msg.type) {
     case 'waiting':
       state.me = msg.participant_id;
-      show('waiting-room', true);
-      status(T.waiting);
+      setPhase('waiting');
       break;
+    case 'waiting_status': showStaffAware(msg.staff_roles); break;
+    case 'waiting_message': addWaitingNote(msg); break;
     case 'admitted':
       state.me = msg.participant_id;
       peer.iceServers = (msg.ice_servers || []).map((s) => ({ urls: s.urls, username: s.username || undefined, credential: s.credential || undefined }));
@@ -205,13 +303,14 @@ async function onMessage(msg) {
       break;
     case 'resumed':
       state.me = msg.participant_id;
+      if (msg.status === 'waiting' && state.phase !== 'waiting') setPhase('waiting');
       if (signal.ws) show('reconnecting', false);
       if (msg.status === 'admitted' && !peerUsable()) { state.restartOnResume = false; await peer.start(); }
       else if (msg.status === 'admitted') peer.resendOffer();
       if (msg.status === 'admitted') mediaRestored();
       break;
-    case 'denied': finish(T.denied); break;
-    case 'ended': finish(msg.reason === 'removed' ? T.removed : T.ended); break;
+    case 'denied': finish('denied'); break;
+    case 'ended': finish(msg.reason === 'removed' ? 'removed' : (msg.reason === 'left' ? 'left' : 'ended')); break;
     case 'roster': renderRoster(msg.participants); break;
     case 'waiting_list': renderWaiting(msg.participants); break;
     case 'media_map': peer.onMediaMap(msg.tracks); break;
@@ -231,40 +330,77 @@ async function onMessage(msg) {
   }
 }
 
+// Where a refusal belongs: next to the form that sent the request (by the ref it carries), else on top.
+const ERROR_PLACES = { invite: 'invite-result', reading: 'reading-result', chat: 'chat-result', wait: 'waiting-message-result' };
+
 function onError(msg) {
-  if (msg.code === 'room_not_open') { status(T.not_open); signal.close(); showRejoin(T.not_open); return; }
-  if (msg.code === 'room_closed') { finish(T.closed); return; }
+  if (msg.code === 'room_not_open') { finish('not_open'); return; }
+  // Refused at the door: the room is over. Refused inside (a media message that crossed the end): the
+  // consultation ended under us, and the "ended" frame may still be on its way.
+  if (msg.code === 'room_closed') { finish(state.phase === 'connecting' ? 'closed' : 'ended'); return; }
+  if (msg.code === 'join_refused') { finish('denied'); return; }
   if (msg.code === 'negotiation_collision') return; // offers crossed: peer.js rolls back and offers again
-  status(`${T.error} ${msg.message}`);
+  const place = ERROR_PLACES[(msg.ref || '').split('-')[0]];
+  const text = place === 'reading-result' && ['bad_field', 'invalid_reading'].includes(msg.code)
+    ? T.reading_invalid : errorText(msg.code);
+  if (place && $(place)) $(place).textContent = text;
+  else $('call-error').textContent = text;
 }
 
 function enterCall() {
   state.admitted = true;
-  show('precall', false);
-  show('waiting-room', false);
-  show('after', false);
-  show('incall', true);
-  status(T.in_call);
+  if (state.phase !== 'incall') setPhase('incall');
   cancelAnimationFrame(state.meterRaf);
   if (state.stream && !document.querySelector('[data-key="local"]')) {
     addTile('local', state.stream, `${config.name} (${T.you})`, { muted: true, local: true });
   }
+  speakers.start();
 }
 
-function finish(text) {
+// The call is over for this page, for the reason `phase` names; media and socket go with it.
+function finish(phase) {
+  if (ENDINGS.has(state.phase) && state.phase !== 'left') return; // the first reason stands
   state.ended = true;
+  state.admitted = false;
   signal.close();
   peer.close();
+  speakers.stop();
   clearTimeout(state.fallbackTimer);
-  show('reconnecting', false);
-  show('incall', false);
-  show('waiting-room', false);
-  showRejoin(text);
+  clearTimeout(state.peerResetTimer);
+  state.lostSince = 0;
+  document.querySelector('[data-key="local"]')?.remove();
+  setPhase(phase);
 }
 
-function showRejoin(text) {
-  $('after-text').textContent = text;
-  show('after', true);
+const STAFF_AWARE = { specialist: 'staff_aware_specialist', nurse: 'staff_aware_nurse' };
+
+function showStaffAware(roles) {
+  let key = 'staff_not_yet';
+  if (roles.includes('specialist') && roles.includes('nurse')) key = 'staff_aware_both';
+  else if (roles.length === 1 && STAFF_AWARE[roles[0]]) key = STAFF_AWARE[roles[0]];
+  else if (roles.length) key = 'staff_aware_other';
+  $('waiting-staff').textContent = T[key];
+  $('waiting-staff').dataset.aware = String(roles.length > 0);
+}
+
+// A time as people write it: "11.30" in Norwegian (as in "kl. 11.30"), "11:30" in English.
+function clock(iso) {
+  const lang = document.documentElement.lang || 'nb';
+  const parts = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso));
+  const part = (type) => (parts.find((p) => p.type === type) || {}).value;
+  return `${part('hour')}${lang.startsWith('en') ? ':' : '.'}${part('minute')}`;
+}
+
+function addWaitingNote(msg) {
+  if (state.phase === 'waiting') {
+    show('waiting-notes-box', true);
+    $('waiting-notes').append(el('li', {}, `${clock(msg.sent_at)} ${msg.display_name}: ${msg.text}`));
+  } else if (msg.participant_id === state.me) {
+    // The sender's receipt: the note went out; the field is emptied only now, so nothing is lost.
+    $('waiting-message-result').textContent = T.waiting_message_sent.replace('{time}', clock(msg.sent_at)).replace('{text}', msg.text);
+    $('waiting-message-text').value = '';
+    countWaitingMessage();
+  }
 }
 
 function renderRoster(participants) {
@@ -306,21 +442,38 @@ function renderWaiting(participants) {
 }
 
 function addChat(msg) {
-  const time = new Date(msg.sent_at).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
-  $('chat-log').append(el('li', {}, `${time} ${msg.display_name}: ${msg.text}`));
+  $('chat-log').append(el('li', {}, `${clock(msg.sent_at)} ${msg.display_name}: ${msg.text}`));
+  if (msg.participant_id === state.me && $('chat-text').value === msg.text) {
+    $('chat-text').value = '';
+    $('chat-result').textContent = '';
+  }
+}
+
+// Everyone sees a reading in words: the name and unit from the page's strings, decimals as people write
+// them ("37,5" in Norwegian), never the protocol's ids. An unknown name is not shown raw either.
+function readingValue(value) {
+  return typeof value === 'number' ? value.toLocaleString(document.documentElement.lang) : String(value);
 }
 
 function addReading(msg) {
-  const names = {};
-  for (const option of document.querySelectorAll('#reading-name option')) names[option.value] = option.textContent;
-  const time = new Date(msg.taken_at).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
-  const label = names[msg.name] || msg.name;
-  $('readings').append(el('li', { 'data-reading': msg.name }, `${time} ${label}: ${msg.value} ${msg.unit} (${msg.display_name})`));
+  const name = T[`reading_${msg.name}`];
+  if (!name) return;
+  const text = T.reading_line.replace('{time}', clock(msg.taken_at)).replace('{name}', name)
+    .replace('{value}', readingValue(msg.value)).replace('{unit}', T[`unit_${msg.name}`])
+    .replace('{who}', msg.display_name);
+  $('readings').append(el('li', { 'data-reading': msg.name }, text));
+  // Shared: only now is the typed value done with (unless the field already holds the next one).
+  if (msg.participant_id === state.me && $('reading-value') && $('reading-value').value === state.sentReading) {
+    $('reading-value').value = '';
+    $('reading-result').textContent = '';
+  }
 }
 
 function showInvite(msg) {
   const link = config.join_url;
   $('invite-result').textContent = T.invited.replace('{name}', msg.name).replace('{code}', msg.code || '').replace('{link}', link);
+  // The "send the code" panel (send_code.js) offers SMS, e-mail and copy for exactly this code.
+  if (msg.code) document.dispatchEvent(new CustomEvent('samkonsult:invited', { detail: { name: msg.name, code: msg.code } }));
 }
 
 // --- controls ------------------------------------------------------------------------------------
@@ -345,7 +498,7 @@ function wireControls() {
     toggle(e.target, !track.enabled, T.camera_on, T.camera_off);
     signal.send({ type: 'mute', kind: 'room_camera', muted: !track.enabled });
   });
-  $('exam-button').addEventListener('click', async (e) => {
+  $('exam-button')?.addEventListener('click', async (e) => {
     if (state.exam) {
       peer.removeLocal('exam_camera');
       state.exam.getTracks().forEach((t) => t.stop());
@@ -361,7 +514,10 @@ function wireControls() {
     await peer.addLocal('exam_camera', state.exam.getVideoTracks()[0], state.exam, T.exam_camera);
     toggle(e.target, true, T.remove_exam, T.add_exam);
   });
-  $('screen-button').addEventListener('click', async (e) => {
+  // Phones and tablets cannot share their screen from a browser: no button that cannot work there.
+  const touchOnly = window.matchMedia('(hover: none) and (pointer: coarse)').matches;
+  if (!navigator.mediaDevices.getDisplayMedia || touchOnly) $('screen-button').remove();
+  $('screen-button')?.addEventListener('click', async (e) => {
     if (state.screen) { stopShare(e.target); return; }
     try {
       state.screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
@@ -373,41 +529,73 @@ function wireControls() {
   });
   $('leave-button').addEventListener('click', () => {
     signal.send({ type: 'leave' });
-    finish(T.left);
+    finish('left');
+  });
+  $('leave-waiting-button').addEventListener('click', () => {
+    signal.send({ type: 'leave' });
+    finish('left');
   });
   const end = $('end-button');
   if (end) end.addEventListener('click', () => signal.send({ type: 'end' }));
   $('rejoin-button').addEventListener('click', () => {
+    // Offered only after leaving, a replaced tab or too early a visit: the room may still take us.
     state.ended = false;
-    show('after', false);
     signal.resumeToken = null;
+    setPhase('connecting');
     signal.connect();
   });
   $('chat-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const input = $('chat-text');
     if (!input.value.trim()) return;
-    signal.send({ type: 'chat', text: input.value });
-    input.value = '';
+    // The text stays in the field until the server's copy comes back (addChat): a refusal loses nothing.
+    $('chat-result').textContent = request({ type: 'chat', text: input.value }, 'chat') ? '' : T.not_connected;
   });
   const invite = $('invite-form');
   if (invite) invite.addEventListener('submit', (e) => {
     e.preventDefault();
-    signal.send({ type: 'invite', name: $('invite-name').value, role: $('invite-role').value });
+    const sent = request({ type: 'invite', name: $('invite-name').value, role: $('invite-role').value }, 'invite');
+    $('invite-result').textContent = sent ? T.making_code : T.not_connected;
   });
+  const waitingForm = $('waiting-message-form');
+  if (waitingForm) {
+    $('waiting-message-text').addEventListener('input', countWaitingMessage);
+    countWaitingMessage();
+    waitingForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const text = $('waiting-message-text').value;
+      const result = $('waiting-message-result');
+      if (!text.trim()) { result.textContent = T.waiting_message_empty; return; }
+      if ([...text].length > config.waiting_message_max) {
+        result.textContent = T.waiting_message_too_long.replace('{count}', [...text].length).replace('{max}', config.waiting_message_max);
+        return;
+      }
+      result.textContent = request({ type: 'waiting_message', text }, 'wait') ? '' : T.not_connected;
+    });
+  }
   const reading = $('reading-form');
   if (reading) {
     const unit = () => $('reading-name').selectedOptions[0].dataset.unit;
-    $('reading-name').addEventListener('change', () => { $('reading-unit').textContent = unit(); });
+    $('reading-name').addEventListener('change', () => { $('reading-unit').textContent = T[`unit_${$('reading-name').value}`]; });
     reading.addEventListener('submit', (e) => {
       e.preventDefault();
       const name = $('reading-name').value;
       const raw = $('reading-value').value.trim().replace(',', '.');
       const value = name === 'blood_pressure' ? raw : Number(raw);
-      signal.send({ type: 'reading', name, value, unit: unit(), taken_at: new Date().toISOString() });
-      $('reading-value').value = '';
+      if (name === 'blood_pressure' ? !/^\d{2,3}\/\d{2,3}$/.test(raw) : (raw === '' || !Number.isFinite(value))) {
+        $('reading-result').textContent = T.reading_invalid;
+        return;
+      }
+      const sent = request({ type: 'reading', name, value, unit: unit(), taken_at: new Date().toISOString() }, 'reading');
+      if (sent) state.sentReading = $('reading-value').value;
+      $('reading-result').textContent = sent ? '' : T.not_connected;
     });
   }
+}
+
+function countWaitingMessage() {
+  const count = [...$('waiting-message-text').value].length;
+  $('waiting-message-count').textContent = T.waiting_message_count.replace('{count}', count).replace('{max}', config.waiting_message_max);
 }
 
 function stopShare(button) {
@@ -419,13 +607,15 @@ function stopShare(button) {
 }
 
 async function main() {
+  setPhase('before');
   wireControls();
   $('camera-select').addEventListener('change', acquire);
   $('mic-select').addEventListener('change', acquire);
   // Listen first: someone may click "join" before the camera is ready.
   $('join-button').addEventListener('click', async () => {
     $('join-button').disabled = true;
-    status(T.connecting);
+    setPhase('connecting');
+    if (state.audioCtx) state.audioCtx.resume();
     await devicesReady;
     if (state.stream) {
       const [audio] = state.stream.getAudioTracks();

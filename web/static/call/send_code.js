@@ -2,11 +2,10 @@
 // message or email, and follow the message until it is sent.
 //
 // On the booking page the panel arrives filled in and its form posts to the page (no script needed to
-// send). In the call the code is made over the socket: call.js writes it into #invite-result, and this
-// module picks it up from there, so call.js needs no more than the line that imports it. There the
-// form goes to the JSON API instead, so nobody leaves the call to send a code.
+// send). In the call the code is made over the socket and call.js announces it with a
+// "samkonsult:invited" event, which this module listens for. There the form goes to the JSON API
+// instead, so nobody leaves the call to send a code.
 const $ = (id) => document.getElementById(id);
-const CODE = /[2-9A-HJKMNP-Z]{4}(?:-[2-9A-HJKMNP-Z]{4}){3}/;
 const POLL_MS = 3000;
 const POLL_LIMIT = 100; // about five minutes; the page says "queued" truthfully after that
 
@@ -132,13 +131,11 @@ async function sendFromCall(event) {
 // --- wiring -----------------------------------------------------------------------------------------
 
 function watchCallInvites() {
-  // call.js writes "Join code for NAME: CODE. Link: ..." into #invite-result when the server made one.
-  const result = $('invite-result');
-  if (!result) return;
-  new MutationObserver(() => {
-    const match = CODE.exec(result.textContent);
-    if (match && match[0] !== $('send-code-value').value) showCode(match[0], $('invite-name').value.trim());
-  }).observe(result, { childList: true, characterData: true, subtree: true });
+  // call.js announces each code the server made for this person's invite.
+  document.addEventListener('samkonsult:invited', (event) => {
+    const { name, code } = event.detail;
+    if (code && code !== $('send-code-value').value) showCode(code, name);
+  });
 }
 
 function main() {

@@ -44,8 +44,12 @@ export class Signal {
     };
   }
 
+  // Whether the message went out: a socket that is not open (still connecting, or reconnecting after a
+  // drop) cannot take it, and the caller must not pretend it did (nothing typed may vanish unnoticed).
   send(message) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(message));
+    return true;
   }
 
   close() {
