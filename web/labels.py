@@ -62,6 +62,7 @@ _ACTIONS = {
     "denied": N_("turned someone away"),
     "removed": N_("removed someone"),
     "invited": N_("invited someone"),
+    "waiting_room_message": N_("wrote to those waiting"),
     "join_code_issued": N_("made a join code"),
     "join_code_sent": N_("sent a join code"),
     "ended": N_("ended the consultation"),

@@ -156,7 +156,7 @@ async def test_three_people_hold_a_consultation(three: list[Page], server: Serve
     # the in-call reading field (the notes panel has a "Verdi" field of its own)
     await nurse.get_by_label("Verdi").and_(nurse.locator("#reading-value")).fill("120/80")
     await nurse.get_by_role("button", name="Del måling").click()
-    await specialist.get_by_label("Melding").fill("Hei alle")
+    await specialist.get_by_label("Melding", exact=True).fill("Hei alle")
     await specialist.get_by_role("button", name="Send").click()
     for page in three:
         await expect(page.locator("#readings")).to_contain_text("120/80")

@@ -202,7 +202,7 @@ def _report(found: dict[str, list[str]]) -> str:
 async def test_every_staff_page_reads_in_bokmal(client: TestClient, seeded: Seeded, clock: FixedClock,
                                                 db: Database) -> None:
     world = await _demo_world(client, db, clock, seeded)
-    templates = [t for t in page_routes(client.app) if t not in PAGES_OWNED_ELSEWHERE]
+    templates = [t for t in page_routes(client.app) if t not in PAGES_OWNED_ELSEWHERE and t not in GUEST_ONLY_PAGES]
     assert "/bookings/{public_id}" in templates and "/outbox" in templates  # the router was read
     found, opened = await _check_pages(client, clock, world, templates)
     assert not found, "people would read ids, codes or English here:\n" + _report(found)
@@ -222,11 +222,16 @@ async def test_pages_owned_elsewhere_read_in_bokmal(template: str, client: TestC
     assert not found, _report(found)
 
 
-async def _as_guest(client: TestClient, booking: str, starts_at: datetime) -> None:
-    """Join the consultation with a relative's one-time code, as a patient's daughter would."""
+# Pages only a guest opens (the patient's own access log): read in test_guest_pages_read_in_bokmal.
+GUEST_ONLY_PAGES = frozenset({"/consultations/{booking_id}/access-log"})
+
+
+async def _as_guest(client: TestClient, booking: str, starts_at: datetime,
+                    role: ParticipantRole = ParticipantRole.RELATIVE) -> None:
+    """Join the consultation with a one-time code, as a patient's daughter (or the patient) would."""
     client.session.cookie_jar.clear()
     issued = await client.app[JOIN_CODES].issue(
-        room_id=booking, role=ParticipantRole.RELATIVE, display_name="Kari Nordmann", starts_at=starts_at,
+        room_id=booking, role=role, display_name="Kari Nordmann", starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=30), created_by="user:1")
     token = await csrf_token(client, f"/join?room={booking}")
     resp = await client.post("/join", data={"csrf_token": token, "room": booking, "code": issued.code},
@@ -247,15 +252,17 @@ async def test_guest_pages_read_in_bokmal(client: TestClient, seeded: Seeded, cl
         resp = await client.post(f"{note_url}/{step}", json=body, headers=api_headers(token))
         assert resp.status == 200, await resp.text()
     clock.current = starts_at - timedelta(minutes=5)
-    await _as_guest(client, booking, starts_at)
-
     found: dict[str, list[str]] = {}
-    for url in (f"/join?room={booking}", "/join", f"/consultations/{booking}", f"/consultations/{booking}/summary"):
-        status, content_type, html = await _read(client, url)
-        assert status == 200 and content_type == "text/html", f"{url}: {status}\n{html}"
-        assert '<html lang="nb">' in html
-        for problem in problems(html):
-            found.setdefault(f"{url} (as a relative)", []).append(str(problem))
+    pages = (f"/join?room={booking}", "/join", f"/consultations/{booking}", f"/consultations/{booking}/summary")
+    for role, urls in ((ParticipantRole.RELATIVE, pages),
+                       (ParticipantRole.PATIENT, (*pages, f"/consultations/{booking}/access-log"))):
+        await _as_guest(client, booking, starts_at, role)
+        for url in urls:
+            status, content_type, html = await _read(client, url)
+            assert status == 200 and content_type == "text/html", f"{url}: {status}\n{html}"
+            assert '<html lang="nb">' in html
+            for problem in problems(html):
+                found.setdefault(f"{url} (as {role.value})", []).append(str(problem))
     assert not found, "a patient's relative would read ids, codes or English here:\n" + _report(found)
 
 
