@@ -157,7 +157,7 @@ async def test_three_people_hold_a_consultation(three: list[Page], server: Serve
     await nurse.get_by_label("Verdi").and_(nurse.locator("#reading-value")).fill("120/80")
     await nurse.get_by_role("button", name="Del måling").click()
     await specialist.get_by_label("Melding", exact=True).fill("Hei alle")
-    await specialist.get_by_role("button", name="Send").click()
+    await specialist.get_by_role("button", name="Send", exact=True).click()
     for page in three:
         await expect(page.locator("#readings")).to_contain_text("120/80")
         await expect(page.locator("#chat-log")).to_contain_text("Hei alle")
