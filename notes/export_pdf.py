@@ -146,6 +146,17 @@ class _Writer:
         self.doc = doc
         self.family = family
         self.clean = clean
+        self._widths: dict[tuple[str, str], float] = {}
+
+    def measure(self, text: str) -> float:
+        """Width of ``text`` in the current font: widths scale with the size, so one lookup per word and
+        style serves every size (a note's bow-ties are measured at several sizes before one fits)."""
+        pdf = self.pdf
+        key = (pdf.font_style, text)
+        unit = self._widths.get(key)
+        if unit is None:
+            unit = self._widths[key] = pdf.get_string_width(text) / pdf.font_size_pt
+        return float(unit * pdf.font_size_pt)
 
     # ------------------------------------------------------------------------------------------- text
 
@@ -155,7 +166,7 @@ class _Writer:
         # Lines are broken here, one width lookup per distinct word: fpdf's multi_cell re-measures the
         # growing line at every character, which made a 1.5 MB note's PDF take minutes.
         width = pdf.w - pdf.r_margin - pdf.l_margin - indent - 2 * pdf.c_margin
-        for line in wrap_lines(self.clean(text), width, pdf.get_string_width):
+        for line in wrap_lines(self.clean(text), width, self.measure):
             pdf.set_x(pdf.l_margin + indent)
             pdf.cell(0, height, line, new_x="LMARGIN", new_y="NEXT")
 
@@ -269,7 +280,7 @@ class _Writer:
 
         def wrap(cells: tuple[str, ...], style: str) -> list[list[str]]:
             pdf.set_font(self.family, style=style, size=size)
-            return [wrap_lines(self.clean(text), w - 2 * _PAD, pdf.get_string_width)
+            return [wrap_lines(self.clean(text), w - 2 * _PAD, self.measure)
                     for text, w in zip(cells, widths, strict=True)]
 
         head_lines = wrap(heads, "B")
@@ -357,7 +368,7 @@ class _Writer:
         lh = _line_height(size)
         out: list[_Box] = []
         for item in items:
-            lines = wrap_lines(self.clean(item), width - 2 * _PAD - 2 * pdf.c_margin, pdf.get_string_width)
+            lines = wrap_lines(self.clean(item), width - 2 * _PAD - 2 * pdf.c_margin, self.measure)
             out.append(_Box(tuple(lines), len(lines) * lh + 2 * _PAD))
         return out
 
@@ -424,8 +435,9 @@ class _Writer:
             for y, box in placed[c]:
                 pdf.rect(cx, y, w, box.height, style="DF", round_corners=is_knot, corner_radius=2.5 if is_knot else 0)
                 for i, line in enumerate(box.lines):
-                    pdf.set_xy(cx + _PAD, y + _PAD + i * lh)
-                    pdf.cell(w - 2 * _PAD, lh, line, align="C" if is_knot else "L")
+                    # text() rather than cell(): thousands of lines in a large note's bow-ties.
+                    dx = (w - 2 * _PAD - self.measure(line)) / 2 if is_knot else pdf.c_margin
+                    pdf.text(cx + _PAD + dx, y + _PAD + i * lh + lh * 0.75, line)
         pdf.set_text_color(0, 0, 0)
         pdf.set_auto_page_break(previous, margin=_BOTTOM_MARGIN)
         pdf.set_xy(pdf.l_margin, body_top + body_h + 3)
