@@ -12,6 +12,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notes.model import ExportConsultation
+
 
 @dataclass(frozen=True)
 class Consultation:
@@ -36,4 +38,9 @@ class ConsultationDirectory(Protocol):
 
     async def takes_part(self, session: AsyncSession, consultation_id: int, user_id: int) -> bool:
         """Whether the staff user takes part in the consultation."""
+        ...
+
+    async def details(self, session: AsyncSession, consultation_id: int) -> ExportConsultation | None:
+        """When and where the consultation is and who takes part (profession, organisation), for the
+        note's exports; ``None`` for a consultation that does not exist."""
         ...

@@ -244,3 +244,106 @@ class NoteHeader:
     consultation_date: datetime
     authors: tuple[Person, ...]
     consultation_id: str = ""
+    export: ExportContext | None = None
+    """The patient's identity and the consultation's details; set only for exports (see ``ExportContext``)."""
+
+
+@dataclass(frozen=True)
+class ExportOrganisation:
+    """A hospital or municipality as a record system names it.
+
+    ``kind`` is ``hospital`` or ``municipality``; ``code`` is the organisation number (9 digits) of a
+    hospital or the municipality number (4 digits), empty when unknown.
+    """
+
+    name: str
+    kind: str
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class ExportSubject:
+    """The patient as a record document must name them: full name, birth date and identity number.
+
+    The identity number is printed in full: the export is filed in the patient's own record, and every
+    export is audited.
+    """
+
+    given_name: str
+    family_name: str
+    birth_date: date
+    national_id: str
+    is_d_number: bool = False
+
+    @property
+    def full_name(self) -> str:
+        """Given names, then the family name."""
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+@dataclass(frozen=True)
+class ExportParticipant:
+    """A staff member taking part in the consultation: who, in which profession, for which organisation.
+
+    ``person_id`` is the id notes use for authors and signers (``user:<id>``), so a participant and the
+    same person as author are one; ``hpr`` is the Norwegian health personnel number when it is known.
+    """
+
+    person_id: str
+    name: str
+    profession: str
+    organisation: ExportOrganisation | None = None
+    department: str = ""
+    hpr: str = ""
+
+
+class PlaceKind(StrEnum):
+    """Where the patient took part from."""
+
+    HEALTH_ROOM = "health_room"
+    HOME = "home"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ExportPlace:
+    """Where the patient was: a health room (its name, address and municipality) or at home."""
+
+    kind: PlaceKind
+    name: str = ""
+    address: str = ""
+    municipality: ExportOrganisation | None = None
+
+
+@dataclass(frozen=True)
+class ExportConsultation:
+    """The consultation a note documents, as its exports describe it (times are aware; shown in Oslo time).
+
+    ``status`` is the booking's status word (``booked``, ``in_progress``, ``completed``, ``cancelled``...).
+    """
+
+    public_id: str
+    start: datetime
+    end: datetime
+    status: str
+    place: ExportPlace
+    participants: tuple[ExportParticipant, ...] = ()
+    consultation_type: str = ""
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What only exports carry beyond the note's header: the patient's identity and the consultation.
+
+    Read from the database when an export is prepared and pickled to the export worker with the rest,
+    so rendering never needs a database.
+    """
+
+    patient: ExportSubject
+    consultation: ExportConsultation
+    other_staff: tuple[ExportParticipant, ...] = ()
+    """Staff who wrote, signed or amended the note without taking part in the consultation."""
+
+    def staff(self) -> tuple[ExportParticipant, ...]:
+        """The participants, then the other staff: everybody the exports may name as author or signer."""
+        return self.consultation.participants + self.other_staff

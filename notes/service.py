@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -37,11 +37,21 @@ from notes.consultations import Consultation, ConsultationDirectory
 from notes.errors import UnknownVersion
 from notes.export_workers import ExportJob
 from notes.headings import Language
-from notes.model import NoteContent, NoteHeader, Person, SubjectRef
+from notes.model import (
+    ExportContext,
+    ExportOrganisation,
+    ExportParticipant,
+    ExportSubject,
+    NoteContent,
+    NoteHeader,
+    Person,
+    SubjectRef,
+)
 from notes.models import NoteAmendmentRow, NoteRow, NoteSignatureRow, NoteVersionRow
 from notes.note_views import ExportFormat, NoteView, SaveResult, VersionInfo, VersionPage, VersionSummary
 from notes.signing import Amendment, NoteState, Signature
 from server.people.models import Patient, User
+from server.people.national_id import InvalidNationalId, parse_national_id
 from server.people.patients import PatientService
 from server.platform.actors import Actor
 from server.platform.audit import AuditLog
@@ -242,8 +252,53 @@ class NoteService:
         loaded = await self._load(session, actor, note_id)
         why = self._check(actor, loaded.relation, NoteAction.EXPORT, reason)
         view = await self._view(session, actor, loaded)
+        header = replace(view.header, export=await self._export_context(session, loaded, view.state))
         await self._record(session, actor, loaded.note, f"export:{fmt.value}", why)
-        return ExportJob(fmt, view.header, view.state, lang, f"samkonsult-notat-{view.public_id}")
+        return ExportJob(fmt, header, view.state, lang, f"samkonsult-notat-{view.public_id}")
+
+    async def _export_context(self, session: AsyncSession, loaded: _Loaded, state: NoteState) -> ExportContext:
+        """The patient's identity and the consultation (when, where, who) for a record document.
+
+        Only exports read these: the print page and the shared summary never show the identity number.
+        """
+        patient = loaded.patient
+        try:
+            is_d_number = parse_national_id(patient.national_id).is_d_number
+        except InvalidNationalId:
+            is_d_number = False  # stored before validation was strict; printed as stored all the same
+        subject = ExportSubject(patient.given_name, patient.family_name, patient.birth_date, patient.national_id,
+                                is_d_number)
+        consultation = await self._consultations.details(session, loaded.booking.id)
+        if consultation is None:
+            raise NotFound("no such note")
+        known = {p.person_id for p in consultation.participants}
+        writers = [*(a.author for a in state.amendments)]
+        if state.signature is not None:
+            writers.insert(0, state.signature.signer)
+        rows = (await session.execute(select(NoteVersionRow.author_id).where(
+            NoteVersionRow.note_id == loaded.note.id).distinct())).scalars().all()
+        others: list[ExportParticipant] = []
+        for person_id in [*rows, *(w.id for w in writers)]:
+            if person_id in known:
+                continue
+            known.add(person_id)
+            other = await self._staff_member(session, person_id)
+            if other is not None:
+                others.append(other)
+        return ExportContext(subject, consultation, tuple(others))
+
+    async def _staff_member(self, session: AsyncSession, person_id: str) -> ExportParticipant | None:
+        """A staff member by their note id (``user:<id>``), with profession and organisation."""
+        raw = person_id.removeprefix("user:")
+        if not raw.isdigit():
+            return None
+        user = await session.get(User, int(raw))
+        if user is None:
+            return None
+        org = user.organisation
+        return ExportParticipant(person_id, user.display_name, profession_of(user.role.value, user.profession),
+                                 ExportOrganisation(org.name, org.kind.value, org.code or ""),
+                                 user.department.name if user.department is not None else "")
 
     # ------------------------------------------------------------------------------------ internals
 

@@ -10,6 +10,7 @@ from fhir.resources.bundle import Bundle
 from fhir.resources.composition import Composition
 from sqlalchemy import select
 
+from server.people.models import Patient
 from server.platform.audit_models import AuditEntry
 from server.platform.clock import FixedClock
 from server.platform.db import Database
@@ -179,3 +180,38 @@ async def test_openapi_documents_the_note_routes(client: TestClient) -> None:
     assert "put" in doc["paths"]["/api/notes/{note_id}"]
     assert "/api/bookings/{public_id}/note" in doc["paths"]
     assert "NoteSaved" in doc["components"]["schemas"]
+
+
+async def test_exports_carry_identity_consultation_and_bow_tie(client: TestClient, seeded: Seeded,
+                                                               clock: FixedClock, db: Database) -> None:
+    """Through the API: the text, PDF and FHIR exports name the patient in full and describe the call."""
+    booking = await seeded_booking(db)
+    async with db.session() as session:
+        national_id, birth = (await session.execute(
+            select(Patient.national_id, Patient.birth_date).where(Patient.given_name == "Marit"))).one()
+    token = await login_as(client, "lege", clock)
+    note = await (await client.get(f"/api/bookings/{booking}/note")).json()
+    url = note["links"]["self"]
+    resp = await client.put(url, json={"based_on": 1, "content": note_document(risks=[RISK])},
+                            headers=api_headers(token))
+    assert resp.status == 200, await resp.text()
+
+    text = await (await client.get(f"{url}/export.txt")).text()
+    assert f"Fødselsnummer: {national_id}" in text and f"Fødselsdato: {birth:%d.%m.%Y}" in text
+    assert "Navn: Marit Eriksen" in text and "Ingrid Hansen, Lege, Geriatri, Helgelandssykehuset Mo i Rana" in text
+    assert "  [ Uønsket hendelse: Fall ]" in text
+    english = await (await client.get(f"{url}/export.txt?lang=en")).text()
+    assert f"National identity number: {national_id}" in english and "Participants:" in english
+
+    pdf = await client.get(f"{url}/export.pdf")
+    assert pdf.status == 200 and (await pdf.read()).startswith(b"%PDF")
+
+    data = json.loads(await (await client.get(f"{url}/fhir")).text())
+    bundle = Bundle.model_validate(data)
+    assert bundle.entry is not None and isinstance(bundle.entry[0].resource, Composition)
+    urls = {e["fullUrl"] for e in data["entry"]}
+    [patient] = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert patient["identifier"][0]["value"] == national_id and patient["birthDate"] == birth.isoformat()
+    [encounter] = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Encounter"]
+    assert encounter["participant"] and all(p["actor"]["reference"] in urls for p in encounter["participant"])
+    assert data["entry"][0]["resource"]["subject"][0]["reference"] in urls

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -14,12 +15,19 @@ from notes.model import (
     Assessment,
     CognitiveFrailty,
     CognitiveLevel,
+    ExportConsultation,
+    ExportContext,
+    ExportOrganisation,
+    ExportParticipant,
+    ExportPlace,
+    ExportSubject,
     Measure,
     MeasureStatus,
     NoteContent,
     NoteHeader,
     Person,
     PhysicalFrailty,
+    PlaceKind,
     ProfessionText,
     PsychologicalFrailty,
     PsychosocialFrailty,
@@ -257,3 +265,19 @@ ADDABLE_KEYS = (
     "profession_text[pharmacist]",
     "profession_text[nurse]",
 )
+
+
+HOSPITAL = ExportOrganisation("Helgelandssykehuset Mo i Rana", "hospital", "983974910")
+RODOY = ExportOrganisation("Rødøy kommune", "municipality", "1836")
+SPECIALIST = ExportParticipant(DOCTOR.id, DOCTOR.name, "physician", HOSPITAL, "Geriatri")
+HOME_NURSE = ExportParticipant(NURSE.id, NURSE.name, "nurse", RODOY)
+
+
+def export_header(*, place: ExportPlace | None = None, others: tuple[ExportParticipant, ...] = ()) -> NoteHeader:
+    """The sample header as an export gets it: the patient's identity and the consultation filled in."""
+    consultation = ExportConsultation(
+        public_id="c-9", start=T0, end=T0 + timedelta(minutes=45), status="completed",
+        place=place or ExportPlace(PlaceKind.HEALTH_ROOM, "Helserommet Vågaholmen", "Vågaholmen 1", RODOY),
+        participants=(SPECIALIST, HOME_NURSE), consultation_type="Geriatrisk samkonsultasjon")
+    patient = ExportSubject("Astrid", "Olsen", date(1938, 3, 14), "14033812345")
+    return replace(header(), export=ExportContext(patient, consultation, others))
