@@ -49,7 +49,8 @@ async def test_invalid_parts_are_drafts_with_bokmal_messages(client: TestClient,
     resp = await client.post(f"{url}/sign", headers=headers)
     problem = await resp.json()
     assert resp.status == 409 and resp.content_type == "application/problem+json"
-    assert problem["code"] == "notes.sign_blocked" and problem["title"] == "Notatet kan ikke signeres ennå. Rett dette først:"
+    assert problem["code"] == "notes.sign_blocked"
+    assert problem["title"] == "Notatet kan ikke signeres ennå. Rett dette først:"
     assert [(b["part"], b["field"], b["message"]) for b in problem["blockers"]] == [
         ("measures[m1]", "evaluation_date", "Evalueringsdatoen er før startdatoen."),
         ("profession_text[physician]", "text",
