@@ -90,3 +90,26 @@ async def test_text_no_database_takes_raw_is_kept_as_a_draft(db: Database, world
         view = await world.service.load(session, world.actors["lege"], note)
     assert view.drafts[0].content == {"profession": "physician", "text": odd}
     assert len(view.state.content.measures) == 1
+
+
+async def test_growth_past_the_note_limit_is_kept_as_a_draft(db: Database, world: NotesWorld) -> None:  # noqa: F811
+    """The whole note holds at most NOTE_TEXT_LIMIT characters; a part that does not fit is kept, not cut."""
+    note = (await _open(db, world)).public_id
+    entry = "y" * 1_000
+    # Each bow-tie holds 200 entries of 1000 characters: seven of them (1.4 million) fit, an eighth does not.
+    risks = [{"id": f"r{i}", "unwanted_event": f"Hendelse {i}", "causes": [entry] * 50, "consequences": [entry] * 50,
+              "proactive_measures": [entry] * 50, "reactive_measures": [entry] * 50} for i in range(8)]
+    doc: dict[str, Any] = note_to_dict(NoteContent(what_matters=WM))
+    doc["risks"] = risks[:7]
+    async with db.session(write_lock=True) as session:
+        first = await world.service.save(session, world.actors["lege"], note, based_on=1,
+                                         content=read_submission(doc))
+    assert first.drafts == () and len(first.view.state.content.risks) == 7
+    doc["risks"] = risks
+    async with db.session(write_lock=True) as session:
+        second = await world.service.save(session, world.actors["lege"], note, based_on=2,
+                                          content=read_submission(doc))
+    assert not second.new_version and len(second.view.state.content.risks) == 7
+    [draft] = second.drafts
+    assert draft.part == "risks[r7]" and draft.content == risks[7]
+    assert [(e.path, e.code, e.limit) for e in draft.errors] == [("", "note_too_large", 1_500_000)]
