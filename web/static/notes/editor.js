@@ -784,13 +784,15 @@ class NoteEditor {
       const id = slug(box.dataset.id);
       const r = { id: box.dataset.id, unwanted_event: v(`f-risk-${id}-event`).trim() };
       for (const k of RISK_LISTS) r[k] = lines(v(`f-risk-${id}-${k}`));
-      (r.unwanted_event ? doc.risks : this.drafts.risks).push(r);
+      // A row with anything typed in it goes to the server (which keeps it as a draft while the event is
+      // missing); only a row still blank stays on this screen.
+      (r.unwanted_event || RISK_LISTS.some((k) => r[k].length) ? doc.risks : this.drafts.risks).push(r);
     }
     for (const row of this.root.querySelectorAll(".note-measures tbody tr")) {
       const id = slug(row.dataset.id);
       const m = { id: row.dataset.id, what: v(`f-m-${id}-what`).trim(), responsible: { kind: v(`f-m-${id}-kind`), name: v(`f-m-${id}-name`) },
         start_date: v(`f-m-${id}-start`) || null, evaluation_date: v(`f-m-${id}-eval`) || null, status: v(`f-m-${id}-status`) };
-      (m.what ? doc.measures : this.drafts.measures).push(m);
+      (m.what || m.responsible.name.trim() || m.start_date || m.evaluation_date ? doc.measures : this.drafts.measures).push(m);
     }
     const acp = Object.fromEntries(ACP_TEXTS.map((k) => [k, v(`f-acp-${k}`)]));
     acp.talk_again_on = v("f-acp-talk") || null;
