@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from notes.codec import SCHEMA_VERSION, Json, note_from_dict, part_to_dict
+from notes.codec import SCHEMA_VERSION, Json, note_from_dict, note_problems, part_to_dict
 from notes.errors import FieldError, InvalidNote, UnsupportedSchema
 from notes.model import NoteContent
 from notes.parts import (
@@ -85,11 +85,12 @@ def read_submission(data: object) -> Submission:
     valid: dict[str, PartValue] = {}
     drafts: list[PartDraft] = []
     for key, (section, prefix, value) in raw.items():
-        try:
-            content = note_from_dict({"schema": SCHEMA_VERSION, section: _wrap(section, key, value)})
-        except InvalidNote as exc:
-            drafts.append(PartDraft(key, _as_json(value), tuple(_relative(e, prefix) for e in exc.errors)))
+        document = {"schema": SCHEMA_VERSION, section: _wrap(section, key, value)}
+        problems = note_problems(document)
+        if problems:
+            drafts.append(PartDraft(key, _as_json(value), tuple(_relative(e, prefix) for e in problems)))
             continue
+        content = note_from_dict(document)
         part = parts_of(content).get(key)
         if part is None:  # cannot happen for a readable part; keep it rather than lose it
             drafts.append(PartDraft(key, _as_json(value), (FieldError("", "invalid", "not a part of a note"),)))

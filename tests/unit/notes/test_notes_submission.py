@@ -54,13 +54,15 @@ def test_a_draft_counts_as_unchanged_from_the_base() -> None:
 def test_problems_are_relative_to_their_part_and_long_texts_name_their_limit() -> None:
     sub = read_submission(document(acp={"wishes_if_seriously_ill": "x" * 10_001, "hospital_admission": "",
                                         "end_of_life": "", "who_present": "", "palliative_plan": "",
-                                        "talk_again_on": None},
+                                        "talk_again_on": "i morgen"},
                                    assessment={"physical": {"mobility": "Rullator"}, "psychological": None,
                                                "cognitive": None, "psychosocial": None}))
     assert "assessment.physical" in sub.valid
     [draft] = sub.drafts
     assert draft.part == "acp"
-    assert [(e.path, e.code, e.limit) for e in draft.errors] == [("wishes_if_seriously_ill", "too_long", 10_000)]
+    # Unreadable and rule-breaking fields are reported together, each once.
+    assert {(e.path, e.code, e.limit) for e in draft.errors} == {
+        ("wishes_if_seriously_ill", "too_long", 10_000), ("talk_again_on", "bad_date", None)}
     [bad_date] = read_submission(document(measures=[measure(start_date="1.12.2026")])).drafts
     assert [(e.path, e.code) for e in bad_date.errors] == [("start_date", "bad_date")]
 
