@@ -209,6 +209,20 @@ def note_from_dict(data: object) -> NoteContent:
     return content
 
 
+def note_problems(data: object) -> tuple[FieldError, ...]:
+    """Every problem of JSON-ready data at once: what cannot be read, and the rules what could be read breaks.
+
+    A rule is not reported for a field already reported as unreadable, so each field has one problem.
+    """
+    r = _Reader()
+    content = r.note(data)
+    errors = list(r.errors)
+    if content is not None:
+        unreadable = {e.path for e in errors}
+        errors.extend(e for e in note_errors(content) if e.path not in unreadable)
+    return tuple(errors)
+
+
 class _Reader(FieldReader):
     """Reads a note document part by part; a part it cannot read is None and its errors are kept."""
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from notes.codec import part_to_dict
 from notes.errors import UnknownVersion
 from notes.merge import Conflict, MergeResult, merge
 from notes.model import NoteContent
+from notes.parts import PartValue, content_from_parts, parts_of
 from notes.signing import NoteState, ensure_editable
-from notes.validation import validate_note
+from notes.validation import NOTE_TEXT_LIMIT, text_chars, validate_note
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ class SaveOutcome:
     state: NoteState
     merge: MergeResult
     new_version: bool
+    # Parts of mine left out because the note would have grown past its size limit (kept as drafts).
+    too_large: tuple[str, ...] = ()
 
     @property
     def conflicts(self) -> tuple[Conflict, ...]:
@@ -42,7 +46,8 @@ def start_note(content: NoteContent | None = None) -> NoteState:
     return NoteState(content=content, version=1)
 
 
-def save(state: NoteState, *, based_on: int, base: NoteContent, mine: NoteContent) -> SaveOutcome:
+def save(state: NoteState, *, based_on: int, base: NoteContent, mine: NoteContent,
+         limit: int = NOTE_TEXT_LIMIT) -> SaveOutcome:
     """Merge ``mine`` (edited from version ``based_on``, whose content is ``base``) into the latest ``state``.
 
     Saving the same content twice (a retry after a dropped acknowledgement) adds no version. Raises
@@ -59,8 +64,42 @@ def save(state: NoteState, *, based_on: int, base: NoteContent, mine: NoteConten
         logger.info(
             "save based on v%d merged into v%d with conflicts in %s", based_on, state.version, result.conflict_parts
         )
-    if result.content == state.content:
-        return SaveOutcome(state, result, new_version=False)
+    merged, too_large = fit_within(result, state.content, limit)
+    if merged == state.content:
+        return SaveOutcome(state, result, new_version=False, too_large=too_large)
     # Two valid sides can still add up past a count limit, so the merged content is checked as well.
-    validate_note(result.content)
-    return SaveOutcome(replace(state, content=result.content, version=state.version + 1), result, new_version=True)
+    validate_note(merged)
+    return SaveOutcome(replace(state, content=merged, version=state.version + 1), result, new_version=True,
+                       too_large=too_large)
+
+
+def fit_within(result: MergeResult, theirs: NoteContent, limit: int) -> tuple[NoteContent, tuple[str, ...]]:
+    """The merged content kept within ``limit`` characters of text, and the parts of mine left out for it.
+
+    Only my growth is refused: my changed parts that grew are set back to the stored text, last part first,
+    until the note fits (what others stored is never taken out). The caller keeps those parts as drafts.
+    """
+    parts = parts_of(result.content)
+    total = sum(_chars(v) for v in parts.values())
+    if total <= limit:
+        return result.content, ()
+    stored = parts_of(theirs)
+    left_out: list[str] = []
+    for key in reversed(result.applied_mine):
+        if total <= limit:
+            break
+        mine, before = parts.get(key), stored.get(key)
+        growth = _chars(mine) - _chars(before)
+        if growth <= 0:
+            continue
+        if before is None:
+            parts.pop(key, None)
+        else:
+            parts[key] = before
+        total -= growth
+        left_out.append(key)
+    return content_from_parts(parts), tuple(reversed(left_out))
+
+
+def _chars(value: PartValue | None) -> int:
+    return 0 if value is None else text_chars(part_to_dict(value))

@@ -21,6 +21,8 @@ class FieldError:
     path: str
     code: str
     message: str
+    # The limit a ``too_long``/``too_many``/``note_too_large`` error refers to, so a message can name it.
+    limit: int | None = None
 
 
 class NotesError(DomainError):
@@ -69,6 +71,26 @@ class InvalidAmendment(NotesError, ValidationFailed, ValueError):
     """An amendment is empty, too long or names a part that does not exist."""
 
     code = "notes.invalid_amendment"
+
+
+@dataclass(frozen=True)
+class SignBlocker:
+    """One thing that stops a note being signed: a draft part of somebody's that breaks a rule."""
+
+    part: str
+    error: FieldError
+    author_id: str
+    author_name: str
+
+
+class SignBlocked(NotesError, Conflict):
+    """Signing was asked while drafts are outstanding; ``blockers`` lists each problem exactly once."""
+
+    code = "notes.sign_blocked"
+
+    def __init__(self, blockers: tuple[SignBlocker, ...]) -> None:
+        super().__init__(f"{len(blockers)} problem(s) must be fixed before signing")
+        self.blockers = blockers
 
 
 class EmptyNote(NotesError, ValidationFailed, ValueError):

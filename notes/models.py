@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.platform.model_base import Base
 
-__all__ = ["NoteAmendmentRow", "NoteRow", "NoteSignatureRow", "NoteVersionRow"]
+__all__ = ["NoteAmendmentRow", "NoteDraftRow", "NoteRow", "NoteSignatureRow", "NoteVersionRow"]
 
 
 class NoteRow(Base):
@@ -90,3 +90,24 @@ class NoteAmendmentRow(Base):
     author_profession: Mapped[str] = mapped_column(String(80), default="")
     signed_at: Mapped[datetime]
     chain_hash: Mapped[str] = mapped_column(String(80))
+
+
+class NoteDraftRow(Base):
+    """One author's draft of one part: what they typed that breaks a rule, kept until they fix it.
+
+    Unlike versions, drafts are working state: the next save of the part replaces the row, and a save in
+    which the part is valid (or gone) removes it. ``content`` is the part as submitted (JSON, ASCII-escaped
+    so no character can upset the database), ``errors`` the list of its field errors (JSON).
+    """
+
+    __tablename__ = "note_drafts"
+    __table_args__ = (UniqueConstraint("note_id", "author_id", "part", name="uq_note_drafts_note_author_part"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="RESTRICT"))
+    author_id: Mapped[str] = mapped_column(String(64))
+    author_name: Mapped[str] = mapped_column(String(200))
+    part: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    errors: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

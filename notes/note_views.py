@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from notes.access import NoteAction
+from notes.codec import Json
+from notes.errors import FieldError
 from notes.merge import Conflict
 from notes.model import NoteContent, NoteHeader, Person
 from notes.signing import NoteState
@@ -49,6 +51,16 @@ class VersionPage:
 
 
 @dataclass(frozen=True)
+class StoredDraft:
+    """The reader's own draft of one part, kept on the server: what they typed and what is wrong with it."""
+
+    part: str
+    content: Json
+    errors: tuple[FieldError, ...]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class NoteView:
     """A note as the web layer shows it: the state, the header for exports, and what the reader may do."""
 
@@ -63,6 +75,8 @@ class NoteView:
     verified: bool
     permissions: frozenset[NoteAction]
     profession: str
+    # The reader's drafts (parts they typed that break a rule), shown instead of the stored text.
+    drafts: tuple[StoredDraft, ...] = ()
 
     @property
     def version(self) -> int:
@@ -72,11 +86,13 @@ class NoteView:
 
 @dataclass(frozen=True)
 class SaveResult:
-    """The note after a save, whether a version was added, and the parts left in conflict."""
+    """The note after a save, whether a version was added, the parts left in conflict, and the parts kept as
+    the author's drafts because they break a rule (everything else of the save is in the note)."""
 
     view: NoteView
     new_version: bool
     conflicts: tuple[Conflict, ...]
+    drafts: tuple[StoredDraft, ...] = ()
 
 
 @dataclass(frozen=True)

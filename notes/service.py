@@ -12,6 +12,11 @@ Who may do what (:func:`notes.access.allowed`):
 - everybody else gets "not found", the same answer as for a note that does not exist, so ids cannot be
   probed; the patient and relatives read only the signed summary, and only once staff have shared it.
 
+Saves never lose a word: a part that breaks a rule does not stop the others. The save stores every valid
+part as a new version and keeps each invalid part, as typed, as that author's draft (``note_drafts``), shown
+to them at its field until they fix it; signing is refused while any draft is outstanding, naming each
+problem (:class:`notes.errors.SignBlocked`).
+
 Saves never overwrite silently: a save names the version it was based on and is merged part by part with
 whatever was stored meanwhile (:func:`notes.editing.save`). Two saves computing the same next version are
 settled by ``UNIQUE(note_id, version)``: the loser merges again on top of the winner.
@@ -22,11 +27,12 @@ audit row), and taking the write lock up front avoids a failed lock upgrade betw
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +40,7 @@ from notes import editing, signing
 from notes.access import NoteAction, Relation, allowed, profession_of
 from notes.codec import note_from_json, note_to_json
 from notes.consultations import Consultation, ConsultationDirectory
-from notes.errors import UnknownVersion
+from notes.errors import FieldError, SignBlocked, SignBlocker, UnknownVersion
 from notes.export_workers import ExportJob
 from notes.headings import Language
 from notes.model import (
@@ -47,9 +53,20 @@ from notes.model import (
     Person,
     SubjectRef,
 )
-from notes.models import NoteAmendmentRow, NoteRow, NoteSignatureRow, NoteVersionRow
-from notes.note_views import ExportFormat, NoteView, SaveResult, VersionInfo, VersionPage, VersionSummary
+from notes.models import NoteAmendmentRow, NoteDraftRow, NoteRow, NoteSignatureRow, NoteVersionRow
+from notes.note_views import (
+    ExportFormat,
+    NoteView,
+    SaveResult,
+    StoredDraft,
+    VersionInfo,
+    VersionPage,
+    VersionSummary,
+)
+from notes.parts import parts_of
 from notes.signing import Amendment, NoteState, Signature
+from notes.submission import PartDraft, Submission, part_json
+from notes.validation import NOTE_TEXT_LIMIT
 from server.people.models import Patient, User
 from server.people.national_id import InvalidNationalId, parse_national_id
 from server.people.patients import PatientService
@@ -159,21 +176,27 @@ class NoteService:
     # -------------------------------------------------------------------------------------- writing
 
     async def save(self, session: AsyncSession, actor: Actor, note_id: str, *, based_on: int,
-                   content: NoteContent, reason: str = "") -> SaveResult:
+                   content: NoteContent | Submission, reason: str = "") -> SaveResult:
         """Merge ``content`` (edited from version ``based_on``) into the note and store a new version.
 
-        Parts changed by one side merge; a part changed on both sides is returned as a conflict and the
-        stored text is kept for it. Raises :class:`notes.errors.NoteLocked` for a signed note and
-        :class:`UnknownVersion` for a version that does not exist.
+        ``content`` is the author's whole note as they see it: typed content (all valid), or a submission
+        read part by part (:func:`notes.submission.read_submission`), whose invalid parts become the
+        author's drafts while the valid ones are stored. The author's drafts are replaced by this save's:
+        a part now valid (or removed) loses its draft. A part that would take the note past its size limit
+        is kept as a draft too. Parts changed by one side merge; a part changed on both sides is returned
+        as a conflict and the stored text is kept for it. Raises :class:`notes.errors.NoteLocked` for a
+        signed note and :class:`UnknownVersion` for a version that does not exist.
         """
+        submission = content if isinstance(content, Submission) else Submission.of(content)
         loaded = await self._load(session, actor, note_id)
         why = self._check(actor, loaded.relation, NoteAction.SAVE, reason)
         note = loaded.note
         base = await self._content_at(session, note.id, based_on)
+        mine = submission.content_over(base)
         author = await self._person(session, actor)
         for _attempt in range(SAVE_ATTEMPTS):
             state = await self._state(session, note.id)
-            outcome = editing.save(state, based_on=based_on, base=base, mine=content)
+            outcome = editing.save(state, based_on=based_on, base=base, mine=mine)
             if not outcome.new_version:
                 break
             try:
@@ -192,15 +215,23 @@ class NoteService:
         else:
             raise UnknownVersion("the note keeps changing; reload it and save again",
                                  code="notes.save_contended")
+        mine_parts = parts_of(mine)
+        too_large = tuple(PartDraft(key, part_json(mine_parts[key]), (FieldError(
+            "", "note_too_large", f"the note may hold at most {NOTE_TEXT_LIMIT} characters", NOTE_TEXT_LIMIT),))
+            for key in outcome.too_large)
+        await self._replace_drafts(session, note.id, author, (*submission.drafts, *too_large))
         await session.flush()
         await self._record(session, actor, note, "save", why)
         view = await self._view(session, actor, loaded)
-        return SaveResult(view, outcome.new_version, outcome.conflicts)
+        return SaveResult(view, outcome.new_version, outcome.conflicts, view.drafts)
 
     async def sign(self, session: AsyncSession, actor: Actor, note_id: str, reason: str = "") -> NoteView:
         """Sign the latest version, which locks the note; later changes are amendments."""
         loaded = await self._load(session, actor, note_id)
         why = self._check(actor, loaded.relation, NoteAction.SIGN, reason)
+        blockers = await self._blockers(session, loaded.note.id)
+        if blockers:
+            raise SignBlocked(blockers)
         state = signing.sign(await self._state(session, loaded.note.id), await self._person(session, actor),
                              self._clock)
         sig = state.signature
@@ -365,6 +396,29 @@ class NoteService:
             return existing
         return note
 
+    async def _replace_drafts(self, session: AsyncSession, note_id: int, author: Person,
+                              drafts: tuple[PartDraft, ...]) -> None:
+        """The author's drafts become exactly ``drafts`` (each save carries the author's whole note)."""
+        await session.execute(delete(NoteDraftRow).where(NoteDraftRow.note_id == note_id,
+                                                         NoteDraftRow.author_id == author.id))
+        now = self._clock.now()
+        for d in drafts:
+            session.add(NoteDraftRow(note_id=note_id, author_id=author.id, author_name=author.name, part=d.part,
+                                     content=_draft_json(d.content), errors=_draft_json(_errors_json(d.errors)),
+                                     updated_at=now))
+
+    async def _drafts(self, session: AsyncSession, note_id: int, author_id: str | None = None
+                      ) -> list[NoteDraftRow]:
+        query = select(NoteDraftRow).where(NoteDraftRow.note_id == note_id).order_by(NoteDraftRow.id)
+        if author_id is not None:
+            query = query.where(NoteDraftRow.author_id == author_id)
+        return list((await session.execute(query.execution_options(populate_existing=True))).scalars().all())
+
+    async def _blockers(self, session: AsyncSession, note_id: int) -> tuple[SignBlocker, ...]:
+        """Every author's outstanding problems, one per field error, in the order they were kept."""
+        return tuple(SignBlocker(row.part, error, row.author_id, row.author_name)
+                     for row in await self._drafts(session, note_id) for error in _errors_from(row.errors))
+
     async def _person(self, session: AsyncSession, actor: Actor) -> Person:
         profession = ""
         if actor.user_id is not None:
@@ -429,11 +483,27 @@ class NoteService:
             public_id=loaded.note.public_id, booking_public_id=loaded.booking.public_id,
             patient_id=loaded.patient.id, patient_public_id=loaded.patient.public_id,
             patient_name=loaded.patient.full_name, state=state, header=header, shared=loaded.note.shared,
-            verified=verified, permissions=permissions, profession=(await self._person(session, actor)).profession)
+            verified=verified, permissions=permissions, profession=(await self._person(session, actor)).profession,
+            drafts=tuple(StoredDraft(row.part, json.loads(row.content), _errors_from(row.errors), row.updated_at)
+                         for row in await self._drafts(session, loaded.note.id, actor.id)))
 
     async def _record(self, session: AsyncSession, actor: Actor, note: NoteRow, action: str, reason: str) -> None:
         await self._audit.record(session, actor, action=action, object_type=OBJECT_TYPE, object_id=note.public_id,
                                  patient_id=note.patient_id, reason=reason)
+
+
+def _draft_json(data: object) -> str:
+    # ASCII-escaped: a lone surrogate or NUL someone pasted is kept as an escape, which every database takes.
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _errors_json(errors: tuple[FieldError, ...]) -> list[dict[str, object]]:
+    return [{"field": e.path, "code": e.code, "message": e.message, "limit": e.limit} for e in errors]
+
+
+def _errors_from(text: str) -> tuple[FieldError, ...]:
+    return tuple(FieldError(str(e["field"]), str(e["code"]), str(e["message"]), e.get("limit"))
+                 for e in json.loads(text))
 
 
 def _author(row: NoteVersionRow) -> Person:

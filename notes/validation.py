@@ -33,6 +33,10 @@ MAX_MEASURES = 200
 MAX_READINGS = 500
 MAX_PROFESSIONS = 20
 MAX_ABS_READING = 100_000
+# The whole note's text, in characters (every text value added up). The transport limit of a document
+# (notes.codec.MAX_DOCUMENT_CHARS) leaves room for JSON's quoting around this; the editor shows how much
+# of it is used, and a save that would go past it keeps the parts that do not fit as drafts.
+NOTE_TEXT_LIMIT = 1_500_000
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 PROFESSION_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -47,26 +51,26 @@ class _Collector:
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
 
-    def add(self, path: str, code: str, message: str) -> None:
-        self.errors.append(FieldError(path, code, message))
+    def add(self, path: str, code: str, message: str, limit: int | None = None) -> None:
+        self.errors.append(FieldError(path, code, message, limit))
 
     def text(self, path: str, value: str, limit: int, *, required: bool = False) -> None:
         if required and not value.strip():
             self.add(path, "required", "must not be empty")
         if len(value) > limit:
-            self.add(path, "too_long", f"at most {limit} characters, got {len(value)}")
+            self.add(path, "too_long", f"at most {limit} characters, got {len(value)}", limit)
         if _BAD_CHARS.search(value):
             self.add(path, "bad_character", "contains a control character or an invalid code point")
 
     def texts(self, path: str, values: tuple[str, ...]) -> None:
         if len(values) > MAX_LIST_ENTRIES:
-            self.add(path, "too_many", f"at most {MAX_LIST_ENTRIES} entries, got {len(values)}")
+            self.add(path, "too_many", f"at most {MAX_LIST_ENTRIES} entries, got {len(values)}", MAX_LIST_ENTRIES)
         for i, value in enumerate(values):
             self.text(f"{path}[{i}]", value, LIST_ENTRY, required=True)
 
     def count(self, path: str, n: int, limit: int) -> None:
         if n > limit:
-            self.add(path, "too_many", f"at most {limit} items, got {n}")
+            self.add(path, "too_many", f"at most {limit} items, got {n}", limit)
 
     def ids(self, path: str, ids: Iterable[str]) -> None:
         seen: set[str] = set()
@@ -182,6 +186,20 @@ def _professions(c: _Collector, texts: tuple[ProfessionText, ...]) -> None:
             c.add(f"{path}.profession", "duplicate_profession", f"{pt.profession!r} appears twice")
         seen.add(pt.profession)
         c.text(f"{path}.text", pt.text, LONG_TEXT)
+
+
+def text_chars(value: object) -> int:
+    """The characters of text in a JSON value (a part or a whole document): every string value added up.
+
+    Keys are not counted; ids, dates and choices are, being few and short (the editor counts the same way).
+    """
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(text_chars(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(text_chars(v) for v in value)
+    return 0
 
 
 def has_bad_characters(text: str) -> bool:

@@ -3,7 +3,9 @@
 Every note handler writes (at least an audit row), so each runs in a unit of work that takes SQLite's
 write lock up front. Errors of the notes domain (:class:`notes.errors.NotesError`) are domain errors like
 any other, answered as problem+json by the error middleware (:mod:`web.errors`); a save whose parts collide
-answers 409 with both texts of each part.
+answers 409 with both texts of each part. A save with parts that break a rule is not refused: it answers
+200 with the parts kept as the author's drafts and their problems in the reader's words; signing while
+drafts are outstanding answers 409 with every blocker.
 """
 
 from __future__ import annotations
@@ -12,18 +14,23 @@ from typing import Any
 
 from aiohttp import web
 
-from notes.codec import Json, note_from_dict, note_to_dict, part_to_dict, utc_iso
+from notes.codec import Json, note_to_dict, part_to_dict, utc_iso
+from notes.errors import SignBlocked
 from notes.headings import Language
 from notes.merge import Conflict
-from notes.note_views import ExportFormat, NoteView, VersionInfo, VersionSummary
+from notes.note_views import ExportFormat, NoteView, StoredDraft, VersionInfo, VersionSummary
 from notes.signing import Amendment
+from notes.submission import read_submission
+from notes.validation import NOTE_TEXT_LIMIT
 from server.platform.appkeys import DATABASE
 from server.platform.errors import ValidationFailed
 from web.appkeys import NOTE_EXPORTS, NOTES
+from web.errors import problem_response
 from web.fhir_outcome import FHIR_JSON
 from web.forms import get_bool, get_int, get_str, json_object, parse_id, query_int, reject_unknown
 from web.guards import require_actor
 from web.i18n import gettext as _
+from web.note_messages import blocker_json, field_error_json
 
 
 def _reason(request: web.Request) -> str:
@@ -42,6 +49,14 @@ def person_json(p: Any) -> dict[str, Json]:
 def _amendment_json(a: Amendment) -> dict[str, Json]:
     return {"number": a.number, "part": a.part, "text": a.text, "author": person_json(a.author),
             "signed_at": utc_iso(a.signed_at), "chain_hash": a.chain_hash}
+
+
+def draft_json(d: StoredDraft, *, with_content: bool = True) -> dict[str, Json]:
+    """One of the reader's drafts: the part, its problems in the reader's words and (by default) the text."""
+    out: dict[str, Json] = {"part": d.part, "errors": [field_error_json(e) for e in d.errors]}
+    if with_content:
+        out.update({"content": d.content, "updated_at": utc_iso(d.updated_at)})
+    return out
 
 
 def note_json(view: NoteView) -> dict[str, Json]:
@@ -63,6 +78,8 @@ def note_json(view: NoteView) -> dict[str, Json]:
         "verified": view.verified,
         "permissions": permissions,
         "profession": view.profession,
+        "drafts": [draft_json(d) for d in view.drafts],
+        "limits": {"note_chars": NOTE_TEXT_LIMIT},
         "links": {
             "self": f"/api/notes/{view.public_id}",
             "versions": f"/api/notes/{view.public_id}/versions",
@@ -120,11 +137,12 @@ async def note_put(request: web.Request) -> web.Response:
         errors["content"] = "required"
     if errors or based_on is None:
         raise ValidationFailed("the save could not be read", errors)
-    content = note_from_dict(body["content"])
+    content = read_submission(body["content"])
     async with request.app[DATABASE].session(write_lock=True) as session:
         result = await request.app[NOTES].save(session, actor, request.match_info["note_id"], based_on=based_on,
                                                content=content, reason=reason or _reason(request))
     answer: dict[str, Json] = {"version": result.view.version, "saved": result.new_version,
+                               "drafts": [draft_json(d, with_content=False) for d in result.drafts],
                                "note": note_json(result.view)}
     if result.conflicts:
         answer["conflicts"] = [conflict_json(c) for c in result.conflicts]
@@ -137,8 +155,12 @@ async def note_put(request: web.Request) -> web.Response:
 async def note_sign(request: web.Request) -> web.Response:
     """POST /api/notes/{note_id}/sign: sign the latest version, locking the note."""
     actor = require_actor(request)
-    async with request.app[DATABASE].session(write_lock=True) as session:
-        view = await request.app[NOTES].sign(session, actor, request.match_info["note_id"], _reason(request))
+    try:
+        async with request.app[DATABASE].session(write_lock=True) as session:
+            view = await request.app[NOTES].sign(session, actor, request.match_info["note_id"], _reason(request))
+    except SignBlocked as exc:
+        return problem_response(409, exc.code, exc.message, title=_("The note cannot be signed yet. Fix these first:"),
+                                extra={"blockers": [blocker_json(b) for b in exc.blockers]})
     return web.json_response(note_json(view))
 
 

@@ -21,6 +21,7 @@ from server.platform.errors import (
 from web.fhir_outcome import operation_outcome
 from web.i18n import gettext as _
 from web.messages import message_for
+from web.note_messages import field_message
 from web.render import render
 
 PROBLEM_TYPE = "application/problem+json"
@@ -63,7 +64,7 @@ def title_for(exc: DomainError) -> str:
 def field_errors(exc: ValidationFailed) -> list[dict[str, str]] | None:
     """The per-field problems of a refused input for problem+json; None when the refusal names no field."""
     if isinstance(exc, InvalidNote):  # the note's own rules word each problem, by its path in the document
-        return [{"field": e.path, "code": e.code, "message": e.message} for e in exc.errors]
+        return [{"field": e.path, "code": e.code, "message": field_message(e)} for e in exc.errors]
     if isinstance(exc, NotesError):  # an empty note or a bad amendment is refused as a whole
         return None
     return [{"field": f, "code": c, "message": message_for(c)} for f, c in exc.fields.items()]

@@ -76,6 +76,12 @@ def editor_strings() -> dict[str, str]:
         "version": _("Version"),
         "empty_sign": _("An empty note cannot be signed."),
         "changed_before_sign": _("Someone else has changed the note. Read it through and sign again."),
+        "kept_drafts": _("Saved. Some of what you wrote needs fixing before it goes into the note; it is kept "
+                         "for you — see the list at the top."),
+        "problems_title": _("Kept for you, but not in the note until it is fixed"),
+        "chars_used": _("{used} of {limit} characters used"),
+        "chars_over": _("The note is over its size limit: what does not fit is kept for you, but not in the "
+                        "note. Shorten something."),
     }
 
 

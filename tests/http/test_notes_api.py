@@ -61,11 +61,21 @@ async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock
     assert "Å være hjemme til jul" in conflict["theirs_text"] and "Å klare meg selv" in conflict["mine_text"]
     assert body["note"]["content"]["what_matters"] == theirs  # nothing overwritten
 
-    # A bad document is a 422 with field paths.
-    resp = await client.put(url, json={"based_on": 4, "content": note_document(risks=[{**RISK, "unwanted_event": ""}])},
+    # A part that breaks a rule is kept as the author's draft (its problem by field, in bokmål); nothing is
+    # refused wholesale, and signing is held back until it is fixed.
+    bad = {**RISK, "unwanted_event": ""}
+    resp = await client.put(url, json={"based_on": 4, "content": note_document(what_matters=theirs, risks=[bad])},
                             headers=api_headers(token))
-    assert resp.status == 422 and resp.content_type == "application/problem+json"
-    assert any(e["field"].startswith("risks[0]") for e in (await resp.json())["errors"])
+    body = await resp.json()
+    assert resp.status == 200 and body["version"] == 4 and not body["saved"]
+    assert body["drafts"] == [{"part": "risks[r1]", "errors": [
+        {"field": "unwanted_event", "code": "required", "message": "Fyll ut dette feltet."}]}]
+    assert body["note"]["content"]["risks"] == [RISK] and body["note"]["drafts"][0]["content"] == bad
+    resp = await client.post(f"{url}/sign", headers=api_headers(token))
+    assert resp.status == 409 and [b["part"] for b in (await resp.json())["blockers"]] == ["risks[r1]"]
+    resp = await client.put(url, json={"based_on": 4, "content": note_document(what_matters=theirs, risks=[RISK])},
+                            headers=api_headers(token))
+    assert resp.status == 200 and (await resp.json())["drafts"] == []
 
     resp = await client.post(f"{url}/sign", headers=api_headers(token))
     assert resp.status == 200 and (await resp.json())["status"] == "final"
@@ -108,7 +118,7 @@ async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock
     async with db.session() as session:
         actions = (await session.execute(select(AuditEntry.action).where(AuditEntry.object_type == "note")
                                          .order_by(AuditEntry.seq))).scalars().all()
-    assert actions.count("save") == 4 and "sign" in actions and "amend" in actions
+    assert actions.count("save") == 6 and "sign" in actions and "amend" in actions
     assert {"export:text", "export:pdf", "export:fhir", "read_versions"} <= set(actions)
 
 
@@ -138,11 +148,14 @@ async def test_notes_refusals_are_problem_json(client: TestClient, seeded: Seede
     body = await problem(await client.put(url, json={"based_on": 1, "content": {**note_document(), "schema": 7}},
                                           headers=headers))
     assert (body["status"], body["code"], body["title"]) == (400, "notes.schema_unsupported", "Noe gikk galt.")
-    # The note's own rules word each problem, by its path in the document.
+    # Only what fits no part (an item without its id: a fault of the client) is refused as a whole, each
+    # problem by its path in the document and in the reader's words.
     body = await problem(await client.put(url, json={"based_on": 1, "content": note_document(
-        risks=[{**RISK, "unwanted_event": ""}])}, headers=headers))
+        risks=[{**RISK, "id": ""}])}, headers=headers))
     assert body["status"] == 422 and body["code"] == "notes.invalid"
-    assert body["errors"] == [{"field": "risks[0].unwanted_event", "code": "required", "message": "must not be empty"}]
+    assert body["errors"] == [{"field": "risks[0].id", "code": "bad_id", "message":
+                               "Redigeringen sendte en oppføring uten sin identitet. Last siden på nytt; teksten "
+                               "din er tatt vare på."}]
 
 
 async def test_other_municipality_gets_not_found(client: TestClient, seeded: Seeded, clock: FixedClock,

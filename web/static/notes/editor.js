@@ -12,6 +12,11 @@
 // acknowledged the text is it dropped from localStorage, so a dropped network or a closed tab loses
 // nothing: the next time the page opens, the kept text is saved (and merged) first.
 // The rules (merging, validation, signing) live on the server; this module only moves parts around.
+//
+// Never lose a word, on the server too: a part that breaks a rule (an evaluation date before the start
+// date, a text past its limit) is kept by the server as this author's draft while every other part is
+// saved. The note sent back carries those drafts; the editor shows the draft text in place of the stored
+// one, marks the field (aria-invalid, the message beside it) and lists each problem once at the top.
 
 const DEBOUNCE_MS = 1000;
 const RETRY_MS = 3000;
@@ -64,6 +69,39 @@ export function docFromParts(parts) {
     else doc[key] = value;
   }
   return doc;
+}
+
+/** The note as the server keeps it for this reader: the stored content with the reader's drafts in place. */
+export function serverDoc(note) {
+  const parts = partsOf(note.content);
+  for (const d of note.drafts || []) parts.set(d.part, d.content);
+  return docFromParts(parts);
+}
+
+/** Characters of text in a document, counted as the server counts them (string values, code points). */
+export function textChars(value) {
+  if (typeof value === "string") return value.length - (value.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g) || []).length;
+  if (Array.isArray(value)) return value.reduce((n, v) => n + textChars(v), 0);
+  if (value && typeof value === "object") return Object.values(value).reduce((n, v) => n + textChars(v), 0);
+  return 0;
+}
+
+/** The id of the form control showing ``field`` (a path inside the part) of part ``key``; null if none. */
+export function controlId(key, field) {
+  const section = key.split("[")[0];
+  const id = key.includes("[") ? slug(key.slice(section.length + 1, -1)) : "";
+  const name = field.replace(/\[\d+\]/g, "").split(".")[0];
+  if (section === "what_matters") return name === "goals" ? "f-wm-goals" : "f-wm-own";
+  if (section === "assessment.cognitive") return name === "level" ? "f-cognitive-level" : "f-cognitive-comment";
+  if (section.startsWith("assessment.")) return name ? `f-${section.slice(11)}-${name}` : null;
+  if (section === "risks") return `f-risk-${id}-${!name || name === "unwanted_event" || name === "id" ? "event" : name}`;
+  if (section === "measures") {
+    const cells = { what: "what", responsible: field.endsWith("name") ? "name" : "kind", start_date: "start", evaluation_date: "eval", status: "status" };
+    return `f-m-${id}-${cells[name] || "what"}`;
+  }
+  if (section === "acp") return name === "talk_again_on" ? "f-acp-talk" : name ? `f-acp-${name}` : null;
+  if (section === "profession_text") return `f-prof-${id}`;
+  return null;
 }
 
 /** Bring the server's newer content into what is on screen without touching what was typed since sending. */
@@ -119,6 +157,7 @@ class NoteEditor {
     this.units = options.units || {};         // UCUM code → how it reads on screen
     this.enums = options.enums || {};         // cognitiveLevel, responsible, measureStatus: lists of codes
     this.storageKey = `samkonsult-note:${noteUrl}`;
+    this.lang = options.lang || "nb";
     this.note = null;            // the last note the server sent
     this.baseVersion = 0;        // the version the screen is based on
     this.baseDoc = null;         // the content of that version
@@ -161,9 +200,9 @@ class NoteEditor {
       this.saveSoon(0);
     } else {
       this.baseVersion = this.note.version;
-      this.baseDoc = this.note.content;
-      this.render(this.note.content);
-      this.setStatus("saved");
+      this.baseDoc = serverDoc(this.note);
+      this.render(this.baseDoc);
+      this.setStatus(this.note.drafts?.length ? "kept_drafts" : "saved");
     }
   }
 
@@ -185,7 +224,9 @@ class NoteEditor {
   changed() {
     if (this.locked() || !this.may("save")) return;
     this.refreshDiagrams();
-    this.keep(this.collect());
+    const doc = this.collect();
+    this.keep(doc);
+    this.showSize(doc);
     this.setStatus(navigator.onLine ? "unsaved" : "offline");
     this.saveSoon(DEBOUNCE_MS);
   }
@@ -249,7 +290,7 @@ class NoteEditor {
   }
 
   accept(body, sent) {
-    const server = body.note.content;
+    const server = serverDoc(body.note);
     const local = this.collect();
     const merged = rebase(local, sent, server);
     this.note = body.note;
@@ -260,11 +301,11 @@ class NoteEditor {
       this.conflicts.push({ part: c.part, theirs_text: c.theirs_text, mine_text: c.mine_text, mine: c.mine });
     }
     if (canon(merged) !== canon(local)) this.render(merged);
-    else this.renderConflicts();
+    else { this.renderConflicts(); this.markProblems(); }
     const pending = canon(this.collect()) !== canon(this.baseDoc);
     if (pending || this.conflicts.length) this.keep(this.collect());
     else localStorage.removeItem(this.storageKey);
-    this.setStatus(pending ? "unsaved" : "saved");
+    this.setStatus(pending ? "unsaved" : this.note.drafts?.length ? "kept_drafts" : "saved");
     if (pending) this.saveSoon(DEBOUNCE_MS);
   }
 
@@ -273,7 +314,7 @@ class NoteEditor {
     if (!resp.ok) return;
     this.note = await resp.json();
     this.baseVersion = this.note.version;
-    this.baseDoc = this.note.content;
+    this.baseDoc = serverDoc(this.note);
     this.render(this.locked() ? this.note.content : this.collect());
   }
 
@@ -289,10 +330,10 @@ class NoteEditor {
     if (!resp.ok) throw new Error(await this.problem(resp));
     const latest = await resp.json();
     if (latest.version === this.baseVersion) return;
-    const merged = rebase(this.collect(), this.baseDoc, latest.content);
+    const merged = rebase(this.collect(), this.baseDoc, serverDoc(latest));
     this.note = latest;
     this.baseVersion = latest.version;
-    this.baseDoc = latest.content;
+    this.baseDoc = serverDoc(latest);
     this.render(merged);
     this.setStatus(canon(merged) === canon(this.baseDoc) ? "saved" : "unsaved");
     throw new Error(this.s("changed_before_sign"));
@@ -315,8 +356,104 @@ class NoteEditor {
     if (!resp.ok) throw new Error(await this.problem(resp));
     this.note = await resp.json();
     this.baseVersion = this.note.version;
-    this.baseDoc = this.note.content;
-    this.render(this.note.content);
+    this.baseDoc = serverDoc(this.note);
+    this.render(this.baseDoc);
+  }
+
+  /** Sign; when something blocks it, list exactly what (each with a link to its field) and stay unsigned. */
+  async signNow() {
+    const resp = await fetch(`${this.noteUrl}/sign`, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf, Accept: "application/json" },
+      body: "{}",
+    });
+    if (resp.status === 409) {
+      const p = await resp.clone().json().catch(() => ({}));
+      if (Array.isArray(p.blockers)) { this.showBlockers(p.title, p.blockers); return false; }
+    }
+    if (!resp.ok) throw new Error(await this.problem(resp));
+    this.note = await resp.json();
+    this.baseVersion = this.note.version;
+    this.baseDoc = serverDoc(this.note);
+    this.render(this.baseDoc);
+    return true;
+  }
+
+  showBlockers(title, blockers) {
+    const box = this.root.querySelector(".note-blockers");
+    if (!box) return;
+    const seen = new Set();
+    const items = [];
+    for (const b of blockers) {
+      const key = `${b.part}|${b.field}|${b.code}|${b.author?.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const who = b.author && b.author.name !== this.root.dataset.me ? ` (${b.author.name})` : "";
+      items.push(h("li", {}, this.problemLink(b.part, b.field, `${this.partTitle(b.part)}: ${b.message}${who}`)));
+    }
+    box.replaceChildren(h("p", { text: title }), h("ul", {}, ...items));
+    box.focus();
+  }
+
+  /** A link to the field of a problem: it moves focus there (the field, or its section when it has none). */
+  problemLink(part, field, text) {
+    const target = controlId(part, field);
+    const section = part.startsWith("assessment.") ? "assessment" : part.split("[")[0].replace("profession_text", "profession_texts");
+    const id = target && document.getElementById(target) ? target : `h-${section}`;
+    const a = h("a", { href: `#${id}`, text });
+    a.addEventListener("click", (e) => {
+      const el = document.getElementById(id);
+      if (!el) return;
+      e.preventDefault();
+      if (!el.matches("input, select, textarea")) el.setAttribute("tabindex", "-1");
+      el.focus();
+    });
+    return a;
+  }
+
+  /** Mark every field the server kept as a draft: aria-invalid, the message beside it, and a list at the top. */
+  markProblems() {
+    for (const el of this.root.querySelectorAll(".field-error")) el.remove();
+    for (const el of this.root.querySelectorAll("[aria-invalid]")) {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    }
+    if (!this.problemsEl) return;
+    this.problemsEl.replaceChildren();
+    const drafts = (this.note && this.note.drafts) || [];
+    if (!drafts.length) return;
+    const items = [];
+    const seen = new Set();
+    for (const d of drafts) {
+      for (const e of d.errors) {
+        const key = `${d.part}|${e.field}|${e.code}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const control = document.getElementById(controlId(d.part, e.field) || "");
+        if (control && this.root.contains(control)) {
+          const msgId = `err-${slug(d.part)}-${seen.size}`;
+          const described = [control.getAttribute("aria-describedby"), msgId].filter(Boolean).join(" ");
+          control.setAttribute("aria-invalid", "true");
+          control.setAttribute("aria-describedby", described);
+          const message = h("p", { class: "field-error", id: msgId, text: e.message });
+          (control.closest(".field") || control.parentElement).append(message);
+        }
+        items.push(h("li", {}, this.problemLink(d.part, e.field, `${this.partTitle(d.part)}: ${e.message}`)));
+      }
+    }
+    this.problemsEl.append(h("h2", { id: "h-problems", text: this.s("problems_title") }), h("ul", {}, ...items));
+  }
+
+  /** "x of y characters used", and a warning past the limit (the server keeps what does not fit as a draft). */
+  showSize(doc) {
+    if (!this.sizeEl || !this.note) return;
+    const limit = (this.note.limits && this.note.limits.note_chars) || 0;
+    if (!limit) return;
+    const used = textChars(doc);
+    const fmt = (n) => n.toLocaleString(this.lang === "en" ? "en-GB" : "nb-NO");
+    this.sizeEl.textContent = this.s("chars_used").replace("{used}", fmt(used)).replace("{limit}", fmt(limit))
+      + (used > limit ? ` ${this.s("chars_over")}` : "");
+    this.sizeEl.classList.toggle("over", used > limit);
   }
 
   setStatus(kind, detail = "") {
@@ -337,15 +474,20 @@ class NoteEditor {
     form.addEventListener("submit", (e) => e.preventDefault());
     this.statusEl = this.statusEl || h("p", { class: "note-status", role: "status", "aria-live": "polite" });
     this.conflictsEl = h("div", { class: "note-conflicts" });
+    this.problemsEl = h("section", { class: "note-problems", "aria-labelledby": "h-problems" });
+    this.sizeEl = h("p", { class: "note-size", id: "note-size" });
     // Status, exports and the signing area stay usable on a locked note; the content does not.
     const fields = h("fieldset", { class: "note-fields", disabled: readOnly },
       h("legend", { class: "visually-hidden", text: this.l("title") }),
       this.whatMatters(doc), this.assessment(doc), this.risks(doc), this.measures(doc), this.acp(doc),
       this.readingsSection(), this.professions(doc));
-    form.append(this.toolbar(), this.statusEl, this.conflictsEl, fields, this.signing());
+    form.append(this.toolbar(), this.statusEl, this.problemsEl, this.conflictsEl, fields, readOnly ? "" : this.sizeEl,
+      this.signing());
     this.root.replaceChildren(form);
     this.renderConflicts();
     this.refreshDiagrams();
+    this.markProblems();
+    this.showSize(doc);
     if (readOnly && this.locked()) this.setStatus("locked");
     if (focusId) {
       const again = document.getElementById(focusId);
@@ -361,7 +503,9 @@ class NoteEditor {
   }
 
   textarea(id, value, attrs = {}) {
-    return h("textarea", { id, rows: 2, maxlength: 10000, ...attrs, value: value || "" });
+    // No maxlength: a browser would cut pasted text silently. Past its limit the server keeps the text as a
+    // draft and says so at the field.
+    return h("textarea", { id, rows: 2, ...attrs, value: value || "" });
   }
 
   section(key, title, ...content) {
@@ -420,7 +564,7 @@ class NoteEditor {
     const box = h("div", { class: "note-risk", "data-id": r.id });
     box.append(
       this.field(`f-risk-${id}-event`, this.l("risk.unwanted_event"),
-        h("input", { id: `f-risk-${id}-event`, type: "text", maxlength: 1000, value: r.unwanted_event })),
+        h("input", { id: `f-risk-${id}-event`, type: "text", value: r.unwanted_event })),
       h("div", { class: "note-risk-lists" }, ...RISK_LISTS.map((k) => this.field(`f-risk-${id}-${k}`,
         `${this.l(`risk.${k}`)} (${this.s("one_per_line")})`, this.textarea(`f-risk-${id}-${k}`, r[k].join("\n"), { rows: 3 })))),
       h("figure", { class: "bowtie", "data-diagram": r.id }),
@@ -468,9 +612,9 @@ class NoteEditor {
     const row = h("tr", { "data-id": m.id });
     const cell = (suffix, control, label) => h("td", {}, h("label", { class: "visually-hidden", for: `f-m-${id}-${suffix}`, text: label }), control);
     row.append(
-      cell("what", h("input", { id: `f-m-${id}-what`, type: "text", maxlength: 1000, value: m.what }), this.s("what")),
+      cell("what", h("input", { id: `f-m-${id}-what`, type: "text", value: m.what }), this.s("what")),
       cell("kind", h("select", { id: `f-m-${id}-kind` }, ...this.enumValues("responsible").map((k) => h("option", { value: k, text: this.l(`responsible.${k}`), selected: k === m.responsible.kind }))), this.l("measure.responsible")),
-      cell("name", h("input", { id: `f-m-${id}-name`, type: "text", maxlength: 300, value: m.responsible.name }), this.s("responsible_name")),
+      cell("name", h("input", { id: `f-m-${id}-name`, type: "text", value: m.responsible.name }), this.s("responsible_name")),
       cell("start", h("input", { id: `f-m-${id}-start`, type: "date", value: m.start_date || "" }), this.l("measure.start_date")),
       cell("eval", h("input", { id: `f-m-${id}-eval`, type: "date", value: m.evaluation_date || "" }), this.l("measure.evaluation_date")),
       cell("status", h("select", { id: `f-m-${id}-status` }, ...this.enumValues("measureStatus").map((k) => h("option", { value: k, text: this.l(`measure_status.${k}`), selected: k === m.status }))), this.l("measure.status")),
@@ -555,14 +699,15 @@ class NoteEditor {
       sign.addEventListener("click", async () => {
         if (!window.confirm(this.s("sign_confirm"))) return;
         message.textContent = "";
+        const blockers = this.root.querySelector(".note-blockers");
+        if (blockers) blockers.replaceChildren();
         try {
           await this.flush();
           await this.checkLatest();
-          await this.post("/sign", {});
-          localStorage.removeItem(this.storageKey);
+          if (await this.signNow()) localStorage.removeItem(this.storageKey);
         } catch (e) { this.say(e.message); }
       });
-      box.append(sign);
+      box.append(sign, h("div", { class: "note-blockers", role: "alert", tabindex: "-1" }));
     }
     box.append(message);
     return box;
@@ -639,13 +784,15 @@ class NoteEditor {
       const id = slug(box.dataset.id);
       const r = { id: box.dataset.id, unwanted_event: v(`f-risk-${id}-event`).trim() };
       for (const k of RISK_LISTS) r[k] = lines(v(`f-risk-${id}-${k}`));
-      (r.unwanted_event ? doc.risks : this.drafts.risks).push(r);
+      // A row with anything typed in it goes to the server (which keeps it as a draft while the event is
+      // missing); only a row still blank stays on this screen.
+      (r.unwanted_event || RISK_LISTS.some((k) => r[k].length) ? doc.risks : this.drafts.risks).push(r);
     }
     for (const row of this.root.querySelectorAll(".note-measures tbody tr")) {
       const id = slug(row.dataset.id);
       const m = { id: row.dataset.id, what: v(`f-m-${id}-what`).trim(), responsible: { kind: v(`f-m-${id}-kind`), name: v(`f-m-${id}-name`) },
         start_date: v(`f-m-${id}-start`) || null, evaluation_date: v(`f-m-${id}-eval`) || null, status: v(`f-m-${id}-status`) };
-      (m.what ? doc.measures : this.drafts.measures).push(m);
+      (m.what || m.responsible.name.trim() || m.start_date || m.evaluation_date ? doc.measures : this.drafts.measures).push(m);
     }
     const acp = Object.fromEntries(ACP_TEXTS.map((k) => [k, v(`f-acp-${k}`)]));
     acp.talk_again_on = v("f-acp-talk") || null;
