@@ -150,6 +150,9 @@ class Resource(Base):
     email: Mapped[str] = mapped_column(String(254), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo")
     closed_on_public_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    # an equipment item kept in a health room (its kinds then count as the room's); None: the
+    # organisation's own, brought along where it is needed
+    located_in_id: Mapped[int | None] = mapped_column(ForeignKey("sched_resources.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 
@@ -158,7 +161,8 @@ class Resource(Base):
 
 
 class Equipment(Base):
-    """A kind of equipment a health room can have (room camera, examination camera, ...)."""
+    """A kind of equipment (room camera, examination camera, ...): what a health room has built in, and
+    what an equipment resource is."""
 
     __tablename__ = "sched_equipment"
 

@@ -13,6 +13,7 @@ from scheduling.services.feeds import FeedService
 from scheduling.services.notifications import NotificationSettings, Notifier
 from scheduling.services.referrals import ReferralService
 from scheduling.services.resources import ResourceService
+from scheduling.services.setup import SetupService
 from scheduling.services.slots import SlotService
 from server.people.patients import PatientService
 from server.platform.audit import AuditLog
@@ -24,6 +25,7 @@ class SchedulingServices:
     """Every scheduling service, sharing one clock, audit log and outbox."""
 
     resources: ResourceService
+    setup: SetupService
     calendars: CalendarSourceService
     slots: SlotService
     referrals: ReferralService
@@ -45,6 +47,7 @@ class SchedulingServices:
         resources = ResourceService(clock)
         return cls(
             resources=resources,
+            setup=SetupService(clock),
             calendars=CalendarSourceService(clock, resources),
             slots=slots,
             referrals=ReferralService(clock, audit, patients),

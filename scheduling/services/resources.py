@@ -56,6 +56,7 @@ def resource_view(r: Resource) -> ResourceView:
         department_id=r.department_id, profession=r.profession, address=r.address, latitude=r.latitude,
         longitude=r.longitude, municipality_id=r.municipality_id, email=r.email, timezone=r.timezone,
         equipment_codes=tuple(e.code for e in r.equipment), active=r.active,
+        located_in_id=r.located_in_id,
     )
 
 

@@ -9,8 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from scheduling.availability import expand
 from scheduling.errors import InvalidInterval, InvalidSearch
@@ -106,12 +107,19 @@ class SlotService:
                                                  Resource.municipality_id == municipality_id)
                 codes = split_codes(req.equipment_codes)
                 if codes:
-                    # rooms that have every listed equipment kind
-                    having = (select(RoomEquipment.resource_id)
-                              .join(Equipment, Equipment.id == RoomEquipment.equipment_id)
-                              .where(Equipment.code.in_(codes))
-                              .group_by(RoomEquipment.resource_id)
-                              .having(func.count(func.distinct(Equipment.code)) == len(set(codes))))
+                    # rooms that have every listed equipment kind, built in or as an active item kept there
+                    item = aliased(Resource)
+                    built_in = (select(RoomEquipment.resource_id.label("room_id"), Equipment.code.label("code"))
+                                .join(Equipment, Equipment.id == RoomEquipment.equipment_id))
+                    kept = (select(item.located_in_id.label("room_id"), Equipment.code.label("code"))
+                            .join(RoomEquipment, RoomEquipment.resource_id == item.id)
+                            .join(Equipment, Equipment.id == RoomEquipment.equipment_id)
+                            .where(item.kind == ResourceKind.EQUIPMENT, item.active.is_(True),
+                                   item.located_in_id.is_not(None)))
+                    kinds = union_all(built_in, kept).subquery()
+                    having = (select(kinds.c.room_id).where(kinds.c.code.in_(codes))
+                              .group_by(kinds.c.room_id)
+                              .having(func.count(func.distinct(kinds.c.code)) == len(set(codes))))
                     stmt = stmt.where(Resource.id.in_(having))
             case _:
                 return ()

@@ -62,6 +62,7 @@ class ResourceView:
     timezone: str
     equipment_codes: tuple[str, ...]
     active: bool
+    located_in_id: int | None = None
 
 
 @dataclass(frozen=True)
