@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
+from itertools import pairwise
 
 from scheduling.availability import TimeRange
 from scheduling.errors import InvalidAvailability
@@ -109,7 +110,7 @@ def parse_hours(text: str) -> tuple[TimeRange, ...]:
 
 def check_no_overlap(ranges: tuple[TimeRange, ...]) -> None:
     """Refuse ranges of one day that overlap (sorted by start; an end of 00:00 is midnight)."""
-    for before, after in zip(ranges, ranges[1:], strict=False):
+    for before, after in pairwise(ranges):
         if before.end == time(0, 0) or after.start < before.end:
             raise InvalidAvailability("opening hours overlap", code="availability.overlap")
 

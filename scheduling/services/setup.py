@@ -326,11 +326,10 @@ class SetupService:
 
     async def _check_type(self, session: AsyncSession, data: ConsultationTypeInput, type_id: int | None,
                           fields: dict[str, str]) -> None:
-        names = {"name": data.name, "name_en": data.name_en}
-        for field, value in names.items():
-            if not value.strip():
+        for field, text in (("name", data.name), ("name_en", data.name_en)):
+            if not text.strip():
                 fields[field] = "required"
-            elif len(value.strip()) > 200:
+            elif len(text.strip()) > 200:
                 fields[field] = "too_long"
         if data.name.strip():
             same = select(ConsultationType.id).where(func.lower(ConsultationType.name) == data.name.strip().lower())
@@ -370,7 +369,8 @@ class SetupService:
 
     def _requirement_rows(self, data: ConsultationTypeInput) -> list[TypeRequirement]:
         return [TypeRequirement(position=i, key=r.key, kind=r.kind, resource_id=r.resource_id,
-                                department_id=r.department_id, equipment_codes=",".join(dict.fromkeys(r.equipment_codes)))
+                                department_id=r.department_id,
+                                equipment_codes=",".join(dict.fromkeys(r.equipment_codes)))
                 for i, r in enumerate(data.requirements)]
 
     async def create_consultation_type(self, session: AsyncSession, actor: Actor,
