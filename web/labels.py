@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from babel import Locale, UnknownLocaleError
 
+from scheduling.equipment import EQUIPMENT_KINDS
 from server.platform.audit_reasons import AuditReason
 from web.i18n import LANGUAGES, babel_locale, current_language, gettext_in
 from web.i18n import gettext as _
@@ -293,3 +294,13 @@ def organisation_kind_label(code: str) -> str:
 def organisation_kind_options() -> list[tuple[str, str]]:
     """(code, words) for choosing what kind an organisation is."""
     return [(code, _(label)) for code, label in _ORGANISATION_KINDS.items()]
+
+
+def equipment_options() -> list[tuple[str, str]]:
+    """(code, words) for every equipment kind a room can have or a trust can book, by words."""
+    return sorted(((code, equipment_label(code)) for code in EQUIPMENT_KINDS), key=lambda pair: pair[1])
+
+
+def equipment_names() -> dict[str, str]:
+    """Equipment as people write it in a spreadsheet, in every language we speak, lower case -> code."""
+    return {gettext_in(lang, message).lower(): code for code, message in _EQUIPMENT.items() for lang in LANGUAGES}

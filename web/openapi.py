@@ -227,6 +227,52 @@ SCHEMAS: dict[str, Any] = {
         "type": {"type": "string", "enum": ["answer"]}, "sdp": {"type": "string"}}},
     "ConnectionCheckStopped": {"type": "object", "required": ["id", "stopped"], "properties": {
         "id": {"type": "string"}, "stopped": {"type": "boolean"}}},
+    # Setting a trust up (web/api_setup.py): equipment kinds are scheduling.equipment.EQUIPMENT_KINDS.
+    "HealthRoomInput": {"type": "object", "additionalProperties": False, "required": ["name", "municipality_id"],
+                        "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200}, "municipality_id": {"type": "integer"},
+        "address": {"type": "string", "maxLength": 300}, "email": {"type": "string", "maxLength": 254},
+        "equipment": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 60}},
+        "hours": {"type": "array", "maxItems": 70, "items": {
+            "type": "object", "required": ["weekday", "start", "end"], "properties": {
+                "weekday": {"type": "integer", "minimum": 0, "maximum": 6},
+                "start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+                "end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}}}}}},
+    "EquipmentItemInput": {"type": "object", "additionalProperties": False, "required": ["kind"], "properties": {
+        "kind": {"type": "string", "maxLength": 60}, "name": {"type": "string", "maxLength": 200},
+        "organisation_id": {"type": "integer", "description": "Empty: the organisation of the room"},
+        "room_id": {"type": "integer", "description": "The health room it is kept in"}}},
+    "BookableStaffInput": {"type": "object", "additionalProperties": False, "required": ["user_id", "hours"],
+                           "properties": {"user_id": {"type": "integer"}, "hours": {
+            "type": "array", "maxItems": 70, "items": {
+            "type": "object", "required": ["weekday", "start", "end"], "properties": {
+                "weekday": {"type": "integer", "minimum": 0, "maximum": 6},
+                "start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+                "end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}}}}}},
+    "ResourceChange": {"type": "object", "additionalProperties": False, "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200}, "address": {"type": "string", "maxLength": 300},
+        "email": {"type": "string", "maxLength": 254},
+        "equipment": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 60}},
+        "room_id": {"type": ["integer", "null"]}, "active": {"type": "boolean"}}},
+    "ConsultationTypeInput": {"type": "object", "additionalProperties": False,
+                              "required": ["name", "name_en", "duration_minutes", "requirements"], "properties": {
+        "code": {"type": "string", "pattern": "^[a-z0-9_]{1,60}$"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "name_en": {"type": "string", "minLength": 1, "maxLength": 200},
+        "duration_minutes": {"type": "integer", "minimum": 5, "maximum": 480},
+        "buffer_before_minutes": {"type": "integer", "minimum": 0, "maximum": 240},
+        "buffer_after_minutes": {"type": "integer", "minimum": 0, "maximum": 240},
+        "min_notice_minutes": {"type": "integer", "minimum": 0, "maximum": 86400},
+        "active": {"type": "boolean", "description": "PUT only: offered for booking"},
+        "requirements": {"type": "array", "minItems": 1, "maxItems": 10, "items": {
+            "type": "object", "additionalProperties": False, "required": ["key", "kind"], "properties": {
+                "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
+                "kind": {"type": "string", "enum": ["named_person", "department_specialist", "municipality_nurse",
+                                                   "health_room", "patient_home"]},
+                "resource_id": {"type": "integer"}, "department_id": {"type": "integer"},
+                "equipment": {"type": "array", "items": {"type": "string"}}}}}}},
+    "RoomImport": {"type": "object", "required": ["rooms", "imported"], "properties": {
+        "rooms": {"type": "integer"}, "imported": {"type": "boolean"}}},
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduling.models import ExceptionKindDb
+from scheduling.models import ExceptionKindDb, ResourceKind
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.views import ExceptionInput, HoursInput
 from server.platform.appkeys import DATABASE
@@ -19,6 +19,7 @@ from server.platform.roles import Role
 from web.appkeys import SCHEDULING
 from web.forms import parse_id
 from web.guards import require_actor
+from web.labels import equipment_options
 from web.messages import N_, message_for
 from web.render import render
 
@@ -36,7 +37,7 @@ def _resource_id(request: web.Request) -> int:
 
 
 async def _page(request: web.Request, errors: dict[str, str] | None = None, notice: str = "",
-                status: int = 200) -> web.Response:
+                status: int = 200, values: dict[str, Any] | None = None) -> web.Response:
     require_actor(request, *MANAGERS)
     rid = _resource_id(request)
     services = request.app[SCHEDULING]
@@ -45,21 +46,39 @@ async def _page(request: web.Request, errors: dict[str, str] | None = None, noti
         hours = await services.resources.weekly_hours(session, rid)
         exceptions = await services.resources.list_exceptions(session, rid)
         sources = await services.calendars.list_sources(session, rid)
+        everything = await services.setup.list_all_resources(session)
+    rooms = [(r.id, r.name) for r in everything if r.kind is ResourceKind.HEALTH_ROOM and r.active]
+    items = [r for r in everything if r.located_in_id == rid]
+    details = values if values is not None else {
+        "name": resource.name, "address": resource.address, "email": resource.email,
+        "equipment": list(resource.equipment_codes), "room_id": str(resource.located_in_id or "")}
     by_day: dict[int, list[HoursInput]] = {d: [] for d in range(7)}
     for h in hours:
         by_day[h.weekday].append(h)
     context: dict[str, Any] = {
         "resource": resource, "weekdays": WEEKDAYS, "by_day": by_day, "exceptions": exceptions,
-        "sources": sources, "errors": errors or {}, "notice": notice,
+        "sources": sources, "errors": errors or {}, "notice": notice, "values": details, "rooms": rooms,
+        "items": items, "equipment_options": equipment_options(),
+        "room_name": dict(rooms).get(resource.located_in_id or 0, ""),
     }
     return render(request, "resource.html", context, status=status)
 
 
+async def resource_page_with(request: web.Request, errors: dict[str, str],
+                             values: dict[str, Any]) -> web.Response:
+    """The resource page again after a refused change of its details, with what was typed."""
+    return await _page(request, errors, status=422, values=values)
+
+
 async def resources_page(request: web.Request) -> web.StreamResponse:
+    """Every resource, those in use first; the ways to add rooms, equipment and bookable staff."""
     require_actor(request, *MANAGERS)
     async with request.app[DATABASE].session() as session:
-        rows = await request.app[SCHEDULING].resources.list_resources(session)
-    return render(request, "resources.html", {"resources": rows})
+        rows = await request.app[SCHEDULING].setup.list_all_resources(session)
+    rooms = {r.id: r.name for r in rows if r.kind is ResourceKind.HEALTH_ROOM}
+    return render(request, "resources.html", {
+        "resources": sorted(rows, key=lambda r: not r.active), "rooms": rooms,
+        "imported": parse_id(request.query.get("imported", "")) or 0})
 
 
 async def resource_page(request: web.Request) -> web.StreamResponse:

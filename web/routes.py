@@ -14,6 +14,7 @@ from web import (
     api_resources,
     api_scheduling,
     api_send_code,
+    api_setup,
     fhir,
     pages_access_report,
     pages_admin,
@@ -26,6 +27,7 @@ from web import (
     pages_resources,
     pages_scheduling,
     pages_send_code,
+    pages_setup,
 )
 from web.metrics import metrics_handler
 from web.openapi import NOTE_ID_PARAM, PUBLIC_ID_PARAM, REASON_PARAM, ApiRoute, build_document
@@ -162,6 +164,31 @@ API_ROUTES: list[ApiRoute] = [
     ApiRoute("GET", "/api/notes/{note_id}/fhir", api_notes.export_fhir,
              "The note as a FHIR R5 document Bundle (application/fhir+json)", {"type": "object"},
              parameters=[NOTE_ID_PARAM], tag="notes"),
+    ApiRoute("POST", "/api/health-rooms", api_setup.room_create,
+             "Create a health room with its equipment and weekly hours", _ref("Resource"), status=201,
+             request_schema="HealthRoomInput", tag="set-up"),
+    ApiRoute("POST", "/api/health-rooms/import", api_setup.rooms_import,
+             "Check a CSV file of health rooms (dry run); ?dry_run=false imports it, all rows or none; "
+             "422 lists every row's problem", _ref("RoomImport"), status=200,
+             parameters=[_q("dry_run", {"type": "string", "enum": ["true", "false"], "default": "true"})],
+             request_schema="text", request_media_type="text/csv", tag="set-up"),
+    ApiRoute("POST", "/api/equipment-items", api_setup.equipment_create,
+             "Add an equipment item, owned by an organisation and maybe kept in a health room", _ref("Resource"),
+             status=201, request_schema="EquipmentItemInput", tag="set-up"),
+    ApiRoute("POST", "/api/bookable-staff", api_setup.bookable_create,
+             "Make a specialist or nurse bookable with weekly hours", _ref("Resource"), status=201,
+             request_schema="BookableStaffInput", tag="set-up"),
+    ApiRoute("PATCH", "/api/resources/{resource_id}", api_setup.resource_patch,
+             "Change a resource's details, or take it out of use (its bookings stay)", _ref("Resource"),
+             parameters=[_path("resource_id", {"type": "string", "pattern": "^[0-9]+$"})],
+             request_schema="ResourceChange", tag="set-up"),
+    ApiRoute("POST", "/api/consultation-types", api_setup.type_create,
+             "Create a consultation type (duration, notice, buffers, who takes part)", _ref("ConsultationType"),
+             status=201, request_schema="ConsultationTypeInput", tag="set-up"),
+    ApiRoute("PUT", "/api/consultation-types/{type_id}", api_setup.type_put,
+             "Replace a consultation type's settings; new bookings follow them", _ref("ConsultationType"),
+             parameters=[_path("type_id", {"type": "string", "pattern": "^[0-9]+$"})],
+             request_schema="ConsultationTypeInput", tag="set-up"),
     *pages_check.API_ROUTES,
 ]
 
@@ -227,6 +254,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/outbox", pages_feeds.outbox_page)
     r.add_get("/consultations/{booking_id}/note", pages_notes.note_page)
     r.add_get("/notes/{note_id}/print", pages_notes.print_page)
+    pages_setup.setup_routes(r)  # before the resource page: "/resources/import" is no resource id
     pages_resources.setup_routes(r)
     fhir.setup_routes(r)
     r.add_get("/healthz", healthz)

@@ -26,14 +26,17 @@ def type_json(t: ConsultationTypeView) -> dict[str, Any]:
         "buffer_before_minutes": int(t.buffer_before.total_seconds() // 60),
         "buffer_after_minutes": int(t.buffer_after.total_seconds() // 60),
         "min_notice_minutes": int(t.min_notice.total_seconds() // 60),
-        "requirements": [{"key": r.key, "kind": r.kind.value} for r in t.requirements],
+        "requirements": [{"key": r.key, "kind": r.kind.value, "resource_id": r.resource_id,
+                          "department_id": r.department_id, "equipment": list(r.equipment_codes)}
+                         for r in t.requirements],
     }
 
 
 def resource_json(r: ResourceView) -> dict[str, Any]:
     return {"id": r.id, "kind": r.kind.value, "name": r.name, "organisation_id": r.organisation_id,
             "profession": r.profession, "address": r.address, "latitude": r.latitude, "longitude": r.longitude,
-            "municipality_id": r.municipality_id, "equipment": list(r.equipment_codes)}
+            "municipality_id": r.municipality_id, "equipment": list(r.equipment_codes), "email": r.email,
+            "user_id": r.user_id, "department_id": r.department_id, "room_id": r.located_in_id, "active": r.active}
 
 
 def referral_json(r: ReferralView) -> dict[str, Any]:
