@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from rooms.appkeys import JOIN_CODES
 from rooms.roster import ParticipantRole
-from scheduling.models import CalendarSource, CalendarSourceKind, Referral, Resource, ResourceKind
+from scheduling.models import CalendarSource, CalendarSourceKind, ConsultationType, Referral, Resource, ResourceKind
 from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
 from server.platform.clock import FixedClock
 from server.platform.db import Database
@@ -85,6 +85,7 @@ async def _demo_world(client: TestClient, db: Database, clock: FixedClock, seede
             last_error="calendar.fetch_failed: the calendar could not be fetched (HTTP 503)", occurrences=0,
             created_at=clock.now()))
         room_id = room.id
+        type_id = (await session.execute(select(ConsultationType.id).limit(1))).scalars().one()
 
     # The coordinator books the other referral: invitations go to the outbox.
     token = await login_as(client, "koordinator", clock)
@@ -125,7 +126,7 @@ async def _demo_world(client: TestClient, db: Database, clock: FixedClock, seede
     await client.post("/logout", data={"csrf_token": token})
     return {"public_id:/patients": seeded.patients["Astrid"], "public_id:/bookings": booking,
             "public_id:/referrals": referral, "booking_id": booking, "note_id": note["id"],
-            "resource_id": str(room_id), "token": feed.group(1), "patient": seeded.patients["Astrid"]}
+            "resource_id": str(room_id), "type_id": str(type_id), "token": feed.group(1), "patient": seeded.patients["Astrid"]}
 
 
 _PARAM = re.compile(r"\{(\w+)\}")
