@@ -25,11 +25,13 @@ def _professions_to_codes(table: str) -> None:
     """Free-text professions ("Lege", "sykepleier") become codes; text that names none of the PSHT
     professions ("teamleder") is cleared, since pages can only word the codes."""
     conn = op.get_bind()
-    rows = conn.execute(sa.text(f"SELECT id, profession FROM {table} WHERE profession <> ''")).all()
+    rows_table = sa.table(table, sa.column("id", sa.Integer()), sa.column("profession", sa.String()))
+    rows = conn.execute(sa.select(rows_table.c.id, rows_table.c.profession)
+                        .where(rows_table.c.profession != "")).all()
     for row_id, text in rows:
         found = profession_from_text(text)
-        conn.execute(sa.text(f"UPDATE {table} SET profession = :code WHERE id = :id"),
-                     {"code": found.value if found else "", "id": row_id})
+        conn.execute(sa.update(rows_table).where(rows_table.c.id == row_id)
+                     .values(profession=found.value if found else ""))
 
 
 def upgrade() -> None:
