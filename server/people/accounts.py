@@ -54,6 +54,11 @@ class AccountService:
         self._limit = failed_login_limit
         self._relax_demo = relax_totp_for_demo
 
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log this service writes to (the demo seeding builds its other services on it)."""
+        return self._audit
+
     async def create_organisation(
         self, session: AsyncSession, name: str, kind: OrganisationKind, code: str | None = None,
         departments: list[str] | None = None, actor: Actor = SYSTEM,
