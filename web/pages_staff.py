@@ -84,6 +84,7 @@ async def _action(request: web.Request, name: str) -> web.StreamResponse:
     actor = require_actor(request, Role.ADMIN)
     user_id = _user_id(request)
     admin = request.app[STAFF_ADMIN]
+    password = ""
     try:
         async with request.app[DATABASE].session() as session:
             if name == "deactivate":
@@ -97,10 +98,11 @@ async def _action(request: web.Request, name: str) -> web.StreamResponse:
                 done = "two_factor_reset"
             else:
                 password = await admin.reset_password(session, actor, user_id)
-                # Shown in this answer only, never in an address or a later page.
-                return await _page(request, user_id, extra={"temporary_password": password})
+                done = ""
     except Conflict as exc:
         return await _page(request, user_id, extra={"action_error": message_for(exc.code)}, status=409)
+    if password:  # shown in this answer only, never in an address or on a later page
+        return await _page(request, user_id, extra={"temporary_password": password})
     raise web.HTTPSeeOther(f"/admin/users/{user_id}?done={done}")
 
 
