@@ -32,9 +32,20 @@ from server.consultation_directory import SqlConsultationDirectory
 from server.jobs import Job, JobRunner
 from server.people.access_report import AccessReportService
 from server.people.accounts import AccountService
-from server.people.appkeys import ACCESS_REPORTS, ACCOUNTS, PATIENTS, SESSIONS
+from server.people.appkeys import (
+    ACCESS_REPORTS,
+    ACCOUNTS,
+    ORGANISATION_SETUP,
+    PATIENTS,
+    SESSIONS,
+    STAFF_ADMIN,
+    STAFF_IMPORT,
+)
+from server.people.organisation_setup import OrganisationSetup
 from server.people.patients import PatientService
 from server.people.sessions import SessionPolicy, SessionStore
+from server.people.staff_admin import StaffAdmin
+from server.people.staff_import import StaffImport
 from server.people.totp import TotpCipher
 from server.platform.appkeys import AUDIT, CLOCK, DATABASE, SETTINGS
 from server.platform.audit import AuditLog
@@ -42,6 +53,7 @@ from server.platform.clock import Clock, SystemClock
 from server.platform.db import Database, create_engine
 from server.platform.settings import Settings
 from server.sms_gateway import HttpSmsSender, SmsGatewaySettings
+from server.staff_calendars import SqlStaffCalendars
 from signaling.setup import setup_signaling
 from web import i18n
 from web.appkeys import BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTES, SCHEDULING
@@ -98,6 +110,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         idle=timedelta(minutes=settings.session_idle_minutes),
     ))
     app[PATIENTS] = PatientService(the_clock, audit)
+    app[STAFF_ADMIN] = StaffAdmin(audit, SqlStaffCalendars())
+    app[STAFF_IMPORT] = StaffImport(the_clock, audit)
+    app[ORGANISATION_SETUP] = OrganisationSetup(audit)
     app[ACCESS_REPORTS] = AccessReportService(the_clock, audit, app[PATIENTS])
     i18n.load_catalogues()
     _jinja_environment(app)

@@ -17,6 +17,8 @@ from scheduling.demo import seed_scheduling
 from server.people.accounts import AccountService
 from server.people.models import Organisation, Patient, PatientOrganisation
 from server.people.national_id import first_synthetic_id
+from server.people.organisation_setup import OrganisationDetails, OrganisationSetup
+from server.people.travel import Transport, TravelInput
 from server.platform.actors import SYSTEM, Actor
 from server.platform.clock import Clock
 from server.platform.roles import OrganisationKind, Role
@@ -47,15 +49,15 @@ class _DemoUser:
 
 
 _USERS = (
-    _DemoUser("lege", "Ingrid Hansen", Role.SPECIALIST, HOSPITAL, "Geriatri", "lege", "ingrid.hansen@example.no"),
-    _DemoUser("sykepleier.rodoy", "Kari Nilsen", Role.NURSE, "Rødøy kommune", None, "sykepleier",
+    _DemoUser("lege", "Ingrid Hansen", Role.SPECIALIST, HOSPITAL, "Geriatri", "doctor", "ingrid.hansen@example.no"),
+    _DemoUser("sykepleier.rodoy", "Kari Nilsen", Role.NURSE, "Rødøy kommune", None, "nurse",
               "kari.nilsen@example.no"),
-    _DemoUser("sykepleier.luroy", "Ola Johansen", Role.NURSE, "Lurøy kommune", None, "sykepleier",
+    _DemoUser("sykepleier.luroy", "Ola Johansen", Role.NURSE, "Lurøy kommune", None, "nurse",
               "ola.johansen@example.no"),
-    _DemoUser("koordinator", "Siri Berg", Role.COORDINATOR, HOSPITAL, None, "helsesekretær",
+    _DemoUser("koordinator", "Siri Berg", Role.COORDINATOR, HOSPITAL, None, "patient_coordinator",
               "siri.berg@example.no"),
-    _DemoUser("leder", "Per Olsen", Role.TEAM_LEADER, HOSPITAL, None, "teamleder", "per.olsen@example.no"),
-    _DemoUser("admin", "Anne Admin", Role.ADMIN, HOSPITAL, None, "systemansvarlig", "admin@example.no"),
+    _DemoUser("leder", "Per Olsen", Role.TEAM_LEADER, HOSPITAL, None, "nurse", "per.olsen@example.no"),
+    _DemoUser("admin", "Anne Admin", Role.ADMIN, HOSPITAL, None, "", "admin@example.no"),
 )
 
 _PATIENTS = (
@@ -63,6 +65,21 @@ _PATIENTS = (
     ("Johan", "Pedersen", date(1945, 11, 2), "Lurøy kommune", "Lurøy 3, 8766 Lurøy", "+47 41000002"),
     ("Marit", "Eriksen", date(1951, 6, 21), "Rødøy kommune", "Rødøy 7, 8193 Rødøy", "+47 41000003"),
 )
+
+
+# Where each organisation is, and the usual trip from each island municipality to the hospital: by car
+# to the ferry quay, the ferry across, and on by road (one way, waiting for the ferry included).
+_PLACES = {
+    HOSPITAL: ("Ole Tobias Olsens gate 2, 8613 Mo i Rana", "Mo i Rana", 66.3127, 14.1428),
+    "Rødøy kommune": ("Rådhuset, 8186 Tjongsfjorden", "Vågaholmen", 66.7165, 13.4420),
+    "Lurøy kommune": ("Lurøy kommune, 8766 Lurøy", "Lurøy", 66.4140, 12.8467),
+}
+_TRAVEL = {
+    "Rødøy kommune": TravelInput(distance_km=142.0, travel_minutes=205, transport=Transport.CAR, ferry=True,
+                                 ferry_minutes=60),
+    "Lurøy kommune": TravelInput(distance_km=118.0, travel_minutes=170, transport=Transport.CAR, ferry=True,
+                                 ferry_minutes=45),
+}
 
 
 async def is_seeded(session: AsyncSession) -> bool:
@@ -79,6 +96,13 @@ async def seed_demo(session: AsyncSession, accounts: AccountService, clock: Cloc
     luroy = await accounts.create_organisation(session, "Lurøy kommune", OrganisationKind.MUNICIPALITY, "1834",
                                                actor=actor)
     orgs = {o.name: o for o in (hospital, rodoy, luroy)}
+    setup = OrganisationSetup(accounts.audit)
+    for name, (address, centre, lat, lon) in _PLACES.items():
+        await setup.update_details(session, actor, orgs[name].id, OrganisationDetails(
+            name=name, code=orgs[name].code or "", address=address, centre_name=centre,
+            centre_latitude=str(lat), centre_longitude=str(lon)))
+    for name, travel in _TRAVEL.items():
+        await setup.set_travel(session, actor, orgs[name].id, hospital.id, travel)
     departments = {d.name: d.id for d in await accounts.list_departments(session)}
     logins: list[DemoLogin] = []
     for u in _USERS:

@@ -44,6 +44,11 @@ _ACTIONS = {
     "revoke": N_("revoked"),
     "enrol_totp": N_("set up two-factor login"),
     "change_password": N_("changed password"),
+    "deactivate": N_("deactivated"),
+    "reactivate": N_("reactivated"),
+    "reset_password": N_("gave a temporary password"),
+    "reset_totp": N_("reset two-factor login"),
+    "import": N_("imported from a file"),
     # The joint note
     "read_versions": N_("read earlier versions"),
     "read_version": N_("read an earlier version"),
@@ -81,6 +86,8 @@ _OBJECTS = {
     "chat": N_("chat"),
     "user": N_("user"),
     "organisation": N_("organisation"),
+    "department": N_("department"),
+    "municipality_travel": N_("travel to the hospital"),
     "consultation": N_("video consultation"),
     "access_log": N_("list of who has looked"),
     "calendar_feed": N_("calendar subscription"),
@@ -304,3 +311,54 @@ def equipment_options() -> list[tuple[str, str]]:
 def equipment_names() -> dict[str, str]:
     """Equipment as people write it in a spreadsheet, in every language we speak, lower case -> code."""
     return {gettext_in(lang, message).lower(): code for code, message in _EQUIPMENT.items() for lang in LANGUAGES}
+
+
+_PROFESSIONS = {
+    "doctor": N_("doctor"),
+    "nurse": N_("nurse"),
+    "physiotherapist": N_("physiotherapist"),
+    "occupational_therapist": N_("occupational therapist"),
+    "pharmacist": N_("pharmacist"),
+    "patient_coordinator": N_("patient coordinator"),
+    "health_secretary": N_("health secretary"),
+}
+
+
+def profession_label(code: str) -> str:
+    """A staff member's profession in words ("sykepleier"); "" for none. Text from before professions
+    were codes reads as it was written."""
+    return _(_PROFESSIONS[code]) if code in _PROFESSIONS else code
+
+
+def profession_options() -> list[tuple[str, str]]:
+    """(code, words) for choosing a profession, in the order the teams list them."""
+    return [(code, _first_upper(_(label))) for code, label in _PROFESSIONS.items()]
+
+
+_TRANSPORT = {
+    "car": N_("Car"),
+    "bus": N_("Bus"),
+    "express_boat": N_("Express boat"),
+    "plane": N_("Plane"),
+    "train": N_("Train"),
+    "patient_transport": N_("Patient transport"),
+}
+
+
+def transport_label(code: str) -> str:
+    """How people usually travel to the hospital, in words."""
+    return _(_TRANSPORT[code]) if code in _TRANSPORT else code
+
+
+def transport_options() -> list[tuple[str, str]]:
+    return [(code, _(label)) for code, label in _TRANSPORT.items()]
+
+
+def role_options() -> list[tuple[str, str]]:
+    """(code, words) for choosing a staff member's role."""
+    return [(code, _first_upper(_(_ROLES[code]))) for code in ("coordinator", "specialist", "nurse",
+                                                                 "team_leader", "admin")]
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -295,7 +295,9 @@ def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/problem+json": {"schema": PROBLEM}}}
 
 
-def build_document(routes: list[ApiRoute], *, version: str) -> dict[str, Any]:
+def build_document(routes: list[ApiRoute], *, version: str,
+                   extra_schemas: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The document; ``extra_schemas`` are those a module keeps beside its own handlers."""
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         op: dict[str, Any] = {
@@ -330,7 +332,7 @@ def build_document(routes: list[ApiRoute], *, version: str) -> dict[str, Any]:
                  "description": "Joint consultations between hospital, municipality and relatives."},
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **(extra_schemas or {})},
             "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "__Host-samkonsult"}},
         },
         "security": [{"session": []}],

@@ -36,7 +36,7 @@ from web.context import caller
 from web.guards import require_actor
 from web.i18n import babel_locale, ngettext
 from web.i18n import gettext as _
-from web.labels import action_label, object_label, reason_label, role_label, stated_reason_label
+from web.labels import action_label, object_label, profession_label, reason_label, role_label, stated_reason_label
 from web.render import local_time, render
 
 SUMMARY_LINES = 5
@@ -91,7 +91,7 @@ def _why(group: AccessGroup) -> str:
 def line_of(group: AccessGroup) -> ReportLine:
     """A line of the report as the reader sees it (no internal id ever leaves the service)."""
     who = group.who
-    return ReportLine(when=_when(group), who=who.name, role=who.profession or role_label(who.role),
+    return ReportLine(when=_when(group), who=who.name, role=profession_label(who.profession) or role_label(who.role),
                       organisation=who.organisation, what=_what(group), why=_why(group))
 
 

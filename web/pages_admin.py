@@ -8,6 +8,7 @@ from server.people.appkeys import ACCOUNTS
 from server.platform.appkeys import AUDIT, DATABASE
 from server.platform.errors import Conflict, ValidationFailed
 from server.platform.roles import OrganisationKind, Role
+from web import labels
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.messages import N_, message_for
@@ -30,7 +31,9 @@ async def _user_page(request: web.Request, values: dict[str, str], errors: dict[
         orgs = await accounts.list_organisations(session)
         departments = await accounts.list_departments(session)
     return render(request, "admin_users.html", {
-        "users": users, "organisations": orgs, "departments": departments, "roles": list(Role),
+        "active": [u for u in users if u.is_active], "inactive": [u for u in users if not u.is_active],
+        "organisations": orgs, "departments": departments, "role_options": labels.role_options(),
+        "profession_options": labels.profession_options(), "profession_label": labels.profession_label,
         "values": values, "errors": errors, "created": request.query.get("created"),
     }, status=status)
 

@@ -11,6 +11,7 @@ from server.platform.appkeys import DATABASE
 from web import (
     api,
     api_notes,
+    api_people,
     api_resources,
     api_scheduling,
     api_send_code,
@@ -22,12 +23,15 @@ from web import (
     pages_call,
     pages_check,
     pages_feeds,
+    pages_import_staff,
     pages_notes,
+    pages_organisations,
     pages_patients,
     pages_resources,
     pages_scheduling,
     pages_send_code,
     pages_setup,
+    pages_staff,
 )
 from web.metrics import metrics_handler
 from web.openapi import NOTE_ID_PARAM, PUBLIC_ID_PARAM, REASON_PARAM, ApiRoute, build_document
@@ -190,11 +194,13 @@ API_ROUTES: list[ApiRoute] = [
              parameters=[_path("type_id", {"type": "string", "pattern": "^[0-9]+$"})],
              request_schema="ConsultationTypeInput", tag="set-up"),
     *pages_check.API_ROUTES,
+    *api_people.API_ROUTES,
 ]
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(build_document(API_ROUTES, version=API_VERSION))
+    return web.json_response(build_document(API_ROUTES, version=API_VERSION,
+                                             extra_schemas=api_people.SCHEMAS))
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -230,6 +236,9 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/admin/organisations", pages_admin.organisations_page)
     r.add_post("/admin/organisations", pages_admin.organisations_create)
     r.add_get("/admin/audit", pages_admin.audit_page)
+    pages_staff.setup_routes(r)
+    pages_import_staff.setup_routes(r)
+    pages_organisations.setup_routes(r)
     r.add_get("/team", pages_admin.team_overview)
     pages_call.setup_routes(r)
     pages_check.setup_routes(r)

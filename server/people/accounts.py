@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.people import passwords, totp
 from server.people.models import Department, LoginFailure, Organisation, PatientOrganisation, User
+from server.people.professions import profession_code
 from server.people.staff_actor import staff_actor
+from server.people.staff_admin import contact_problems
 from server.platform.actors import SYSTEM, Actor
 from server.platform.audit import AuditLog
 from server.platform.clock import Clock
@@ -51,6 +53,11 @@ class AccountService:
         self._cipher = cipher
         self._limit = failed_login_limit
         self._relax_demo = relax_totp_for_demo
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log this service writes to (the demo seeding builds its other services on it)."""
+        return self._audit
 
     async def create_organisation(
         self, session: AsyncSession, name: str, kind: OrganisationKind, code: str | None = None,
@@ -91,6 +98,10 @@ class AccountService:
             dep = await session.get(Department, department_id)
             if dep is None or dep.organisation_id != organisation_id:
                 fields["department_id"] = "unknown_department"
+        code = profession_code(profession)
+        if code is None:
+            fields["profession"] = "invalid_choice"
+        fields.update(contact_problems(email, phone))
         if fields:
             raise ValidationFailed("the user could not be created", fields)
         if (await session.execute(select(User.id).where(User.username == username))).first():
@@ -98,7 +109,7 @@ class AccountService:
         now = self._clock.now()
         user = User(
             username=username, display_name=display_name.strip(), email=email.strip(), phone=phone.strip(),
-            role=role, profession=profession, organisation_id=organisation_id, department_id=department_id,
+            role=role, profession=code or "", organisation_id=organisation_id, department_id=department_id,
             password_hash=passwords.hash_password(password), is_demo=is_demo, created_at=now,
             password_changed_at=now, totp_confirmed=False,
         )
@@ -207,8 +218,11 @@ class AccountService:
         problem = passwords.password_problem(new)
         if problem:
             raise ValidationFailed("weak password", {"new_password": problem})
+        if passwords.verify_password(user.password_hash, new):
+            raise ValidationFailed("same password", {"new_password": "password_unchanged"})
         user.password_hash = passwords.hash_password(new)
         user.password_changed_at = self._clock.now()
+        user.must_change_password = False
         await session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
         await self._audit.record(session, staff_actor(user), action="change_password", object_type="user",
                                  object_id=user.id)

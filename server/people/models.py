@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.platform.model_base import Base
@@ -32,6 +32,12 @@ class Organisation(Base):
     kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
     # Municipality number (kommunenummer) or the trust's organisation number; optional.
     code: Mapped[str | None] = mapped_column(String(20))
+    # Where the organisation is: its postal address, and the centre that travel is measured from, as a
+    # place name ("Vågaholmen") and, when known, its coordinates.
+    address: Mapped[str] = mapped_column(String(300), default="")
+    centre_name: Mapped[str] = mapped_column(String(200), default="")
+    centre_latitude: Mapped[float | None] = mapped_column(Float)
+    centre_longitude: Mapped[float | None] = mapped_column(Float)
     departments: Mapped[list[Department]] = relationship(back_populates="organisation", lazy="selectin")
 
 
@@ -54,6 +60,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    # A code from server.people.professions.Profession, or "" for staff outside those professions.
     profession: Mapped[str] = mapped_column(String(80), default="")
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
@@ -63,13 +70,37 @@ class User(Base):
     # The last 30-second step whose code was accepted: a code is good for one login only.
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False once deactivated: no login, gone from choosers; the row stays so history keeps the name.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by a password reset: the temporary password only opens the page to choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(5), default="nb")
     created_at: Mapped[datetime]
     password_changed_at: Mapped[datetime]
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     department: Mapped[Department | None] = relationship(lazy="joined")
+
+
+class MunicipalityTravel(Base):
+    """How people from a municipality usually travel to one hospital: what a video consultation saves."""
+
+    __tablename__ = "municipality_travel"
+    __table_args__ = (UniqueConstraint("municipality_id", "hospital_id", name="uq_municipality_travel_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    distance_km: Mapped[float] = mapped_column(Float)
+    # Door to door one way, ferry and waiting included.
+    travel_minutes: Mapped[int] = mapped_column(Integer)
+    # A code from server.people.travel.Transport.
+    transport: Mapped[str] = mapped_column(String(32))
+    ferry: Mapped[bool] = mapped_column(Boolean, default=False)
+    ferry_minutes: Mapped[int | None] = mapped_column(Integer)
+
+    municipality: Mapped[Organisation] = relationship(foreign_keys=[municipality_id], lazy="joined")
+    hospital: Mapped[Organisation] = relationship(foreign_keys=[hospital_id], lazy="joined")
 
 
 class LoginFailure(Base):

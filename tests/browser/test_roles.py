@@ -36,7 +36,7 @@ async def test_role_lands_on_its_start_page(page: Page, totp_secrets: TotpSecret
 
 async def test_admin_pages_are_accessible(page: Page, totp_secrets: TotpSecrets) -> None:
     await log_in(page, "admin", totp_secrets)
-    await expect(page.get_by_role("table", name="Brukere")).to_contain_text("sykepleier.rodoy")
+    await expect(page.get_by_role("table", name="Aktive brukere")).to_contain_text("sykepleier.rodoy")
     await assert_accessible(page)
     nav = page.get_by_role("navigation", name="Hovedmeny")
     await nav.get_by_role("link", name="Organisasjoner").click()

@@ -127,7 +127,8 @@ async def _demo_world(client: TestClient, db: Database, clock: FixedClock, seede
     return {"public_id:/patients": seeded.patients["Astrid"], "public_id:/bookings": booking,
             "public_id:/referrals": referral, "booking_id": booking, "note_id": note["id"],
             "resource_id": str(room_id), "type_id": str(type_id), "token": feed.group(1),
-            "patient": seeded.patients["Astrid"]}
+            "patient": seeded.patients["Astrid"],
+            "organisation_id": str(seeded.organisations["Rødøy kommune"]), "user_id": str(seeded.users["lege"])}
 
 
 _PARAM = re.compile(r"\{(\w+)\}")

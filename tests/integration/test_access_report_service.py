@@ -75,7 +75,7 @@ async def test_report_holds_this_patients_accesses_only_grouped_and_labelled(
     assert report.patient_name == "Marit Eriksen"
     assert report.masked_national_id == "218651 *****"  # the birth date (synthetic: month + 80) and no more
     doctor_lines = [g for g in report.groups if g.who.name == "Ingrid Hansen"]
-    assert {g.who.profession for g in doctor_lines} == {"lege"}
+    assert {g.who.profession for g in doctor_lines} == {"doctor"}
     assert {g.who.organisation for g in doctor_lines} == {"Helgelandssykehuset Mo i Rana"}
     # The reading of the report is itself in it, newest first.
     newest = report.groups[0]

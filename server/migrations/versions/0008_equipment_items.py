@@ -1,7 +1,7 @@
 """scheduling: an equipment item may be kept in a health room
 
-Revision ID: 0007_equipment_items
-Revises: 0006_note_drafts
+Revision ID: 0008_equipment_items
+Revises: 0007_setup_people
 Create Date: 2026-12-04 09:00:00.000000
 
 An equipment resource (a mobile ECG, a spare examination camera) belongs to an organisation and, when
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007_equipment_items'
-down_revision: str | None = '0006_note_drafts'
+revision: str = '0008_equipment_items'
+down_revision: str | None = '0007_setup_people'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
