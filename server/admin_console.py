@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import inspect
 
 from server.people import passwords
 from server.people.accounts import AccountService
@@ -60,14 +60,19 @@ class DatabaseState:
     demo_accounts: int = 0
 
 
+async def _migrated(db: Database) -> bool:
+    """Whether the schema exists; a database that cannot be reached raises its own error instead."""
+    async with db.engine.connect() as conn:
+        return bool(await conn.run_sync(lambda sync: inspect(sync).has_table("users")))
+
+
 async def database_state(settings: Settings) -> DatabaseState:
     db = Database(create_engine(settings.database_url))
     try:
+        if not await _migrated(db):
+            return DatabaseState(False)
         async with db.session() as session:
             return DatabaseState(True, await active_admin_count(session), await active_demo_account_count(session))
-    except DBAPIError:
-        # No users table: the schema was never created here.
-        return DatabaseState(False)
     finally:
         await db.close()
 
@@ -131,9 +136,12 @@ class _Console:
         raise _Refused("no acceptable password; nothing created")
 
 
-async def _peek(settings: Settings) -> tuple[int, list[str]]:
+async def _peek(settings: Settings) -> tuple[int, list[str]] | None:
+    """Active administrators and organisation names; None when the database has no tables yet."""
     db = Database(create_engine(settings.database_url))
     try:
+        if not await _migrated(db):
+            return None
         async with db.session() as session:
             return await active_admin_count(session), await organisation_names(session)
     finally:
@@ -177,12 +185,12 @@ def run_create_admin(settings: Settings, accounts: AccountService, args: argpars
     import asyncio
 
     console = _Console(stdin or sys.stdin, stdout or sys.stdout, ask_secret)
-    try:
-        admins, names = asyncio.run(_peek(settings))
-    except DBAPIError:
+    peeked = asyncio.run(_peek(settings))
+    if peeked is None:
         print("samkonsult create-admin: the database has no tables yet: run `samkonsult migrate` first",
               file=sys.stderr)
         return 2
+    admins, names = peeked
     if admins and not args.another:
         print(f"samkonsult create-admin: {admins} active administrator(s) exist already; refusing. An administrator "
               "can add users in the pages; use --another to create one more from here.", file=sys.stderr)
