@@ -1,4 +1,4 @@
-"""The ``samkonsult`` command: serve, migrate, seed-demo, create-org, create-user, audit verify."""
+"""The ``samkonsult`` command: serve, migrate, seed-demo, create-admin, create-org, create-user, audit verify."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from server.admin_console import CREATE_ADMIN_HINT, database_state, run_create_admin, startup_problem
 from server.demo import DEMO_PASSWORD, is_seeded, seed_demo
 from server.migrate import make_revision, upgrade
 from server.people.accounts import AccountService
@@ -38,6 +39,10 @@ def _accounts(settings: Settings) -> AccountService:
 
 
 async def _seed(settings: Settings, only_if_empty: bool) -> int:
+    if not settings.demo_mode:
+        # Demo accounts share a password printed in the README: never in a database meant for real use.
+        print("Demo data is loaded in demo mode only (SAMKONSULT_DEMO_MODE=true); nothing loaded.", file=sys.stderr)
+        return 1
     db = Database(create_engine(settings.database_url))
     try:
         async with db.session() as session:
@@ -136,6 +141,13 @@ async def _freeze_startup_objects(_app: web.Application) -> None:
 def _serve(settings: Settings) -> int:
     from server.app import create_app
 
+    state = asyncio.run(database_state(settings))
+    problem = startup_problem(settings, state)
+    if problem:
+        print(f"samkonsult: cannot start: {problem}", file=sys.stderr)
+        return 2
+    if not state.admins:
+        print(CREATE_ADMIN_HINT, flush=True)
     app = create_app(settings)
     app.on_startup.append(_freeze_startup_objects)  # last: after the cleanup contexts built the services
     if settings.demo_mode:
@@ -155,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
     rev = sub.add_parser("make-migration", help="write a migration from model changes (developers)")
     rev.add_argument("message")
+    admin = sub.add_parser("create-admin", help="create the first administrator (asks for what is not given; "
+                                                "without a terminal the password is the first line of stdin)")
+    admin.add_argument("--name", help="full name")
+    admin.add_argument("--username")
+    admin.add_argument("--email")
+    admin.add_argument("--organisation", help="an existing organisation, or the health trust to create "
+                                              "when the database has none")
+    admin.add_argument("--another", action="store_true", help="create one even though an administrator exists")
     org = sub.add_parser("create-org", help="create an organisation")
     org.add_argument("name")
     org.add_argument("--kind", choices=[k.value for k in OrganisationKind], required=True)
@@ -194,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 0
             case "seed-demo":
                 return asyncio.run(_seed(settings, args.if_empty))
+            case "create-admin":
+                return run_create_admin(settings, _accounts(settings), args)
             case "create-org":
                 return asyncio.run(_create_org(settings, args))
             case "create-user":

@@ -221,4 +221,55 @@ def load_settings(
             raise SettingsError(ENV_PREFIX + "SMS_GATEWAY_URL", "use https:// for a gateway on another machine")
     if values.get("demo_relax_totp") and not demo:
         raise SettingsError(ENV_PREFIX + "DEMO_RELAX_TOTP", "only allowed together with SAMKONSULT_DEMO_MODE")
+    if demo:
+        _refuse_exposed_demo(values)
+    else:
+        _refuse_demo_secrets(env, values)
     return Settings(**values)
+
+
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def _is_loopback(host: str | None) -> bool:
+    return bool(host) and (host in _LOOPBACK_HOSTS or str(host).startswith("127."))
+
+
+def _refuse_exposed_demo(values: Mapping[str, Any]) -> None:
+    """Demo mode (generated secrets, public demo passwords, relaxed two-factor) stays on this machine.
+
+    Both the address the process listens on and the address users reach count: behind a reverse proxy
+    the process listens on loopback while the proxy exposes it to everyone.
+    """
+    host = str(values.get("host", "127.0.0.1"))
+    if not _is_loopback(host):
+        raise SettingsError(ENV_PREFIX + "DEMO_MODE",
+                            f"demo mode only listens on a loopback address, not {host!r} (SAMKONSULT_HOST)")
+    public_host = urlsplit(str(values.get("public_url", "http://127.0.0.1:8080"))).hostname
+    if not _is_loopback(public_host):
+        raise SettingsError(ENV_PREFIX + "DEMO_MODE",
+                            f"demo mode is not for an address others reach ({public_host}, SAMKONSULT_PUBLIC_URL)")
+
+
+def _refuse_demo_secrets(env: Mapping[str, str], values: Mapping[str, Any]) -> None:
+    """Outside demo mode a secret must not be one that demo mode generated (or the file it keeps them in).
+
+    The demo's secrets sit unprotected beside a development checkout; a copied one would let anyone who
+    saw that file forge CSRF tokens or read every TOTP secret.
+    """
+    demo_file = Path(env.get(ENV_PREFIX + "DEMO_SECRETS_FILE", "var/demo-secrets.json"))
+    demo_values: set[str] = set()
+    if demo_file.is_file():
+        try:
+            stored = json.loads(demo_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stored = {}
+        if isinstance(stored, dict):
+            demo_values = {str(v) for v in stored.values()}
+    for name in ("session_secret", "totp_encryption_key"):
+        key = ENV_PREFIX + name.upper()
+        named_file = env.get(key + "_FILE")
+        if named_file and demo_file.is_file() and Path(named_file).resolve() == demo_file.resolve():
+            raise SettingsError(key, f"reads the demo secrets file {str(demo_file)!r}; make a secret of its own")
+        if values.get(name) in demo_values:
+            raise SettingsError(key, f"is a demo secret (from {str(demo_file)!r}); make a secret of its own")
