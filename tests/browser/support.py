@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -139,3 +140,16 @@ async def separate_people(browser: Browser, base_url: str, count: int) -> AsyncI
         for ctx in contexts:
             await ctx.close()
     assert not blocked, "\n".join(blocked)
+
+
+def demo_consultation_now(database: Path) -> str:
+    """The public id of the demo's try-it-now consultation (the earliest booking the seed made) in the
+    test server's SQLite ``database``."""
+    db = sqlite3.connect(database)
+    try:
+        row = db.execute("SELECT public_id FROM sched_bookings WHERE ical_uid NOT LIKE '%@test'"
+                         " ORDER BY start LIMIT 1").fetchone()
+    finally:
+        db.close()
+    assert row is not None, "the demo seeded no consultation"
+    return str(row[0])

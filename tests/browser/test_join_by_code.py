@@ -7,31 +7,19 @@ this is also what a newcomer can try right after `make run`.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.support import TotpSecrets, assert_accessible, log_in, separate_people
+from tests.browser.support import TotpSecrets, assert_accessible, demo_consultation_now, log_in, separate_people
 from tests.serverproc import Server
 
 pytestmark = pytest.mark.browser
 
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
 
-
-def _demo_consultation_now(server: Server) -> str:
-    """The public id of the demo's try-it-now consultation: the earliest booking the seed made."""
-    db = sqlite3.connect(server.log_path.parent / "db.sqlite")
-    try:
-        row = db.execute("SELECT public_id FROM sched_bookings WHERE ical_uid NOT LIKE '%@test'"
-                         " ORDER BY start LIMIT 1").fetchone()
-    finally:
-        db.close()
-    assert row is not None, "the demo seeded no consultation"
-    return str(row[0])
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -45,7 +33,7 @@ async def two(browser: Browser, server: Server) -> AsyncIterator[list[Page]]:
 async def test_a_relative_with_only_the_code_joins_at_plain_join(two: list[Page], server: Server,
                                                                  totp_secrets: TotpSecrets) -> None:
     specialist, relative = two
-    booking = _demo_consultation_now(server)
+    booking = demo_consultation_now(server.log_path.parent / "db.sqlite")
 
     # The specialist finds the demo consultation among today's and opens it: its room is already open.
     await log_in(specialist, "lege", totp_secrets)

@@ -7,14 +7,13 @@ The consultation is the demo's try-it-now one (Astrid Olsen), whose room is open
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.support import TotpSecrets, assert_accessible, log_in, separate_people
+from tests.browser.support import TotpSecrets, assert_accessible, demo_consultation_now, log_in, separate_people
 from tests.serverproc import Server
 
 pytestmark = pytest.mark.browser
@@ -23,17 +22,6 @@ CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
 OWN_WORDS = "Pasientens egne ord"
 SECTION = "Hvem har sett opplysningene dine"
 
-
-def _demo_consultation_now(server: Server) -> str:
-    """The public id of the demo's try-it-now consultation: the earliest booking the seed made."""
-    db = sqlite3.connect(server.log_path.parent / "db.sqlite")
-    try:
-        row = db.execute("SELECT public_id FROM sched_bookings WHERE ical_uid NOT LIKE '%@test'"
-                         " ORDER BY start LIMIT 1").fetchone()
-    finally:
-        db.close()
-    assert row is not None, "the demo seeded no consultation"
-    return str(row[0])
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -64,7 +52,7 @@ async def _code_for_the_patient(specialist: Page, booking: str) -> str:
 async def test_the_patient_sees_who_looked_beside_her_summary(two: list[Page], server: Server,
                                                               totp_secrets: TotpSecrets) -> None:
     specialist, patient = two
-    booking = _demo_consultation_now(server)
+    booking = demo_consultation_now(server.log_path.parent / "db.sqlite")
     await log_in(specialist, "lege", totp_secrets)
     code = await _code_for_the_patient(specialist, booking)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email
 import re
-import sqlite3
 from collections.abc import Iterator
 from email.message import Message
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.browser.support import TotpSecrets, assert_accessible, log_in
+from tests.browser.support import TotpSecrets, assert_accessible, demo_consultation_now, log_in
 from tests.serverproc import Server, ServerError, free_port, running_server
 
 pytestmark = pytest.mark.browser
@@ -60,23 +59,13 @@ def totp_secrets() -> TotpSecrets:
     return TotpSecrets()  # this server's users enrol afresh
 
 
-def _demo_consultation_now(server: Server) -> str:
-    db = sqlite3.connect(server.log_path.parent / "db.sqlite")
-    try:
-        row = db.execute("SELECT public_id FROM sched_bookings WHERE ical_uid NOT LIKE '%@test'"
-                         " ORDER BY start LIMIT 1").fetchone()
-    finally:
-        db.close()
-    assert row is not None, "the demo seeded no consultation"
-    return str(row[0])
-
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_make_copy_and_email_a_join_code_from_the_booking_page(
         page: Page, context: BrowserContext, server: Server, totp_secrets: TotpSecrets,
         inbox: tuple[Inbox, int]) -> None:
     await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base_url)
-    booking = _demo_consultation_now(server)
+    booking = demo_consultation_now(server.log_path.parent / "db.sqlite")
     await log_in(page, "lege", totp_secrets)
     await page.goto(f"/bookings/{booking}")
     await expect(page.get_by_role("heading", name="Inviter noen")).to_be_visible()
@@ -114,7 +103,7 @@ async def test_make_copy_and_email_a_join_code_from_the_booking_page(
 @pytest.mark.asyncio(loop_scope="session")
 async def test_in_the_call_a_new_code_can_be_texted_without_leaving_the_call(
         page: Page, server: Server, totp_secrets: TotpSecrets) -> None:
-    booking = _demo_consultation_now(server)
+    booking = demo_consultation_now(server.log_path.parent / "db.sqlite")
     await log_in(page, "lege", totp_secrets)
     await page.goto(f"/consultations/{booking}")
     await page.get_by_role("button", name="Bli med i konsultasjonen").click()

@@ -1,6 +1,4 @@
-import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import pytest
 from aiortc import AudioStreamTrack, RTCSessionDescription
@@ -8,7 +6,7 @@ from aiortc import AudioStreamTrack, RTCSessionDescription
 from rooms.media import MediaRouter
 from rooms.media.codec_pinning import pinned_codec_preferences
 
-from .loopback_peers import LoopbackClient, SyntheticVideo, wait_until
+from .loopback_peers import LoopbackClient, SyntheticVideo, assert_no_task_left, wait_until
 
 
 def _unchanged(description: str) -> str:
@@ -87,25 +85,4 @@ async def room() -> AsyncIterator[LoopbackRoom]:
         yield loopback_room
     finally:
         await loopback_room.close()
-    # Nothing of the router or of aiortc may outlive the room.
-    current = asyncio.current_task()
-    leftover: list[asyncio.Task[object]] = []
-    for _ in range(100):
-        leftover = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
-        if not leftover:
-            break
-        await asyncio.sleep(0.05)
-    assert not leftover, "leaked tasks:\n" + "\n".join(_where(task) for task in leftover)
-
-
-def _where(task: asyncio.Task[object]) -> str:
-    """A leaked task with the await chain it is suspended in, so a rare leak can be traced from one log
-    (Task.get_stack shows only the outermost coroutine)."""
-    lines = [f"  {task!r}"]
-    awaited: Any = task.get_coro()
-    while awaited is not None:
-        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
-        if frame is not None:
-            lines.append(f"    at {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_qualname}")
-        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
-    return "\n".join(lines)
+    await assert_no_task_left("the room")  # nothing of the router or of aiortc may outlive the room

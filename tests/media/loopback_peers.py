@@ -170,3 +170,29 @@ def count_codec_usage(monkeypatch: pytest.MonkeyPatch) -> Iterator[CodecUsage]:
     monkeypatch.setattr(rtcrtpreceiver, "get_decoder", counting_get_decoder)
     monkeypatch.setattr(rtcrtpsender, "get_encoder", counting_get_encoder)
     yield usage
+
+
+async def assert_no_task_left(what: str) -> None:
+    """Fail if any task but the caller's is still running once its owner closed (waiting a moment for
+    tasks that are finishing), listing each with the await chain it is suspended in."""
+    current = asyncio.current_task()
+    leftover: list[asyncio.Task[object]] = []
+    for _ in range(100):
+        leftover = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+        if not leftover:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"leaked tasks of {what}:\n" + "\n".join(_where(task) for task in leftover))
+
+
+def _where(task: asyncio.Task[object]) -> str:
+    """A task with the await chain it is suspended in, so a rare leak can be traced from one log
+    (Task.get_stack shows only the outermost coroutine)."""
+    lines = [f"  {task!r}"]
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            lines.append(f"    at {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_qualname}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return "\n".join(lines)

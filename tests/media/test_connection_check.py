@@ -29,7 +29,7 @@ from rooms.media.connection_check import (
 )
 from server.platform.clock import FixedClock
 
-from .loopback_peers import SyntheticVideo, loopback_pc, wait_until
+from .loopback_peers import SyntheticVideo, assert_no_task_left, loopback_pc, wait_until
 
 
 class CheckClient:
@@ -102,15 +102,7 @@ async def bench() -> AsyncIterator[CheckBench]:
         yield check_bench
     finally:
         await check_bench.close()
-    # Nothing of a check or of aiortc may outlive the service.
-    current = asyncio.current_task()
-    leftover: list[asyncio.Task[object]] = []
-    for _ in range(100):
-        leftover = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
-        if not leftover:
-            break
-        await asyncio.sleep(0.05)
-    assert not leftover, f"leaked tasks: {leftover}"
+    await assert_no_task_left("the connection check")  # nothing of a check or of aiortc may outlive it
 
 
 async def test_media_comes_back_and_pings_are_answered(bench: CheckBench) -> None:
