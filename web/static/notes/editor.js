@@ -17,8 +17,20 @@
 // date, a text past its limit) is kept by the server as this author's draft while every other part is
 // saved. The note sent back carries those drafts; the editor shows the draft text in place of the stored
 // one, marks the field (aria-invalid, the message beside it) and lists each problem once at the top.
+//
+// Written together, live: the editor keeps the note's own WebSocket (/ws/notes/<id>) open. When somebody
+// else's save lands, the server says so at once (version, parts, who; never the text): with nothing unsaved
+// here the editor fetches the note and shows it; with unsaved text here it saves now, so the server merges
+// part by part and a part both changed comes back as a conflict with both texts, as for any save. The
+// editor also tells the others where its author is, whether they are typing and whether they hold unsaved
+// text; signing asks first while somebody else is writing, and names the professions present whose part is
+// still empty. Text that reaches the server after the note was signed becomes its author's draft
+// amendment, which they go on writing and sign as an amendment.
 
 const DEBOUNCE_MS = 1000;
+const TYPING_MS = 2500;          // typing stops counting this long after the last keystroke
+const DRAFT_SAVE_MS = 700;
+const RECONNECT_MS = [500, 1000, 2000, 5000, 10000];
 const RETRY_MS = 3000;
 const PHYSICAL = ["mobility", "balance", "falls", "nutrition", "polypharmacy", "senses", "comment"];
 const PSYCHOLOGICAL = ["mood", "anxiety", "sleep", "comment"];
@@ -74,7 +86,7 @@ export function docFromParts(parts) {
 /** The note as the server keeps it for this reader: the stored content with the reader's drafts in place. */
 export function serverDoc(note) {
   const parts = partsOf(note.content);
-  for (const d of note.drafts || []) parts.set(d.part, d.content);
+  for (const d of note.drafts || []) if (!d.after_signing) parts.set(d.part, d.content);
   return docFromParts(parts);
 }
 
@@ -101,6 +113,22 @@ export function controlId(key, field) {
   }
   if (section === "acp") return name === "talk_again_on" ? "f-acp-talk" : name ? `f-acp-${name}` : null;
   if (section === "profession_text") return `f-prof-${id}`;
+  return null;
+}
+
+/** The part key (or section) a form control belongs to, or null: what presence tells the others. */
+export function partOf(el) {
+  const id = (el && el.id) || "";
+  if (id.startsWith("f-wm-")) return "what_matters";
+  for (const kind of ["physical", "psychological", "cognitive", "psychosocial"]) if (id.startsWith(`f-${kind}-`)) return `assessment.${kind}`;
+  if (id.startsWith("f-acp-")) return "acp";
+  if (id.startsWith("f-reading-")) return "readings";
+  const risk = el.closest && el.closest(".note-risk");
+  if (risk && id.startsWith("f-risk-")) return `risks[${risk.dataset.id}]`;
+  const row = el.closest && el.closest(".note-measures tbody tr");
+  if (row && id.startsWith("f-m-")) return `measures[${row.dataset.id}]`;
+  if (el.dataset && el.dataset.profession) return `profession_text[${el.dataset.profession}]`;
+  if (el.dataset && el.dataset.draftPart) return el.dataset.draftPart;
   return null;
 }
 
@@ -167,8 +195,20 @@ class NoteEditor {
     this.saving = null;          // the promise of the save in flight, if any
     this.again = false;
     this.drafts = { risks: [], measures: [] };
-    root.addEventListener("input", () => this.changed());
-    root.addEventListener("change", () => this.changed());
+    this.socket = null;          // the note's live socket
+    this.editorId = null;        // this editor's id among the note's open editors
+    this.present = [];           // everyone who has the note open: {editor, id, name, profession, part, typing, unsaved}
+    this.sentPresence = "";
+    this.typing = false;
+    this.typingTimer = null;
+    this.reconnects = 0;
+    this.fetching = false;
+    this.lastPart = null;        // the part this author was last in (where their text goes after signing)
+    this.draftTimers = new Map();
+    root.addEventListener("input", (e) => { if (!e.target.dataset.draftPart) this.changed(); this.typed(e.target); });
+    root.addEventListener("change", (e) => { if (!e.target.dataset.draftPart) this.changed(); });
+    root.addEventListener("focusin", (e) => { this.lastPart = partOf(e.target) || this.lastPart; this.tellPresence(); });
+    root.addEventListener("focusout", () => setTimeout(() => this.tellPresence(), 0));
     window.addEventListener("online", () => this.saveSoon(0));
   }
 
@@ -202,7 +242,204 @@ class NoteEditor {
       this.baseVersion = this.note.version;
       this.baseDoc = serverDoc(this.note);
       this.render(this.baseDoc);
-      this.setStatus(this.note.drafts?.length ? "kept_drafts" : "saved");
+      this.setStatus(this.note.drafts?.some((d) => !d.after_signing) ? "kept_drafts" : "saved");
+    }
+    this.connect();
+  }
+
+  // ---------------------------------------------------------------------------------- live
+
+  connect() {
+    if (!this.note || !this.note.id) return;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/ws/notes/${encodeURIComponent(this.note.id)}?csrf=${encodeURIComponent(this.csrf)}`);
+    this.socket = ws;
+    ws.addEventListener("open", () => {
+      this.reconnects = 0;
+      this.sentPresence = "";
+      this.tellPresence();
+      // After a reconnect, saves made while the socket was down were not announced: look once.
+      if (this.connectedOnce) this.noteChanged(Infinity);
+      this.connectedOnce = true;
+    });
+    ws.addEventListener("message", (e) => {
+      let frame;
+      try { frame = JSON.parse(e.data); } catch { return; }
+      if (frame.type === "hello") { this.editorId = frame.editor; this.showPresence(); }
+      else if (frame.type === "presence") { this.present = frame.editors; this.showPresence(); }
+      else if (frame.type === "changed") this.noteChanged(frame.version, frame.kind);
+    });
+    ws.addEventListener("close", (e) => {
+      if (this.socket !== ws) return;
+      this.socket = null;
+      this.present = [];
+      this.showPresence();
+      if (e.code === 4003) return;  // the session ended or no longer gives access: the page says so on reload
+      const wait = RECONNECT_MS[Math.min(this.reconnects++, RECONNECT_MS.length - 1)];
+      setTimeout(() => this.connect(), wait);
+    });
+  }
+
+  /** Another editor saved (or signed): fetch and show it, or save what is here first so the server merges. */
+  async noteChanged(version, kind = "saved") {
+    if (version !== Infinity && version <= this.baseVersion && kind === "saved") return;
+    if (this.fetching) { this.refetch = true; return; }
+    if (!this.locked() && (this.inFlight || canon(this.collect()) !== canon(this.baseDoc))) {
+      // Unsaved text here: the save is merged with theirs on the server (conflicts come back with both texts).
+      if (this.inFlight) this.again = true; else this.saveSoon(0);
+      return;
+    }
+    this.fetching = true;
+    try {
+      const before = canon(this.collect());
+      const resp = await fetch(this.noteUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!resp.ok) return;
+      const latest = await resp.json();
+      if (canon(this.collect()) !== before && !this.locked()) { this.saveSoon(0); return; }  // typed meanwhile
+      const wasLocked = this.locked();
+      this.note = latest;
+      this.baseVersion = latest.version;
+      this.baseDoc = serverDoc(latest);
+      this.render(this.baseDoc);
+      if (!wasLocked && this.locked()) this.afterSigning();
+      else if (!this.locked()) this.setStatus(latest.drafts?.some((d) => !d.after_signing) ? "kept_drafts" : "saved");
+    } finally {
+      this.fetching = false;
+      if (this.refetch) { this.refetch = false; this.noteChanged(Infinity); }
+    }
+  }
+
+  /** The note was signed while this author was in it: their next words go to a draft amendment of that part. */
+  afterSigning() {
+    localStorage.removeItem(this.storageKey);
+    const part = this.lastPart;
+    if (!this.may("amend") || !part) return;
+    if (!(this.note.drafts || []).some((d) => d.part === part)) {
+      this.note.drafts = [...(this.note.drafts || []), { part, after_signing: true, amends: part, content: "", errors: [] }];
+      this.render(this.note.content);
+    }
+    const box = this.root.querySelector(`textarea[data-draft-part="${CSS.escape(part)}"]`);
+    if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
+    this.say(this.s("signed_meanwhile"));
+  }
+
+  typed(target) {
+    this.lastPart = partOf(target) || this.lastPart;
+    this.typing = true;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => { this.typing = false; this.tellPresence(); }, TYPING_MS);
+    this.tellPresence();
+  }
+
+  tellPresence() {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return;
+    const focused = this.root.contains(document.activeElement) ? partOf(document.activeElement) : null;
+    const unsaved = Boolean(this.note && !this.locked() && this.baseDoc && canon(this.collect()) !== canon(this.baseDoc));
+    const frame = { type: "presence", part: focused, typing: this.typing, unsaved };
+    const text = JSON.stringify(frame);
+    if (text === this.sentPresence) return;
+    this.sentPresence = text;
+    this.socket.send(text);
+  }
+
+  /** The others who have the note open (not this editor). */
+  others() { return this.present.filter((p) => p.editor !== this.editorId); }
+
+  /** Others who are typing or hold text not yet saved: signing now would take their words out of the note. */
+  othersWriting() { return this.others().filter((p) => p.may_write && (p.typing || p.unsaved)); }
+
+  /** Professions present (this author too) whose own text in the note is still empty. */
+  missingProfessions() {
+    const written = new Set(((this.collect().profession_texts) || []).filter((t) => t.text.trim()).map((t) => t.profession));
+    const present = [...new Set(this.present.filter((p) => p.may_write && p.profession).map((p) => p.profession))];
+    return present.filter((p) => !written.has(p));
+  }
+
+  professionName(p) { return this.L[`profession.${p}`] || p; }
+
+  showPresence() {
+    const box = this.root.querySelector(".note-presence");
+    if (box) {
+      const items = this.others().map((p) => {
+        const where = p.part ? ` · ${this.s(p.typing ? "typing_in" : "is_in")} ${this.partTitle(p.part)}` : "";
+        const unsaved = p.unsaved && !p.typing ? ` · ${this.s("has_unsaved")}` : "";
+        return h("li", { "data-editor": p.editor, "data-typing": p.typing ? "true" : "false" },
+          `${p.name} (${this.professionName(p.profession)})${where}${unsaved}`);
+      });
+      box.replaceChildren(...(items.length ? [h("p", { text: this.s("also_here") }), h("ul", {}, ...items)] : []));
+    }
+    for (const el of this.root.querySelectorAll(".note-typing")) el.remove();
+    for (const p of this.others()) {
+      if (!p.part || !p.typing) continue;
+      const section = p.part.startsWith("assessment.") ? "assessment" : p.part.split("[")[0].replace("profession_text", "profession_texts");
+      const heading = this.root.querySelector(`#h-${section}`);
+      if (heading) heading.after(h("p", { class: "note-typing", text: `${p.name} ${this.s("is_typing")}` }));
+    }
+    const missing = this.root.querySelector(".note-missing");
+    if (missing) {
+      const names = this.locked() ? [] : this.missingProfessions().map((p) => this.professionName(p));
+      missing.textContent = names.length ? `${this.s("not_written")} ${names.join(", ")}` : "";
+    }
+  }
+
+  /** Asked before signing: who is still writing, and which professions present have not written their part. */
+  signQuestion() {
+    const lines = [this.s("sign_confirm")];
+    const writing = this.othersWriting();
+    if (writing.length) {
+      lines.push(`${this.s("others_writing")} ${writing.map((p) => `${p.name} (${this.professionName(p.profession)})`).join(", ")}.`);
+      lines.push(this.s("others_writing_kept"));
+    }
+    const missing = this.missingProfessions().map((p) => this.professionName(p));
+    if (missing.length) lines.push(`${this.s("not_written")} ${missing.join(", ")}.`);
+    return lines.join("\n\n");
+  }
+
+  afterSigningDrafts() { return (this.note && this.note.drafts || []).filter((d) => d.after_signing); }
+
+  /** The author's draft amendments: text written after signing, kept on the server as it is typed. */
+  draftAmendments() {
+    const drafts = this.afterSigningDrafts();
+    if (!drafts.length) return "";
+    const box = h("section", { class: "note-draft-amendments", "aria-labelledby": "h-draft-amendments" },
+      h("h3", { id: "h-draft-amendments", text: this.s("draft_amendments") }), h("p", { text: this.s("draft_amendments_help") }));
+    for (const d of drafts) {
+      const id = `f-adraft-${slug(d.part)}`;
+      const text = this.textarea(id, typeof d.content === "string" ? d.content : "", { rows: 4, "data-draft-part": d.part });
+      text.addEventListener("input", () => this.keepDraftSoon(d.part, text));
+      const sign = h("button", { type: "button", class: "note-draft-sign", text: this.s("sign_amendment") });
+      sign.addEventListener("click", async () => {
+        clearTimeout(this.draftTimers.get(d.part));
+        try { await this.post("/amendments", { part: d.amends || d.part, text: text.value, draft: d.part }); }
+        catch (e) { this.say(e.message); }
+      });
+      box.append(h("div", { class: "note-draft-amendment", "data-part": d.part },
+        this.field(id, this.partTitle(d.part), text), sign));
+    }
+    return box;
+  }
+
+  keepDraftSoon(part, textarea) {
+    clearTimeout(this.draftTimers.get(part));
+    this.setStatus("unsaved");
+    this.draftTimers.set(part, setTimeout(() => this.keepDraft(part, textarea.value), DRAFT_SAVE_MS));
+  }
+
+  async keepDraft(part, text) {
+    try {
+      const resp = await fetch(`${this.noteUrl}/amendment-drafts`, {
+        method: "PUT", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf, Accept: "application/json" },
+        body: JSON.stringify({ part, text }),
+      });
+      if (!resp.ok) throw new Error(await this.problem(resp));
+      const note = await resp.json();
+      // Keep the screen as it is (the author is typing); only the kept drafts and the status change.
+      this.note = { ...note, drafts: [...note.drafts, ...this.afterSigningDrafts().filter((d) => !note.drafts.some((x) => x.part === d.part) && d.part !== part)] };
+      this.setStatus("draft_kept");
+    } catch (e) {
+      this.setStatus("error", e.message);
+      this.draftTimers.set(part, setTimeout(() => this.keepDraft(part, text), RETRY_MS));
     }
   }
 
@@ -229,6 +466,7 @@ class NoteEditor {
     this.showSize(doc);
     this.setStatus(navigator.onLine ? "unsaved" : "offline");
     this.saveSoon(DEBOUNCE_MS);
+    this.showPresence();
   }
 
   saveSoon(delay) {
@@ -290,6 +528,16 @@ class NoteEditor {
   }
 
   accept(body, sent) {
+    if (body.note.status !== "preliminary") {
+      // Signed before this save arrived: what was sent is kept as the author's draft amendments.
+      this.note = body.note;
+      this.baseVersion = body.version;
+      this.baseDoc = serverDoc(body.note);
+      this.conflicts = [];
+      this.render(this.baseDoc);
+      this.afterSigning();
+      return;
+    }
     const server = serverDoc(body.note);
     const local = this.collect();
     const merged = rebase(local, sent, server);
@@ -307,6 +555,7 @@ class NoteEditor {
     else localStorage.removeItem(this.storageKey);
     this.setStatus(pending ? "unsaved" : this.note.drafts?.length ? "kept_drafts" : "saved");
     if (pending) this.saveSoon(DEBOUNCE_MS);
+    this.tellPresence();
   }
 
   async reload() {
@@ -357,7 +606,7 @@ class NoteEditor {
     this.note = await resp.json();
     this.baseVersion = this.note.version;
     this.baseDoc = serverDoc(this.note);
-    this.render(this.baseDoc);
+    this.render(this.baseDoc, { keepTyped: false });
   }
 
   /** Sign; when something blocks it, list exactly what (each with a link to its field) and stay unsigned. */
@@ -420,7 +669,7 @@ class NoteEditor {
     }
     if (!this.problemsEl) return;
     this.problemsEl.replaceChildren();
-    const drafts = (this.note && this.note.drafts) || [];
+    const drafts = ((this.note && this.note.drafts) || []).filter((d) => !d.after_signing);
     if (!drafts.length) return;
     const items = [];
     const seen = new Set();
@@ -464,7 +713,10 @@ class NoteEditor {
 
   // ---------------------------------------------------------------------------------- rendering
 
-  render(doc) {
+  render(doc, { keepTyped = true } = {}) {
+    // Text being written into a draft amendment or an amendment is not part of the note: carry it over.
+    const typed = keepTyped ? [...this.root.querySelectorAll("textarea[data-draft-part], #f-amend-text, #f-amend-part")]
+      .map((el) => [el.id, el.value]) : [];
     const focused = document.activeElement && this.root.contains(document.activeElement) ? document.activeElement : null;
     const focusId = focused ? focused.id : null;
     const selection = focused && "selectionStart" in focused ? [focused.selectionStart, focused.selectionEnd] : null;
@@ -481,13 +733,19 @@ class NoteEditor {
       h("legend", { class: "visually-hidden", text: this.l("title") }),
       this.whatMatters(doc), this.assessment(doc), this.risks(doc), this.measures(doc), this.acp(doc),
       this.readingsSection(), this.professions(doc));
-    form.append(this.toolbar(), this.statusEl, this.problemsEl, this.conflictsEl, fields, readOnly ? "" : this.sizeEl,
+    this.presenceEl = h("div", { class: "note-presence", "aria-live": "polite" });
+    form.append(this.toolbar(), this.presenceEl, this.statusEl, this.problemsEl, this.conflictsEl, fields, readOnly ? "" : this.sizeEl,
       this.signing());
     this.root.replaceChildren(form);
+    for (const [id, value] of typed) {
+      const el = document.getElementById(id);
+      if (el && this.root.contains(el) && el.value !== value && (el.tagName !== "SELECT" || [...el.options].some((o) => o.value === value))) el.value = value;
+    }
     this.renderConflicts();
     this.refreshDiagrams();
     this.markProblems();
     this.showSize(doc);
+    this.showPresence();
     if (readOnly && this.locked()) this.setStatus("locked");
     if (focusId) {
       const again = document.getElementById(focusId);
@@ -688,7 +946,7 @@ class NoteEditor {
         box.append(h("h3", { text: this.l("amendments") }), h("ol", { class: "note-amendments" },
           ...n.amendments.map((a) => h("li", {}, h("p", { text: `${this.l("amendment")} ${a.number} · ${a.author.name} · ${new Date(a.signed_at).toLocaleString()} · ${this.s("amend_part")}: ${a.part}` }), h("p", { class: "note-amendment-text", text: a.text })))));
       }
-      if (this.may("amend")) box.append(this.amendForm(message));
+      if (this.may("amend")) box.append(this.draftAmendments(), this.amendForm(message));
       if (this.may("share")) {
         const share = h("button", { type: "button", text: n.shared ? this.s("unshare") : this.s("share") });
         share.addEventListener("click", () => this.post("/share", { shared: !n.shared }).catch((e) => { this.say(e.message); }));
@@ -697,7 +955,7 @@ class NoteEditor {
     } else if (this.may("sign")) {
       const sign = h("button", { type: "button", class: "primary", id: "note-sign", text: this.s("sign") });
       sign.addEventListener("click", async () => {
-        if (!window.confirm(this.s("sign_confirm"))) return;
+        if (!window.confirm(this.signQuestion())) return;
         message.textContent = "";
         const blockers = this.root.querySelector(".note-blockers");
         if (blockers) blockers.replaceChildren();
@@ -707,7 +965,7 @@ class NoteEditor {
           if (await this.signNow()) localStorage.removeItem(this.storageKey);
         } catch (e) { this.say(e.message); }
       });
-      box.append(sign, h("div", { class: "note-blockers", role: "alert", tabindex: "-1" }));
+      box.append(h("p", { class: "note-missing" }), sign, h("div", { class: "note-blockers", role: "alert", tabindex: "-1" }));
     }
     box.append(message);
     return box;
