@@ -116,6 +116,19 @@ export function controlId(key, field) {
   return null;
 }
 
+/** Every text in a part, in order (identities and codes left out): a part as a draft amendment's words. */
+export function words(value) {
+  const skip = new Set(["id", "kind", "status", "unit", "level", "profession", "taken_by"]);
+  const out = [];
+  const walk = (v, name) => {
+    if (typeof v === "string") { if (!skip.has(name) && v.trim()) out.push(v); }
+    else if (Array.isArray(v)) v.forEach((x) => walk(x, name));
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
+  };
+  walk(value, "");
+  return out.join("\n");
+}
+
 /** The part key (or section) a form control belongs to, or null: what presence tells the others. */
 export function partOf(el) {
   const id = (el && el.id) || "";
@@ -534,8 +547,17 @@ class NoteEditor {
       this.baseVersion = body.version;
       this.baseDoc = serverDoc(body.note);
       this.conflicts = [];
+      const local = partsOf(this.collect()), was = partsOf(sent);
       this.render(this.baseDoc);
       this.afterSigning();
+      // Keystrokes that came while this save was on its way are not in the kept draft yet: put them there.
+      for (const [key, value] of local) {
+        if (canon(value) === canon(was.get(key))) continue;
+        const box = this.root.querySelector(`textarea[data-draft-part="${CSS.escape(key)}"]`);
+        if (!box) continue;
+        box.value = key.startsWith("profession_text[") ? value.text : words(value);
+        this.keepDraftSoon(key, box);
+      }
       return;
     }
     const server = serverDoc(body.note);
