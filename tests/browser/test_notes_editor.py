@@ -185,10 +185,13 @@ async def test_specialist_and_nurse_write_sign_amend_and_export_one_note(two: li
     assert await nurse.page.evaluate(KEPT) == ""
     offline_text = second
 
-    # Both change the same part: the nurse (saving second) sees both texts and keeps hers.
+    # Both change the same part at once (the nurse's connection is down, so the specialist's change has not
+    # reached her editor): the nurse, saving second, sees both texts and keeps hers.
+    await nurse.context.set_offline(True)
+    await nurse.page.get_by_label(OWN_WORDS).fill("Jeg vil bo hjemme og ha besøk av barnebarna.")
     await specialist.page.get_by_label(OWN_WORDS).fill("Jeg vil bo hjemme.")
     await expect(specialist.status).to_have_text(STATUS_SAVED)
-    await nurse.page.get_by_label(OWN_WORDS).fill("Jeg vil bo hjemme og ha besøk av barnebarna.")
+    await nurse.context.set_offline(False)
     conflict = nurse.page.get_by_role("alert").filter(has_text="Noen andre endret den samme delen samtidig")
     await expect(conflict).to_be_visible()
     await expect(conflict.get_by_role("heading", level=3)).to_have_text("Hva er viktig for deg?")
