@@ -124,3 +124,62 @@ async def test_two_write_live_and_signing_keeps_the_late_words(browser: Browser,
     finally:
         await d_ctx.close()
         await n_ctx.close()
+
+
+# A copy of unsent work as an older screen would have kept it: based on the latest version (with the nurse's
+# text) but lacking that text, with only "what matters" edited by this author.
+STALE_COPY = """async (url) => {
+  const note = await (await fetch(url, {headers: {Accept: 'application/json'}})).json();
+  const local = JSON.parse(JSON.stringify(note.content));
+  local.profession_texts = local.profession_texts.filter((t) => t.profession !== 'nurse');
+  local.what_matters = {own_words: 'Hjemme, med hunden.', goals: []};
+  localStorage.setItem(`samkonsult-note:${url}`, JSON.stringify({note, baseVersion: note.version,
+    baseDoc: note.content, local, conflicts: [], edited: ['what_matters']}));
+}"""
+KEPT_NURSE_TEXT = """() => Object.keys(localStorage).filter((k) => k.startsWith('samkonsult-note:'))
+  .map((k) => JSON.parse(localStorage.getItem(k)))
+  .map((kept) => [kept.baseDoc.profession_texts.some((t) => t.profession === 'nurse'),
+                  kept.local.profession_texts.some((t) => t.profession === 'nurse')])"""
+
+
+async def test_a_redrawn_or_stale_screen_never_removes_the_others_text(browser: Browser, server: Server,
+                                                                      totp_secrets: TotpSecrets) -> None:
+    booking = _book_now(server)
+    errors: list[str] = []
+    d_ctx, doctor = await _open(browser, server, totp_secrets, "lege", booking, errors)
+    n_ctx, nurse = await _open(browser, server, totp_secrets, "sykepleier.rodoy", booking, errors)
+    note_url = str(await doctor.evaluate("() => JSON.parse(document.getElementById('note-config').textContent)"
+                                         ".noteUrl"))
+    try:
+        # The doctor's field keeps focus with her edit while the nurse's save redraws her screen.
+        await doctor.get_by_label(OWN_WORDS).fill("Jeg vil bo hjemme.")
+        await expect(doctor.get_by_role("status").first).to_have_text("Lagret")
+        await nurse.get_by_label("Sykepleier", exact=True).fill("Hjemmetjenesten kommer morgen og kveld.")
+        await expect(nurse.get_by_role("status").first).to_have_text("Lagret")
+        await expect(doctor.get_by_label("Sykepleier", exact=True)).to_have_value(
+            "Hjemmetjenesten kommer morgen og kveld.")
+        # Whatever the doctor's browser keeps of unsent work never lacks a part its base has.
+        assert all(has_local or not has_base for has_base, has_local in await doctor.evaluate(KEPT_NURSE_TEXT))
+        await doctor.reload()
+        await expect(doctor.get_by_role("status").first).to_have_text("Lagret")
+        await expect(doctor.get_by_label("Sykepleier", exact=True)).to_have_value(
+            "Hjemmetjenesten kommer morgen og kveld.")
+
+        # A kept copy that lacks her text all the same is saved without taking it out of the note.
+        await doctor.evaluate(STALE_COPY, note_url)
+        await doctor.reload()
+        await expect(doctor.get_by_role("status").first).to_have_text("Lagret")
+        await expect(doctor.get_by_label(OWN_WORDS)).to_have_value("Hjemme, med hunden.")
+        await expect(doctor.get_by_label("Sykepleier", exact=True)).to_have_value(
+            "Hjemmetjenesten kommer morgen og kveld.")
+        stored = await doctor.evaluate(GET_NOTE, note_url)
+        assert stored["content"]["what_matters"]["own_words"] == "Hjemme, med hunden."
+        assert [t["text"] for t in stored["content"]["profession_texts"] if t["profession"] == "nurse"] == [
+            "Hjemmetjenesten kommer morgen og kveld."]
+        await expect(nurse.get_by_label(OWN_WORDS)).to_have_value("Hjemme, med hunden.")
+        await expect(nurse.get_by_label("Sykepleier", exact=True)).to_have_value(
+            "Hjemmetjenesten kommer morgen og kveld.")
+        assert not errors, errors
+    finally:
+        await d_ctx.close()
+        await n_ctx.close()

@@ -26,6 +26,11 @@
 // text; signing asks first while somebody else is writing, and names the professions present whose part is
 // still empty. Text that reaches the server after the note was signed becomes its author's draft
 // amendment, which they go on writing and sign as an amendment.
+//
+// A screen never speaks for parts its author did not touch: the editor records the parts its author changed
+// (typed in, added, removed, chose in a conflict) until the server acknowledges them, and any other part that
+// differs from the base version is taken from the base before it is kept or sent (guardStale). So a screen
+// drawn from an older version, or a copy kept mid-redraw, cannot remove or blank what somebody else saved.
 
 const DEBOUNCE_MS = 1000;
 const TYPING_MS = 2500;          // typing stops counting this long after the last keystroke
@@ -157,6 +162,29 @@ export function rebase(local, sent, server) {
   return docFromParts(out);
 }
 
+/** The keys of the parts that differ between two documents. */
+export function differingParts(a, b) {
+  const pa = partsOf(a), pb = partsOf(b);
+  return [...new Set([...pa.keys(), ...pb.keys()])].filter((key) => canon(pa.get(key)) !== canon(pb.get(key)));
+}
+
+/**
+ * The screen as it may be saved: a part that differs from the base but that this author did not change here
+ * takes the base's value. A screen drawn from an older version (or half redrawn) must never remove or blank
+ * a part somebody else saved: only a part the author edited (typed in, added, removed) may differ.
+ */
+export function guardStale(local, base, edited) {
+  const stale = differingParts(local, base).filter((key) => !edited.has(key));
+  if (!stale.length) return { doc: local, stale };
+  const l = partsOf(local), b = partsOf(base);
+  const out = new Map();
+  for (const key of new Set([...l.keys(), ...b.keys()])) {
+    const value = stale.includes(key) ? b.get(key) : l.get(key);
+    if (value !== undefined && value !== null) out.set(key, value);
+  }
+  return { doc: docFromParts(out), stale };
+}
+
 function setPart(doc, key, value) {
   const parts = partsOf(doc);
   if (value === null || value === undefined) parts.delete(key);
@@ -218,8 +246,22 @@ class NoteEditor {
     this.fetching = false;
     this.lastPart = null;        // the part this author was last in (where their text goes after signing)
     this.draftTimers = new Map();
-    root.addEventListener("input", (e) => { if (!e.target.dataset.draftPart) this.changed(); this.typed(e.target); });
-    root.addEventListener("change", (e) => { if (!e.target.dataset.draftPart) this.changed(); });
+    this.edited = new Set();     // parts this author changed here that the server has not acknowledged yet
+    this.rendering = false;      // true while render() swaps the form (events then come from the old one)
+    this.seenVersion = 0;        // the newest version announced while a save was on its way
+    // A form control removed while focused fires "change" in the middle of render(), when this.baseDoc is
+    // already the new version but the old form is still what collect() reads: such an event carries no new
+    // text (the "input" events did) and must not be taken for an edit.
+    root.addEventListener("input", (e) => {
+      if (this.rendering) return;
+      if (!e.target.dataset.draftPart) { this.markEdited(partOf(e.target)); this.changed(); }
+      this.typed(e.target);
+    });
+    root.addEventListener("change", (e) => {
+      if (this.rendering || e.target.dataset.draftPart) return;
+      this.markEdited(partOf(e.target));
+      this.changed();
+    });
     root.addEventListener("focusin", (e) => { this.lastPart = partOf(e.target) || this.lastPart; this.tellPresence(); });
     root.addEventListener("focusout", () => setTimeout(() => this.tellPresence(), 0));
     window.addEventListener("online", () => this.saveSoon(0));
@@ -248,7 +290,12 @@ class NoteEditor {
       this.baseVersion = kept.baseVersion;
       this.baseDoc = kept.baseDoc;
       this.conflicts = kept.conflicts || [];
-      this.render(kept.local);
+      // Copies kept before the edited parts were recorded: count what was changed or added as edited, never a
+      // removal (a removed part comes back, which loses nothing).
+      const kl = partsOf(kept.local);
+      this.edited = new Set(Array.isArray(kept.edited) ? kept.edited
+        : differingParts(kept.local, kept.baseDoc).filter((key) => kl.has(key)));
+      this.render(guardStale(kept.local, this.baseDoc, this.edited).doc);
       this.setStatus("unsaved");
       this.saveSoon(0);
     } else {
@@ -297,9 +344,11 @@ class NoteEditor {
   async noteChanged(version, kind = "saved") {
     if (version !== Infinity && version <= this.baseVersion && kind === "saved") return;
     if (this.fetching) { this.refetch = true; return; }
-    if (!this.locked() && (this.inFlight || canon(this.collect()) !== canon(this.baseDoc))) {
+    if (!this.locked() && (this.inFlight || canon(this.screen()) !== canon(this.baseDoc))) {
       // Unsaved text here: the save is merged with theirs on the server (conflicts come back with both texts).
-      if (this.inFlight) this.again = true; else this.saveSoon(0);
+      // A save on its way may have been merged before this version was stored: look again once it is back.
+      if (this.inFlight) { this.again = true; this.seenVersion = Math.max(this.seenVersion, version); }
+      else this.saveSoon(0);
       return;
     }
     this.fetching = true;
@@ -313,6 +362,7 @@ class NoteEditor {
       this.note = latest;
       this.baseVersion = latest.version;
       this.baseDoc = serverDoc(latest);
+      this.edited.clear();
       this.render(this.baseDoc);
       if (!wasLocked && this.locked()) this.afterSigning();
       else if (!this.locked()) this.setStatus(latest.drafts?.some((d) => !d.after_signing) ? "kept_drafts" : "saved");
@@ -347,7 +397,7 @@ class NoteEditor {
   tellPresence() {
     if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return;
     const focused = this.root.contains(document.activeElement) ? partOf(document.activeElement) : null;
-    const unsaved = Boolean(this.note && !this.locked() && this.baseDoc && canon(this.collect()) !== canon(this.baseDoc));
+    const unsaved = Boolean(this.note && !this.locked() && this.baseDoc && canon(this.screen()) !== canon(this.baseDoc));
     const frame = { type: "presence", part: focused, typing: this.typing, unsaved };
     const text = JSON.stringify(frame);
     if (text === this.sentPresence) return;
@@ -463,7 +513,35 @@ class NoteEditor {
   keep(local) {
     localStorage.setItem(this.storageKey, JSON.stringify({
       note: this.note, baseVersion: this.baseVersion, baseDoc: this.baseDoc, local, conflicts: this.conflicts,
+      edited: [...this.edited],
     }));
+  }
+
+  /** A part the author changed here (typed in, added, removed, chose their text in a conflict). */
+  markEdited(part) {
+    if (part && part !== "readings") this.edited.add(part);
+  }
+
+  /** What is on screen, with any part this author did not edit held to the base (see guardStale). */
+  screen() {
+    const doc = this.collect();
+    return this.baseDoc ? guardStale(doc, this.baseDoc, this.edited).doc : doc;
+  }
+
+  /** The screen, redrawn first if it showed a part the author did not edit differently from the base. */
+  truthfulScreen() {
+    const doc = this.collect();
+    if (!this.baseDoc) return doc;
+    const guarded = guardStale(doc, this.baseDoc, this.edited);
+    if (!guarded.stale.length) return doc;
+    this.render(guarded.doc);
+    return this.collect();
+  }
+
+  /** Forget edits the server now holds: parts whose text on screen is the base's. */
+  settleEdited() {
+    const differing = new Set(differingParts(this.collect(), this.baseDoc));
+    for (const key of [...this.edited]) if (!differing.has(key)) this.edited.delete(key);
   }
 
   locked() { return !this.note || this.note.status !== "preliminary"; }
@@ -474,7 +552,7 @@ class NoteEditor {
   changed() {
     if (this.locked() || !this.may("save")) return;
     this.refreshDiagrams();
-    const doc = this.collect();
+    const doc = this.truthfulScreen();
     this.keep(doc);
     this.showSize(doc);
     this.setStatus(navigator.onLine ? "unsaved" : "offline");
@@ -493,7 +571,7 @@ class NoteEditor {
     while (this.saving) await this.saving;
     await this.save();
     while (this.saving) await this.saving;
-    if (this.conflicts.length || canon(this.collect()) !== canon(this.baseDoc)) throw new Error(this.s("unsaved"));
+    if (this.conflicts.length || canon(this.screen()) !== canon(this.baseDoc)) throw new Error(this.s("unsaved"));
   }
 
   save() {
@@ -504,7 +582,7 @@ class NoteEditor {
   }
 
   async send() {
-    const sent = this.collect();
+    const sent = this.truthfulScreen();
     if (canon(sent) === canon(this.baseDoc) && !this.conflicts.length) {
       localStorage.removeItem(this.storageKey);
       this.setStatus("saved");
@@ -538,6 +616,8 @@ class NoteEditor {
       return;
     }
     if (this.again) { this.again = false; this.saveSoon(0); }
+    if (this.seenVersion > this.baseVersion) this.noteChanged(this.seenVersion);
+    this.seenVersion = 0;
   }
 
   accept(body, sent) {
@@ -561,7 +641,7 @@ class NoteEditor {
       return;
     }
     const server = serverDoc(body.note);
-    const local = this.collect();
+    const local = this.truthfulScreen();
     const merged = rebase(local, sent, server);
     this.note = body.note;
     this.baseVersion = body.version;
@@ -572,6 +652,7 @@ class NoteEditor {
     }
     if (canon(merged) !== canon(local)) this.render(merged);
     else { this.renderConflicts(); this.markProblems(); }
+    this.settleEdited();
     const pending = canon(this.collect()) !== canon(this.baseDoc);
     if (pending || this.conflicts.length) this.keep(this.collect());
     else localStorage.removeItem(this.storageKey);
@@ -583,10 +664,13 @@ class NoteEditor {
   async reload() {
     const resp = await fetch(this.noteUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (!resp.ok) return;
+    const local = this.screen(), before = this.baseDoc;
     this.note = await resp.json();
     this.baseVersion = this.note.version;
     this.baseDoc = serverDoc(this.note);
-    this.render(this.locked() ? this.note.content : this.collect());
+    // What the author changed stays; everything else shows the stored version (never the older screen).
+    this.render(this.locked() ? this.note.content : rebase(local, before, this.baseDoc));
+    this.settleEdited();
   }
 
   /** A message in the signing area (found afresh: a render may have replaced the one that was there). */
@@ -601,11 +685,12 @@ class NoteEditor {
     if (!resp.ok) throw new Error(await this.problem(resp));
     const latest = await resp.json();
     if (latest.version === this.baseVersion) return;
-    const merged = rebase(this.collect(), this.baseDoc, serverDoc(latest));
+    const merged = rebase(this.screen(), this.baseDoc, serverDoc(latest));
     this.note = latest;
     this.baseVersion = latest.version;
     this.baseDoc = serverDoc(latest);
     this.render(merged);
+    this.settleEdited();
     this.setStatus(canon(merged) === canon(this.baseDoc) ? "saved" : "unsaved");
     throw new Error(this.s("changed_before_sign"));
   }
@@ -628,6 +713,7 @@ class NoteEditor {
     this.note = await resp.json();
     this.baseVersion = this.note.version;
     this.baseDoc = serverDoc(this.note);
+    this.edited.clear();
     this.render(this.baseDoc, { keepTyped: false });
   }
 
@@ -646,6 +732,7 @@ class NoteEditor {
     this.note = await resp.json();
     this.baseVersion = this.note.version;
     this.baseDoc = serverDoc(this.note);
+    this.edited.clear();
     this.render(this.baseDoc);
     return true;
   }
@@ -758,7 +845,8 @@ class NoteEditor {
     this.presenceEl = h("div", { class: "note-presence", "aria-live": "polite" });
     form.append(this.toolbar(), this.presenceEl, this.statusEl, this.problemsEl, this.conflictsEl, fields, readOnly ? "" : this.sizeEl,
       this.signing());
-    this.root.replaceChildren(form);
+    this.rendering = true;
+    try { this.root.replaceChildren(form); } finally { this.rendering = false; }
     for (const [id, value] of typed) {
       const el = document.getElementById(id);
       if (el && this.root.contains(el) && el.value !== value && (el.tagName !== "SELECT" || [...el.options].some((o) => o.value === value))) el.value = value;
@@ -772,8 +860,11 @@ class NoteEditor {
     if (focusId) {
       const again = document.getElementById(focusId);
       if (again) {
-        again.focus();
-        if (selection && "setSelectionRange" in again) try { again.setSelectionRange(...selection); } catch { /* not a text field */ }
+        this.rendering = true;
+        try {
+          again.focus();
+          if (selection && "setSelectionRange" in again) try { again.setSelectionRange(...selection); } catch { /* not a text field */ }
+        } finally { this.rendering = false; }
       }
     }
   }
@@ -904,7 +995,11 @@ class NoteEditor {
 
   removeButton(el) {
     const b = h("button", { type: "button", class: "note-remove", text: this.s("remove") });
-    b.addEventListener("click", () => { el.remove(); this.changed(); });
+    b.addEventListener("click", () => {
+      this.markEdited(`${el.classList.contains("note-risk") ? "risks" : "measures"}[${el.dataset.id}]`);
+      el.remove();
+      this.changed();
+    });
     return b;
   }
 
@@ -920,7 +1015,11 @@ class NoteEditor {
     const draw = () => {
       body.replaceChildren(...this.readings.map((r) => {
         const remove = h("button", { type: "button", class: "note-remove", text: this.s("remove") });
-        remove.addEventListener("click", () => { this.readings = this.readings.filter((x) => x.id !== r.id); draw(); this.changed(); });
+        remove.addEventListener("click", () => {
+          this.markEdited(`readings[${r.id}]`);
+          this.readings = this.readings.filter((x) => x.id !== r.id);
+          draw(); this.changed();
+        });
         const value = r.diastolic ? `${r.value}/${r.diastolic}` : r.value;
         return h("tr", { "data-id": r.id }, h("td", { text: this.readingName(r) }), h("td", { text: `${value} ${this.units[r.unit] || r.unit}` }),
           h("td", { text: new Date(r.taken_at).toLocaleString() }), h("td", { text: r.taken_by }), h("td", {}, remove));
@@ -937,7 +1036,9 @@ class NoteEditor {
       const bp = Boolean(this.kind(kind.value)?.paired);
       const d = dia.value.trim().replace(",", ".");
       if (bp && !/^\d+(\.\d+)?$/.test(d)) { dia.focus(); return; }
-      this.readings.push({ id: newId(), kind: kind.value, name: "", value: v, diastolic: bp ? d : null,
+      const readingId = newId();
+      this.markEdited(`readings[${readingId}]`);
+      this.readings.push({ id: readingId, kind: kind.value, name: "", value: v, diastolic: bp ? d : null,
         unit: this.kind(kind.value).ucum, taken_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"), taken_by: this.root.dataset.me || "" });
       value.value = ""; dia.value = "";
       draw(); this.changed();
@@ -1039,6 +1140,7 @@ class NoteEditor {
 
   resolve(conflict, keepMine) {
     this.conflicts = this.conflicts.filter((c) => c !== conflict);
+    if (keepMine) this.markEdited(conflict.part);
     const doc = keepMine ? setPart(this.collect(), conflict.part, conflict.mine) : this.collect();
     this.render(doc);
     this.keep(this.collect());
