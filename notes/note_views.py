@@ -93,6 +93,19 @@ class SaveResult:
     new_version: bool
     conflicts: tuple[Conflict, ...]
     drafts: tuple[StoredDraft, ...] = ()
+    # The parts of mine this save put into the note (what others' open editors should fetch).
+    applied: tuple[str, ...] = ()
+    # Parts the author changed but the note was signed first: kept as their draft amendments.
+    after_signing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveAccess:
+    """Who has a note open live: the note, the person as notes name them, and whether they may write."""
+
+    note_id: str
+    person: Person
+    may_write: bool
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notes import editing, signing
 from notes.access import NoteAction, Relation, allowed, profession_of
+from notes.after_signing import after_signing_error, changed_after
 from notes.codec import note_from_json, note_to_json
 from notes.consultations import Consultation, ConsultationDirectory
-from notes.errors import FieldError, SignBlocked, SignBlocker, UnknownVersion
+from notes.errors import FieldError, InvalidAmendment, NotSigned, SignBlocked, SignBlocker, UnknownVersion
 from notes.export_workers import ExportJob
-from notes.headings import Language
+from notes.headings import DEFAULT_LANGUAGE, Language
 from notes.model import (
     ExportContext,
     ExportOrganisation,
@@ -56,6 +57,7 @@ from notes.model import (
 from notes.models import NoteAmendmentRow, NoteDraftRow, NoteRow, NoteSignatureRow, NoteVersionRow
 from notes.note_views import (
     ExportFormat,
+    LiveAccess,
     NoteView,
     SaveResult,
     StoredDraft,
@@ -63,7 +65,7 @@ from notes.note_views import (
     VersionPage,
     VersionSummary,
 )
-from notes.parts import parts_of
+from notes.parts import is_part_key, parts_of
 from notes.signing import Amendment, NoteState, Signature
 from notes.submission import PartDraft, Submission, part_json
 from notes.validation import NOTE_TEXT_LIMIT
@@ -176,7 +178,8 @@ class NoteService:
     # -------------------------------------------------------------------------------------- writing
 
     async def save(self, session: AsyncSession, actor: Actor, note_id: str, *, based_on: int,
-                   content: NoteContent | Submission, reason: str = "") -> SaveResult:
+                   content: NoteContent | Submission, reason: str = "",
+                   lang: Language = DEFAULT_LANGUAGE) -> SaveResult:
         """Merge ``content`` (edited from version ``based_on``) into the note and store a new version.
 
         ``content`` is the author's whole note as they see it: typed content (all valid), or a submission
@@ -186,12 +189,18 @@ class NoteService:
         is kept as a draft too. Parts changed by one side merge; a part changed on both sides is returned
         as a conflict and the stored text is kept for it. Raises :class:`notes.errors.NoteLocked` for a
         signed note and :class:`UnknownVersion` for a version that does not exist.
+
+        A save that arrives after somebody signed the note (its author was still typing) does not touch the
+        signed content: every part the author changed becomes their draft amendment, as text in ``lang``
+        (``SaveResult.after_signing`` names those parts), to read over and sign as an amendment.
         """
         submission = content if isinstance(content, Submission) else Submission.of(content)
         loaded = await self._load(session, actor, note_id)
         why = self._check(actor, loaded.relation, NoteAction.SAVE, reason)
         note = loaded.note
         base = await self._content_at(session, note.id, based_on)
+        if await self._signed(session, note.id):
+            return await self._keep_after_signing(session, actor, loaded, base, submission, lang, why)
         mine = submission.content_over(base)
         author = await self._person(session, actor)
         for _attempt in range(SAVE_ATTEMPTS):
@@ -223,7 +232,9 @@ class NoteService:
         await session.flush()
         await self._record(session, actor, note, "save", why)
         view = await self._view(session, actor, loaded)
-        return SaveResult(view, outcome.new_version, outcome.conflicts, view.drafts)
+        applied = outcome.merge.applied_mine if outcome.new_version else ()
+        return SaveResult(view, outcome.new_version, outcome.conflicts, view.drafts,
+                          applied=tuple(p for p in applied if p not in outcome.too_large))
 
     async def sign(self, session: AsyncSession, actor: Actor, note_id: str, reason: str = "") -> NoteView:
         """Sign the latest version, which locks the note; later changes are amendments."""
@@ -246,8 +257,12 @@ class NoteService:
         return await self._view(session, actor, loaded)
 
     async def amend(self, session: AsyncSession, actor: Actor, note_id: str, *, part: str, text: str,
-                    reason: str = "") -> NoteView:
-        """Add a signed amendment about ``part`` (a part key, a section or ``"note"``) to a signed note."""
+                    reason: str = "", draft: str | None = None) -> NoteView:
+        """Add a signed amendment about ``part`` (a part key, a section or ``"note"``) to a signed note.
+
+        ``draft`` names the author's draft amendment (kept from text written after signing) that this
+        amendment settles; that draft is removed in the same unit of work.
+        """
         loaded = await self._load(session, actor, note_id)
         why = self._check(actor, loaded.relation, NoteAction.AMEND, reason)
         state = signing.amend(await self._state(session, loaded.note.id), await self._person(session, actor),
@@ -258,9 +273,68 @@ class NoteService:
             author_name=a.author.name, author_profession=a.author.profession, signed_at=a.signed_at,
             chain_hash=a.chain_hash))
         loaded.note.chain_hash = a.chain_hash
+        if draft is not None:
+            await session.execute(delete(NoteDraftRow).where(
+                NoteDraftRow.note_id == loaded.note.id, NoteDraftRow.author_id == actor.id,
+                NoteDraftRow.part == draft))
         await session.flush()
         await self._record(session, actor, loaded.note, "amend", why)
         return await self._view(session, actor, loaded)
+
+    async def keep_amendment_draft(self, session: AsyncSession, actor: Actor, note_id: str, *, part: str,
+                                   text: str, reason: str = "") -> NoteView:
+        """Keep (or, for empty text, drop) the author's draft amendment of ``part`` on a signed note.
+
+        What the author types after signing is stored as they type it, never cut: a text past the
+        amendment limit is kept too and refused only when it is signed. Raises :class:`NotSigned` on a draft
+        note (edit it instead) and :class:`InvalidAmendment` for a ``part`` no note has.
+        """
+        loaded = await self._load(session, actor, note_id)
+        why = self._check(actor, loaded.relation, NoteAction.AMEND, reason)
+        if not await self._signed(session, loaded.note.id):
+            raise NotSigned("the note is not signed; edit it instead")
+        if part != signing.WHOLE_NOTE and part not in signing.SECTIONS and not is_part_key(part):
+            raise InvalidAmendment(f"{part[:40]!r} is not a part of a note", code="notes.amendment_unknown_part")
+        await session.execute(delete(NoteDraftRow).where(
+            NoteDraftRow.note_id == loaded.note.id, NoteDraftRow.author_id == actor.id, NoteDraftRow.part == part))
+        if text.strip():
+            author = await self._person(session, actor)
+            session.add(self._after_signing_row(loaded.note.id, author, part, text))
+        await session.flush()
+        await self._record(session, actor, loaded.note, "save", why)
+        return await self._view(session, actor, loaded)
+
+    async def live_access(self, session: AsyncSession, actor: Actor, note_id: str, reason: str = "") -> LiveAccess:
+        """Whether ``actor`` may have the note open live (as for reading it), who they are and what they may do.
+
+        Not audited: the live channel carries no health data (versions, part keys, who is present); the
+        editor reads the note itself through :meth:`load`, which is audited as every read.
+        """
+        loaded = await self._load(session, actor, note_id)
+        self._check(actor, loaded.relation, NoteAction.READ, reason)
+        return LiveAccess(loaded.note.public_id, await self._person(session, actor),
+                          allowed(actor, loaded.relation, NoteAction.SAVE))
+
+    async def _keep_after_signing(self, session: AsyncSession, actor: Actor, loaded: _Loaded, base: NoteContent,
+                                  submission: Submission, lang: Language, why: str) -> SaveResult:
+        """A save that came after signing: the author's changed parts become their draft amendments."""
+        author = await self._person(session, actor)
+        kept = changed_after(base, submission, lang)
+        for part, text in kept:
+            # The draft keeps the newest text of the part; a part kept earlier and not changed since stays.
+            await session.execute(delete(NoteDraftRow).where(
+                NoteDraftRow.note_id == loaded.note.id, NoteDraftRow.author_id == author.id,
+                NoteDraftRow.part == part))
+            session.add(self._after_signing_row(loaded.note.id, author, part, text))
+        await session.flush()
+        await self._record(session, actor, loaded.note, "save", why)
+        view = await self._view(session, actor, loaded)
+        return SaveResult(view, False, (), view.drafts, after_signing=tuple(part for part, _ in kept))
+
+    def _after_signing_row(self, note_id: int, author: Person, part: str, text: str) -> NoteDraftRow:
+        return NoteDraftRow(note_id=note_id, author_id=author.id, author_name=author.name, part=part,
+                            content=_draft_json(text), errors=_draft_json(_errors_json((after_signing_error(),))),
+                            updated_at=self._clock.now())
 
     async def set_shared(self, session: AsyncSession, actor: Actor, note_id: str, shared: bool,
                          reason: str = "") -> NoteView:

@@ -15,6 +15,7 @@ import jinja2
 from aiohttp import web
 
 from notes.export_workers import ExportWorkers
+from notes.live import NoteHub
 from notes.service import NoteService
 from rooms.appkeys import BOOKING_DIRECTORY_FACTORY, CONNECTION_CHECKS, GUEST_ACCESS, JOIN_CODES, LIVE_REGISTRY
 from rooms.join_codes import JoinCodeService
@@ -56,7 +57,7 @@ from server.sms_gateway import HttpSmsSender, SmsGatewaySettings
 from server.staff_calendars import SqlStaffCalendars
 from signaling.setup import setup_signaling
 from web import i18n
-from web.appkeys import BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTES, SCHEDULING
+from web.appkeys import BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTE_HUB, NOTES, SCHEDULING
 from web.context import caller
 from web.metrics import METRICS, create_metrics
 from web.middleware import (
@@ -125,6 +126,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         gateways=_gateways(settings))
     app[NOTES] = NoteService(the_clock, audit, app[PATIENTS], SqlConsultationDirectory())
     app[NOTE_EXPORTS] = ExportWorkers()
+    app[NOTE_HUB] = NoteHub()
     app.on_cleanup.append(_close_note_exports)
     app[BROWSER_ICE_SERVERS] = check_ice_servers(settings, the_clock)
     app.cleanup_ctx.append(_connection_check_context)

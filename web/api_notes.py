@@ -14,21 +14,25 @@ from typing import Any
 
 from aiohttp import web
 
+from notes.after_signing import AFTER_SIGNING, amendment_target
 from notes.codec import Json, note_to_dict, part_to_dict, utc_iso
 from notes.errors import SignBlocked
 from notes.headings import Language
+from notes.live import ChangeKind, NoteChanged
 from notes.merge import Conflict
+from notes.model import Person
 from notes.note_views import ExportFormat, NoteView, StoredDraft, VersionInfo, VersionSummary
-from notes.signing import Amendment
+from notes.signing import Amendment, NoteState
 from notes.submission import read_submission
 from notes.validation import NOTE_TEXT_LIMIT
 from server.platform.appkeys import DATABASE
 from server.platform.errors import ValidationFailed
-from web.appkeys import NOTE_EXPORTS, NOTES
+from web.appkeys import NOTE_EXPORTS, NOTE_HUB, NOTES
 from web.errors import problem_response
 from web.fhir_outcome import FHIR_JSON
 from web.forms import get_bool, get_int, get_str, json_object, parse_id, query_int, reject_unknown
 from web.guards import require_actor
+from web.i18n import current_language
 from web.i18n import gettext as _
 from web.note_messages import blocker_json, field_error_json
 
@@ -51,12 +55,25 @@ def _amendment_json(a: Amendment) -> dict[str, Json]:
             "signed_at": utc_iso(a.signed_at), "chain_hash": a.chain_hash}
 
 
-def draft_json(d: StoredDraft, *, with_content: bool = True) -> dict[str, Json]:
-    """One of the reader's drafts: the part, its problems in the reader's words and (by default) the text."""
+def draft_json(d: StoredDraft, state: NoteState, *, with_content: bool = True) -> dict[str, Json]:
+    """One of the reader's drafts: the part, its problems in the reader's words and (by default) the text.
+
+    A draft written after the note was signed (``after_signing``) is plain text, and ``amends`` names
+    what an amendment of it concerns (the part, or its section when the signed note lacks the item).
+    """
     out: dict[str, Json] = {"part": d.part, "errors": [field_error_json(e) for e in d.errors]}
+    if any(e.code == AFTER_SIGNING for e in d.errors):
+        out.update({"after_signing": True, "amends": amendment_target(state.content, d.part)})
     if with_content:
         out.update({"content": d.content, "updated_at": utc_iso(d.updated_at)})
     return out
+
+
+def _publish(request: web.Request, view: NoteView, kind: str, parts: tuple[str, ...] = ()) -> None:
+    """Tell the note's open editors (after the unit of work has committed, so they read the new state)."""
+    actor = require_actor(request)
+    request.app[NOTE_HUB].publish(view.public_id, NoteChanged(kind, view.version, parts,
+                                                              Person(actor.id, actor.name, view.profession)))
 
 
 def note_json(view: NoteView) -> dict[str, Json]:
@@ -78,7 +95,7 @@ def note_json(view: NoteView) -> dict[str, Json]:
         "verified": view.verified,
         "permissions": permissions,
         "profession": view.profession,
-        "drafts": [draft_json(d) for d in view.drafts],
+        "drafts": [draft_json(d, view.state) for d in view.drafts],
         "limits": {"note_chars": NOTE_TEXT_LIMIT},
         "links": {
             "self": f"/api/notes/{view.public_id}",
@@ -140,10 +157,16 @@ async def note_put(request: web.Request) -> web.Response:
     content = read_submission(body["content"])
     async with request.app[DATABASE].session(write_lock=True) as session:
         result = await request.app[NOTES].save(session, actor, request.match_info["note_id"], based_on=based_on,
-                                               content=content, reason=reason or _reason(request))
+                                               content=content, reason=reason or _reason(request),
+                                               lang="en" if current_language() == "en" else "nb")
+    if result.new_version:
+        _publish(request, result.view, ChangeKind.SAVED, result.applied)
     answer: dict[str, Json] = {"version": result.view.version, "saved": result.new_version,
-                               "drafts": [draft_json(d, with_content=False) for d in result.drafts],
+                               "drafts": [draft_json(d, result.view.state, with_content=False)
+                                          for d in result.drafts],
                                "note": note_json(result.view)}
+    if result.after_signing:
+        answer["after_signing"] = list(result.after_signing)
     if result.conflicts:
         answer["conflicts"] = [conflict_json(c) for c in result.conflicts]
         answer.update({"type": "https://samkonsult.no/problems/notes.conflict", "code": "notes.conflict",
@@ -161,6 +184,7 @@ async def note_sign(request: web.Request) -> web.Response:
     except SignBlocked as exc:
         return problem_response(409, exc.code, exc.message, title=_("The note cannot be signed yet. Fix these first:"),
                                 extra={"blockers": [blocker_json(b) for b in exc.blockers]})
+    _publish(request, view, ChangeKind.SIGNED)
     return web.json_response(note_json(view))
 
 
@@ -169,16 +193,41 @@ async def note_amend(request: web.Request) -> web.Response:
     actor = require_actor(request)
     body = await json_object(request)
     errors: dict[str, str] = {}
-    reject_unknown(body, {"part", "text", "reason"}, errors)
+    reject_unknown(body, {"part", "text", "reason", "draft"}, errors)
     part = get_str(body, "part", max_len=200, errors=errors)
     text = get_str(body, "text", max_len=20_000, errors=errors)
     reason = get_str(body, "reason", required=False, max_len=300, errors=errors)
+    draft = get_str(body, "draft", required=False, max_len=200, errors=errors)
     if errors:
         raise ValidationFailed("the amendment could not be read", errors)
     async with request.app[DATABASE].session(write_lock=True) as session:
         view = await request.app[NOTES].amend(session, actor, request.match_info["note_id"], part=part, text=text,
-                                              reason=reason or _reason(request))
+                                              reason=reason or _reason(request), draft=draft or None)
+    _publish(request, view, ChangeKind.AMENDED)
     return web.json_response(note_json(view), status=201)
+
+
+_DRAFT_TEXT_MAX = 200_000
+"""What a draft amendment may hold while being written (the amendment limit applies when it is signed)."""
+
+
+async def note_amendment_draft(request: web.Request) -> web.Response:
+    """PUT /api/notes/{note_id}/amendment-drafts: keep (or with empty text drop) the reader's draft amendment
+    of ``part`` on a signed note, as they type it."""
+    actor = require_actor(request)
+    body = await json_object(request)
+    errors: dict[str, str] = {}
+    reject_unknown(body, {"part", "text", "reason"}, errors)
+    part = get_str(body, "part", max_len=200, errors=errors)
+    text = get_str(body, "text", required=False, max_len=_DRAFT_TEXT_MAX, errors=errors)
+    reason = get_str(body, "reason", required=False, max_len=300, errors=errors)
+    if errors:
+        raise ValidationFailed("the draft amendment could not be read", errors)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        view = await request.app[NOTES].keep_amendment_draft(session, actor, request.match_info["note_id"],
+                                                             part=part, text=text or "",
+                                                             reason=reason or _reason(request))
+    return web.json_response(note_json(view))
 
 
 async def note_share(request: web.Request) -> web.Response:
@@ -194,6 +243,7 @@ async def note_share(request: web.Request) -> web.Response:
     async with request.app[DATABASE].session(write_lock=True) as session:
         view = await request.app[NOTES].set_shared(session, actor, request.match_info["note_id"], shared,
                                                    reason or _reason(request))
+    _publish(request, view, ChangeKind.SHARED)
     return web.json_response(note_json(view))
 
 

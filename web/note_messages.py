@@ -41,6 +41,8 @@ _FIELD_MESSAGES = {
     "unknown_key": N_("The editor sent a field the note does not have. Reload the page; your text is kept."),
     "too_large": N_("The note is too large to be sent."),
     "not_json": N_("The note could not be read."),
+    "after_signing": N_("Written after the note was signed. It is kept for you as a draft amendment: read it "
+                        "over and sign it as an amendment."),
 }
 _UNKNOWN = N_("This field could not be saved as it is.")
 

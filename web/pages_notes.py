@@ -80,6 +80,22 @@ def editor_strings() -> dict[str, str]:
                          "for you — see the list at the top."),
         "problems_title": _("Kept for you, but not in the note until it is fixed"),
         "chars_used": _("{used} of {limit} characters used"),
+        "also_here": _("Also in the note now:"),
+        "typing_in": _("writing in"),
+        "is_in": _("in"),
+        "is_typing": _("is writing here…"),
+        "has_unsaved": _("has text not saved yet"),
+        "not_written": _("Not written yet by the professions present:"),
+        "others_writing": _("Someone else is still writing in the note:"),
+        "others_writing_kept": _("If you sign now, what they write from now on is kept for them as a draft "
+                                 "amendment; nothing is lost."),
+        "signed_meanwhile": _("The note was signed while you were writing. What you write now is kept as your "
+                              "draft amendment; sign it as an amendment when it is ready."),
+        "draft_amendments": _("Your draft amendments"),
+        "draft_amendments_help": _("Written after the note was signed. Kept for you as you type; sign each one "
+                                   "as an amendment when it is ready."),
+        "sign_amendment": _("Sign as amendment"),
+        "draft_kept": _("Draft amendment kept"),
         "chars_over": _("The note is over its size limit: what does not fit is kept for you, but not in the "
                         "note. Shorten something."),
     }

@@ -17,6 +17,7 @@ from web import (
     api_send_code,
     api_setup,
     fhir,
+    note_socket,
     pages_access_report,
     pages_admin,
     pages_auth,
@@ -150,6 +151,10 @@ API_ROUTES: list[ApiRoute] = [
     ApiRoute("POST", "/api/notes/{note_id}/amendments", api_notes.note_amend, "Add a signed amendment",
              {"$ref": "#/components/schemas/Note"}, status=201, parameters=[NOTE_ID_PARAM],
              request_schema="NoteAmendmentInput", tag="notes"),
+    ApiRoute("PUT", "/api/notes/{note_id}/amendment-drafts", api_notes.note_amendment_draft,
+             "Keep the reader's draft amendment of a part of a signed note (empty text drops it)",
+             {"$ref": "#/components/schemas/Note"}, parameters=[NOTE_ID_PARAM],
+             request_schema="NoteAmendmentDraftInput", tag="notes"),
     ApiRoute("POST", "/api/notes/{note_id}/share", api_notes.note_share,
              "Share the signed summary with the patient and relatives", {"$ref": "#/components/schemas/Note"},
              parameters=[NOTE_ID_PARAM], request_schema="NoteShareInput", tag="notes"),
@@ -264,6 +269,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/consultations/{booking_id}/note", pages_notes.note_page)
     r.add_get("/notes/{note_id}/print", pages_notes.print_page)
     pages_setup.setup_routes(r)  # before the resource page: "/resources/import" is no resource id
+    r.add_get("/ws/notes/{note_id}", note_socket.note_socket)
     pages_resources.setup_routes(r)
     fhir.setup_routes(r)
     r.add_get("/healthz", healthz)

@@ -79,9 +79,12 @@ async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock
 
     resp = await client.post(f"{url}/sign", headers=api_headers(token))
     assert resp.status == 200 and (await resp.json())["status"] == "final"
+    # A save after signing leaves the signed content alone; what it changed becomes a draft amendment.
     resp = await client.put(url, json={"based_on": 4, "content": note_document(what_matters=WHAT_MATTERS)},
                             headers=api_headers(token))
-    assert resp.status == 409 and (await resp.json())["code"] == "notes.locked"
+    body = await resp.json()
+    assert resp.status == 200 and not body["saved"] and body["after_signing"] == ["what_matters"]
+    assert body["note"]["content"]["what_matters"] == theirs
     resp = await client.post(f"{url}/amendments", json={"part": "risks[r1]", "text": "Alarm montert."},
                              headers=api_headers(token))
     assert resp.status == 201 and (await resp.json())["status"] == "amended"
@@ -118,7 +121,7 @@ async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock
     async with db.session() as session:
         actions = (await session.execute(select(AuditEntry.action).where(AuditEntry.object_type == "note")
                                          .order_by(AuditEntry.seq))).scalars().all()
-    assert actions.count("save") == 6 and "sign" in actions and "amend" in actions
+    assert actions.count("save") == 7 and "sign" in actions and "amend" in actions
     assert {"export:text", "export:pdf", "export:fhir", "read_versions"} <= set(actions)
 
 

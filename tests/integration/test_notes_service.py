@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from notes.access import NoteAction
-from notes.errors import NoteLocked, NotSigned
+from notes.errors import NotSigned
 from notes.export_workers import render_export
 from notes.model import (
     AdvanceCarePlan,
@@ -157,8 +157,10 @@ async def test_sign_locks_and_amendments_chain(db: Database, world: NotesWorld, 
     async with db.session(write_lock=True) as session:
         signed = await world.service.sign(session, world.actors["lege"], note)
     assert signed.state.signature is not None and signed.state.signature.version == 2 and signed.verified
-    with pytest.raises(NoteLocked):
-        await _save(db, world, note, 2, NoteContent(what_matters=replace(WM, own_words="endret")))
+    # Text that reaches the signed note is kept as the author's draft amendment: no new version, nothing lost.
+    late = await _save(db, world, note, 2, NoteContent(what_matters=replace(WM, own_words="endret")))
+    assert not late.new_version and late.view.version == 2 and late.after_signing == ("what_matters",)
+    assert late.view.state.content.what_matters == WM
     async with db.session(write_lock=True) as session:
         amended = await world.service.amend(session, world.actors["sykepleier.rodoy"], note, part="measures[m1]",
                                             text="Startet 1. desember.")

@@ -117,6 +117,20 @@ def test_delete_of_an_untouched_item_is_applied() -> None:
     assert result.content == replace(BASE, risks=(), what_matters=None)
 
 
+def test_a_save_from_an_older_version_never_removes_what_another_author_added_since() -> None:
+    """A screen drawn from version N lacks what was saved after N: saving it keeps the other author's parts."""
+    base = replace(BASE, profession_texts=(BASE.profession_texts[0],), what_matters=None)
+    nurse = ProfessionText("nurse", "Kommer morgen og kveld.")
+    theirs = replace(base, profession_texts=(*base.profession_texts, nurse), what_matters=WhatMatters("Å bo hjemme"))
+    mine = replace(base, acp=replace(base.acp or AdvanceCarePlan(), who_present="Datteren"))
+    result = merge(base, theirs, mine)
+    assert result.clean
+    assert result.content.profession_texts == theirs.profession_texts
+    assert result.content.what_matters == WhatMatters("Å bo hjemme")
+    assert result.content.acp == mine.acp
+    assert set(result.kept_theirs) == {"profession_text[nurse]", "what_matters"}
+
+
 def test_with_part_resolves_a_conflict() -> None:
     resolved = with_part(BASE, "profession_text[physician]", ProfessionText("physician", "Begge: seponer og halver."))
     assert resolved.profession_texts[0].text == "Begge: seponer og halver."

@@ -17,8 +17,25 @@
 // date, a text past its limit) is kept by the server as this author's draft while every other part is
 // saved. The note sent back carries those drafts; the editor shows the draft text in place of the stored
 // one, marks the field (aria-invalid, the message beside it) and lists each problem once at the top.
+//
+// Written together, live: the editor keeps the note's own WebSocket (/ws/notes/<id>) open. When somebody
+// else's save lands, the server says so at once (version, parts, who; never the text): with nothing unsaved
+// here the editor fetches the note and shows it; with unsaved text here it saves now, so the server merges
+// part by part and a part both changed comes back as a conflict with both texts, as for any save. The
+// editor also tells the others where its author is, whether they are typing and whether they hold unsaved
+// text; signing asks first while somebody else is writing, and names the professions present whose part is
+// still empty. Text that reaches the server after the note was signed becomes its author's draft
+// amendment, which they go on writing and sign as an amendment.
+//
+// A screen never speaks for parts its author did not touch: the editor records the parts its author changed
+// (typed in, added, removed, chose in a conflict) until the server acknowledges them, and any other part that
+// differs from the base version is taken from the base before it is kept or sent (guardStale). So a screen
+// drawn from an older version, or a copy kept mid-redraw, cannot remove or blank what somebody else saved.
 
 const DEBOUNCE_MS = 1000;
+const TYPING_MS = 2500;          // typing stops counting this long after the last keystroke
+const DRAFT_SAVE_MS = 700;
+const RECONNECT_MS = [500, 1000, 2000, 5000, 10000];
 const RETRY_MS = 3000;
 const PHYSICAL = ["mobility", "balance", "falls", "nutrition", "polypharmacy", "senses", "comment"];
 const PSYCHOLOGICAL = ["mood", "anxiety", "sleep", "comment"];
@@ -74,7 +91,7 @@ export function docFromParts(parts) {
 /** The note as the server keeps it for this reader: the stored content with the reader's drafts in place. */
 export function serverDoc(note) {
   const parts = partsOf(note.content);
-  for (const d of note.drafts || []) parts.set(d.part, d.content);
+  for (const d of note.drafts || []) if (!d.after_signing) parts.set(d.part, d.content);
   return docFromParts(parts);
 }
 
@@ -104,6 +121,35 @@ export function controlId(key, field) {
   return null;
 }
 
+/** Every text in a part, in order (identities and codes left out): a part as a draft amendment's words. */
+export function words(value) {
+  const skip = new Set(["id", "kind", "status", "unit", "level", "profession", "taken_by"]);
+  const out = [];
+  const walk = (v, name) => {
+    if (typeof v === "string") { if (!skip.has(name) && v.trim()) out.push(v); }
+    else if (Array.isArray(v)) v.forEach((x) => walk(x, name));
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
+  };
+  walk(value, "");
+  return out.join("\n");
+}
+
+/** The part key (or section) a form control belongs to, or null: what presence tells the others. */
+export function partOf(el) {
+  const id = (el && el.id) || "";
+  if (id.startsWith("f-wm-")) return "what_matters";
+  for (const kind of ["physical", "psychological", "cognitive", "psychosocial"]) if (id.startsWith(`f-${kind}-`)) return `assessment.${kind}`;
+  if (id.startsWith("f-acp-")) return "acp";
+  if (id.startsWith("f-reading-")) return "readings";
+  const risk = el.closest && el.closest(".note-risk");
+  if (risk && id.startsWith("f-risk-")) return `risks[${risk.dataset.id}]`;
+  const row = el.closest && el.closest(".note-measures tbody tr");
+  if (row && id.startsWith("f-m-")) return `measures[${row.dataset.id}]`;
+  if (el.dataset && el.dataset.profession) return `profession_text[${el.dataset.profession}]`;
+  if (el.dataset && el.dataset.draftPart) return el.dataset.draftPart;
+  return null;
+}
+
 /** Bring the server's newer content into what is on screen without touching what was typed since sending. */
 export function rebase(local, sent, server) {
   const l = partsOf(local), s = partsOf(sent), r = partsOf(server);
@@ -114,6 +160,29 @@ export function rebase(local, sent, server) {
     if (value !== undefined && value !== null) out.set(key, value);
   }
   return docFromParts(out);
+}
+
+/** The keys of the parts that differ between two documents. */
+export function differingParts(a, b) {
+  const pa = partsOf(a), pb = partsOf(b);
+  return [...new Set([...pa.keys(), ...pb.keys()])].filter((key) => canon(pa.get(key)) !== canon(pb.get(key)));
+}
+
+/**
+ * The screen as it may be saved: a part that differs from the base but that this author did not change here
+ * takes the base's value. A screen drawn from an older version (or half redrawn) must never remove or blank
+ * a part somebody else saved: only a part the author edited (typed in, added, removed) may differ.
+ */
+export function guardStale(local, base, edited) {
+  const stale = differingParts(local, base).filter((key) => !edited.has(key));
+  if (!stale.length) return { doc: local, stale };
+  const l = partsOf(local), b = partsOf(base);
+  const out = new Map();
+  for (const key of new Set([...l.keys(), ...b.keys()])) {
+    const value = stale.includes(key) ? b.get(key) : l.get(key);
+    if (value !== undefined && value !== null) out.set(key, value);
+  }
+  return { doc: docFromParts(out), stale };
 }
 
 function setPart(doc, key, value) {
@@ -167,8 +236,34 @@ class NoteEditor {
     this.saving = null;          // the promise of the save in flight, if any
     this.again = false;
     this.drafts = { risks: [], measures: [] };
-    root.addEventListener("input", () => this.changed());
-    root.addEventListener("change", () => this.changed());
+    this.socket = null;          // the note's live socket
+    this.editorId = null;        // this editor's id among the note's open editors
+    this.present = [];           // everyone who has the note open: {editor, id, name, profession, part, typing, unsaved}
+    this.sentPresence = "";
+    this.typing = false;
+    this.typingTimer = null;
+    this.reconnects = 0;
+    this.fetching = false;
+    this.lastPart = null;        // the part this author was last in (where their text goes after signing)
+    this.draftTimers = new Map();
+    this.edited = new Set();     // parts this author changed here that the server has not acknowledged yet
+    this.rendering = false;      // true while render() swaps the form (events then come from the old one)
+    this.seenVersion = 0;        // the newest version announced while a save was on its way
+    // A form control removed while focused fires "change" in the middle of render(), when this.baseDoc is
+    // already the new version but the old form is still what collect() reads: such an event carries no new
+    // text (the "input" events did) and must not be taken for an edit.
+    root.addEventListener("input", (e) => {
+      if (this.rendering) return;
+      if (!e.target.dataset.draftPart) { this.markEdited(partOf(e.target)); this.changed(); }
+      this.typed(e.target);
+    });
+    root.addEventListener("change", (e) => {
+      if (this.rendering || e.target.dataset.draftPart) return;
+      this.markEdited(partOf(e.target));
+      this.changed();
+    });
+    root.addEventListener("focusin", (e) => { this.lastPart = partOf(e.target) || this.lastPart; this.tellPresence(); });
+    root.addEventListener("focusout", () => setTimeout(() => this.tellPresence(), 0));
     window.addEventListener("online", () => this.saveSoon(0));
   }
 
@@ -195,14 +290,219 @@ class NoteEditor {
       this.baseVersion = kept.baseVersion;
       this.baseDoc = kept.baseDoc;
       this.conflicts = kept.conflicts || [];
-      this.render(kept.local);
+      // Copies kept before the edited parts were recorded: count what was changed or added as edited, never a
+      // removal (a removed part comes back, which loses nothing).
+      const kl = partsOf(kept.local);
+      this.edited = new Set(Array.isArray(kept.edited) ? kept.edited
+        : differingParts(kept.local, kept.baseDoc).filter((key) => kl.has(key)));
+      this.render(guardStale(kept.local, this.baseDoc, this.edited).doc);
       this.setStatus("unsaved");
       this.saveSoon(0);
     } else {
       this.baseVersion = this.note.version;
       this.baseDoc = serverDoc(this.note);
       this.render(this.baseDoc);
-      this.setStatus(this.note.drafts?.length ? "kept_drafts" : "saved");
+      this.setStatus(this.note.drafts?.some((d) => !d.after_signing) ? "kept_drafts" : "saved");
+    }
+    this.connect();
+  }
+
+  // ---------------------------------------------------------------------------------- live
+
+  connect() {
+    if (!this.note || !this.note.id) return;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/ws/notes/${encodeURIComponent(this.note.id)}?csrf=${encodeURIComponent(this.csrf)}`);
+    this.socket = ws;
+    ws.addEventListener("open", () => {
+      this.reconnects = 0;
+      this.sentPresence = "";
+      this.tellPresence();
+      // After a reconnect, saves made while the socket was down were not announced: look once.
+      if (this.connectedOnce) this.noteChanged(Infinity);
+      this.connectedOnce = true;
+    });
+    ws.addEventListener("message", (e) => {
+      let frame;
+      try { frame = JSON.parse(e.data); } catch { return; }
+      if (frame.type === "hello") { this.editorId = frame.editor; this.showPresence(); }
+      else if (frame.type === "presence") { this.present = frame.editors; this.showPresence(); }
+      else if (frame.type === "changed") this.noteChanged(frame.version, frame.kind);
+    });
+    ws.addEventListener("close", (e) => {
+      if (this.socket !== ws) return;
+      this.socket = null;
+      this.present = [];
+      this.showPresence();
+      if (e.code === 4003) return;  // the session ended or no longer gives access: the page says so on reload
+      const wait = RECONNECT_MS[Math.min(this.reconnects++, RECONNECT_MS.length - 1)];
+      setTimeout(() => this.connect(), wait);
+    });
+  }
+
+  /** Another editor saved (or signed): fetch and show it, or save what is here first so the server merges. */
+  async noteChanged(version, kind = "saved") {
+    if (version !== Infinity && version <= this.baseVersion && kind === "saved") return;
+    if (this.fetching) { this.refetch = true; return; }
+    if (!this.locked() && (this.inFlight || canon(this.screen()) !== canon(this.baseDoc))) {
+      // Unsaved text here: the save is merged with theirs on the server (conflicts come back with both texts).
+      // A save on its way may have been merged before this version was stored: look again once it is back.
+      if (this.inFlight) { this.again = true; this.seenVersion = Math.max(this.seenVersion, version); }
+      else this.saveSoon(0);
+      return;
+    }
+    this.fetching = true;
+    try {
+      const before = canon(this.collect());
+      const resp = await fetch(this.noteUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!resp.ok) return;
+      const latest = await resp.json();
+      if (canon(this.collect()) !== before && !this.locked()) { this.saveSoon(0); return; }  // typed meanwhile
+      const wasLocked = this.locked();
+      this.note = latest;
+      this.baseVersion = latest.version;
+      this.baseDoc = serverDoc(latest);
+      this.edited.clear();
+      this.render(this.baseDoc);
+      if (!wasLocked && this.locked()) this.afterSigning();
+      else if (!this.locked()) this.setStatus(latest.drafts?.some((d) => !d.after_signing) ? "kept_drafts" : "saved");
+    } finally {
+      this.fetching = false;
+      if (this.refetch) { this.refetch = false; this.noteChanged(Infinity); }
+    }
+  }
+
+  /** The note was signed while this author was in it: their next words go to a draft amendment of that part. */
+  afterSigning() {
+    localStorage.removeItem(this.storageKey);
+    const part = this.lastPart;
+    if (!this.may("amend") || !part) return;
+    if (!(this.note.drafts || []).some((d) => d.part === part)) {
+      this.note.drafts = [...(this.note.drafts || []), { part, after_signing: true, amends: part, content: "", errors: [] }];
+      this.render(this.note.content);
+    }
+    const box = this.root.querySelector(`textarea[data-draft-part="${CSS.escape(part)}"]`);
+    if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
+    this.say(this.s("signed_meanwhile"));
+  }
+
+  typed(target) {
+    this.lastPart = partOf(target) || this.lastPart;
+    this.typing = true;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => { this.typing = false; this.tellPresence(); }, TYPING_MS);
+    this.tellPresence();
+  }
+
+  tellPresence() {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return;
+    const focused = this.root.contains(document.activeElement) ? partOf(document.activeElement) : null;
+    const unsaved = Boolean(this.note && !this.locked() && this.baseDoc && canon(this.screen()) !== canon(this.baseDoc));
+    const frame = { type: "presence", part: focused, typing: this.typing, unsaved };
+    const text = JSON.stringify(frame);
+    if (text === this.sentPresence) return;
+    this.sentPresence = text;
+    this.socket.send(text);
+  }
+
+  /** The others who have the note open (not this editor). */
+  others() { return this.present.filter((p) => p.editor !== this.editorId); }
+
+  /** Others who are typing or hold text not yet saved: signing now would take their words out of the note. */
+  othersWriting() { return this.others().filter((p) => p.may_write && (p.typing || p.unsaved)); }
+
+  /** Professions present (this author too) whose own text in the note is still empty. */
+  missingProfessions() {
+    const written = new Set(((this.collect().profession_texts) || []).filter((t) => t.text.trim()).map((t) => t.profession));
+    const present = [...new Set(this.present.filter((p) => p.may_write && p.profession).map((p) => p.profession))];
+    return present.filter((p) => !written.has(p));
+  }
+
+  professionName(p) { return this.L[`profession.${p}`] || p; }
+
+  showPresence() {
+    const box = this.root.querySelector(".note-presence");
+    if (box) {
+      const items = this.others().map((p) => {
+        const where = p.part ? ` · ${this.s(p.typing ? "typing_in" : "is_in")} ${this.partTitle(p.part)}` : "";
+        const unsaved = p.unsaved && !p.typing ? ` · ${this.s("has_unsaved")}` : "";
+        return h("li", { "data-editor": p.editor, "data-typing": p.typing ? "true" : "false" },
+          `${p.name} (${this.professionName(p.profession)})${where}${unsaved}`);
+      });
+      box.replaceChildren(...(items.length ? [h("p", { text: this.s("also_here") }), h("ul", {}, ...items)] : []));
+    }
+    for (const el of this.root.querySelectorAll(".note-typing")) el.remove();
+    for (const p of this.others()) {
+      if (!p.part || !p.typing) continue;
+      const section = p.part.startsWith("assessment.") ? "assessment" : p.part.split("[")[0].replace("profession_text", "profession_texts");
+      const heading = this.root.querySelector(`#h-${section}`);
+      if (heading) heading.after(h("p", { class: "note-typing", text: `${p.name} ${this.s("is_typing")}` }));
+    }
+    const missing = this.root.querySelector(".note-missing");
+    if (missing) {
+      const names = this.locked() ? [] : this.missingProfessions().map((p) => this.professionName(p));
+      missing.textContent = names.length ? `${this.s("not_written")} ${names.join(", ")}` : "";
+    }
+  }
+
+  /** Asked before signing: who is still writing, and which professions present have not written their part. */
+  signQuestion() {
+    const lines = [this.s("sign_confirm")];
+    const writing = this.othersWriting();
+    if (writing.length) {
+      lines.push(`${this.s("others_writing")} ${writing.map((p) => `${p.name} (${this.professionName(p.profession)})`).join(", ")}.`);
+      lines.push(this.s("others_writing_kept"));
+    }
+    const missing = this.missingProfessions().map((p) => this.professionName(p));
+    if (missing.length) lines.push(`${this.s("not_written")} ${missing.join(", ")}.`);
+    return lines.join("\n\n");
+  }
+
+  afterSigningDrafts() { return (this.note && this.note.drafts || []).filter((d) => d.after_signing); }
+
+  /** The author's draft amendments: text written after signing, kept on the server as it is typed. */
+  draftAmendments() {
+    const drafts = this.afterSigningDrafts();
+    if (!drafts.length) return "";
+    const box = h("section", { class: "note-draft-amendments", "aria-labelledby": "h-draft-amendments" },
+      h("h3", { id: "h-draft-amendments", text: this.s("draft_amendments") }), h("p", { text: this.s("draft_amendments_help") }));
+    for (const d of drafts) {
+      const id = `f-adraft-${slug(d.part)}`;
+      const text = this.textarea(id, typeof d.content === "string" ? d.content : "", { rows: 4, "data-draft-part": d.part });
+      text.addEventListener("input", () => this.keepDraftSoon(d.part, text));
+      const sign = h("button", { type: "button", class: "note-draft-sign", text: this.s("sign_amendment") });
+      sign.addEventListener("click", async () => {
+        clearTimeout(this.draftTimers.get(d.part));
+        try { await this.post("/amendments", { part: d.amends || d.part, text: text.value, draft: d.part }); }
+        catch (e) { this.say(e.message); }
+      });
+      box.append(h("div", { class: "note-draft-amendment", "data-part": d.part },
+        this.field(id, this.partTitle(d.part), text), sign));
+    }
+    return box;
+  }
+
+  keepDraftSoon(part, textarea) {
+    clearTimeout(this.draftTimers.get(part));
+    this.setStatus("unsaved");
+    this.draftTimers.set(part, setTimeout(() => this.keepDraft(part, textarea.value), DRAFT_SAVE_MS));
+  }
+
+  async keepDraft(part, text) {
+    try {
+      const resp = await fetch(`${this.noteUrl}/amendment-drafts`, {
+        method: "PUT", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf, Accept: "application/json" },
+        body: JSON.stringify({ part, text }),
+      });
+      if (!resp.ok) throw new Error(await this.problem(resp));
+      const note = await resp.json();
+      // Keep the screen as it is (the author is typing); only the kept drafts and the status change.
+      this.note = { ...note, drafts: [...note.drafts, ...this.afterSigningDrafts().filter((d) => !note.drafts.some((x) => x.part === d.part) && d.part !== part)] };
+      this.setStatus("draft_kept");
+    } catch (e) {
+      this.setStatus("error", e.message);
+      this.draftTimers.set(part, setTimeout(() => this.keepDraft(part, text), RETRY_MS));
     }
   }
 
@@ -213,7 +513,35 @@ class NoteEditor {
   keep(local) {
     localStorage.setItem(this.storageKey, JSON.stringify({
       note: this.note, baseVersion: this.baseVersion, baseDoc: this.baseDoc, local, conflicts: this.conflicts,
+      edited: [...this.edited],
     }));
+  }
+
+  /** A part the author changed here (typed in, added, removed, chose their text in a conflict). */
+  markEdited(part) {
+    if (part && part !== "readings") this.edited.add(part);
+  }
+
+  /** What is on screen, with any part this author did not edit held to the base (see guardStale). */
+  screen() {
+    const doc = this.collect();
+    return this.baseDoc ? guardStale(doc, this.baseDoc, this.edited).doc : doc;
+  }
+
+  /** The screen, redrawn first if it showed a part the author did not edit differently from the base. */
+  truthfulScreen() {
+    const doc = this.collect();
+    if (!this.baseDoc) return doc;
+    const guarded = guardStale(doc, this.baseDoc, this.edited);
+    if (!guarded.stale.length) return doc;
+    this.render(guarded.doc);
+    return this.collect();
+  }
+
+  /** Forget edits the server now holds: parts whose text on screen is the base's. */
+  settleEdited() {
+    const differing = new Set(differingParts(this.collect(), this.baseDoc));
+    for (const key of [...this.edited]) if (!differing.has(key)) this.edited.delete(key);
   }
 
   locked() { return !this.note || this.note.status !== "preliminary"; }
@@ -224,11 +552,12 @@ class NoteEditor {
   changed() {
     if (this.locked() || !this.may("save")) return;
     this.refreshDiagrams();
-    const doc = this.collect();
+    const doc = this.truthfulScreen();
     this.keep(doc);
     this.showSize(doc);
     this.setStatus(navigator.onLine ? "unsaved" : "offline");
     this.saveSoon(DEBOUNCE_MS);
+    this.showPresence();
   }
 
   saveSoon(delay) {
@@ -242,7 +571,7 @@ class NoteEditor {
     while (this.saving) await this.saving;
     await this.save();
     while (this.saving) await this.saving;
-    if (this.conflicts.length || canon(this.collect()) !== canon(this.baseDoc)) throw new Error(this.s("unsaved"));
+    if (this.conflicts.length || canon(this.screen()) !== canon(this.baseDoc)) throw new Error(this.s("unsaved"));
   }
 
   save() {
@@ -253,7 +582,7 @@ class NoteEditor {
   }
 
   async send() {
-    const sent = this.collect();
+    const sent = this.truthfulScreen();
     if (canon(sent) === canon(this.baseDoc) && !this.conflicts.length) {
       localStorage.removeItem(this.storageKey);
       this.setStatus("saved");
@@ -287,11 +616,32 @@ class NoteEditor {
       return;
     }
     if (this.again) { this.again = false; this.saveSoon(0); }
+    if (this.seenVersion > this.baseVersion) this.noteChanged(this.seenVersion);
+    this.seenVersion = 0;
   }
 
   accept(body, sent) {
+    if (body.note.status !== "preliminary") {
+      // Signed before this save arrived: what was sent is kept as the author's draft amendments.
+      this.note = body.note;
+      this.baseVersion = body.version;
+      this.baseDoc = serverDoc(body.note);
+      this.conflicts = [];
+      const local = partsOf(this.collect()), was = partsOf(sent);
+      this.render(this.baseDoc);
+      this.afterSigning();
+      // Keystrokes that came while this save was on its way are not in the kept draft yet: put them there.
+      for (const [key, value] of local) {
+        if (canon(value) === canon(was.get(key))) continue;
+        const box = this.root.querySelector(`textarea[data-draft-part="${CSS.escape(key)}"]`);
+        if (!box) continue;
+        box.value = key.startsWith("profession_text[") ? value.text : words(value);
+        this.keepDraftSoon(key, box);
+      }
+      return;
+    }
     const server = serverDoc(body.note);
-    const local = this.collect();
+    const local = this.truthfulScreen();
     const merged = rebase(local, sent, server);
     this.note = body.note;
     this.baseVersion = body.version;
@@ -302,20 +652,25 @@ class NoteEditor {
     }
     if (canon(merged) !== canon(local)) this.render(merged);
     else { this.renderConflicts(); this.markProblems(); }
+    this.settleEdited();
     const pending = canon(this.collect()) !== canon(this.baseDoc);
     if (pending || this.conflicts.length) this.keep(this.collect());
     else localStorage.removeItem(this.storageKey);
     this.setStatus(pending ? "unsaved" : this.note.drafts?.length ? "kept_drafts" : "saved");
     if (pending) this.saveSoon(DEBOUNCE_MS);
+    this.tellPresence();
   }
 
   async reload() {
     const resp = await fetch(this.noteUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (!resp.ok) return;
+    const local = this.screen(), before = this.baseDoc;
     this.note = await resp.json();
     this.baseVersion = this.note.version;
     this.baseDoc = serverDoc(this.note);
-    this.render(this.locked() ? this.note.content : this.collect());
+    // What the author changed stays; everything else shows the stored version (never the older screen).
+    this.render(this.locked() ? this.note.content : rebase(local, before, this.baseDoc));
+    this.settleEdited();
   }
 
   /** A message in the signing area (found afresh: a render may have replaced the one that was there). */
@@ -330,11 +685,12 @@ class NoteEditor {
     if (!resp.ok) throw new Error(await this.problem(resp));
     const latest = await resp.json();
     if (latest.version === this.baseVersion) return;
-    const merged = rebase(this.collect(), this.baseDoc, serverDoc(latest));
+    const merged = rebase(this.screen(), this.baseDoc, serverDoc(latest));
     this.note = latest;
     this.baseVersion = latest.version;
     this.baseDoc = serverDoc(latest);
     this.render(merged);
+    this.settleEdited();
     this.setStatus(canon(merged) === canon(this.baseDoc) ? "saved" : "unsaved");
     throw new Error(this.s("changed_before_sign"));
   }
@@ -357,7 +713,8 @@ class NoteEditor {
     this.note = await resp.json();
     this.baseVersion = this.note.version;
     this.baseDoc = serverDoc(this.note);
-    this.render(this.baseDoc);
+    this.edited.clear();
+    this.render(this.baseDoc, { keepTyped: false });
   }
 
   /** Sign; when something blocks it, list exactly what (each with a link to its field) and stay unsigned. */
@@ -375,6 +732,7 @@ class NoteEditor {
     this.note = await resp.json();
     this.baseVersion = this.note.version;
     this.baseDoc = serverDoc(this.note);
+    this.edited.clear();
     this.render(this.baseDoc);
     return true;
   }
@@ -420,7 +778,7 @@ class NoteEditor {
     }
     if (!this.problemsEl) return;
     this.problemsEl.replaceChildren();
-    const drafts = (this.note && this.note.drafts) || [];
+    const drafts = ((this.note && this.note.drafts) || []).filter((d) => !d.after_signing);
     if (!drafts.length) return;
     const items = [];
     const seen = new Set();
@@ -464,7 +822,10 @@ class NoteEditor {
 
   // ---------------------------------------------------------------------------------- rendering
 
-  render(doc) {
+  render(doc, { keepTyped = true } = {}) {
+    // Text being written into a draft amendment or an amendment is not part of the note: carry it over.
+    const typed = keepTyped ? [...this.root.querySelectorAll("textarea[data-draft-part], #f-amend-text, #f-amend-part")]
+      .map((el) => [el.id, el.value]) : [];
     const focused = document.activeElement && this.root.contains(document.activeElement) ? document.activeElement : null;
     const focusId = focused ? focused.id : null;
     const selection = focused && "selectionStart" in focused ? [focused.selectionStart, focused.selectionEnd] : null;
@@ -481,19 +842,29 @@ class NoteEditor {
       h("legend", { class: "visually-hidden", text: this.l("title") }),
       this.whatMatters(doc), this.assessment(doc), this.risks(doc), this.measures(doc), this.acp(doc),
       this.readingsSection(), this.professions(doc));
-    form.append(this.toolbar(), this.statusEl, this.problemsEl, this.conflictsEl, fields, readOnly ? "" : this.sizeEl,
+    this.presenceEl = h("div", { class: "note-presence", "aria-live": "polite" });
+    form.append(this.toolbar(), this.presenceEl, this.statusEl, this.problemsEl, this.conflictsEl, fields, readOnly ? "" : this.sizeEl,
       this.signing());
-    this.root.replaceChildren(form);
+    this.rendering = true;
+    try { this.root.replaceChildren(form); } finally { this.rendering = false; }
+    for (const [id, value] of typed) {
+      const el = document.getElementById(id);
+      if (el && this.root.contains(el) && el.value !== value && (el.tagName !== "SELECT" || [...el.options].some((o) => o.value === value))) el.value = value;
+    }
     this.renderConflicts();
     this.refreshDiagrams();
     this.markProblems();
     this.showSize(doc);
+    this.showPresence();
     if (readOnly && this.locked()) this.setStatus("locked");
     if (focusId) {
       const again = document.getElementById(focusId);
       if (again) {
-        again.focus();
-        if (selection && "setSelectionRange" in again) try { again.setSelectionRange(...selection); } catch { /* not a text field */ }
+        this.rendering = true;
+        try {
+          again.focus();
+          if (selection && "setSelectionRange" in again) try { again.setSelectionRange(...selection); } catch { /* not a text field */ }
+        } finally { this.rendering = false; }
       }
     }
   }
@@ -624,7 +995,11 @@ class NoteEditor {
 
   removeButton(el) {
     const b = h("button", { type: "button", class: "note-remove", text: this.s("remove") });
-    b.addEventListener("click", () => { el.remove(); this.changed(); });
+    b.addEventListener("click", () => {
+      this.markEdited(`${el.classList.contains("note-risk") ? "risks" : "measures"}[${el.dataset.id}]`);
+      el.remove();
+      this.changed();
+    });
     return b;
   }
 
@@ -640,7 +1015,11 @@ class NoteEditor {
     const draw = () => {
       body.replaceChildren(...this.readings.map((r) => {
         const remove = h("button", { type: "button", class: "note-remove", text: this.s("remove") });
-        remove.addEventListener("click", () => { this.readings = this.readings.filter((x) => x.id !== r.id); draw(); this.changed(); });
+        remove.addEventListener("click", () => {
+          this.markEdited(`readings[${r.id}]`);
+          this.readings = this.readings.filter((x) => x.id !== r.id);
+          draw(); this.changed();
+        });
         const value = r.diastolic ? `${r.value}/${r.diastolic}` : r.value;
         return h("tr", { "data-id": r.id }, h("td", { text: this.readingName(r) }), h("td", { text: `${value} ${this.units[r.unit] || r.unit}` }),
           h("td", { text: new Date(r.taken_at).toLocaleString() }), h("td", { text: r.taken_by }), h("td", {}, remove));
@@ -657,7 +1036,9 @@ class NoteEditor {
       const bp = Boolean(this.kind(kind.value)?.paired);
       const d = dia.value.trim().replace(",", ".");
       if (bp && !/^\d+(\.\d+)?$/.test(d)) { dia.focus(); return; }
-      this.readings.push({ id: newId(), kind: kind.value, name: "", value: v, diastolic: bp ? d : null,
+      const readingId = newId();
+      this.markEdited(`readings[${readingId}]`);
+      this.readings.push({ id: readingId, kind: kind.value, name: "", value: v, diastolic: bp ? d : null,
         unit: this.kind(kind.value).ucum, taken_at: new Date().toISOString().replace(/\.\d+Z$/, "Z"), taken_by: this.root.dataset.me || "" });
       value.value = ""; dia.value = "";
       draw(); this.changed();
@@ -688,7 +1069,7 @@ class NoteEditor {
         box.append(h("h3", { text: this.l("amendments") }), h("ol", { class: "note-amendments" },
           ...n.amendments.map((a) => h("li", {}, h("p", { text: `${this.l("amendment")} ${a.number} · ${a.author.name} · ${new Date(a.signed_at).toLocaleString()} · ${this.s("amend_part")}: ${a.part}` }), h("p", { class: "note-amendment-text", text: a.text })))));
       }
-      if (this.may("amend")) box.append(this.amendForm(message));
+      if (this.may("amend")) box.append(this.draftAmendments(), this.amendForm(message));
       if (this.may("share")) {
         const share = h("button", { type: "button", text: n.shared ? this.s("unshare") : this.s("share") });
         share.addEventListener("click", () => this.post("/share", { shared: !n.shared }).catch((e) => { this.say(e.message); }));
@@ -697,7 +1078,7 @@ class NoteEditor {
     } else if (this.may("sign")) {
       const sign = h("button", { type: "button", class: "primary", id: "note-sign", text: this.s("sign") });
       sign.addEventListener("click", async () => {
-        if (!window.confirm(this.s("sign_confirm"))) return;
+        if (!window.confirm(this.signQuestion())) return;
         message.textContent = "";
         const blockers = this.root.querySelector(".note-blockers");
         if (blockers) blockers.replaceChildren();
@@ -707,7 +1088,7 @@ class NoteEditor {
           if (await this.signNow()) localStorage.removeItem(this.storageKey);
         } catch (e) { this.say(e.message); }
       });
-      box.append(sign, h("div", { class: "note-blockers", role: "alert", tabindex: "-1" }));
+      box.append(h("p", { class: "note-missing" }), sign, h("div", { class: "note-blockers", role: "alert", tabindex: "-1" }));
     }
     box.append(message);
     return box;
@@ -759,6 +1140,7 @@ class NoteEditor {
 
   resolve(conflict, keepMine) {
     this.conflicts = this.conflicts.filter((c) => c !== conflict);
+    if (keepMine) this.markEdited(conflict.part);
     const doc = keepMine ? setPart(this.collect(), conflict.part, conflict.mine) : this.collect();
     this.render(doc);
     this.keep(this.collect());
