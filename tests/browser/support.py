@@ -23,7 +23,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
     "lege": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
     "sykepleier.rodoy": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
     "sykepleier.luroy": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
-    "leder": ("/team", ["Teamoversikt", "Min konto"]),
+    "leder": ("/team", ["Teamoversikt", "Konsultasjonstyper", "Min konto"]),
     "admin": ("/admin/users", ["Brukere", "Organisasjoner", "Ressurser", "Revisjonslogg", "Min konto"]),
 }
 

@@ -94,5 +94,5 @@ async def test_the_staff_import_page_lists_a_bad_file_and_is_accessible(page: Pa
     await page.get_by_label("CSV-fil").set_input_files(str(bad))
     await page.get_by_role("button", name="Kontroller filen").click()
     await expect(page.get_by_role("alert")).to_contain_text("Filen har 1 problem. Ingenting ble importert.")
-    await expect(page.get_by_role("table", name="Problemer i filen")).to_contain_text("Ukjent rolle.")
+    await expect(page.get_by_role("table", name="Feil i filen")).to_contain_text("Ukjent rolle.")
     await assert_accessible(page)
