@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time as clock
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere without installing
@@ -37,36 +37,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from scheduling.models import (
-    Booking,
-    BookingStatus,
-    ConsultationType,
-    Referral,
-    ReferralStatus,
-    Reservation,
-    Resource,
-    Urgency,
-)
-from scheduling.services.common import new_public_id
 from server.app import create_app
 from server.demo import seed_demo
 from server.migrate import upgrade
 from server.people.accounts import AccountService
-from server.people.models import Organisation, Patient, PatientOrganisation, User
-from server.people.national_id import first_synthetic_id
+from server.people.models import User
 from server.people.totp import TotpCipher
 from server.platform.audit import AuditLog
 from server.platform.audit_models import AuditEntry
 from server.platform.clock import FixedClock
 from server.platform.db import Database, create_engine
-from server.platform.local_time import OSLO
-from server.platform.roles import OrganisationKind
 from server.platform.settings import Settings
 from tests.conftest import DEMO_TOTP_SECRET, SECRET
 from tests.helpers import LoopbackSecureJar, login_as
+from tests.volume_data import WEEK, add_volume
 
 TOTP_KEY = "bench-totp-key-0123456789abcdef"
-WEEK = date(2026, 11, 30)  # a Monday, the week after the demo data's "now"
 DAY = WEEK + timedelta(days=2)
 PATIENTS = 100
 TARGETS = {"day list": 100.0, "week calendar": 100.0, "booking": 20.0}
@@ -79,53 +65,9 @@ async def _seed(db: Database, clock: FixedClock, bookings: int, referrals: int) 
         await seed_demo(session, accounts, clock)
         for user in (await session.execute(select(User))).scalars():
             await accounts.set_totp_secret(session, user, DEMO_TOTP_SECRET)
-    async with db.session() as session:
-        orgs = (await session.execute(select(Organisation))).scalars().all()
-        hospital = next(o for o in orgs if o.kind == OrganisationKind.HOSPITAL)
-        municipality = next(o for o in orgs if o.kind == OrganisationKind.MUNICIPALITY)
-        specialist = (await session.execute(select(User).where(User.username == "lege"))).scalar_one()
-        resource = (await session.execute(select(Resource).where(Resource.user_id == specialist.id))).scalar_one()
-        ctype = (await session.execute(select(ConsultationType).order_by(ConsultationType.id))).scalars().first()
-        assert ctype is not None
-        now = clock.now()
-        patients = []
-        for n in range(PATIENTS):
-            birth = date(1930, 1, 1) + timedelta(days=97 * n)
-            patient = Patient(public_id=new_public_id(), given_name=f"Pasient{n}", family_name="Benk",
-                              birth_date=birth, national_id=first_synthetic_id(birth), address="",
-                              home_municipality_id=municipality.id, phone="", email="",
-                              preferred_language="nb", interpreter_needed=False, created_at=now)
-            session.add(patient)
-            patients.append(patient)
-        await session.flush()
-        for patient in patients:
-            for org in (hospital, municipality):
-                session.add(PatientOrganisation(patient_id=patient.id, organisation_id=org.id, since=now))
-        per_day = -(-bookings // 5)
-        step = timedelta(minutes=10 * 60 // per_day)  # spread over 07:00-17:00
-        for i in range(bookings):
-            day = WEEK + timedelta(days=i // per_day)
-            start = datetime.combine(day, time(7), tzinfo=OSLO) + step * (i % per_day)
-            end = start + min(step, timedelta(minutes=ctype.duration_minutes))
-            public_id = new_public_id()
-            session.add(Booking(
-                public_id=public_id, referral_id=None, patient_id=patients[i % PATIENTS].id,
-                consultation_type_id=ctype.id, start=start, end=end, status=BookingStatus.BOOKED,
-                cancel_reason="", sequence=0, ical_uid=f"{public_id}@bench", patient_at_home=False,
-                created_by_user_id=None, created_at=now, updated_at=now, reminder_queued_at=None,
-                reservations=[Reservation(resource_id=resource.id, requirement_key="specialist", position=0,
-                                          blocked_start=start, blocked_end=end, active=True)]))
-        for i in range(referrals):
-            session.add(Referral(
-                public_id=new_public_id(), patient_id=patients[i % PATIENTS].id, reason="Oppfølging",
-                urgency=Urgency.WEEK, what_matters="", wished_participants="", consultation_type_id=ctype.id,
-                referred_by_user_id=specialist.id, referring_organisation_id=hospital.id,
-                otherwise_hospital="", travel_hours=None, status=ReferralStatus.OPEN,
-                created_at=now - timedelta(minutes=i), responded_at=None, closed_reason=""))
-    async with db.session() as session:
-        lo = datetime.combine(DAY, time(0), tzinfo=OSLO)
-        return (await session.execute(select(Booking.public_id).where(Booking.start >= lo)
-                                      .order_by(Booking.start))).scalars().first() or ""
+    volume = await add_volume(db, clock, bookings=bookings, referrals=referrals, patients=PATIENTS, week=WEEK)
+    per_day = -(-bookings // 5)
+    return volume.bookings[(DAY - WEEK).days * per_day]
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

@@ -21,6 +21,7 @@ from server.platform.local_time import OSLO
 from web.appkeys import SCHEDULING
 from web.forms import get_int, get_str, json_object, query_int, reject_unknown
 from web.guards import require_actor
+from web.reads import reading
 from web.scheduling_json import booking_json, queue_json, referral_json, resource_json, slot_json, type_json
 
 
@@ -73,7 +74,7 @@ async def resources(request: web.Request) -> web.Response:
 
 async def referral_queue(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         queue = await request.app[SCHEDULING].referrals.queue(session, actor)
     return web.json_response([queue_json(e) for e in queue])
 
@@ -114,7 +115,7 @@ async def referral_create(request: web.Request) -> web.Response:
 
 async def referral_get(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         referral = await request.app[SCHEDULING].referrals.get(session, actor, request.match_info["public_id"],
                                                               "api")
     return web.json_response(referral_json(referral))
@@ -181,7 +182,7 @@ async def booking_create(request: web.Request) -> web.Response:
 
 async def booking_get(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         booking = await request.app[SCHEDULING].bookings.get(session, actor, request.match_info["public_id"], "api")
     return web.json_response(booking_json(booking))
 
@@ -237,6 +238,6 @@ async def booking_status(request: web.Request) -> web.Response:
 async def day_list(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
     day = _query_date(request, "date", request.app[CLOCK].now().astimezone(OSLO).date())
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         bookings = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
     return web.json_response([booking_json(b) for b in bookings])
