@@ -99,7 +99,7 @@ class BookingService:
         require_roles(actor, *CLINICAL_ROLES, what="book consultations")
         req_hash = request_hash(_request_payload(data))
         if idempotency_key is not None:
-            stored = await self._idempotency.lookup(session, actor, idempotency_key, req_hash)
+            stored = await self._idempotency.claim(session, actor, idempotency_key, req_hash)
             if stored is not None:
                 booking = await self._booking(session, json.loads(stored.body)["booking"])
                 await self._audit_booking(session, actor, booking, "read", "idempotent replay")
