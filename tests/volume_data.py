@@ -97,3 +97,27 @@ async def add_volume(db: Database, clock: Clock, *, bookings: int, referrals: in
                 otherwise_hospital="", travel_hours=None, status=ReferralStatus.OPEN,
                 created_at=now - timedelta(minutes=i), responded_at=None, closed_reason=""))
     return Volume([p.public_id for p in added], booking_ids, referral_ids)
+
+
+async def add_booking(db: Database, clock: Clock, start: datetime, end: datetime, *, username: str = "lege",
+                      patient_public_id: str | None = None) -> str:
+    """One booking of ``username`` at ``start``-``end`` (aware), of the first demo patient unless named."""
+    async with db.session() as session:
+        user = (await session.execute(select(User).where(User.username == username))).scalar_one()
+        resource = (await session.execute(select(Resource).where(Resource.user_id == user.id))).scalar_one()
+        ctype = (await session.execute(select(ConsultationType).order_by(ConsultationType.id))).scalars().first()
+        query = select(Patient).order_by(Patient.id)
+        if patient_public_id is not None:
+            query = query.where(Patient.public_id == patient_public_id)
+        patient = (await session.execute(query)).scalars().first()
+        assert ctype is not None and patient is not None
+        now = clock.now()
+        public_id = new_public_id()
+        session.add(Booking(
+            public_id=public_id, referral_id=None, patient_id=patient.id, consultation_type_id=ctype.id,
+            start=start, end=end, status=BookingStatus.BOOKED, cancel_reason="", sequence=0,
+            ical_uid=f"{public_id}@volume", patient_at_home=False, created_by_user_id=None, created_at=now,
+            updated_at=now, reminder_queued_at=None,
+            reservations=[Reservation(resource_id=resource.id, requirement_key="specialist", position=0,
+                                      blocked_start=start, blocked_end=end, active=True)]))
+    return public_id
