@@ -372,28 +372,39 @@ class BookingService:
         return visible
 
     async def _views(self, session: AsyncSession, bookings: Sequence[Booking]) -> list[BookingView]:
-        """Views of many bookings: patients, types, referrals and participants each read in one query."""
+        """Views of many bookings in a fixed number of queries. Only the columns a view shows are read
+        (not whole patients, types and resources with what they eagerly load), and the reservations
+        are those the bookings were loaded with."""
         if not bookings:
             return []
-        patients = {p.id: p for p in (await session.execute(
-            select(Patient).where(Patient.id.in_({b.patient_id for b in bookings})))).scalars()}
-        ctypes = {c.id: c for c in (await session.execute(
-            select(ConsultationType).where(ConsultationType.id.in_({b.consultation_type_id for b in bookings}))
-        )).scalars()}
+        patients = {row.id: row for row in (await session.execute(
+            select(Patient.id, Patient.public_id, Patient.given_name, Patient.family_name)
+            .where(Patient.id.in_({b.patient_id for b in bookings})))).all()}
+        ctypes = {row.id: row for row in (await session.execute(
+            select(ConsultationType.id, ConsultationType.name, ConsultationType.name_en)
+            .where(ConsultationType.id.in_({b.consultation_type_id for b in bookings})))).all()}
         referral_ids = {b.referral_id for b in bookings if b.referral_id is not None}
-        referrals = {r.id: r for r in (await session.execute(
-            select(Referral).where(Referral.id.in_(referral_ids)))).scalars()} if referral_ids else {}
-        rows = (await session.execute(
-            select(Reservation, Resource, User.id).join(Resource, Resource.id == Reservation.resource_id)
-            .outerjoin(User, User.id == Resource.user_id)
-            .where(Reservation.booking_id.in_({b.id for b in bookings}))
-            .order_by(Reservation.booking_id, Reservation.position))).all()
-        by_booking: dict[int, list[tuple[Reservation, Resource, int | None]]] = {}
-        for reservation, resource, uid in rows:
-            by_booking.setdefault(reservation.booking_id, []).append((reservation, resource, uid))
-        return [_view_of(b, patients.get(b.patient_id), ctypes.get(b.consultation_type_id),
-                         referrals.get(b.referral_id) if b.referral_id else None, by_booking.get(b.id, []))
-                for b in bookings]
+        referrals: dict[int, str] = {rid: public_id for rid, public_id in (await session.execute(
+            select(Referral.id, Referral.public_id).where(Referral.id.in_(referral_ids)))).all()
+        } if referral_ids else {}
+        resource_ids = {r.resource_id for b in bookings for r in b.reservations}
+        resources = {row.id: row for row in (await session.execute(
+            select(Resource.id, Resource.name, Resource.kind, Resource.user_id)
+            .where(Resource.id.in_(resource_ids)))).all()} if resource_ids else {}
+        views = []
+        for b in bookings:
+            patient, ctype = patients.get(b.patient_id), ctypes.get(b.consultation_type_id)
+            if patient is None or ctype is None:
+                raise NotFound("booking is incomplete")
+            participants = tuple(
+                ParticipantView(r.requirement_key, r.resource_id, resources[r.resource_id].name,
+                                resources[r.resource_id].kind, resources[r.resource_id].user_id)
+                for r in b.reservations if r.resource_id in resources)
+            views.append(_view_of(
+                b, patient.public_id, f"{patient.given_name} {patient.family_name}", ctype.id, ctype.name,
+                ctype.name_en, referrals.get(b.referral_id) if b.referral_id else None, participants,
+                b.reservations[0] if b.reservations else None))
+        return views
 
     # -------------------------------------------------------------------------------- internals
 
@@ -431,26 +442,28 @@ class BookingService:
             select(Reservation, Resource, User.id).join(Resource, Resource.id == Reservation.resource_id)
             .outerjoin(User, User.id == Resource.user_id)
             .where(Reservation.booking_id == booking.id).order_by(Reservation.position))).all()
-        return _view_of(booking, patient, ctype, referral, [(r, res, uid) for r, res, uid in rows], replayed=replayed)
+        if patient is None or ctype is None:
+            raise NotFound("booking is incomplete")
+        participants = tuple(ParticipantView(res.requirement_key, resource.id, resource.name, resource.kind, uid)
+                             for res, resource, uid in rows)
+        return _view_of(booking, patient.public_id, patient.full_name, ctype.id, ctype.name, ctype.name_en,
+                        referral.public_id if referral else None, participants, rows[0][0] if rows else None,
+                        replayed=replayed)
 
 
-def _view_of(booking: Booking, patient: Patient | None, ctype: ConsultationType | None, referral: Referral | None,
-             rows: Sequence[tuple[Reservation, Resource, int | None]], *, replayed: bool = False) -> BookingView:
-    if patient is None or ctype is None:
-        raise NotFound("booking is incomplete")
-    first = rows[0][0] if rows else None
+def _view_of(booking: Booking, patient_public_id: str, patient_name: str, ctype_id: int, ctype_name: str,
+             ctype_name_en: str, referral_public_id: str | None, participants: tuple[ParticipantView, ...],
+             first: Reservation | None, *, replayed: bool = False) -> BookingView:
     return BookingView(
         public_id=booking.public_id, status=booking.status, start=booking.start, end=booking.end,
         blocked_start=first.blocked_start if first else booking.start,
         blocked_end=first.blocked_end if first else booking.end,
-        consultation_type_id=ctype.id, consultation_type_name=ctype.name, patient_id=patient.id,
-        patient_public_id=patient.public_id, patient_name=patient.full_name,
-        referral_public_id=referral.public_id if referral else None,
-        participants=tuple(ParticipantView(res.requirement_key, resource.id, resource.name, resource.kind, uid)
-                           for res, resource, uid in rows),
+        consultation_type_id=ctype_id, consultation_type_name=ctype_name, patient_id=booking.patient_id,
+        patient_public_id=patient_public_id, patient_name=patient_name,
+        referral_public_id=referral_public_id, participants=participants,
         patient_at_home=booking.patient_at_home, sequence=booking.sequence, ical_uid=booking.ical_uid,
         cancel_reason=booking.cancel_reason, created_at=booking.created_at, updated_at=booking.updated_at,
-        replayed=replayed, consultation_type_name_en=ctype.name_en,
+        replayed=replayed, consultation_type_name_en=ctype_name_en,
     )
 
 
