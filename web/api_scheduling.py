@@ -55,7 +55,7 @@ def _chosen(raw: object, errors: dict[str, str]) -> tuple[tuple[str, int], ...]:
 
 async def consultation_types(request: web.Request) -> web.Response:
     require_actor(request)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         types = await request.app[SCHEDULING].resources.list_consultation_types(session)
     return web.json_response([type_json(t) for t in types])
 
@@ -67,7 +67,7 @@ async def resources(request: web.Request) -> web.Response:
         kind = ResourceKind(kind_raw) if kind_raw else None
     except ValueError:
         raise ValidationFailed("unknown kind", {"kind": "invalid_choice"}) from None
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         rows = await request.app[SCHEDULING].resources.list_resources(session, kind=kind)
     return web.json_response([resource_json(r) for r in rows])
 
@@ -147,7 +147,7 @@ async def slots(request: web.Request) -> web.Response:
         municipality_id=query_int(request, "municipality_id", required=False),
         limit=query_int(request, "limit", required=False, hi=50) or 10,
     )
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         found = await request.app[SCHEDULING].slots.search(session, actor, data)
     return web.json_response([slot_json(s) for s in found])
 

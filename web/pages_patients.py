@@ -83,7 +83,7 @@ async def patient_detail(request: web.Request) -> web.StreamResponse:
             "public_id": public_id, "reasons": [_(r) for r in ACCESS_REASONS],
             "target": f"/patients/{public_id}", "error": bool(request.query.get("reason")),
         })
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         patient = await request.app[PATIENTS].get(session, actor, public_id, reason)
     return render(request, "patient.html", {"patient": patient, "reason": reason})
 

@@ -63,7 +63,7 @@ async def referral_queue(request: web.Request) -> web.StreamResponse:
 async def _referral_form(request: web.Request, values: dict[str, str], errors: dict[str, str],
                          status: int = 200) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         patients = await request.app[PATIENTS].list_for(session, actor)
         types = await request.app[SCHEDULING].resources.list_consultation_types(session)
     return render(request, "referral_new.html", page_context({
@@ -134,7 +134,7 @@ async def _search(request: web.Request, type_id: int, municipality_id: int | Non
                   start: date, end: date) -> list[SlotView]:
     actor = require_actor(request, *CLINICAL_ROLES)
     lo, hi = _utc_range(start, end)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         return await request.app[SCHEDULING].slots.search(session, actor, SlotSearchInput(
             consultation_type_id=type_id, window_start=lo, window_end=hi, municipality_id=municipality_id,
             limit=12))
@@ -267,7 +267,7 @@ async def reschedule_page(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *CLINICAL_ROLES)
     services = request.app[SCHEDULING]
     public_id = request.match_info["public_id"]
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         booking = await services.bookings.get(session, actor, public_id, "reschedule")
         if not booking.may_reschedule:
             # Arrived, started or over: the booking page offers what may still be done.
