@@ -48,7 +48,7 @@ class SessionPolicy:
 
 
 class SessionStore:
-    """Creates, loads, refreshes and ends browser sessions."""
+    """Creates, reads, refreshes and ends browser sessions."""
 
     def __init__(self, clock: Clock, policy: SessionPolicy) -> None:
         self._clock = clock
@@ -65,22 +65,6 @@ class SessionStore:
         session.add(row)
         await session.flush()
         return token, row
-
-    async def load(self, session: AsyncSession, token: str) -> WebSession | None:
-        """The live session for a cookie token, refreshed; None when unknown or expired."""
-        if not token or len(token) > 128:
-            return None
-        row = await session.get(WebSession, _hash(token))
-        if row is None:
-            return None
-        now = self._clock.now()
-        if now - row.created_at > self._policy.lifetime or now - row.last_seen_at > self._policy.idle:
-            await session.delete(row)
-            return None
-        # Writing on every request would serialise all readers on SQLite; a minute is precise enough.
-        if now - row.last_seen_at > timedelta(minutes=1):
-            row.last_seen_at = now
-        return row
 
     async def read(self, session: AsyncSession, token: str) -> SessionLookup:
         """The live session for a cookie token, without writing (for a read-only unit of work).
