@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -48,7 +49,7 @@ from scheduling.services.notifications import Notifier, booking_uid
 from scheduling.services.slots import SlotService
 from scheduling.services.views import BookingView, BookRequest, ParticipantView, RescheduleRequest
 from scheduling.slot_search import Slot, check_slot
-from server.people.models import Patient, PatientOrganisation, User
+from server.people.models import Patient, PatientOrganisation
 from server.people.patients import PatientService
 from server.platform.actors import Actor
 from server.platform.audit import AuditLog, AuditRow
@@ -435,20 +436,8 @@ class BookingService:
                                  patient_id=booking.patient_id, reason=reason)
 
     async def _view(self, session: AsyncSession, booking: Booking, *, replayed: bool = False) -> BookingView:
-        patient = await session.get(Patient, booking.patient_id)
-        ctype = await session.get(ConsultationType, booking.consultation_type_id)
-        referral = await session.get(Referral, booking.referral_id) if booking.referral_id else None
-        rows = (await session.execute(
-            select(Reservation, Resource, User.id).join(Resource, Resource.id == Reservation.resource_id)
-            .outerjoin(User, User.id == Resource.user_id)
-            .where(Reservation.booking_id == booking.id).order_by(Reservation.position))).all()
-        if patient is None or ctype is None:
-            raise NotFound("booking is incomplete")
-        participants = tuple(ParticipantView(res.requirement_key, resource.id, resource.name, resource.kind, uid)
-                             for res, resource, uid in rows)
-        return _view_of(booking, patient.public_id, patient.full_name, ctype.id, ctype.name, ctype.name_en,
-                        referral.public_id if referral else None, participants, rows[0][0] if rows else None,
-                        replayed=replayed)
+        view = (await self._views(session, [booking]))[0]
+        return replace(view, replayed=True) if replayed else view
 
 
 def _view_of(booking: Booking, patient_public_id: str, patient_name: str, ctype_id: int, ctype_name: str,
