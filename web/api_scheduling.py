@@ -21,6 +21,7 @@ from server.platform.local_time import OSLO
 from web.appkeys import SCHEDULING
 from web.forms import get_int, get_str, json_object, query_int, reject_unknown
 from web.guards import require_actor
+from web.reads import reading
 from web.scheduling_json import booking_json, queue_json, referral_json, resource_json, slot_json, type_json
 
 
@@ -54,7 +55,7 @@ def _chosen(raw: object, errors: dict[str, str]) -> tuple[tuple[str, int], ...]:
 
 async def consultation_types(request: web.Request) -> web.Response:
     require_actor(request)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         types = await request.app[SCHEDULING].resources.list_consultation_types(session)
     return web.json_response([type_json(t) for t in types])
 
@@ -66,14 +67,14 @@ async def resources(request: web.Request) -> web.Response:
         kind = ResourceKind(kind_raw) if kind_raw else None
     except ValueError:
         raise ValidationFailed("unknown kind", {"kind": "invalid_choice"}) from None
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         rows = await request.app[SCHEDULING].resources.list_resources(session, kind=kind)
     return web.json_response([resource_json(r) for r in rows])
 
 
 async def referral_queue(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         queue = await request.app[SCHEDULING].referrals.queue(session, actor)
     return web.json_response([queue_json(e) for e in queue])
 
@@ -114,7 +115,7 @@ async def referral_create(request: web.Request) -> web.Response:
 
 async def referral_get(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         referral = await request.app[SCHEDULING].referrals.get(session, actor, request.match_info["public_id"],
                                                               "api")
     return web.json_response(referral_json(referral))
@@ -146,7 +147,7 @@ async def slots(request: web.Request) -> web.Response:
         municipality_id=query_int(request, "municipality_id", required=False),
         limit=query_int(request, "limit", required=False, hi=50) or 10,
     )
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         found = await request.app[SCHEDULING].slots.search(session, actor, data)
     return web.json_response([slot_json(s) for s in found])
 
@@ -181,7 +182,7 @@ async def booking_create(request: web.Request) -> web.Response:
 
 async def booking_get(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         booking = await request.app[SCHEDULING].bookings.get(session, actor, request.match_info["public_id"], "api")
     return web.json_response(booking_json(booking))
 
@@ -237,6 +238,6 @@ async def booking_status(request: web.Request) -> web.Response:
 async def day_list(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
     day = _query_date(request, "date", request.app[CLOCK].now().astimezone(OSLO).date())
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         bookings = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
     return web.json_response([booking_json(b) for b in bookings])

@@ -22,6 +22,7 @@ from web.appkeys import SCHEDULING
 from web.fhir_outcome import fhir_response
 from web.forms import parse_id
 from web.guards import require_actor
+from web.reads import reading
 
 VIRTUAL_SERVICE_SYSTEM = "https://samkonsult.no/fhir/CodeSystem/virtual-service"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -184,7 +185,7 @@ async def appointments(request: web.Request) -> web.Response:
         day = date.fromisoformat(request.query.get("date", "") or today.isoformat())
     except ValueError:
         raise ValidationFailed("date as YYYY-MM-DD", {"date": "invalid_date"}) from None
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         rows = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
     base = _base(request)
     return fhir_response(bundle([appointment_resource(b, f"{base}/consultations/{b.public_id}") for b in rows],

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from babel import Locale, UnknownLocaleError
 
 from scheduling.equipment import EQUIPMENT_KINDS
-from server.platform.audit_reasons import AuditReason
+from server.platform.audit_reasons import AuditReason, context_reason
 from web.i18n import LANGUAGES, babel_locale, current_language, gettext_in
 from web.i18n import gettext as _
 from web.messages import N_
@@ -106,6 +106,7 @@ _REASONS = {
     AuditReason.IDEMPOTENT_REPLAY: N_("the same booking sent again"),
     AuditReason.PATIENT_OWN_ACCESS_LOG: N_("the patient's own overview"),
     AuditReason.PATIENT_ACCESS_REQUEST: N_("access request from the patient"),
+    AuditReason.AUDIT_REVIEW: N_("review of the audit log"),
     AuditReason.CONSULTATION: N_("consultation"),
     AuditReason.SCHEDULING: N_("booking and planning"),
     AuditReason.NOT_STATED: N_("no reason given"),
@@ -123,6 +124,11 @@ _PICKED = (*ACCESS_REASONS, N_("Registration"))
 
 def role_label(code: str) -> str:
     return _(_ROLES[code]) if code in _ROLES else code
+
+
+def action_options() -> list[tuple[str, str]]:
+    """Every action code with its words, for a filter; ordered by the words."""
+    return sorted(((code, _(label)) for code, label in _ACTIONS.items()), key=lambda pair: pair[1].lower())
 
 
 def action_label(code: str) -> str:
@@ -145,6 +151,12 @@ def stated_reason_label(text: str) -> str:
         if text == message or any(text == gettext_in(lang, message) for lang in LANGUAGES):
             return _(message)
     return text
+
+
+def audit_reason_text(object_type: str, reason: str) -> str:
+    """Why a row was written, in words: a code's label, or the reason a person gave."""
+    code = context_reason(object_type, reason)
+    return reason_label(code) if code is not None else stated_reason_label(reason)
 
 
 def has_labels(*, actions: tuple[str, ...] = (), objects: tuple[str, ...] = (), roles: tuple[str, ...] = (),

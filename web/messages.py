@@ -62,6 +62,8 @@ _MESSAGES: dict[str, str] = {
     "unknown_patient": N_("Choose a patient from the list."),
     "hours_format": N_("Write times as 08:00-15:30."),
     "invalid_date": N_("Write a date as YYYY-MM-DD."),
+    "patient_unknown": N_("No patient has this national identity number. Check the 11 digits."),
+    "dates_reversed": N_("The end date is before the start date."),
     "check_busy": N_("Many device checks are running right now. Wait a minute and try again."),
     "check_not_found": N_("This device check has ended. Start a new one."),
     "check_already_offered": N_("This device check is already connected. Start a new one to test again."),

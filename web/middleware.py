@@ -99,8 +99,10 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     request[REQUEST_CONTEXT] = context
     if token and not request.path.startswith(_PUBLIC_PREFIXES):
         db = request.app[DATABASE]
-        async with db.session() as session:
-            row = await request.app[SESSIONS].load(session, token)
+        # Read without the write lock; the rare write (expiry, last seen) follows in its own short unit.
+        async with db.session(read_only=True) as session:
+            found = await request.app[SESSIONS].read(session, token)
+            row = found.row
             if row is not None:
                 context.session = row
                 if row.user_id is not None:
@@ -109,6 +111,9 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
                         context.user = user
                         if row.second_factor_done:
                             context.actor = staff_actor(user)
+        if found.needs_write:
+            async with db.session() as session:
+                await request.app[SESSIONS].write_back(session, found)
     context.language = i18n.pick_language(
         context.session.language if context.session else None,
         request.cookies.get("lang"),

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+from urllib.parse import urlencode
+
 from aiohttp import web
 
 from server.people.appkeys import ACCOUNTS
+from server.people.audit_review import AuditFilter, AuditPage, AuditReview
 from server.platform.appkeys import AUDIT, DATABASE
 from server.platform.errors import Conflict, ValidationFailed
 from server.platform.roles import OrganisationKind, Role
 from web import labels
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
+from web.labels import action_options, audit_reason_text
 from web.messages import N_, message_for
+from web.reads import reading
 from web.render import render
 
 ROLE_LABELS = {
@@ -110,11 +116,60 @@ async def organisations_create(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/admin/organisations")
 
 
+def _audit_filter(request: web.Request, errors: dict[str, str]) -> AuditFilter:
+    query = request.query
+
+    def day(name: str) -> date | None:
+        raw = query.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = message_for("invalid_date")
+            return None
+
+    user_raw = query.get("user", "").strip()
+    user_id = parse_id(user_raw)
+    if user_raw and user_id is None:
+        errors["user"] = message_for("invalid_choice")
+    action = query.get("action", "").strip()
+    if action and action not in dict(action_options()):
+        errors["action"] = message_for("invalid_choice")
+        action = ""
+    return AuditFilter(national_id=query.get("patient", "").strip()[:20], user_id=user_id, action=action,
+                       date_from=day("from"), date_to=day("to"))
+
+
+def _page_link(request: web.Request, before: int | None) -> str:
+    """This filter, from the newest rows (``before`` None) or from those older than row ``before``."""
+    query = {k: v for k, v in request.query.items() if k != "before"}
+    if before is not None:
+        query["before"] = str(before)
+    return "/admin/audit" + (f"?{urlencode(query)}" if query else "")
+
+
 async def audit_page(request: web.Request) -> web.StreamResponse:
-    require_actor(request, Role.ADMIN)
-    async with request.app[DATABASE].session() as session:
+    """The audit log: the chain checked, then its entries in words, filtered and a page at a time."""
+    actor = require_actor(request, Role.ADMIN)
+    review = AuditReview(request.app[AUDIT])
+    errors: dict[str, str] = {}
+    wanted = _audit_filter(request, errors)
+    found: AuditPage | None = None
+    async with reading(request) as session:
         result = await request.app[AUDIT].verify(session)
-    return render(request, "admin_audit.html", {"result": result})
+        users = await review.users(session, actor)
+        if not errors:
+            try:
+                found = await review.page(session, actor, wanted, parse_id(request.query.get("before", "")))
+            except ValidationFailed as exc:
+                errors = {k: message_for(v) for k, v in exc.fields.items()}
+    return render(request, "admin_audit.html", {
+        "result": result, "users": users, "actions": action_options(), "values": dict(request.query),
+        "errors": errors, "found": found, "reason_label": audit_reason_text,
+        "newest_link": _page_link(request, None) if found and found.first > 1 else "",
+        "older_link": _page_link(request, found.older) if found and found.older is not None else "",
+    }, status=422 if errors else 200)
 
 
 async def team_overview(request: web.Request) -> web.StreamResponse:

@@ -15,6 +15,7 @@ from web.i18n import gettext as _
 from web.labels import ACCESS_REASONS, language_options
 from web.messages import message_for
 from web.pages_access_report import chosen_period, period_choices, report_view
+from web.reads import reading
 from web.render import render
 
 
@@ -26,7 +27,7 @@ async def _municipalities(request: web.Request) -> list[tuple[int, str]]:
 
 async def patient_list(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *CLINICAL_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         patients = await request.app[PATIENTS].list_for(session, actor)
     return render(request, "patients.html", {"patients": patients})
 
@@ -82,7 +83,7 @@ async def patient_detail(request: web.Request) -> web.StreamResponse:
             "public_id": public_id, "reasons": [_(r) for r in ACCESS_REASONS],
             "target": f"/patients/{public_id}", "error": bool(request.query.get("reason")),
         })
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         patient = await request.app[PATIENTS].get(session, actor, public_id, reason)
     return render(request, "patient.html", {"patient": patient, "reason": reason})
 

@@ -4,7 +4,7 @@ Thin handlers over ``scheduling.services``; calendar feeds and the outbox are in
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +28,7 @@ from web.appkeys import SCHEDULING
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.messages import message_for
+from web.reads import reading
 from web.render import local_date, render
 from web.scheduling_labels import page_context
 from web.send_code_flow import join_url
@@ -54,7 +55,7 @@ def _today(request: web.Request) -> date:
 
 async def referral_queue(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *CLINICAL_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         queue = await request.app[SCHEDULING].referrals.queue(session, actor)
     return render(request, "referrals.html", page_context({"queue": queue}))
 
@@ -62,7 +63,7 @@ async def referral_queue(request: web.Request) -> web.StreamResponse:
 async def _referral_form(request: web.Request, values: dict[str, str], errors: dict[str, str],
                          status: int = 200) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         patients = await request.app[PATIENTS].list_for(session, actor)
         types = await request.app[SCHEDULING].resources.list_consultation_types(session)
     return render(request, "referral_new.html", page_context({
@@ -133,7 +134,7 @@ async def _search(request: web.Request, type_id: int, municipality_id: int | Non
                   start: date, end: date) -> list[SlotView]:
     actor = require_actor(request, *CLINICAL_ROLES)
     lo, hi = _utc_range(start, end)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         return await request.app[SCHEDULING].slots.search(session, actor, SlotSearchInput(
             consultation_type_id=type_id, window_start=lo, window_end=hi, municipality_id=municipality_id,
             limit=12))
@@ -143,7 +144,7 @@ async def slot_finder(request: web.Request) -> web.StreamResponse:
     """Proposed times for a referral, every resource side by side, each bookable with one click."""
     actor = require_actor(request, *CLINICAL_ROLES)
     services = request.app[SCHEDULING]
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         referral = await services.referrals.get(session, actor, request.match_info["public_id"], "slot search")
         types = await services.resources.list_consultation_types(session)
         patient = await request.app[PATIENTS].get(session, actor, referral.patient_public_id, "slot search")
@@ -216,9 +217,8 @@ async def render_booking_page(request: web.Request, public_id: str, *, errors: d
     them a way to invite someone with a join code (``invite``: that area as a form post left it)."""
     actor = require_actor(request, *CLINICAL_ROLES)
     bookings = request.app[SCHEDULING].bookings
-    async with request.app[DATABASE].session() as session:
-        booking = await bookings.get(session, actor, public_id, "booking page")
-        invitations = await bookings.invitations(session, actor, public_id)
+    async with reading(request) as session:
+        booking, invitations = await bookings.get_with_invitations(session, actor, public_id, "booking page")
     # Making a join code follows the call's rule (rooms/access.py): the staff booked into it.
     may_invite = booking.joinable and actor.is_staff and booking.takes_part(actor.user_id)
     return render(request, "booking.html", page_context({
@@ -267,7 +267,7 @@ async def reschedule_page(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *CLINICAL_ROLES)
     services = request.app[SCHEDULING]
     public_id = request.match_info["public_id"]
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         booking = await services.bookings.get(session, actor, public_id, "reschedule")
         if not booking.may_reschedule:
             # Arrived, started or over: the booking page offers what may still be done.
@@ -310,7 +310,7 @@ async def reschedule_submit(request: web.Request) -> web.StreamResponse:
 async def day_list(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, Role.SPECIALIST, Role.NURSE, Role.COORDINATOR)
     day = _local_day(request.query.get("date"), _today(request))
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         bookings = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
     return render(request, "day_list.html", page_context({
         "day": day, "bookings": bookings, "previous": (day - timedelta(days=1)).isoformat(),
@@ -325,7 +325,7 @@ async def week_calendar(request: web.Request) -> web.StreamResponse:
     day = _local_day(request.query.get("week"), _today(request))
     monday = day - timedelta(days=day.weekday())
     lo, hi = _utc_range(monday, monday + timedelta(days=7))
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         people = await services.resources.list_resources(session, kind=ResourceKind.PERSON)
         rooms = await services.resources.list_resources(session, kind=ResourceKind.HEALTH_ROOM)
         raw = request.query.get("resource", "")
@@ -336,13 +336,17 @@ async def week_calendar(request: web.Request) -> web.StreamResponse:
     days = []
     for i in range(7):
         d = monday + timedelta(days=i)
-        d_lo, d_hi = _utc_range(d, d + timedelta(days=1))
+        # In UTC, as the bookings' times are: comparing across time zones costs two offset look-ups
+        # per comparison, and a week of 200 bookings makes thousands of them.
+        d_lo, d_hi = (t.astimezone(UTC) for t in _utc_range(d, d + timedelta(days=1)))
+        # Only a booking whose blocked time reaches into the day can cover a busy time of that day.
+        blocking = [bk for bk in bookings if bk.blocked_start < d_hi and bk.blocked_end > d_lo]
         days.append({
             "date": d,
             "open": [(a, b) for a, b in free_busy.open if a < d_hi and b > d_lo],
             "bookings": [b for b in bookings if b.start < d_hi and b.end > d_lo],
             "busy": [(a, b) for a, b in free_busy.busy if a < d_hi and b > d_lo
-                     and not any(bk.blocked_start <= a and b <= bk.blocked_end for bk in bookings)],
+                     and not any(bk.blocked_start <= a and b <= bk.blocked_end for bk in blocking)],
         })
     return render(request, "calendar.html", page_context({
         "resource_id": resource_id, "people": people, "rooms": rooms, "name": free_busy.name, "days": days,

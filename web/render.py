@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 
 from server.platform.local_time import OSLO
 from web import i18n, labels, scheduling_labels
@@ -17,7 +17,7 @@ from web.security import CSRF_FIELD
 
 # How each language writes a clock time and a short day: "kl. 11.30" and "tirsdag 1. des." in bokmål
 # (Språkrådet), "11:30" and "Tuesday 1 Dec" in English. Month and day names come from Babel.
-_CLOCK = {"nb": "HH.mm", "en": "HH:mm"}
+_CLOCK_SEPARATOR = {"nb": ".", "en": ":"}  # "HH.mm" and "HH:mm"
 _SHORT_DAY = {"nb": "EEEE d. MMM", "en": "EEEE d MMM"}
 # A day written out: "mandag 30. november 2026" / "Monday 30 November 2026".
 _LONG_DAY = {"nb": "EEEE d. MMMM y", "en": "EEEE d MMMM y"}
@@ -64,13 +64,16 @@ def local_time(value: datetime) -> str:
     A time that occurs twice, when summer time ends, carries its offset ("02.30 (UTC+2)") so the two
     are told apart."""
     local = value.astimezone(OSLO)
-    text = format_time(local, _CLOCK[i18n.current_language()], locale=i18n.babel_locale())
+    # Both patterns are two-digit hours and minutes around a separator: written out directly, since a
+    # week calendar writes hundreds of times and Babel's formatter parses its pattern on every call.
+    separator = _CLOCK_SEPARATOR[i18n.current_language()]
+    text = f"{local.hour:02d}{separator}{local.minute:02d}"
     return f"{text} ({_offset(local)})" if _occurs_twice(local) else text
 
 
 def clock_time(value: time) -> str:
     """A wall-clock time that is already local (opening hours, a closed afternoon): "13.30" / "13:30"."""
-    return format_time(value, _CLOCK[i18n.current_language()], locale=i18n.babel_locale())
+    return f"{value.hour:02d}{_CLOCK_SEPARATOR[i18n.current_language()]}{value.minute:02d}"
 
 
 def local_day(value: date | datetime) -> str:

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.people.models import Organisation, Patient, PatientOrganisation
 from server.people.national_id import InvalidNationalId, parse_national_id
 from server.platform.actors import Actor
-from server.platform.audit import AccessRecord, AuditLog
+from server.platform.audit import AccessRecord, AuditLog, AuditRow
+from server.platform.audit_reasons import AuditReason
 from server.platform.clock import Clock
 from server.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from server.platform.roles import OrganisationKind, Role
@@ -136,9 +137,10 @@ class PatientService:
                 .order_by(Patient.family_name, Patient.given_name)
             )
         ).scalars().all()
-        for p in rows:
-            await self._audit.record(session, actor, action="list", object_type="patient",
-                                     object_id=p.public_id, patient_id=p.id, reason="patient list")
+        # One row per patient shown, written together (one statement, not one unit of work per name).
+        await self._audit.record_many(session, [
+            AuditRow(actor, action="list", object_type="patient", object_id=p.public_id, patient_id=p.id,
+                     reason=AuditReason.PATIENT_LIST) for p in rows])
         return list(rows)
 
     async def access_log(self, session: AsyncSession, actor: Actor, public_id: str,

@@ -25,13 +25,30 @@ def _hash(token: str) -> str:
 
 
 @dataclass(frozen=True)
+class SessionLookup:
+    """What reading a cookie's session found, and whether the row must then be written."""
+
+    row: WebSession | None
+    """The live session; None when unknown or expired."""
+    token_hash: str = ""
+    expired: bool = False
+    """The row exists but has expired: it is to be deleted."""
+    stale: bool = False
+    """The row was last seen more than a minute ago: ``last_seen_at`` is to be moved on."""
+
+    @property
+    def needs_write(self) -> bool:
+        return self.expired or self.stale
+
+
+@dataclass(frozen=True)
 class SessionPolicy:
     lifetime: timedelta
     idle: timedelta
 
 
 class SessionStore:
-    """Creates, loads, refreshes and ends browser sessions."""
+    """Creates, reads, refreshes and ends browser sessions."""
 
     def __init__(self, clock: Clock, policy: SessionPolicy) -> None:
         self._clock = clock
@@ -49,21 +66,34 @@ class SessionStore:
         await session.flush()
         return token, row
 
-    async def load(self, session: AsyncSession, token: str) -> WebSession | None:
-        """The live session for a cookie token, refreshed; None when unknown or expired."""
+    async def read(self, session: AsyncSession, token: str) -> SessionLookup:
+        """The live session for a cookie token, without writing (for a read-only unit of work).
+
+        What ``load`` would change is left to :meth:`write_back`, in a short unit of work of its own:
+        a request that only reads then never waits for, nor holds, SQLite's write lock.
+        """
         if not token or len(token) > 128:
-            return None
-        row = await session.get(WebSession, _hash(token))
+            return SessionLookup(None)
+        token_hash = _hash(token)
+        row = await session.get(WebSession, token_hash)
         if row is None:
-            return None
+            return SessionLookup(None, token_hash)
         now = self._clock.now()
         if now - row.created_at > self._policy.lifetime or now - row.last_seen_at > self._policy.idle:
-            await session.delete(row)
-            return None
+            return SessionLookup(None, token_hash, expired=True)
         # Writing on every request would serialise all readers on SQLite; a minute is precise enough.
-        if now - row.last_seen_at > timedelta(minutes=1):
-            row.last_seen_at = now
-        return row
+        return SessionLookup(row, token_hash, stale=now - row.last_seen_at > timedelta(minutes=1))
+
+    async def write_back(self, session: AsyncSession, found: SessionLookup) -> None:
+        """Delete the expired session or move a stale one's ``last_seen_at`` on, as :meth:`read` found."""
+        if found.expired:
+            await session.execute(delete(WebSession).where(WebSession.token_hash == found.token_hash))
+        elif found.stale:
+            now = self._clock.now()
+            await session.execute(update(WebSession).where(WebSession.token_hash == found.token_hash)
+                                  .values(last_seen_at=now))
+            if found.row is not None:
+                found.row.last_seen_at = now
 
     async def end(self, session: AsyncSession, token: str) -> None:
         await session.execute(delete(WebSession).where(WebSession.token_hash == _hash(token)))

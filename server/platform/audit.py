@@ -4,6 +4,11 @@ Every service that reads or writes health data calls ``record`` inside its own u
 the audit row commits (or rolls back) together with what it describes. Writers are serialised by
 updating the single ``audit_head`` row first: on SQLite that takes the write lock, on PostgreSQL
 a row lock, so two writers can never chain to the same predecessor.
+
+Pages that only read use ``reading``: the read runs in a read-only unit of work that holds no write
+lock, the services' rows are kept aside meanwhile, and they are appended together in one short unit of
+work after the read and before anything is shown. If that fails, the page fails: nothing is shown
+that is not logged.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -21,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.platform.actors import Actor
 from server.platform.audit_models import AuditEntry, AuditHead
 from server.platform.clock import Clock
+from server.platform.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +41,13 @@ _BUMP_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == 1)
     .values(last_seq=_HEAD.c.last_seq + 1)
+    .returning(_HEAD.c.last_seq, _HEAD.c.last_hash)
+)
+# The same for a group of rows: one statement takes ``count`` sequence numbers at once.
+_BUMP_HEAD_BY = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(last_seq=_HEAD.c.last_seq + bindparam("count"))
     .returning(_HEAD.c.last_seq, _HEAD.c.last_hash)
 )
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("last_hash"))
@@ -53,6 +68,22 @@ def _entry_hash(prev_hash: str, fields: dict[str, object]) -> str:
 
 def _fields(entry: AuditEntry) -> dict[str, object]:
     return {name: getattr(entry, name) for name in _HASHED}
+
+
+DEFERRED_ROWS = "samkonsult_deferred_audit_rows"
+"""``session.info`` key of a read-only unit of work's rows, written once the read is over."""
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One row to append: what ``AuditLog.record`` takes besides the session."""
+
+    actor: Actor
+    action: str
+    object_type: str
+    object_id: str
+    patient_id: int | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,33 +132,76 @@ class AuditLog:
         patient_id: int | None = None,
         reason: str = "",
     ) -> None:
-        """Append one row in the caller's transaction."""
+        """Append one row in the caller's transaction (or, in ``reading``, once the read is over)."""
+        row = AuditRow(actor, action, object_type, str(object_id), patient_id, reason)
+        deferred = session.info.get(DEFERRED_ROWS)
+        if deferred is not None:
+            deferred.append(row)
+            return
+        await self.record_many(session, [row])
+
+    async def record_many(self, session: AsyncSession, rows: Sequence[AuditRow]) -> None:
+        """Append ``rows`` in order in the caller's transaction: three statements whatever their number.
+
+        A list page that shows 200 bookings appends its rows with one ``UPDATE`` of the head (taking
+        all the sequence numbers at once), one multi-row ``INSERT`` and one ``UPDATE`` of the head's hash.
+        """
+        if not rows:
+            return
+        deferred = session.info.get(DEFERRED_ROWS)
+        if deferred is not None:
+            deferred.extend(rows)
+            return
         # Plain table statements, built once: every chat message, reading and page view writes a row,
         # and the ORM's unit of work cost more than the three statements themselves. The caller's own
         # pending changes are flushed first, as before: they may be what the row describes.
         await session.flush()
-        bumped = (await session.execute(_BUMP_HEAD)).first()
+        bump = _BUMP_HEAD if len(rows) == 1 else _BUMP_HEAD_BY
+        params = {} if len(rows) == 1 else {"count": len(rows)}
+        bumped = (await session.execute(bump, params)).first()
         if bumped is None:
             await self.ensure_head(session)
-            bumped = (await session.execute(_BUMP_HEAD)).one()
-        seq, prev_hash = bumped
-        fields: dict[str, object] = {
-            "seq": seq,
-            "at": self._clock.now(),
-            "actor_kind": actor.kind,
-            "actor_id": actor.id,
-            "actor_name": actor.name,
-            "role": actor.role,
-            "organisation": actor.organisation_name,
-            "patient_id": patient_id,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "action": action,
-            "reason": reason,
-        }
-        entry_hash = _entry_hash(prev_hash, fields)
-        await session.execute(_INSERT_ENTRY, {**fields, "prev_hash": prev_hash, "hash": entry_hash})
-        await session.execute(_SET_HEAD_HASH, {"last_hash": entry_hash})
+            bumped = (await session.execute(bump, params)).one()
+        last_seq, prev_hash = bumped
+        at = self._clock.now()
+        entries: list[dict[str, object]] = []
+        for seq, row in enumerate(rows, start=last_seq - len(rows) + 1):
+            fields: dict[str, object] = {
+                "seq": seq,
+                "at": at,
+                "actor_kind": row.actor.kind,
+                "actor_id": row.actor.id,
+                "actor_name": row.actor.name,
+                "role": row.actor.role,
+                "organisation": row.actor.organisation_name,
+                "patient_id": row.patient_id,
+                "object_type": row.object_type,
+                "object_id": row.object_id,
+                "action": row.action,
+                "reason": row.reason,
+            }
+            entry_hash = _entry_hash(prev_hash, fields)
+            entries.append({**fields, "prev_hash": prev_hash, "hash": entry_hash})
+            prev_hash = entry_hash
+        await session.execute(_INSERT_ENTRY, entries[0] if len(entries) == 1 else entries)
+        await session.execute(_SET_HEAD_HASH, {"last_hash": prev_hash})
+
+    @asynccontextmanager
+    async def reading(self, database: Database) -> AsyncIterator[AsyncSession]:
+        """A read-only unit of work whose audit rows are appended, in one go, right after it.
+
+        For pages and API reads that change nothing: the read holds no write lock (on SQLite the
+        outbox, the reminders and bookings go on meanwhile), and the rows the services record are
+        written afterwards in one short unit of work. The block's caller shows nothing before this
+        context manager has returned, so a failed write of the rows fails the request.
+        """
+        rows: list[AuditRow] = []
+        async with database.session(read_only=True) as session:
+            session.info[DEFERRED_ROWS] = rows
+            yield session
+        if rows:
+            async with database.session() as session:
+                await self.record_many(session, rows)
 
     async def verify(self, session: AsyncSession, batch: int = 5000) -> VerifyResult:
         """Recompute the chain; report the first changed, inserted or removed row."""

@@ -10,25 +10,14 @@ action is shown before its row is durable.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
-from server.platform.actors import Actor
-from server.platform.audit import AuditLog
+from server.platform.audit import AuditLog, AuditRow
 from server.platform.db import Database
 
 MAX_ROWS_PER_COMMIT = 256
 
 
-@dataclass(frozen=True)
-class AuditRow:
-    """One row to append: what ``AuditLog.record`` takes besides the session."""
-
-    actor: Actor
-    action: str
-    object_type: str
-    object_id: str
-    patient_id: int | None = None
-    reason: str = ""
+__all__ = ["MAX_ROWS_PER_COMMIT", "AuditRow", "GroupCommitAudit"]
 
 
 class GroupCommitAudit:
@@ -61,11 +50,7 @@ class GroupCommitAudit:
             del self._pending[: self._max_rows]
             try:
                 async with self._db.session() as session:
-                    for row, _ in batch:
-                        await self._audit.record(
-                            session, row.actor, action=row.action, object_type=row.object_type,
-                            object_id=row.object_id, patient_id=row.patient_id, reason=row.reason,
-                        )
+                    await self._audit.record_many(session, [row for row, _ in batch])
             except Exception as exc:  # handed to every caller of the batch, who refuses its action
                 for _, done in batch:
                     if not done.done():

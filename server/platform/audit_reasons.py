@@ -27,6 +27,7 @@ class AuditReason(StrEnum):
     IDEMPOTENT_REPLAY = "idempotent replay"
     PATIENT_OWN_ACCESS_LOG = "patient's own access log"
     PATIENT_ACCESS_REQUEST = "access request from the patient"
+    AUDIT_REVIEW = "audit review"
     # Never stored: the context a row without a stated reason is explained by (see ``context_reason``).
     CONSULTATION = "consultation"
     SCHEDULING = "scheduling"

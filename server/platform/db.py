@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 log = logging.getLogger(__name__)
 
 IMMEDIATE = "sqlite_begin_immediate"
+READ_ONLY = "samkonsult_read_only"
+"""Execution option of read-only units of work: plain ``BEGIN`` on SQLite, ``READ ONLY`` on PostgreSQL."""
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -40,7 +42,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # in between, and the busy timeout cannot help. Taking the write lock at BEGIN makes concurrent
         # units of work wait their turn instead. The IMMEDIATE option still marks the units of work that
         # asked for the lock, so check-and-insert code can insist on it.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only unit of work begins deferred: in WAL mode it reads a snapshot and never waits
+        # for, nor holds up, a writer (the outbox and reminder jobs, bookings).
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -62,19 +67,35 @@ class Database:
         self._immediate_sessions = async_sessionmaker(
             engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False
         )
+        # PostgreSQL refuses any write in these (a read-only page that wrote would be a bug);
+        # SQLite reads a snapshot without taking the write lock.
+        read_only_options: dict[str, Any] = {READ_ONLY: True}
+        if not self.is_sqlite:
+            read_only_options["postgresql_readonly"] = True
+        self._read_only_sessions = async_sessionmaker(
+            engine.execution_options(**read_only_options), expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     @asynccontextmanager
-    async def session(self, *, write_lock: bool = False) -> AsyncIterator[AsyncSession]:
+    async def session(self, *, write_lock: bool = False, read_only: bool = False) -> AsyncIterator[AsyncSession]:
         """A unit of work: committed when the block ends normally, rolled back on an exception.
 
         ``write_lock`` takes SQLite's write lock at the start (``BEGIN IMMEDIATE``), for
-        check-then-insert work such as bookings; it has no effect on PostgreSQL.
+        check-then-insert work such as bookings; it has no effect on PostgreSQL. ``read_only`` is for
+        pages that only read: it never takes SQLite's write lock (so jobs and bookings go on meanwhile)
+        and PostgreSQL refuses writes in it. Their audit rows are written after the read, see
+        ``AuditLog.reading``.
         """
-        maker = self._immediate_sessions if write_lock and self.is_sqlite else self._sessions
+        if write_lock and read_only:
+            raise ValueError("a unit of work cannot both read only and take the write lock")
+        if read_only:
+            maker = self._read_only_sessions
+        else:
+            maker = self._immediate_sessions if write_lock and self.is_sqlite else self._sessions
         async with maker() as session:
             try:
                 yield session

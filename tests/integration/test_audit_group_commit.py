@@ -52,12 +52,10 @@ async def test_a_burst_of_rows_shares_commits_and_each_is_there_when_its_call_re
 class _Failing(AuditLog):
     """Refuses one row, as a full disk or a lost database connection would."""
 
-    async def record(self, session, actor, *, action, object_type, object_id,  # type: ignore[no-untyped-def,override]
-                     patient_id=None, reason=""):
-        if reason == "message 3":
+    async def record_many(self, session, rows):  # type: ignore[no-untyped-def,override]
+        if any(row.reason == "message 3" for row in rows):
             raise RuntimeError("disk full")
-        await super().record(session, actor, action=action, object_type=object_type, object_id=object_id,
-                             patient_id=patient_id, reason=reason)
+        await super().record_many(session, rows)
 
 
 async def test_a_failed_commit_refuses_the_callers_in_it_and_later_rows_are_written(
