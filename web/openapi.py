@@ -330,6 +330,8 @@ def build_document(routes: list[ApiRoute], *, version: str,
                       else {"$ref": f"#/components/schemas/{route.request_schema}"})
             op["requestBody"] = {"required": True, "content": {route.request_media_type: {"schema": schema}}}
             op["responses"]["403"] = _problem("Not allowed, or a cross-site request")
+            # Any body past the server's size limit is refused before the handler reads it.
+            op["responses"]["413"] = _problem("The request body is too large")
         paths.setdefault(route.path, {})[route.method.lower()] = op
     return {
         "openapi": "3.1.0",
