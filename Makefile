@@ -59,7 +59,7 @@ typecheck: $(TEST_STAMP)
 	$(BIN)/mypy server web signaling rooms scheduling notes recordings_policy
 
 pytest: $(TEST_STAMP) system-packages
-	bash scripts/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	bash scripts/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider --durations=30 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -1,8 +1,8 @@
 """Never lose a word: a wrong date in one measure keeps nothing else from being saved, and the wrong date
 itself is kept on the server, shown at its field in bokmål, in a fresh browser as much as in this one.
 
-The specialist writes in the note of Astrid Olsen's consultation (the note test of two browsers has Marit
-Eriksen's): what matters, a bow-tie, a measure whose evaluation comes before its start, a second measure
+The specialist writes in the note of a consultation booked for this test (other tests write in and sign
+the demo's): what matters, a bow-tie, a measure whose evaluation comes before its start, a second measure
 with only who does it, the advance care plan and the doctor's own text. Signing lists both problems. The
 browser is closed, a new one opened as the same person: all of it is there, the fields marked with their
 messages. Fixed, the marks go.
@@ -11,25 +11,16 @@ messages. Fixed, the marks go.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.support import TotpSecrets, assert_accessible, log_in
+from tests.browser.test_call_consultation import _book_now
 from tests.serverproc import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
-FIND_BOOKING = """async (days) => {
-  for (const day of days) {
-    const resp = await fetch(`/api/day-list?date=${day}`, {headers: {Accept: 'application/json'}});
-    if (!resp.ok) continue;
-    const found = (await resp.json()).find((b) => b.patient_name.includes('Astrid'));
-    if (found) return found.id;
-  }
-  return null;
-}"""
 DATE_MESSAGE = "Evalueringsdatoen er før startdatoen."
 KEPT = re.compile("Lagret. Noe av det du skrev må rettes")
 OWN = "Å bo hjemme og gå til butikken."
@@ -56,10 +47,9 @@ async def _fresh(browser: Browser, server: Server, secrets: TotpSecrets,
 async def test_a_wrong_date_loses_nothing_across_browsers(browser: Browser, server: Server,
                                                           totp_secrets: TotpSecrets) -> None:
     errors: list[str] = []
+    # A consultation of its own: the demo's are written in and signed by other tests, whose order varies.
+    booking = _book_now(server)
     ctx, page = await _fresh(browser, server, totp_secrets, errors)
-    days = [(date.today() + timedelta(days=n)).isoformat() for n in range(0, 10)]
-    booking = await page.evaluate(FIND_BOOKING, days)
-    assert booking, "no consultation of Astrid Olsen in the specialist's day lists"
     await page.goto(f"/consultations/{booking}/note")
     status = page.get_by_role("status").first
     await expect(status).to_have_text("Lagret")
