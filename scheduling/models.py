@@ -299,6 +299,10 @@ class Referral(Base):
     # for the benefits report: the trip the patient is spared
     otherwise_hospital: Mapped[str] = mapped_column(String(200), default="")
     travel_hours: Mapped[float | None] = mapped_column(Float)
+    # the patient could not have travelled alone: an escort's trip is spared too
+    escort_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the municipal nurse would have gone along to the hospital: her trip and hours are spared too
+    nurse_would_travel: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus, "sched_referral_status"))
     created_at: Mapped[datetime]
     responded_at: Mapped[datetime | None]
@@ -334,6 +338,37 @@ class Booking(Base):
     reservations: Mapped[list[Reservation]] = relationship(
         lazy="selectin", order_by="Reservation.position", cascade="all, delete-orphan",
         back_populates="booking")
+
+
+class AdmissionAvoided(enum.StrEnum):
+    """Whether, in the view of the staff who held it, the consultation spared the patient an admission."""
+
+    YES = "yes"
+    NO = "no"
+    UNCERTAIN = "uncertain"
+
+
+class FollowUp(enum.StrEnum):
+    """Who follows the patient up after the consultation."""
+
+    HOME_CARE = "home_care"
+    GP = "gp"
+    OUTPATIENT = "outpatient"
+    ADMISSION = "admission"
+
+
+class ConsultationOutcome(Base):
+    """What followed a held consultation, recorded by staff when they complete it (for the benefits report)."""
+
+    __tablename__ = "sched_consultation_outcomes"
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("sched_bookings.id", ondelete="RESTRICT"), primary_key=True)
+    admission_avoided: Mapped[AdmissionAvoided] = mapped_column(
+        _enum(AdmissionAvoided, "sched_admission_avoided"))
+    # FollowUp codes, comma separated in the order of the enum (few, short, only ever read whole)
+    follow_up: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime]
 
 
 class Reservation(Base):
