@@ -82,8 +82,10 @@ async def _save(request: web.Request, template: str, fields: dict[str, Any], sav
 
 async def room_new_form(request: web.Request) -> web.StreamResponse:
     require_actor(request, *SETUP_ROLES)
+    # A health room is there for video: its room camera is ticked to start with, as new types require it.
     return await _form_page(request, "setup_room.html", {"day0": "08:00-15:30", "day1": "08:00-15:30",
-                            "day2": "08:00-15:30", "day3": "08:00-15:30", "day4": "08:00-15:30"}, {})
+                            "day2": "08:00-15:30", "day3": "08:00-15:30", "day4": "08:00-15:30",
+                            "equipment": ["room_camera"]}, {})
 
 
 async def room_new_submit(request: web.Request) -> web.StreamResponse:

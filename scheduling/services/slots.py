@@ -41,6 +41,14 @@ from server.platform.roles import Role
 # busy rows are loaded this far around a window so that buffers of neighbours are always seen
 _MARGIN = timedelta(days=1)
 _MUNICIPAL = (RequirementKind.MUNICIPALITY_NURSE, RequirementKind.HEALTH_ROOM)
+# Why a part has nobody to take it, said so the person setting up knows what to add or change.
+_NOBODY = {
+    RequirementKind.NAMED_PERSON: "no_named_resource",
+    RequirementKind.DEPARTMENT_SPECIALIST: "no_specialist_in_department",
+    RequirementKind.MUNICIPALITY_NURSE: "no_nurse_in_municipality",
+    RequirementKind.HEALTH_ROOM: "no_room_with_equipment",
+    RequirementKind.PATIENT_HOME: "no_candidates",
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,7 @@ class SlotService:
                 continue
             candidates = await self._candidates(session, req, municipality_id)
             if not candidates:
-                raise ValidationFailed(f"no resource can take the part {req.key!r}", {req.key: "no_candidates"})
+                raise ValidationFailed(f"no resource can take the part {req.key!r}", {req.key: _NOBODY[req.kind]})
             resolved.append(ResolvedRequirement(req.key, req.kind, candidates))
         return resolved
 

@@ -180,3 +180,24 @@ async def test_equipment_item_in_a_room_counts_as_the_rooms_equipment(client: Te
     assert "EKG 1" in page
     off = await client.patch(f"/api/resources/{body['id']}", json={"active": False}, headers=headers)
     assert off.status == 200 and (await off.json())["active"] is False
+
+
+async def test_a_type_no_room_can_take_says_what_is_missing(client: TestClient, seeded: Seeded,
+                                                            clock: FixedClock) -> None:
+    """A type asking for equipment no room in the municipality has: the search says which part and why."""
+    headers = api_headers(await login_as(client, "leder", clock))
+    created = await client.post("/api/consultation-types", json={
+        "name": "Hjertesjekk", "name_en": "Heart check", "duration_minutes": 20, "min_notice_minutes": 0,
+        "buffer_before_minutes": 0, "buffer_after_minutes": 0,
+        "requirements": [{"key": "room", "kind": "health_room", "equipment": ["ecg"]}]}, headers=headers)
+    assert created.status == 201, await created.text()
+    headers = api_headers(await login_as(client, "koordinator", clock))
+    resp = await client.get("/api/slots", params={
+        "consultation_type_id": str((await created.json())["id"]), "from": "2026-11-23", "to": "2026-11-24",
+        "municipality_id": str(seeded.organisations["Lurøy kommune"])}, headers=headers)
+    problem = await resp.json()
+    assert resp.status == 422, problem
+    assert problem["errors"] == [{
+        "field": "room", "code": "no_room_with_equipment",
+        "message": "Ingen helserom i pasientens kommune har utstyret denne konsultasjonstypen trenger. Legg "
+                   "utstyret til et helserom, eller endre konsultasjonstypen."}]
