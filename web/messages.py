@@ -141,6 +141,10 @@ _MESSAGES: dict[str, str] = {
     "no_room_with_equipment": N_("No health room in the patient's municipality has the equipment this kind of "
                                  "consultation needs. Add the equipment to a room, or change the kind of "
                                  "consultation."),
+    "no_profession_bookable": N_("Nobody of this profession is bookable in the department, or in the patient's "
+                                 "municipality when no department is chosen. Make someone bookable under "
+                                 "Resources."),
+    "unknown_profession": N_("Choose a profession from the list."),
     "no_candidates": N_("Nobody can take this part. Check what is bookable under Resources."),
     "error": N_("Something went wrong."),
 }
