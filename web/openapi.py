@@ -150,6 +150,8 @@ SCHEMAS: dict[str, Any] = {
         "start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
         "end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
         "note": {"type": "string", "maxLength": 200}}},
+    "RemovedException": {"type": "object", "required": ["id", "removed"], "properties": {
+        "id": {"type": "integer"}, "removed": {"type": "boolean"}}},
     "AvailabilityException": {"type": "object", "required": ["id", "day", "kind"], "properties": {
         "id": {"type": "integer"}, "day": {"type": "string", "format": "date"}, "kind": {"type": "string"},
         "start": {"type": ["string", "null"]}, "end": {"type": ["string", "null"]}, "note": {"type": "string"}}},

@@ -227,10 +227,12 @@ class ResourceService:
             .order_by(AvailabilityException.day))).scalars().all()
         return [ExceptionView(r.id, r.day, r.kind, r.start_time, r.end_time, r.note) for r in rows]
 
-    async def remove_exception(self, session: AsyncSession, actor: Actor, exception_id: int) -> None:
+    async def remove_exception(self, session: AsyncSession, actor: Actor, exception_id: int,
+                               resource_id: int | None = None) -> None:
+        """Remove a closed day or extra hours; with ``resource_id``, only one of that resource's."""
         require_roles(actor, *ADMIN_ROLES, what="configure resources")
         row = await session.get(AvailabilityException, exception_id)
-        if row is None:
+        if row is None or (resource_id is not None and row.resource_id != resource_id):
             raise NotFound("no such exception")
         await session.delete(row)
         await session.flush()
