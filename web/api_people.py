@@ -22,6 +22,7 @@ from web.forms import get_bool, get_int, get_str, json_object, parse_id, reject_
 from web.guards import require_actor
 from web.messages import message_for
 from web.openapi import ApiRoute
+from web.reads import reading
 
 USER_FIELDS = ("display_name", "email", "phone", "role", "organisation_id", "department_id", "profession")
 
@@ -69,7 +70,7 @@ def _text(value: object) -> str:
 
 async def users_list(request: web.Request) -> web.Response:
     require_actor(request, Role.ADMIN)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         users = await request.app[ACCOUNTS].list_users(session)
         body = [user_json(u) for u in users]
     return web.json_response(body)
@@ -108,7 +109,7 @@ async def user_create(request: web.Request) -> web.Response:
 async def user_get(request: web.Request) -> web.Response:
     require_actor(request, Role.ADMIN)
     user_id = _path_id(request, "user_id")
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         answer = user_json(await request.app[STAFF_ADMIN].get(session, user_id))
     return web.json_response(answer)
 
@@ -227,7 +228,7 @@ async def organisation_create(request: web.Request) -> web.Response:
 async def organisation_get(request: web.Request) -> web.Response:
     require_actor(request, Role.ADMIN, Role.TEAM_LEADER)
     org_id = _path_id(request, "organisation_id")
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         setup = request.app[ORGANISATION_SETUP]
         org = await setup.get(session, org_id)
         answer = organisation_json(org, await setup.travel_from(session, org_id))

@@ -31,7 +31,7 @@ ROLE_LABELS = {
 
 async def _user_page(request: web.Request, values: dict[str, str], errors: dict[str, str],
                      status: int = 200) -> web.Response:
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         accounts = request.app[ACCOUNTS]
         users = await accounts.list_users(session)
         orgs = await accounts.list_organisations(session)
@@ -79,7 +79,7 @@ async def users_create(request: web.Request) -> web.StreamResponse:
 
 async def _org_page(request: web.Request, values: dict[str, str], errors: dict[str, str],
                     status: int = 200) -> web.Response:
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         orgs = await request.app[ACCOUNTS].list_organisations(session)
         departments = await request.app[ACCOUNTS].list_departments(session)
     return render(request, "admin_organisations.html", {
@@ -174,7 +174,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 
 async def team_overview(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, Role.TEAM_LEADER, Role.ADMIN)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         overview = await request.app[ACCOUNTS].organisation_overview(session, actor)
     return render(request, "team.html", {
         "staff": [(ROLE_LABELS[role], count) for role, count in overview.staff_by_role.items()],

@@ -14,6 +14,7 @@ from server.platform.roles import Role
 from web.appkeys import SCHEDULING
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
+from web.reads import reading
 from web.render import render
 from web.scheduling_labels import page_context
 
@@ -23,7 +24,7 @@ from web.scheduling_labels import page_context
 async def _feeds_context(request: web.Request) -> dict[str, Any]:
     actor = require_actor(request, *CLINICAL_ROLES)
     services = request.app[SCHEDULING]
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         own = await services.resources.resource_for_user(session, actor.user_id) if actor.user_id else None
         # People manage their own feed; coordinators also the health rooms' feeds.
         rooms = (await services.resources.list_resources(session, kind=ResourceKind.HEALTH_ROOM)
@@ -64,7 +65,7 @@ async def feed_revoke(request: web.Request) -> web.StreamResponse:
 async def feed_ics(request: web.Request) -> web.StreamResponse:
     """The subscribable feed: the unguessable token in the path is the only credential."""
     token = request.match_info["token"]
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         body = await request.app[SCHEDULING].feeds.feed(session, token)
     return web.Response(body=body, content_type="text/calendar", charset="utf-8",
                         headers={"Cache-Control": "no-store"})
@@ -75,6 +76,6 @@ async def feed_ics(request: web.Request) -> web.StreamResponse:
 
 async def outbox_page(request: web.Request) -> web.StreamResponse:
     require_actor(request, Role.COORDINATOR, Role.ADMIN)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         messages = await request.app[SCHEDULING].outbox.list_messages(session)
     return render(request, "outbox.html", page_context({"messages": messages}))

@@ -19,6 +19,7 @@ from web import i18n, labels
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.messages import message_for
+from web.reads import reading
 from web.render import render
 
 _DONE = {"saved", "department", "travel"}
@@ -54,7 +55,7 @@ async def _page(request: web.Request, org_id: int, *, form: str = "", values: di
                 errors: dict[str, str] | None = None, status: int = 200) -> web.Response:
     """The page; ``form`` names the form whose ``values`` and ``errors`` are shown (the others start fresh)."""
     setup = request.app[ORGANISATION_SETUP]
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         org = await setup.get(session, org_id)
         travel = await setup.travel_from(session, org_id)
         hospitals = await setup.hospitals(session)

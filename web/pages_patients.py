@@ -20,7 +20,7 @@ from web.render import render
 
 
 async def _municipalities(request: web.Request) -> list[tuple[int, str]]:
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         orgs = await request.app[ACCOUNTS].list_organisations(session)
     return [(o.id, o.name) for o in orgs if o.kind == OrganisationKind.MUNICIPALITY]
 

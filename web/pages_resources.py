@@ -21,6 +21,7 @@ from web.forms import parse_id
 from web.guards import require_actor
 from web.labels import equipment_options
 from web.messages import N_, message_for
+from web.reads import reading
 from web.render import render
 
 WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
@@ -41,7 +42,7 @@ async def _page(request: web.Request, errors: dict[str, str] | None = None, noti
     require_actor(request, *MANAGERS)
     rid = _resource_id(request)
     services = request.app[SCHEDULING]
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         resource = await services.resources.get_resource(session, rid)
         hours = await services.resources.weekly_hours(session, rid)
         exceptions = await services.resources.list_exceptions(session, rid)
@@ -73,7 +74,7 @@ async def resource_page_with(request: web.Request, errors: dict[str, str],
 async def resources_page(request: web.Request) -> web.StreamResponse:
     """Every resource, those in use first; the ways to add rooms, equipment and bookable staff."""
     require_actor(request, *MANAGERS)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         rows = await request.app[SCHEDULING].setup.list_all_resources(session)
     rooms = {r.id: r.name for r in rows if r.kind is ResourceKind.HEALTH_ROOM}
     return render(request, "resources.html", {

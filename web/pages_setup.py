@@ -25,6 +25,7 @@ from web.i18n import gettext as _
 from web.labels import equipment_names, equipment_options, profession_options, role_label
 from web.messages import N_, message_for
 from web.pages_resources import WEEKDAYS, resource_page_with
+from web.reads import reading
 from web.render import render
 from web.setup_forms import type_from_form, week_from_form
 
@@ -52,7 +53,7 @@ async def _lists(session: AsyncSession, request: web.Request) -> dict[str, Any]:
 
 async def _form_page(request: web.Request, template: str, values: dict[str, Any], errors: dict[str, str],
                      status: int = 200, **extra: Any) -> web.Response:
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         context = await _lists(session, request)
         if template == "setup_person.html":
             context["candidates"] = [
@@ -180,7 +181,7 @@ async def resource_active(request: web.Request) -> web.StreamResponse:
 
 async def types_page(request: web.Request) -> web.StreamResponse:
     require_actor(request, *TYPE_ROLES)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         types = await request.app[SCHEDULING].setup.list_all_consultation_types(session)
         departments = dict(await request.app[SCHEDULING].setup.departments(session))
     return render(request, "consultation_types.html", {"types": types, "departments": departments,
@@ -258,7 +259,7 @@ def _type_id(request: web.Request) -> int:
 async def type_edit_form(request: web.Request) -> web.StreamResponse:
     require_actor(request, *TYPE_ROLES)
     tid = _type_id(request)
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         view, active = await request.app[SCHEDULING].setup.consultation_type(session, tid)
     return await _form_page(request, "consultation_type.html", _type_values(view), {}, type_id=tid,
                             active=active, code=view.code)

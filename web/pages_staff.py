@@ -16,6 +16,7 @@ from web import labels
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.messages import message_for
+from web.reads import reading
 from web.render import render
 
 _DONE = {"saved", "deactivated", "reactivated", "two_factor_reset"}
@@ -31,7 +32,7 @@ def _user_id(request: web.Request) -> int:
 async def _page(request: web.Request, user_id: int, *, values: dict[str, str] | None = None,
                 errors: dict[str, str] | None = None, status: int = 200, extra: dict[str, Any] | None = None
                 ) -> web.Response:
-    async with request.app[DATABASE].session() as session:
+    async with reading(request) as session:
         user = await request.app[STAFF_ADMIN].get(session, user_id)
         orgs = await request.app[ACCOUNTS].list_organisations(session)
         departments = await request.app[ACCOUNTS].list_departments(session)
