@@ -35,6 +35,7 @@ from web.guards import require_actor
 from web.i18n import current_language
 from web.i18n import gettext as _
 from web.note_messages import blocker_json, field_error_json
+from web.reads import reading
 
 
 def _reason(request: web.Request) -> str:
@@ -137,7 +138,7 @@ async def booking_note(request: web.Request) -> web.Response:
 async def note_get(request: web.Request) -> web.Response:
     """GET /api/notes/{note_id}: the latest state (audited)."""
     actor = require_actor(request)
-    async with request.app[DATABASE].session(write_lock=True) as session:
+    async with reading(request) as session:
         view = await request.app[NOTES].load(session, actor, request.match_info["note_id"], _reason(request))
     return web.json_response(note_json(view))
 
@@ -258,7 +259,7 @@ async def note_versions(request: web.Request) -> web.Response:
     offset = query_int(request, "offset", required=False, lo=0) or 0
     limit = query_int(request, "limit", required=False, hi=_VERSIONS_PAGE_MAX) or _VERSIONS_PAGE
     note_id = request.match_info["note_id"]
-    async with request.app[DATABASE].session(write_lock=True) as session:
+    async with reading(request) as session:
         page = await request.app[NOTES].versions(session, actor, note_id, _reason(request), offset=offset,
                                                  limit=limit)
     headers = {"X-Total-Count": str(page.total)}
@@ -273,7 +274,7 @@ async def note_version(request: web.Request) -> web.Response:
     number = parse_id(request.match_info["version"])
     if number is None:
         raise ValidationFailed("the version is a whole number", {"version": "invalid_choice"})
-    async with request.app[DATABASE].session(write_lock=True) as session:
+    async with reading(request) as session:
         version = await request.app[NOTES].version(session, actor, request.match_info["note_id"], number,
                                                    _reason(request))
     return web.json_response(_version_json(version))
@@ -281,7 +282,7 @@ async def note_version(request: web.Request) -> web.Response:
 
 async def _export(request: web.Request, fmt: ExportFormat, content_type: str, extension: str) -> web.Response:
     actor = require_actor(request)
-    async with request.app[DATABASE].session(write_lock=True) as session:
+    async with reading(request) as session:
         job = await request.app[NOTES].prepare_export(session, actor, request.match_info["note_id"], fmt,
                                                       _lang(request), _reason(request))
     # Rendered in a worker process, after the unit of work: a large PDF stalls neither calls nor SQLite.

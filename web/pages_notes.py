@@ -21,6 +21,7 @@ from web.context import ctx
 from web.guards import require_actor
 from web.i18n import current_language
 from web.i18n import gettext as _
+from web.reads import reading
 from web.render import render
 
 
@@ -143,7 +144,7 @@ async def print_page(request: web.Request) -> web.StreamResponse:
     """The note laid out for reading and printing, amendments beside what they amend."""
     actor = require_actor(request)
     lang = _lang()
-    async with request.app[DATABASE].session(write_lock=True) as session:
+    async with reading(request) as session:
         view = await request.app[NOTES].load(session, actor, request.match_info["note_id"],
                                              request.query.get("reason", ""))
     document = build_document(view.header, view.state, lang)
