@@ -388,5 +388,3 @@ class BenefitsReport:
             "response_times": [r.as_json() for r in self.response_times],
             "outcomes": self.outcomes.as_json(),
         }
-
-
