@@ -52,6 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import Subquery
 
 from scheduling.benefits import periods
+from scheduling.benefits.access import REPORT_ROLES, require
 from scheduling.benefits.report import (
     SMALL_CELL_LIMIT,
     Amount,
@@ -83,17 +84,15 @@ from scheduling.models import (
     TypeRequirement,
     Urgency,
 )
-from scheduling.services.common import require_roles
 from server.people.models import Department, MunicipalityTravel, Organisation, Patient
 from server.platform.actors import Actor
 from server.platform.audit import AuditLog
 from server.platform.clock import Clock
 from server.platform.errors import ValidationFailed
-from server.platform.roles import OrganisationKind, Role
+from server.platform.roles import OrganisationKind
 
 __all__ = ["REPORT_ROLES", "BenefitsService", "percentile"]
 
-REPORT_ROLES = (Role.TEAM_LEADER, Role.ADMIN)
 _UPCOMING = (BookingStatus.BOOKED, BookingStatus.ARRIVED, BookingStatus.IN_PROGRESS)
 
 
@@ -151,7 +150,7 @@ class BenefitsService:
         """The report for ``period`` narrowed by ``filters`` (ids of a municipality, consultation type,
         department; unknown ids are refused with field codes). Records one audit row naming the
         period and filters, never a patient."""
-        require_roles(actor, *REPORT_ROLES, what="see the benefits report")
+        require(actor, *REPORT_ROLES, what="see the benefits report")
         filters = await self._named_filters(session, filters or Filters())
         settings = await read_settings(session)
         dialect = session.get_bind().dialect.name
