@@ -41,7 +41,7 @@ def _next_month(first: date) -> date:
 def custom(first_day: date, last_day: date) -> Period:
     """A period the user chose; refused (field codes) when it ends before it starts or is too long."""
     if last_day < first_day:
-        raise ValidationFailed("the period ends before it starts", {"to": "before_from"})
+        raise ValidationFailed("the period ends before it starts", {"to": "dates_reversed"})
     if (last_day - first_day).days + 1 > MAX_PERIOD_DAYS:
         raise ValidationFailed("the period is longer than five years", {"to": "period_too_long"})
     return Period(first_day, last_day, PeriodKind.CUSTOM)

@@ -193,19 +193,19 @@ class BenefitsService:
         if filters.municipality_id is not None:
             org = await session.get(Organisation, filters.municipality_id)
             if org is None or org.kind != OrganisationKind.MUNICIPALITY:
-                problems["municipality"] = "unknown"
+                problems["municipality"] = "unknown_municipality"
             else:
                 municipality = org.name
         if filters.consultation_type_id is not None:
             ctype = await session.get(ConsultationType, filters.consultation_type_id)
             if ctype is None:
-                problems["consultation_type"] = "unknown"
+                problems["consultation_type"] = "unknown_consultation_type"
             else:
                 type_name = ctype.name
         if filters.department_id is not None:
             dept = await session.get(Department, filters.department_id)
             if dept is None:
-                problems["department"] = "unknown"
+                problems["department"] = "unknown_department"
             else:
                 department = dept.name
         if problems:

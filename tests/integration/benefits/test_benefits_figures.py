@@ -163,7 +163,8 @@ async def test_filters_narrow_every_figure(db: Database, world: BenefitsWorld) -
     assert by_dept.totals.held.value == 15
     with pytest.raises(ValidationFailed) as error:
         await _report(db, world, Filters(municipality_id=world.hospital_mo, consultation_type_id=99999))
-    assert error.value.fields == {"municipality": "unknown", "consultation_type": "unknown"}
+    assert error.value.fields == {"municipality": "unknown_municipality",
+                                  "consultation_type": "unknown_consultation_type"}
 
 
 async def test_settings_change_the_figures(db: Database, world: BenefitsWorld) -> None:
