@@ -518,9 +518,11 @@ def _breakdown(groups: Mapping[int | None, _Sums], names: Mapping[int, tuple[str
 
 
 def _audit_object(period: Period, filters: Filters) -> str:
+    """What was viewed, within the audit log's 64 characters: the period and the filters' ids
+    ("2026-03-01..2026-04-30 m=12 t=3 d=4": municipality, consultation type, department)."""
     parts = [f"{period.first_day.isoformat()}..{period.last_day.isoformat()}"]
-    for name, value in (("municipality", filters.municipality_id), ("type", filters.consultation_type_id),
-                        ("department", filters.department_id)):
+    for name, value in (("m", filters.municipality_id), ("t", filters.consultation_type_id),
+                        ("d", filters.department_id)):
         if value is not None:
             parts.append(f"{name}={value}")
     return " ".join(parts)

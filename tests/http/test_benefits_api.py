@@ -150,3 +150,16 @@ async def test_in_the_openapi_document(client: TestClient) -> None:
     assert set(document["paths"]["/api/reports/benefits"]) == {"get"}
     assert set(document["paths"]["/api/reports/benefit-settings"]) == {"get", "put"}
     assert "BenefitsReport" in document["components"]["schemas"]
+
+
+async def test_the_audit_row_names_the_filters_within_its_column(
+        client: TestClient, seeded: Seeded, db: Database, clock: FixedClock) -> None:
+    world = await build(db)
+    await login_as(client, "leder", clock)
+    query = f"municipality={world.oyvaer}&consultation_type={world.type_room}&department={world.department}"
+    assert (await client.get(f"/api/reports/benefits?{PERIOD}&{query}")).status == 200
+    async with db.session() as session:
+        row = (await session.execute(select(AuditEntry).where(
+            AuditEntry.object_type == "benefits_report"))).scalar_one()
+    assert row.object_id == (f"2026-03-01..2026-04-30 m={world.oyvaer} t={world.type_room} "
+                             f"d={world.department}")
