@@ -170,14 +170,13 @@ class BenefitsService:
             by_dim["municipality"][municipality].add(sums)
             by_dim["type"][ctype].add(sums)
             by_dim["department"][department].add(sums)
-        month_rows = [MonthRow(first, _figures(by_month.get(i, _Sums()), settings, hidden))
-                      for (i, first), hidden in zip(enumerate(months),
-                                                    _complement([by_month.get(i, _Sums()) for i in range(len(months))]),
-                                                    strict=True)]
+        month_sums = [by_month.get(i, _Sums()) for i in range(len(months))]
+        month_rows = [MonthRow(first, _figures(sums, settings, hide))
+                      for first, sums, hide in zip(months, month_sums, _protect_rows(month_sums), strict=True)]
         names = await self._names(session, by_dim)
         report = BenefitsReport(
             period=period, filters=filters, settings=settings.used(), generated_at=self._clock.now(),
-            totals=_figures(totals, settings, False), months=tuple(month_rows),
+            totals=_figures(totals, settings), months=tuple(month_rows),
             by_municipality=_breakdown(by_dim["municipality"], names["municipality"], settings),
             by_consultation_type=_breakdown(by_dim["type"], names["type"], settings),
             by_department=_breakdown(by_dim["department"], names["department"], settings),
@@ -458,59 +457,106 @@ def _match_hospital(text: str, hospitals: Iterable[tuple[int, str]]) -> int | No
     return partial[0] if len(partial) == 1 else None
 
 
-def _figures(s: _Sums, settings: BenefitSettings, hidden: bool) -> Figures:
-    """One cell's figures from its sums; ``hidden`` hides every count of the cell (complementary rule)."""
+_STATUS_PARTS = ("held", "cancelled", "no_show", "upcoming")  # add up to "consultations"
+_ACROSS_ROWS = ("consultations", "held", "cancelled", "no_show", "upcoming", "held_at_home", "escort_trips",
+                "nurse_trips", "held_without_travel")
+"""The counts whose rows add up to the total in a breakdown, each protected across the rows."""
 
-    def count(n: int) -> Count:
+
+def _counts(s: _Sums) -> dict[str, int]:
+    return {"consultations": s.consultations, "held": s.held, "cancelled": s.cancelled, "no_show": s.no_show,
+            "upcoming": s.upcoming, "held_at_home": s.held_at_home, "escort_trips": s.escort_trips,
+            "nurse_trips": s.nurse_trips, "held_without_travel": s.held_without_travel}
+
+
+def _complement(values: Sequence[int], hidden: Sequence[bool]) -> list[bool]:
+    """Parts of a whole that is shown: when exactly one part is hidden (under the limit, or already
+    hidden) and it is not zero, the smallest shown part is hidden as well, else the whole minus the shown
+    parts gives it away. Returns the parts to hide now. (A zero given away names nobody.)"""
+    shown_as_hidden = [h or v < SMALL_CELL_LIMIT for v, h in zip(values, hidden, strict=True)]
+    extra = [False] * len(values)
+    alone = [i for i, h in enumerate(shown_as_hidden) if h]
+    if len(alone) == 1 and values[alone[0]] > 0:
+        others = sorted((v, i) for i, v in enumerate(values) if not shown_as_hidden[i])
+        if others:
+            extra[others[0][1]] = True
+    return extra
+
+
+def _figures(s: _Sums, settings: BenefitSettings, hide: frozenset[str] = frozenset()) -> Figures:
+    """One cell's figures from its sums. ``hide``: counts to hide whatever their size (the complementary
+    rule across a breakdown's rows); within the cell the statuses, which add up to the consultations, and
+    the escorts' and nurses' trips, which add up to the trips with the patients', are protected the same way."""
+    counts = _counts(s)
+    hidden = set(hide)
+    for name, extra in zip(_STATUS_PARTS, _complement([counts[n] for n in _STATUS_PARTS],
+                                                       [n in hidden for n in _STATUS_PARTS]), strict=True):
+        if extra:
+            hidden.add(name)
+    companions = ("escort_trips", "nurse_trips")
+    for name, extra in zip(companions, _complement([counts[n] for n in companions],
+                                                    [n in hidden for n in companions]), strict=True):
+        if extra:
+            hidden.add(name)
+
+    def count(name: str, n: int) -> Count:
         c = Count.of(n)
-        return c.hidden() if hidden else c
+        return c.hidden() if name in hidden else c
 
-    held = count(s.held)
-    trips = count(s.held + s.escort_trips + s.nurse_trips)
+    held = count("held", s.held)
+    # the trips are the held consultations plus escorts and nurses: hidden with the held ones
+    trips = count("held", s.held + s.escort_trips + s.nurse_trips)
     km = 2 * (s.patient_km + s.escort_km + s.nurse_km)
     hours = 2 * (s.patient_minutes + s.escort_minutes + s.nurse_minutes) / 60
     cost_km = 2 * (s.patient_km + (s.escort_km if settings.escort_cost_counted else 0.0))
-    booked_and_due = count(s.held + s.cancelled + s.no_show)
-    at_home = count(s.held_at_home)
+    booked_and_due = Count.of(s.held + s.cancelled + s.no_show)
+    if held.suppressed:
+        booked_and_due = booked_and_due.hidden()
+    at_home = count("held_at_home", s.held_at_home)
     return Figures(
-        consultations=count(s.consultations), held=held, cancelled=count(s.cancelled), no_show=count(s.no_show),
-        upcoming=count(s.upcoming), held_at_home=at_home,
+        consultations=count("consultations", s.consultations), held=held,
+        cancelled=count("cancelled", s.cancelled), no_show=count("no_show", s.no_show),
+        upcoming=count("upcoming", s.upcoming), held_at_home=at_home,
         video_share=Share.of(held, booked_and_due, settings.video_share_target),
         home_share=Share.of(at_home, held, settings.home_share_target),
-        trips_avoided=trips, patient_trips_avoided=held, escort_trips_avoided=count(s.escort_trips),
-        nurse_trips_avoided=count(s.nurse_trips),
+        trips_avoided=trips, patient_trips_avoided=held, escort_trips_avoided=count("escort_trips", s.escort_trips),
+        nurse_trips_avoided=count("nurse_trips", s.nurse_trips),
         km_avoided=Amount.of(round(km, 1), Unit.KM, basis=held),
         travel_hours_avoided=Amount.of(round(hours, 1), Unit.HOURS, basis=held),
         travel_cost_avoided_nok=Amount.of(round(cost_km * settings.cost_per_km_nok), Unit.NOK, basis=held),
         co2_avoided_kg=Amount.of(round(km * settings.co2_kg_per_km, 1), Unit.KG_CO2, basis=held),
         staff_hours_avoided=Amount.of(round(2 * s.nurse_minutes / 60, 1), Unit.HOURS, basis=held),
-        held_without_travel_data=count(s.held_without_travel),
+        held_without_travel_data=count("held_without_travel", s.held_without_travel),
     )
 
 
 def _outcomes(totals: _Sums) -> Outcomes:
-    return Outcomes(held=Count.of(totals.held), recorded=Count.of(totals.recorded),
-                    admission_avoided={a: Count.of(totals.admission[a]) for a in AdmissionAvoided},
+    """The outcomes; the three answers add up to those recorded, so they are protected as parts of it."""
+    answers = list(AdmissionAvoided)
+    values = [totals.admission[a] for a in answers]
+    extra = _complement(values, [False] * len(values))
+    admission = {a: Count.of(v).hidden() if more else Count.of(v)
+                 for a, v, more in zip(answers, values, extra, strict=True)}
+    return Outcomes(held=Count.of(totals.held), recorded=Count.of(totals.recorded), admission_avoided=admission,
                     follow_up={c: Count.of(totals.follow_up[c]) for c in FollowUp})
 
 
-def _complement(cells: Sequence[_Sums]) -> list[bool]:
-    """Which cells of a breakdown to hide whole: when exactly one cell with held consultations is under
-    the limit, the smallest other cell with held consultations goes too (else total minus the rest
-    gives it away). Cells with nothing held stay as they are."""
-    hidden = [False] * len(cells)
-    small = [i for i, c in enumerate(cells) if 0 < c.held < SMALL_CELL_LIMIT]
-    if len(small) == 1:
-        others = sorted((c.held, i) for i, c in enumerate(cells) if c.held >= SMALL_CELL_LIMIT)
-        if others:
-            hidden[others[0][1]] = True
-    return hidden
+def _protect_rows(cells: Sequence[_Sums]) -> list[frozenset[str]]:
+    """For each row of a breakdown, the counts to hide so that no hidden row can be worked out from the
+    total and the other rows (one pass per count)."""
+    hide: list[set[str]] = [set() for _ in cells]
+    for name in _ACROSS_ROWS:
+        values = [_counts(c)[name] for c in cells]
+        for row, extra in enumerate(_complement(values, [False] * len(values))):
+            if extra:
+                hide[row].add(name)
+    return [frozenset(h) for h in hide]
 
 
 def _breakdown(groups: Mapping[int | None, _Sums], names: Mapping[int, tuple[str, str]],
                settings: BenefitSettings) -> tuple[BreakdownRow, ...]:
     keys = sorted(groups, key=lambda k: (k is None, names.get(k, ("", ""))[0].casefold() if k else "", k or 0))
-    hidden = _complement([groups[k] for k in keys])
+    hidden = _protect_rows([groups[k] for k in keys])
     return tuple(BreakdownRow(id=k, name=names.get(k, ("", ""))[0] if k is not None else "",
                               name_en=names.get(k, ("", ""))[1] if k is not None else "",
                               figures=_figures(groups[k], settings, hide))
