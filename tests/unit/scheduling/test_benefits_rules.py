@@ -16,21 +16,25 @@ def test_a_small_count_never_prints() -> None:
     for n in range(5):
         c = Count.of(n)
         assert c.suppressed and c.value is None and c.display() == "<5" and str(c) == "<5"
-        assert c.as_json() == {"value": None, "suppressed": True}
-        assert repr(c) == "Count()" and json.dumps(c.as_json()) == '{"value": null, "suppressed": true}'
-    assert Count.of(5).as_json() == {"value": 5, "suppressed": False} and Count.of(5).display() == "5"
-    assert Count.of(12).hidden().as_json() == {"value": None, "suppressed": True}
+        assert c.as_json() == {"value": None, "suppressed": True, "below_limit": True}
+        assert repr(c) == "Count()" and str(n) not in json.dumps(c.as_json())
+    assert Count.of(5).as_json() == {"value": 5, "suppressed": False, "below_limit": False}
+    assert Count.of(5).display() == "5"
+    # hidden to protect a neighbour: not "<5", which would be untrue of twelve
+    assert Count.of(12).hidden().as_json() == {"value": None, "suppressed": True, "below_limit": False}
+    assert Count.of(12).hidden().display() == ":"
     with pytest.raises(ValueError):
         Count.of(-1)
 
 
 def test_figures_derived_from_a_small_count_are_hidden_with_it() -> None:
     km = Amount.of(240.0, Unit.KM, basis=Count.of(3))
-    assert km.value is None and km.display() == "<5" and km.as_json() == {"value": None, "unit": "km",
-                                                                          "suppressed": True}
+    assert km.value is None and km.display() == "<5" and km.as_json() == {
+        "value": None, "unit": "km", "suppressed": True, "below_limit": True}
+    assert Amount.of(240.0, Unit.KM, basis=Count.of(9).hidden()).display() == ":"
     assert Amount.of(240.0, Unit.KM, basis=Count.of(7)).display() == "240.0"
     assert Share.of(Count.of(3), Count.of(20), 0.3).as_json() == {
-        "value": None, "target": 0.3, "meets_target": None, "suppressed": True}
+        "value": None, "target": 0.3, "meets_target": None, "suppressed": True, "below_limit": True}
     share = Share.of(Count.of(6), Count.of(20), 0.3)
     assert share.value == pytest.approx(0.3) and share.meets_target is True and share.display() == "30 %"
 
@@ -55,7 +59,7 @@ def test_one_hidden_part_takes_the_smallest_shown_part_with_it() -> None:
 def test_within_a_cell_the_statuses_protect_each_other() -> None:
     # 20 held, 2 cancelled, 6 no-shows, 7 upcoming: the 2 alone would be 35 - 20 - 6 - 7
     figures = _figures(_Sums(consultations=35, held=20, cancelled=2, no_show=6, upcoming=7), DEFAULTS)
-    assert figures.cancelled.display() == "<5" and figures.no_show.display() == "<5"
+    assert figures.cancelled.display() == "<5" and figures.no_show.display() == ":"
     assert figures.held.value == 20 and figures.upcoming.value == 7
     # escorts 3 and nurses 8 add up with the patients to the trips: the 8 goes too
     figures = _figures(_Sums(consultations=20, held=20, escort_trips=3, nurse_trips=8), DEFAULTS)
