@@ -147,6 +147,10 @@ class Amount:
         return {"value": self.value, "unit": self.unit.value, "suppressed": self.suppressed,
                 "below_limit": self.below_limit}
 
+    def exact_for_computation(self) -> float:
+        """The exact figure, for checks inside the report only: never render it."""
+        return self._exact
+
     def __str__(self) -> str:
         return self.display()
 

@@ -33,9 +33,14 @@ The rules (the report page names them too):
 - **Outcomes**: counts of what staff recorded for the held consultations.
 
 Every count under five is hidden by the result types (``report.Count``), and so is everything derived
-from it. In a breakdown (months, municipalities, types, departments), when exactly one row's held count
-is hidden, the row with the next smallest count is hidden whole as well, so that the hidden one cannot
-be worked out as the total minus the others.
+from it (kilometres, hours, kroner and CO2 with the held consultations, the staff hours with the nurses'
+trips, a share with either of its counts). A hidden count must not be recoverable as a whole minus its
+shown parts, so when exactly one part of a shown whole is hidden, the smallest shown part is hidden too:
+across a breakdown's rows (months, municipalities, types, departments) for each count; within a cell
+for the statuses (parts of the consultations), for held, cancelled and no-shows (which the video share
+adds up), and for the escorts' and nurses' trips (parts of the trips with the patients'); and for the
+outcome answers (parts of those recorded). One pass each, not an optimal suppression pattern: the
+kilometres and hours of a cell still give the escorts' and nurses' trips together.
 """
 
 from __future__ import annotations
@@ -495,6 +500,11 @@ def _figures(s: _Sums, settings: BenefitSettings, hide: frozenset[str] = frozens
                                                        [n in hidden for n in _STATUS_PARTS]), strict=True):
         if extra:
             hidden.add(name)
+    # the video share gives away held + cancelled + no-shows: those three are protected among themselves too
+    due = ("held", "cancelled", "no_show")
+    for name, extra in zip(due, _complement([counts[n] for n in due], [n in hidden for n in due]), strict=True):
+        if extra:
+            hidden.add(name)
     companions = ("escort_trips", "nurse_trips")
     for name, extra in zip(companions, _complement([counts[n] for n in companions],
                                                     [n in hidden for n in companions]), strict=True):
@@ -515,6 +525,7 @@ def _figures(s: _Sums, settings: BenefitSettings, hide: frozenset[str] = frozens
     if held.suppressed:
         booked_and_due = booked_and_due.hidden()
     at_home = count("held_at_home", s.held_at_home)
+    nurse_trips = count("nurse_trips", s.nurse_trips)
     return Figures(
         consultations=count("consultations", s.consultations), held=held,
         cancelled=count("cancelled", s.cancelled), no_show=count("no_show", s.no_show),
@@ -522,12 +533,13 @@ def _figures(s: _Sums, settings: BenefitSettings, hide: frozenset[str] = frozens
         video_share=Share.of(held, booked_and_due, settings.video_share_target),
         home_share=Share.of(at_home, held, settings.home_share_target),
         trips_avoided=trips, patient_trips_avoided=held, escort_trips_avoided=count("escort_trips", s.escort_trips),
-        nurse_trips_avoided=count("nurse_trips", s.nurse_trips),
+        nurse_trips_avoided=nurse_trips,
         km_avoided=Amount.of(round(km, 1), Unit.KM, basis=held),
         travel_hours_avoided=Amount.of(round(hours, 1), Unit.HOURS, basis=held),
         travel_cost_avoided_nok=Amount.of(round(cost_km * settings.cost_per_km_nok), Unit.NOK, basis=held),
         co2_avoided_kg=Amount.of(round(km * settings.co2_kg_per_km, 1), Unit.KG_CO2, basis=held),
-        staff_hours_avoided=Amount.of(round(2 * s.nurse_minutes / 60, 1), Unit.HOURS, basis=held),
+        # the nurses' hours alone, divided by the trip's time, would count the nurses: hidden with that count
+        staff_hours_avoided=Amount.of(round(2 * s.nurse_minutes / 60, 1), Unit.HOURS, basis=nurse_trips),
         held_without_travel_data=count("held_without_travel", s.held_without_travel),
     )
 

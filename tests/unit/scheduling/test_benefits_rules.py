@@ -62,8 +62,18 @@ def test_within_a_cell_the_statuses_protect_each_other() -> None:
     assert figures.cancelled.display() == "<5" and figures.no_show.display() == ":"
     assert figures.held.value == 20 and figures.upcoming.value == 7
     # escorts 3 and nurses 8 add up with the patients to the trips: the 8 goes too
-    figures = _figures(_Sums(consultations=20, held=20, escort_trips=3, nurse_trips=8), DEFAULTS)
+    figures = _figures(_Sums(consultations=20, held=20, escort_trips=3, nurse_trips=8, nurse_minutes=8 * 90),
+                       DEFAULTS)
     assert figures.trips_avoided.value == 31 and figures.nurse_trips_avoided.value is None
+    # the nurses' hours would count them (hours / the trip's time): hidden with their trips
+    assert figures.staff_hours_avoided.value is None and figures.staff_hours_avoided.display() == ":"
+    figures = _figures(_Sums(consultations=20, held=20, nurse_trips=8, escort_trips=6, nurse_minutes=8 * 90),
+                       DEFAULTS)
+    assert figures.staff_hours_avoided.value == pytest.approx(24.0)
+    # 20 held, 2 cancelled, 9 no-shows, 6 upcoming: the upcoming would be the smallest to hide, but the
+    # video share (held of held + cancelled + no-shows) would then give the 2 away as 31 - 20 - 9
+    figures = _figures(_Sums(consultations=37, held=20, cancelled=2, no_show=9, upcoming=6), DEFAULTS)
+    assert figures.cancelled.value is None and figures.no_show.value is None
 
 
 def test_a_typed_hospital_name_is_matched_carefully() -> None:
