@@ -146,6 +146,12 @@ _MESSAGES: dict[str, str] = {
                                  "Resources."),
     "unknown_profession": N_("Choose a profession from the list."),
     "no_candidates": N_("Nobody can take this part. Check what is bookable under Resources."),
+    "period_too_long": N_("The period can be at most five years. Choose a shorter one."),
+    "period_or_dates": N_("Choose either a month, quarter or year, or a from and to date, not both."),
+    "unknown_consultation_type": N_("Choose a consultation type from the list."),
+    "not_a_number": N_("Write a number, for example 3.5."),
+    "out_of_range": N_("The number is outside what is allowed here."),
+    "not_a_boolean": N_("Choose yes or no."),
     "error": N_("Something went wrong."),
 }
 
