@@ -49,6 +49,7 @@ _ACTIONS = {
     "reset_password": N_("gave a temporary password"),
     "reset_totp": N_("reset two-factor login"),
     "import": N_("imported from a file"),
+    "view": N_("viewed"),
     # The joint note
     "read_versions": N_("read earlier versions"),
     "read_version": N_("read an earlier version"),
@@ -92,6 +93,8 @@ _OBJECTS = {
     "access_log": N_("list of who has looked"),
     "calendar_feed": N_("calendar subscription"),
     "feed_token": N_("calendar subscription link"),
+    "benefits_report": N_("benefits report"),
+    "benefit_settings": N_("benefits report settings"),
 }
 
 _REASONS = {
