@@ -25,7 +25,7 @@ from playwright.async_api import Browser, Page, expect
 
 from server.people.national_id import first_synthetic_id
 from tests.browser.call_steps import DESKTOP, PHONE, expect_state, guest_waits, make_code, person
-from tests.browser.support import TotpSecrets, assert_accessible, path_of, submit_login_form
+from tests.browser.support import TotpSecrets, assert_accessible, log_in, path_of
 from tests.browser.test_call_consultation import _decodes, _pid
 from tests.serverproc import ROOT, Server, free_port, run_cli, server_env, serving
 
@@ -66,21 +66,6 @@ def empty_trust(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def secrets() -> AsyncIterator[TotpSecrets]:
     yield TotpSecrets()
-
-
-async def log_in(page: Page, username: str, password: str, secrets: TotpSecrets) -> None:
-    """Password, then the authenticator code; at the first login the key is enrolled from the page."""
-    await submit_login_form(page, username, password)
-    await expect(page).to_have_url(re.compile(r"/login/(enrol|totp)"))
-    if path_of(page) == "/login/enrol":
-        secret = (await page.locator("figure.qr figcaption code").inner_text()).strip()
-        secrets.remember(username, secret)
-        await page.get_by_label("Kode").fill(secrets.code(username))
-        await page.get_by_role("button", name="Bekreft").click()
-    else:
-        await page.get_by_label("Kode").fill(secrets.code(username))
-        await page.get_by_role("button", name="Fortsett").click()
-    await expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 async def choose(page: Page, label: str, containing: str) -> None:
@@ -218,7 +203,7 @@ async def book_as_the_coordinator(coordinator: Page) -> str:
 
 
 async def joins_from_the_day_list(page: Page, username: str, secrets: TotpSecrets) -> None:
-    await log_in(page, username, FIRST_PASSWORD, secrets)
+    await log_in(page, username, secrets, password=FIRST_PASSWORD)
     await page.goto("/day")
     await page.get_by_role("link", name=re.compile(f"^Bli med {PATIENT[0]} {PATIENT[1]}")).click()
     await page.get_by_role("button", name="Bli med i konsultasjonen").click()
@@ -229,11 +214,11 @@ async def test_a_trust_sets_up_from_empty_and_holds_its_first_consultation(
         browser: Browser, empty_trust: Server, secrets: TotpSecrets) -> None:
     base = empty_trust.base_url
     async with person(browser, base, DESKTOP) as admin:
-        await log_in(admin, ADMIN[1], ADMIN_PASSWORD, secrets)
+        await log_in(admin, ADMIN[1], secrets, password=ADMIN_PASSWORD)
         await set_up_the_trust(admin)
 
     async with person(browser, base, DESKTOP) as coordinator:
-        await log_in(coordinator, "ola.berg", FIRST_PASSWORD, secrets)
+        await log_in(coordinator, "ola.berg", secrets, password=FIRST_PASSWORD)
         await book_as_the_coordinator(coordinator)
 
     async with person(browser, base, DESKTOP) as specialist, person(browser, base, DESKTOP) as nurse, \

@@ -13,7 +13,7 @@ import urllib.request
 from http.client import HTTPResponse
 from pathlib import Path
 
-from tests.serverproc import ROOT, running_server
+from tests.serverproc import ROOT, Server, running_server
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -49,17 +49,21 @@ def _login(base: str, username: str) -> tuple[str, str]:
     return "; ".join(f"{k}={v}" for k, v in jar.items()), token.group(1)
 
 
+def run_schemathesis(server: Server, username: str, *options: str) -> None:
+    """Fuzz the server's /api as ``username`` (checks: no 5xx, status, content type and body per schema)."""
+    cookie, token = _login(server.base_url, username)
+    done = subprocess.run([
+        str(Path(sys.executable).parent / "schemathesis"), "run", f"{server.base_url}/api/openapi.json",
+        "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
+                    "response_schema_conformance",
+        "--workers", "1", "--max-time", "90", "--request-timeout", "20", *options,
+        "-H", f"Cookie: {cookie}", "-H", f"X-CSRF-Token: {token}", "-H", f"Origin: {server.base_url}",
+    ], cwd=ROOT, capture_output=True, text=True, timeout=420, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-8000:] + "\n--- server log ---\n" + server.log()[-4000:]
+
+
 def test_api_survives_schemathesis(tmp_path: Path) -> None:
     with running_server(tmp_path, SAMKONSULT_DEMO_RELAX_TOTP="true") as server:
-        cookie, token = _login(server.base_url, "koordinator")
-        done = subprocess.run([
-            str(Path(sys.executable).parent / "schemathesis"), "run", f"{server.base_url}/api/openapi.json",
-            "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
-                        "response_schema_conformance",
-            "--max-examples", "8", "--seed", "20261122", "--workers", "1", "--max-time", "90",
-            "--request-timeout", "20",
-            "-H", f"Cookie: {cookie}", "-H", f"X-CSRF-Token: {token}", "-H", f"Origin: {server.base_url}",
-        ], cwd=ROOT, capture_output=True, text=True, timeout=420, check=False)
-        output = done.stdout + done.stderr
-        assert done.returncode == 0, output[-8000:] + "\n--- server log ---\n" + server.log()[-4000:]
+        run_schemathesis(server, "koordinator", "--max-examples", "8", "--seed", "20261122")
         assert "Internal Server Error" not in server.log()
