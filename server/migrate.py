@@ -21,6 +21,7 @@ def all_metadata() -> MetaData:
     """The metadata of every package's tables (imported here so each registers itself)."""
     import notes.models  # noqa: F401  (registers the note, version, signature and amendment tables)
     import rooms.models  # noqa: F401  (registers the join code and guest session tables)
+    import scheduling.benefits.settings  # (registers the benefits report's settings table)
     import scheduling.models  # noqa: F401  (registers the scheduling tables)
     from server.platform.model_base import Base
 
