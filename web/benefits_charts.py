@@ -10,13 +10,18 @@ readers read; a suppressed cell ("<5") is drawn as no bar at all, never as a num
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET  # noqa: S405  # we parse only the SVG pygal has just written
+import sys
+import xml.etree.ElementTree as ET  # we parse only the SVG pygal has just written
 from functools import cache
 
 import pygal
 from pygal.style import Style
 
 from web.benefits_view import Chart, ChartKind
+
+# pygal appends a finder of the old kind to ``sys.meta_path`` (for its map plugins, which we do not use),
+# and Python then warns "find_spec() not found" on every later import that reaches it. Take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
 
 _SVG_NS = "http://www.w3.org/2000/svg"
 ET.register_namespace("", _SVG_NS)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import xlsxwriter
-from fpdf import FPDF
 
 from web.benefits_view import SUPPRESSED_TEXT, Cell, Chart, ReportView, Table, cell_text, plain_number
 from web.i18n import current_language
@@ -87,8 +86,8 @@ def to_xlsx(view: ReportView) -> bytes:
     summary.set_column(3, 3, 60)
     summary.write_string(0, 0, view.title, title)
     r = 1
-    for row in _heading_rows(view)[1:]:
-        summary.write_row(r, 0, row)
+    for heading in _heading_rows(view)[1:]:
+        summary.write_row(r, 0, heading)
         r += 1
     r += 1
     summary.write_row(r, 0, [_("Key figures"), _("Value"), _("Unit"), _("Note")], bold)
@@ -133,20 +132,23 @@ def _latin1(text: str) -> str:
     return text.translate(_TYPOGRAPHY).encode("latin-1", "replace").decode("latin-1")
 
 
-class _ReportPdf(FPDF):  # type: ignore[misc]  # fpdf2 ships no type hints for subclassing
-    page_label: Callable[[int], str] = staticmethod(lambda n: str(n))
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(_FONT, size=8)
-        self.cell(0, 5, _latin1(self.page_label(self.page_no())), align="C")
-
-
 def to_pdf(view: ReportView, *, compress: bool = True) -> bytes:
     """An A4 PDF: key figures, the charts drawn as bars (a hidden cell drawn as none, with "<5" beside it),
     the tables and the method. ``compress=False`` leaves the text readable in the file, for tests."""
-    pdf = _ReportPdf(orientation="portrait", unit="mm", format="A4")
-    pdf.page_label = lambda n: _("Page {page} of {pages}").format(page=n, pages="{nb}")
+    # Imported when a PDF is asked for, as the notes' export does: fpdf2 pulls in font tooling that the
+    # rest of the server never needs.
+    from fpdf import FPDF
+
+    page_label: Callable[[int], str] = lambda n: _("Page {page} of {pages}").format(page=n, pages="{nb}")
+
+    class ReportPdf(FPDF):  # type: ignore[misc]  # fpdf2 ships no type hints for subclassing
+        def footer(self) -> None:
+            # "Side 1 av 3": a report pasted together from printouts must show when a page is missing.
+            self.set_y(-12)
+            self.set_font(_FONT, size=8)
+            self.cell(0, 5, _latin1(page_label(self.page_no())), align="C")
+
+    pdf = ReportPdf(orientation="portrait", unit="mm", format="A4")
     pdf.alias_nb_pages("{nb}")
     pdf.set_compression(compress)
     pdf.set_title(_latin1(view.title))
@@ -182,7 +184,7 @@ def to_pdf(view: ReportView, *, compress: bool = True) -> bytes:
     return bytes(pdf.output())
 
 
-def _heading(pdf: FPDF, text: str, room: float = 20) -> None:
+def _heading(pdf: Any, text: str, room: float = 20) -> None:
     if pdf.get_y() + room > pdf.h - pdf.b_margin:
         pdf.add_page()
     pdf.ln(3)
@@ -190,7 +192,7 @@ def _heading(pdf: FPDF, text: str, room: float = 20) -> None:
     pdf.cell(0, 8, _latin1(text), new_x="LMARGIN", new_y="NEXT")
 
 
-def _bar_chart(pdf: FPDF, chart: Chart) -> None:
+def _bar_chart(pdf: Any, chart: Chart) -> None:
     """Horizontal bars, one line per row and series, labelled with their numbers (readable in grey)."""
     table = chart.table
     lines = len(table.rows) * len(chart.series)
@@ -231,7 +233,7 @@ def _bar_chart(pdf: FPDF, chart: Chart) -> None:
             pdf.cell(value_w, line_h, _latin1(cell_text(cell, decimals)), align="R", new_x="LMARGIN", new_y="NEXT")
 
 
-def _fit(pdf: FPDF, text: str, width: float) -> str:
+def _fit(pdf: Any, text: str, width: float) -> str:
     if pdf.get_string_width(_latin1(text)) <= width:
         return text
     while text and pdf.get_string_width(_latin1(text + "...")) > width:
@@ -239,7 +241,7 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     return text + "..."
 
 
-def _table(pdf: FPDF, table: Table) -> None:
+def _table(pdf: Any, table: Table) -> None:
     """The table with its row labels down the side, wrapped headings and numbers to the right."""
     _heading(pdf, table.title, room=30)
     count = len(table.columns)
@@ -274,6 +276,7 @@ def _table(pdf: FPDF, table: Table) -> None:
         pdf.cell(0, 6, _latin1(_("Nothing to show for this period.")), new_x="LMARGIN", new_y="NEXT")
 
 
-def _lines_height(pdf: FPDF, text: str, width: float, size: float) -> float:
+def _lines_height(pdf: Any, text: str, width: float, size: float) -> float:
     lines = pdf.multi_cell(width, size * 0.45, _latin1(text), dry_run=True, output="LINES")
+    assert isinstance(lines, list)  # output="LINES" returns the wrapped lines
     return float(len(lines) * size * 0.45)

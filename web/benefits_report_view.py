@@ -181,8 +181,9 @@ def _method(settings: SettingsUsed) -> tuple[tuple[str, ...], tuple[str, ...]]:
             co2=number_text(settings.co2_kg_per_km, 3)),
         _("Response time runs from when the referral was received to when the consultation was booked and to "
           "when it was held. The median is the middle value; 90 % were faster than the second figure."),
-        _("Consultations held with the patient at home count as held by video too; the share at home is "
-          "compared with the goal of 30 % of treatment and follow-up at home."),
+        _("The share held by video is the consultations held out of all that were held, cancelled or missed. "
+          "The share at home is the consultations held with the patient at home out of all held, compared "
+          "with the goal of 30 % of treatment and follow-up at home."),
     )
     sources = (_("Rate per kilometre: {source}").format(source=settings.cost_per_km_source),
                _("CO2 per kilometre: {source}").format(source=settings.co2_source))

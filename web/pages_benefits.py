@@ -23,11 +23,11 @@ from scheduling.benefits.service import REPORT_ROLES
 from server.platform.appkeys import CLOCK
 from server.platform.errors import ValidationFailed
 from server.platform.local_time import OSLO
-from web.appkeys import SCHEDULING
+from web.appkeys import BENEFITS, SCHEDULING
 from web.benefits_charts import render_chart
-from web.benefits_view import cell_text
 from web.benefits_exports import to_csv, to_pdf, to_xlsx
 from web.benefits_report_view import report_view
+from web.benefits_view import cell_text
 from web.forms import parse_id
 from web.guards import require_actor
 from web.i18n import gettext as _
@@ -174,7 +174,8 @@ async def _options(request: web.Request, session: Any) -> dict[str, list[tuple[s
 
 
 def _file_name(kind: str, period: Period) -> str:
-    return f"{_('benefits')}-{period.first_day.isoformat()}-{period.last_day.isoformat()}.{kind}"
+    name = _("benefits")  # the file's name in the reader's language: "gevinster-2026-06-01-2026-11-30.pdf"
+    return f"{name}-{period.first_day.isoformat()}-{period.last_day.isoformat()}.{kind}"
 
 
 async def benefits_page(request: web.Request) -> web.StreamResponse:
@@ -185,7 +186,7 @@ async def benefits_page(request: web.Request) -> web.StreamResponse:
     choice = _choice(dict(request.query), today)
     if wanted != "html" and wanted not in DOWNLOADS:
         choice.errors["format"] = message_for("invalid_choice")
-    service = request.app[SCHEDULING].benefits
+    service = request.app[BENEFITS]
     async with reading(request) as session:
         options = await _options(request, session)
         report = None
