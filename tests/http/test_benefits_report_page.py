@@ -1,0 +1,90 @@
+"""The benefits report page and its downloads over HTTP: for team leaders and administrators only, in
+bokmål, every output with small counts written "<5", and each view or download audited once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+
+from server.platform.audit_models import AuditEntry
+from server.platform.clock import FixedClock
+from server.platform.db import Database
+from tests.conftest import Seeded
+from tests.helpers import login_as
+from tests.http.readable_text import problems
+
+URL = "/reports/benefits?period=custom&from=2026-06-01&to=2026-11-30"
+
+
+async def _audit_rows(db: Database) -> int:
+    async with db.session() as session:
+        return int((await session.execute(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.object_type == "benefits_report"))).scalar_one())
+
+
+async def test_team_leader_reads_the_report_in_bokmal(client: TestClient, seeded: Seeded, clock: FixedClock,
+                                                       db: Database) -> None:
+    await login_as(client, "leder", clock)
+    before = await _audit_rows(db)
+    resp = await client.get(URL)
+    html = await resp.text()
+    assert resp.status == 200, html
+    assert 'href="/reports/benefits"' in html  # in the team leader's menu
+    assert "Gevinster av samkonsultasjonene" in html and "Nøkkeltall" in html
+    assert html.count('role="img"') == 5 and "<script" not in html.split("<main", 1)[1].split("</main>")[0]
+    assert "<style" not in html  # the charts' style is a stylesheet of our own (CSP: style-src 'self')
+    assert "&lt;5" in html  # the demo's few consultations are small cells
+    assert not problems(html)
+    assert await _audit_rows(db) == before + 1
+
+
+async def test_a_nurse_is_refused(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
+    await login_as(client, "sykepleier.rodoy", clock)
+    assert (await client.get(URL)).status == 403
+    assert (await client.get(URL + "&format=csv")).status == 403
+
+
+async def test_downloads_parse_and_hide_small_cells(client: TestClient, seeded: Seeded, clock: FixedClock,
+                                                    db: Database) -> None:
+    await login_as(client, "leder", clock)
+    before = await _audit_rows(db)
+    resp = await client.get(URL + "&format=csv")
+    assert resp.status == 200 and resp.content_type == "text/csv"
+    assert 'filename="gevinster-2026-06-01-2026-11-30.csv"' in resp.headers["Content-Disposition"]
+    data = await resp.read()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    held = next(r for r in rows if r and r[0] == "Samkonsultasjoner holdt")
+    assert held[1] == "<5" or int(held[1]) >= 5
+    for row in rows:  # no count from 1 to 4 anywhere: a count is "<5" or at least 5
+        for value in row[1:]:
+            assert not re.fullmatch(r"[1-4]", value), row
+
+    resp = await client.get(URL + "&format=xlsx")
+    assert resp.status == 200
+    with zipfile.ZipFile(io.BytesIO(await resp.read())) as book:
+        assert "&lt;5" in book.read("xl/sharedStrings.xml").decode()
+
+    resp = await client.get(URL + "&format=pdf")
+    assert resp.status == 200 and resp.content_type == "application/pdf"
+    assert (await resp.read()).startswith(b"%PDF")
+    assert await _audit_rows(db) == before + 3  # each download once
+
+
+async def test_a_wrong_period_is_told_and_what_was_typed_kept(client: TestClient, seeded: Seeded,
+                                                              clock: FixedClock, db: Database) -> None:
+    await login_as(client, "admin", clock)
+    before = await _audit_rows(db)
+    resp = await client.get("/reports/benefits?period=custom&from=2026-11-30&to=2026-06-01&municipality=")
+    html = await resp.text()
+    assert resp.status == 422
+    assert "Sluttdatoen er før startdatoen." in html or "før" in html
+    assert 'value="2026-11-30"' in html and 'value="2026-06-01"' in html
+    resp = await client.get("/reports/benefits?period=month&month=2026-13")
+    assert resp.status == 422 and "Velg en måned." in await resp.text()
+    assert await _audit_rows(db) == before  # nothing was shown, nothing audited
