@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from typing import Any
 
 import xlsxwriter
@@ -139,7 +138,8 @@ def to_pdf(view: ReportView, *, compress: bool = True) -> bytes:
     # rest of the server never needs.
     from fpdf import FPDF
 
-    page_label: Callable[[int], str] = lambda n: _("Page {page} of {pages}").format(page=n, pages="{nb}")
+    def page_label(n: int) -> str:
+        return _("Page {page} of {pages}").format(page=n, pages="{nb}")
 
     class ReportPdf(FPDF):  # type: ignore[misc]  # fpdf2 ships no type hints for subclassing
         def footer(self) -> None:
