@@ -22,7 +22,6 @@ from rooms.join_codes import JoinCodeService
 from rooms.media.connection_check import ConnectionCheckService
 from rooms.models import GuestSessionStore, SqlJoinCodeRepository
 from rooms.registry import GuestAccess, LiveRegistry
-from scheduling.benefits.service import BenefitsService
 from scheduling.models import OutboxChannel
 from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
 from scheduling.services.factory import SchedulingServices
@@ -58,7 +57,7 @@ from server.sms_gateway import HttpSmsSender, SmsGatewaySettings
 from server.staff_calendars import SqlStaffCalendars
 from signaling.setup import setup_signaling
 from web import i18n
-from web.appkeys import BENEFITS, BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTE_HUB, NOTES, SCHEDULING
+from web.appkeys import BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTE_HUB, NOTES, SCHEDULING
 from web.context import caller
 from web.metrics import METRICS, create_metrics
 from web.middleware import (
@@ -125,7 +124,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         public_url=settings.public_url, organizer_email=settings.smtp_sender,
         reminder_lead=timedelta(hours=settings.reminder_hours)), app[PATIENTS],
         gateways=_gateways(settings))
-    app[BENEFITS] = BenefitsService(the_clock, audit)
     app[NOTES] = NoteService(the_clock, audit, app[PATIENTS], SqlConsultationDirectory())
     app[NOTE_EXPORTS] = ExportWorkers()
     app[NOTE_HUB] = NoteHub()

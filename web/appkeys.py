@@ -10,11 +10,9 @@ from aiohttp import web
 from notes.export_workers import ExportWorkers
 from notes.live import NoteHub
 from notes.service import NoteService
-from scheduling.benefits.service import BenefitsService
 from scheduling.services.factory import SchedulingServices
 
 SCHEDULING = web.AppKey("scheduling", SchedulingServices)
-BENEFITS = web.AppKey("benefits", BenefitsService)
 NOTES = web.AppKey("notes", NoteService)
 NOTE_EXPORTS = web.AppKey("note_exports", ExportWorkers)
 # Who has which note open, in this process; saves, signatures and amendments are pushed through it.

@@ -133,6 +133,12 @@ _MESSAGES: dict[str, str] = {
                                  "occupational therapist, pharmacist, patient coordinator, health secretary."),
     "csv_has_problems": N_("The file has problems. Check it first and correct what is listed."),
     "csv_file_required": N_("Choose a CSV file."),
+    "period_too_long": N_("The period can be at most five years. Choose a shorter one."),
+    "period_or_dates": N_("Choose either a month, quarter or year, or a from and to date, not both."),
+    "unknown_consultation_type": N_("Choose a consultation type from the list."),
+    "not_a_number": N_("Write a number, for example 3.5."),
+    "out_of_range": N_("The number is outside what is allowed here."),
+    "not_a_boolean": N_("Choose yes or no."),
     "error": N_("Something went wrong."),
 }
 

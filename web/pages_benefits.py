@@ -19,11 +19,11 @@ from markupsafe import Markup
 
 from scheduling.benefits import periods
 from scheduling.benefits.report import Filters, Period, PeriodKind
-from scheduling.benefits.service import REPORT_ROLES
+from scheduling.benefits.access import REPORT_ROLES
 from server.platform.appkeys import CLOCK
 from server.platform.errors import ValidationFailed
 from server.platform.local_time import OSLO
-from web.appkeys import BENEFITS, SCHEDULING
+from web.appkeys import SCHEDULING
 from web.benefits_charts import render_chart
 from web.benefits_exports import to_csv, to_pdf, to_xlsx
 from web.benefits_report_view import report_view
@@ -186,7 +186,7 @@ async def benefits_page(request: web.Request) -> web.StreamResponse:
     choice = _choice(dict(request.query), today)
     if wanted != "html" and wanted not in DOWNLOADS:
         choice.errors["format"] = message_for("invalid_choice")
-    service = request.app[BENEFITS]
+    service = request.app[SCHEDULING].benefits
     async with reading(request) as session:
         options = await _options(request, session)
         report = None

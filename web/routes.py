@@ -12,6 +12,7 @@ from web import (
     api,
     api_notes,
     api_people,
+    api_reports,
     api_resources,
     api_scheduling,
     api_send_code,
@@ -201,12 +202,13 @@ API_ROUTES: list[ApiRoute] = [
              request_schema="ConsultationTypeInput", tag="set-up"),
     *pages_check.API_ROUTES,
     *api_people.API_ROUTES,
+    *api_reports.API_ROUTES,
 ]
 
 
 async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(build_document(API_ROUTES, version=API_VERSION,
-                                             extra_schemas=api_people.SCHEMAS))
+                                             extra_schemas={**api_people.SCHEMAS, **api_reports.SCHEMAS}))
 
 
 async def healthz(request: web.Request) -> web.Response:

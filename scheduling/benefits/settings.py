@@ -27,15 +27,14 @@ from sqlalchemy import Boolean, Float, ForeignKey, Integer
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduling.benefits.access import REPORT_ROLES, SETTINGS_ROLES, require
 from scheduling.benefits.report import SettingsUsed
 from scheduling.models import Urgency
-from scheduling.services.common import require_roles
 from server.platform.actors import Actor
 from server.platform.audit import AuditLog
 from server.platform.clock import Clock
 from server.platform.errors import ValidationFailed
 from server.platform.model_base import Base
-from server.platform.roles import Role
 
 __all__ = [
     "DEFAULTS",
@@ -48,7 +47,6 @@ __all__ = [
 
 COST_PER_KM_SOURCE = "Pasientreiseforskriften § 21 (standard rate from 1 January 2024), pasientreiser.no"
 CO2_SOURCE = "Statistics Norway (SSB), emissions from road traffic: rounded passenger car fleet average"
-SETTINGS_ROLES = (Role.ADMIN,)
 _ROW_ID = 1
 
 
@@ -165,12 +163,12 @@ class BenefitSettingsService:
 
     async def get(self, session: AsyncSession, actor: Actor) -> BenefitSettings:
         """The settings in force, for team leaders (who see what their figures rest on) and administrators."""
-        require_roles(actor, Role.TEAM_LEADER, Role.ADMIN, what="read the benefit settings")
+        require(actor, *REPORT_ROLES, what="read the benefit settings")
         return await read_settings(session)
 
     async def update(self, session: AsyncSession, actor: Actor, changes: dict[str, object]) -> BenefitSettings:
         """Apply ``changes`` (any of the editable fields; the rest keep their value) and return the result."""
-        require_roles(actor, *SETTINGS_ROLES, what="change the benefit settings")
+        require(actor, *SETTINGS_ROLES, what="change the benefit settings")
         clean = check_changes(changes)
         now = self._clock.now()
         merged = replace(await read_settings(session), **clean, updated_at=now)  # type: ignore[arg-type]
@@ -187,3 +185,4 @@ class BenefitSettingsService:
         await self._audit.record(session, actor, action="update", object_type="benefit_settings",
                                  object_id=_ROW_ID, reason=",".join(sorted(clean)))
         return merged
+

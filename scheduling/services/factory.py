@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scheduling.benefits.service import BenefitsService
+from scheduling.benefits.settings import BenefitSettingsService
 from scheduling.join_code_messages import JoinCodeMessenger
 from scheduling.models import OutboxChannel
 from scheduling.outbox import Outbox
@@ -34,6 +36,8 @@ class SchedulingServices:
     outbox: Outbox
     notifier: Notifier
     join_code_messages: JoinCodeMessenger
+    benefits: BenefitsService
+    benefit_settings: BenefitSettingsService
 
     @classmethod
     def create(cls, clock: Clock, audit: AuditLog, notifications: NotificationSettings,
@@ -56,4 +60,6 @@ class SchedulingServices:
             outbox=outbox,
             notifier=notifier,
             join_code_messages=JoinCodeMessenger(clock, audit, outbox),
+            benefits=BenefitsService(clock, audit),
+            benefit_settings=BenefitSettingsService(clock, audit),
         )

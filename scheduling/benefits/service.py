@@ -1,0 +1,499 @@
+"""The benefits report: consultations, trips, kilometres, hours, costs, CO2, response times and
+outcomes for a period, computed with a few aggregate queries.
+
+The rules (the report page names them too):
+
+- **In the period**: a consultation (booking) counts by its start, as a Europe/Oslo date; months are
+  Europe/Oslo calendar months.
+- **Held** is status completed; **cancelled** and **no-show** their statuses; **upcoming** the rest
+  (booked, arrived, in progress). Only held consultations save anything.
+- **Video share**: held / (held + cancelled + no-show), against the trust's target. **Home share**: held
+  with the patient at home / held, against the home target.
+- **Municipality** of a consultation: the municipality of its health room; without a room, the
+  organisation of its municipal nurse; without either, the patient's home municipality.
+- **Hospital** the patient would otherwise have travelled to: the referral's "otherwise hospital" when it
+  names a hospital organisation (same name, ignoring case, or the one hospital whose name contains it);
+  otherwise the organisation of the hospital specialist booked.
+- **Department**: the booked specialist's department, else the department the consultation type asks for.
+- **Trips avoided** per held consultation: 1 (the patient) + 1 if the referral says an escort was needed
+  + 1 if the municipal nurse would have gone along. Each is a round trip.
+- **Kilometres**: 2 × the one-way distance from the municipality's centre to that hospital × trips
+  (person-kilometres). Held consultations with no travel row for the pair count in
+  ``held_without_travel_data`` and add no kilometres.
+- **Travel hours**: 2 × the one-way door-to-door minutes (ferries and waiting included) × trips; without
+  a travel row, the referral's own "travel time there and back" is used for the hours when given.
+- **Patient travel cost** (NOK): the per-km rate × the patient's kilometres, plus the escort's when the
+  settings count them (the patient travel scheme pays one of the two by default).
+- **CO2** (kg): the kg-per-km setting × all kilometres.
+- **Staff hours**: the nurse's travel hours, where she would have gone along.
+- **Response times** per urgency, over held consultations that came from a referral: received (the
+  referral's creation) → booked (its first booking's creation) → held (the consultation's start); median
+  and 90th percentile (linear interpolation, as PostgreSQL's ``percentile_cont``) in hours, and the share
+  held within the urgency's target.
+- **Outcomes**: counts of what staff recorded for the held consultations.
+
+Every count under five is hidden by the result types (``report.Count``), and so is everything derived
+from it. In a breakdown (months, municipalities, types, departments), when exactly one row's held count
+is hidden, the row with the next smallest count is hidden whole as well, so that the hidden one cannot
+be worked out as the total minus the others.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import Subquery
+
+from scheduling.benefits import periods
+from scheduling.benefits.access import REPORT_ROLES, require
+from scheduling.benefits.report import (
+    SMALL_CELL_LIMIT,
+    Amount,
+    BenefitsReport,
+    BreakdownRow,
+    Count,
+    Figures,
+    Filters,
+    MonthRow,
+    Outcomes,
+    Period,
+    ResponseTimes,
+    Share,
+    Unit,
+)
+from scheduling.benefits.settings import BenefitSettings, read_settings
+from scheduling.models import (
+    AdmissionAvoided,
+    Booking,
+    BookingStatus,
+    ConsultationOutcome,
+    ConsultationType,
+    FollowUp,
+    Referral,
+    RequirementKind,
+    Reservation,
+    Resource,
+    ResourceKind,
+    TypeRequirement,
+    Urgency,
+)
+from server.people.models import Department, MunicipalityTravel, Organisation, Patient
+from server.platform.actors import Actor
+from server.platform.audit import AuditLog
+from server.platform.clock import Clock
+from server.platform.errors import ValidationFailed
+from server.platform.roles import OrganisationKind
+
+__all__ = ["REPORT_ROLES", "BenefitsService", "percentile"]
+
+_UPCOMING = (BookingStatus.BOOKED, BookingStatus.ARRIVED, BookingStatus.IN_PROGRESS)
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of sorted values by linear interpolation between closest ranks."""
+    if not ordered:
+        raise ValueError("no values")
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class _Sums:
+    """Additive sums of one group of consultations; every cell of the report is a sum of these."""
+
+    consultations: int = 0
+    held: int = 0
+    cancelled: int = 0
+    no_show: int = 0
+    upcoming: int = 0
+    held_at_home: int = 0
+    escort_trips: int = 0
+    nurse_trips: int = 0
+    held_without_travel: int = 0
+    patient_km: float = 0.0  # one way, summed over held consultations
+    escort_km: float = 0.0
+    nurse_km: float = 0.0
+    patient_minutes: float = 0.0  # one way
+    escort_minutes: float = 0.0
+    nurse_minutes: float = 0.0
+
+    def add(self, other: _Sums) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _seconds_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
+    if dialect == "sqlite":
+        # stored as naive UTC text (see UTCDateTime); julianday reads it
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return func.extract("epoch", later - earlier)
+
+
+class BenefitsService:
+    """Computes the benefits report; for team leaders and administrators, every view audited."""
+
+    def __init__(self, clock: Clock, audit: AuditLog) -> None:
+        self._clock = clock
+        self._audit = audit
+
+    async def report(self, session: AsyncSession, actor: Actor, period: Period,
+                     filters: Filters | None = None) -> BenefitsReport:
+        """The report for ``period`` narrowed by ``filters`` (ids of a municipality, consultation type,
+        department; unknown ids are refused with field codes). Records one audit row naming the
+        period and filters, never a patient."""
+        require(actor, *REPORT_ROLES, what="see the benefits report")
+        filters = await self._named_filters(session, filters or Filters())
+        settings = await read_settings(session)
+        dialect = session.get_bind().dialect.name
+        facts = await self._facts(session, period, filters)
+        months = periods.month_starts(period)
+        cube = await self._cube(session, facts, period, months)
+        totals = _Sums()
+        by_month: dict[int, _Sums] = defaultdict(_Sums)
+        by_dim: dict[str, dict[int | None, _Sums]] = {
+            "municipality": defaultdict(_Sums), "type": defaultdict(_Sums), "department": defaultdict(_Sums)}
+        for (month, municipality, ctype, department), sums in cube.items():
+            totals.add(sums)
+            by_month[month].add(sums)
+            by_dim["municipality"][municipality].add(sums)
+            by_dim["type"][ctype].add(sums)
+            by_dim["department"][department].add(sums)
+        month_rows = [MonthRow(first, _figures(by_month.get(i, _Sums()), settings, hidden))
+                      for (i, first), hidden in zip(enumerate(months),
+                                                    _complement([by_month.get(i, _Sums()) for i in range(len(months))]),
+                                                    strict=True)]
+        names = await self._names(session, by_dim)
+        report = BenefitsReport(
+            period=period, filters=filters, settings=settings.used(), generated_at=self._clock.now(),
+            totals=_figures(totals, settings, False), months=tuple(month_rows),
+            by_municipality=_breakdown(by_dim["municipality"], names["municipality"], settings),
+            by_consultation_type=_breakdown(by_dim["type"], names["type"], settings),
+            by_department=_breakdown(by_dim["department"], names["department"], settings),
+            response_times=await self._response_times(session, facts, settings, dialect),
+            outcomes=await self._outcomes(session, facts, totals.held),
+        )
+        await self._audit.record(session, actor, action="view", object_type="benefits_report",
+                                 object_id=_audit_object(period, filters))
+        return report
+
+    # ------------------------------------------------------------------------------ the queries
+
+    async def _named_filters(self, session: AsyncSession, filters: Filters) -> Filters:
+        problems: dict[str, str] = {}
+        municipality = type_name = department = ""
+        if filters.municipality_id is not None:
+            org = await session.get(Organisation, filters.municipality_id)
+            if org is None or org.kind != OrganisationKind.MUNICIPALITY:
+                problems["municipality"] = "unknown_municipality"
+            else:
+                municipality = org.name
+        if filters.consultation_type_id is not None:
+            ctype = await session.get(ConsultationType, filters.consultation_type_id)
+            if ctype is None:
+                problems["consultation_type"] = "unknown_consultation_type"
+            else:
+                type_name = ctype.name
+        if filters.department_id is not None:
+            dept = await session.get(Department, filters.department_id)
+            if dept is None:
+                problems["department"] = "unknown_department"
+            else:
+                department = dept.name
+        if problems:
+            raise ValidationFailed("the report's filter names something unknown", problems)
+        return Filters(filters.municipality_id, filters.consultation_type_id, filters.department_id,
+                       municipality, type_name, department)
+
+    async def _hospital_of_text(self, session: AsyncSession, start: Any, end: Any) -> ColumnElement[Any]:
+        """An expression giving the hospital id the referral's free-text "otherwise hospital" names."""
+        hospitals = (await session.execute(select(Organisation.id, Organisation.name).where(
+            Organisation.kind == OrganisationKind.HOSPITAL))).all()
+        typed = (await session.execute(select(Referral.otherwise_hospital).distinct().join(
+            Booking, Booking.referral_id == Referral.id).where(
+            Booking.start >= start, Booking.start < end, Referral.otherwise_hospital != ""))).scalars().all()
+        matches: dict[str, int] = {}
+        for text in typed:
+            hospital = _match_hospital(text, hospitals)
+            if hospital is not None:
+                matches[text] = hospital
+        if not matches:
+            return literal(None)
+        return case(matches, value=Referral.otherwise_hospital, else_=None)
+
+    async def _facts(self, session: AsyncSession, period: Period, filters: Filters) -> Subquery:
+        """One row per consultation starting in the period (after the filters), with what the sums need."""
+        start, end = periods.bounds(period)
+        room_municipality = (
+            select(func.coalesce(Resource.municipality_id, Resource.organisation_id))
+            .join(Reservation, Reservation.resource_id == Resource.id)
+            .where(Reservation.booking_id == Booking.id, Resource.kind == ResourceKind.HEALTH_ROOM)
+            .order_by(Reservation.position).limit(1).scalar_subquery())
+        staff = (select(Resource.organisation_id)
+                 .join(Reservation, Reservation.resource_id == Resource.id)
+                 .join(Organisation, Organisation.id == Resource.organisation_id)
+                 .where(Reservation.booking_id == Booking.id, Resource.kind == ResourceKind.PERSON))
+        nurse_municipality = (staff.where(Organisation.kind == OrganisationKind.MUNICIPALITY)
+                              .order_by(Reservation.position).limit(1).scalar_subquery())
+        specialist_hospital = (staff.where(Organisation.kind == OrganisationKind.HOSPITAL)
+                               .order_by(Reservation.position).limit(1).scalar_subquery())
+        specialist_department = (
+            select(Resource.department_id).join(Reservation, Reservation.resource_id == Resource.id)
+            .join(Organisation, Organisation.id == Resource.organisation_id)
+            .where(Reservation.booking_id == Booking.id, Resource.kind == ResourceKind.PERSON,
+                   Organisation.kind == OrganisationKind.HOSPITAL, Resource.department_id.is_not(None))
+            .order_by(Reservation.position).limit(1).scalar_subquery())
+        type_department = (
+            select(TypeRequirement.department_id)
+            .where(TypeRequirement.consultation_type_id == Booking.consultation_type_id,
+                   TypeRequirement.kind == RequirementKind.DEPARTMENT_SPECIALIST,
+                   TypeRequirement.department_id.is_not(None))
+            .order_by(TypeRequirement.position).limit(1).scalar_subquery())
+        patient_municipality = (select(Patient.home_municipality_id).where(Patient.id == Booking.patient_id)
+                                .scalar_subquery())
+        other = Booking.__table__.alias("first_booking")
+        first_booked = (select(func.min(other.c.created_at)).where(other.c.referral_id == Booking.referral_id)
+                        .scalar_subquery())
+        otherwise = await self._hospital_of_text(session, start, end)
+        query = (
+            select(
+                Booking.id.label("booking_id"),
+                Booking.status.label("status"),
+                Booking.consultation_type_id.label("consultation_type_id"),
+                Booking.start.label("start"),
+                Booking.patient_at_home.label("at_home"),
+                func.coalesce(Referral.escort_needed, false()).label("escort"),
+                func.coalesce(Referral.nurse_would_travel, false()).label("nurse"),
+                Referral.id.label("referral_id"),
+                Referral.urgency.label("urgency"),
+                Referral.created_at.label("received"),
+                Referral.travel_hours.label("referral_hours"),
+                first_booked.label("booked"),
+                func.coalesce(room_municipality, nurse_municipality, patient_municipality).label("municipality"),
+                func.coalesce(otherwise, specialist_hospital).label("hospital"),
+                func.coalesce(specialist_department, type_department).label("department"),
+            )
+            .outerjoin(Referral, Referral.id == Booking.referral_id)
+            .where(Booking.start >= start, Booking.start < end)
+        )
+        if filters.consultation_type_id is not None:
+            query = query.where(Booking.consultation_type_id == filters.consultation_type_id)
+        facts = query.subquery("facts")
+        narrowed = select(facts)
+        if filters.municipality_id is not None:
+            narrowed = narrowed.where(facts.c.municipality == filters.municipality_id)
+        if filters.department_id is not None:
+            narrowed = narrowed.where(facts.c.department == filters.department_id)
+        return narrowed.subquery("narrowed")
+
+    async def _cube(self, session: AsyncSession, facts: Subquery, period: Period,
+                    months: list[date]) -> dict[tuple[int, int | None, int, int | None], _Sums]:
+        """The sums grouped by month, municipality, type, department, status and place: a few hundred rows
+        at most, rolled up in Python into every cell (sums add up exactly)."""
+        f = facts.c
+        month = case(*[(f.start < periods.local_midnight_utc(first), i - 1)
+                       for i, first in enumerate(months[1:], start=1)], else_=len(months) - 1) \
+            if len(months) > 1 else literal(0)
+        travel = MunicipalityTravel
+        has_travel = travel.id.is_not(None)
+        escort = case((f.escort, 1), else_=0)
+        nurse = case((f.nurse, 1), else_=0)
+        km = func.coalesce(travel.distance_km, 0.0)
+        # one-way minutes: the travel row's door-to-door time, else half the referral's round trip
+        minutes = func.coalesce(travel.travel_minutes, f.referral_hours * 30.0, 0.0)
+        month_col = month.label("month")
+        query = (
+            select(
+                month_col, f.municipality, f.consultation_type_id, f.department, f.status, f.at_home,
+                func.count().label("n"),
+                func.sum(escort).label("escorts"),
+                func.sum(nurse).label("nurses"),
+                func.sum(case((has_travel, 0), else_=1)).label("without_travel"),
+                func.sum(km).label("km"),
+                func.sum(km * escort).label("escort_km"),
+                func.sum(km * nurse).label("nurse_km"),
+                func.sum(minutes).label("minutes"),
+                func.sum(minutes * escort).label("escort_minutes"),
+                func.sum(minutes * nurse).label("nurse_minutes"),
+            )
+            .select_from(facts.outerjoin(travel, and_(travel.municipality_id == f.municipality,
+                                                       travel.hospital_id == f.hospital)))
+            .group_by(month_col, f.municipality, f.consultation_type_id, f.department, f.status, f.at_home)
+        )
+        cube: dict[tuple[int, int | None, int, int | None], _Sums] = defaultdict(_Sums)
+        for row in (await session.execute(query)).all():
+            sums = cube[(int(row.month), row.municipality, row.consultation_type_id, row.department)]
+            n = int(row.n)
+            sums.consultations += n
+            status = BookingStatus(row.status)
+            if status is BookingStatus.CANCELLED:
+                sums.cancelled += n
+            elif status is BookingStatus.NO_SHOW:
+                sums.no_show += n
+            elif status in _UPCOMING:
+                sums.upcoming += n
+            else:
+                sums.held += n
+                sums.held_at_home += n if row.at_home else 0
+                sums.escort_trips += int(row.escorts or 0)
+                sums.nurse_trips += int(row.nurses or 0)
+                sums.held_without_travel += int(row.without_travel or 0)
+                sums.patient_km += float(row.km or 0)
+                sums.escort_km += float(row.escort_km or 0)
+                sums.nurse_km += float(row.nurse_km or 0)
+                sums.patient_minutes += float(row.minutes or 0)
+                sums.escort_minutes += float(row.escort_minutes or 0)
+                sums.nurse_minutes += float(row.nurse_minutes or 0)
+        return cube
+
+    async def _response_times(self, session: AsyncSession, facts: Subquery, settings: BenefitSettings,
+                              dialect: str) -> tuple[ResponseTimes, ...]:
+        f = facts.c
+        query = (select(f.urgency, _seconds_between(f.booked, f.received, dialect),
+                        _seconds_between(f.start, f.received, dialect))
+                 .where(f.status == BookingStatus.COMPLETED, f.referral_id.is_not(None)))
+        booked: dict[Urgency, list[float]] = defaultdict(list)
+        held: dict[Urgency, list[float]] = defaultdict(list)
+        for urgency, to_booked, to_held in (await session.execute(query)).all():
+            booked[Urgency(urgency)].append(max(0.0, float(to_booked)) / 3600)
+            held[Urgency(urgency)].append(max(0.0, float(to_held)) / 3600)
+        targets = settings.target_days()
+        result = []
+        for urgency in Urgency:
+            hours_booked, hours_held = sorted(booked[urgency]), sorted(held[urgency])
+            count = Count.of(len(hours_held))
+            within = Count.of(sum(1 for h in hours_held if h <= targets[urgency] * 24))
+
+            def stat(values: list[float], q: float, basis: Count = count) -> Amount:
+                return Amount.of(percentile(values, q) if values else 0.0, Unit.HOURS, basis=basis)
+
+            result.append(ResponseTimes(
+                urgency=urgency, consultations=count, target_days=targets[urgency],
+                received_to_booked_median=stat(hours_booked, 0.5), received_to_booked_p90=stat(hours_booked, 0.9),
+                received_to_held_median=stat(hours_held, 0.5), received_to_held_p90=stat(hours_held, 0.9),
+                within_target=Share.of(within, count, None)))
+        return tuple(result)
+
+    async def _outcomes(self, session: AsyncSession, facts: Subquery, held: int) -> Outcomes:
+        f = facts.c
+        o = ConsultationOutcome
+        codes = literal(",") + o.follow_up + literal(",")
+        columns: list[ColumnElement[Any]] = [func.count(o.booking_id)]
+        columns += [func.sum(case((o.admission_avoided == a, 1), else_=0)) for a in AdmissionAvoided]
+        columns += [func.sum(case((codes.like(f"%,{c.value},%"), 1), else_=0)) for c in FollowUp]
+        row = (await session.execute(select(*columns).select_from(
+            facts.join(o, o.booking_id == f.booking_id)).where(f.status == BookingStatus.COMPLETED))).one()
+        values = [int(v or 0) for v in row]
+        admission = dict(zip(AdmissionAvoided, values[1:1 + len(AdmissionAvoided)], strict=True))
+        follow = dict(zip(FollowUp, values[1 + len(AdmissionAvoided):], strict=True))
+        return Outcomes(held=Count.of(held), recorded=Count.of(values[0]),
+                        admission_avoided={k: Count.of(v) for k, v in admission.items()},
+                        follow_up={k: Count.of(v) for k, v in follow.items()})
+
+    async def _names(self, session: AsyncSession,
+                     by_dim: Mapping[str, Mapping[int | None, _Sums]]) -> dict[str, dict[int, tuple[str, str]]]:
+        names: dict[str, dict[int, tuple[str, str]]] = {"municipality": {}, "type": {}, "department": {}}
+        ids = {k: [i for i in v if i is not None] for k, v in by_dim.items()}
+        if ids["municipality"]:
+            for oid, name in (await session.execute(select(Organisation.id, Organisation.name).where(
+                    Organisation.id.in_(ids["municipality"])))).all():
+                names["municipality"][oid] = (name, "")
+        if ids["type"]:
+            for tid, name, name_en in (await session.execute(select(
+                    ConsultationType.id, ConsultationType.name, ConsultationType.name_en).where(
+                    ConsultationType.id.in_(ids["type"])))).all():
+                names["type"][tid] = (name, name_en)
+        if ids["department"]:
+            for did, name, org in (await session.execute(select(
+                    Department.id, Department.name, Organisation.name).join(
+                    Organisation, Organisation.id == Department.organisation_id).where(
+                    Department.id.in_(ids["department"])))).all():
+                names["department"][did] = (f"{name}, {org}", "")
+        return names
+
+
+# ---------------------------------------------------------------------------------- pure parts
+
+def _match_hospital(text: str, hospitals: Iterable[tuple[int, str]]) -> int | None:
+    """The hospital a typed name means: the same name ignoring case and spaces, else the one hospital
+    whose name contains the text (or is contained in it); None when none or several fit."""
+    wanted = " ".join(text.split()).casefold()
+    if not wanted:
+        return None
+    candidates = [(hid, " ".join(name.split()).casefold()) for hid, name in hospitals]
+    exact = [hid for hid, name in candidates if name == wanted]
+    if exact:
+        return exact[0]
+    partial = [hid for hid, name in candidates if wanted in name or name in wanted]
+    return partial[0] if len(partial) == 1 else None
+
+
+def _figures(s: _Sums, settings: BenefitSettings, hidden: bool) -> Figures:
+    """One cell's figures from its sums; ``hidden`` hides every count of the cell (complementary rule)."""
+
+    def count(n: int) -> Count:
+        c = Count.of(n)
+        return c.hidden() if hidden else c
+
+    held = count(s.held)
+    trips = count(s.held + s.escort_trips + s.nurse_trips)
+    km = 2 * (s.patient_km + s.escort_km + s.nurse_km)
+    hours = 2 * (s.patient_minutes + s.escort_minutes + s.nurse_minutes) / 60
+    cost_km = 2 * (s.patient_km + (s.escort_km if settings.escort_cost_counted else 0.0))
+    booked_and_due = count(s.held + s.cancelled + s.no_show)
+    at_home = count(s.held_at_home)
+    return Figures(
+        consultations=count(s.consultations), held=held, cancelled=count(s.cancelled), no_show=count(s.no_show),
+        upcoming=count(s.upcoming), held_at_home=at_home,
+        video_share=Share.of(held, booked_and_due, settings.video_share_target),
+        home_share=Share.of(at_home, held, settings.home_share_target),
+        trips_avoided=trips, patient_trips_avoided=held, escort_trips_avoided=count(s.escort_trips),
+        nurse_trips_avoided=count(s.nurse_trips),
+        km_avoided=Amount.of(round(km, 1), Unit.KM, basis=held),
+        travel_hours_avoided=Amount.of(round(hours, 1), Unit.HOURS, basis=held),
+        travel_cost_avoided_nok=Amount.of(round(cost_km * settings.cost_per_km_nok), Unit.NOK, basis=held),
+        co2_avoided_kg=Amount.of(round(km * settings.co2_kg_per_km, 1), Unit.KG_CO2, basis=held),
+        staff_hours_avoided=Amount.of(round(2 * s.nurse_minutes / 60, 1), Unit.HOURS, basis=held),
+        held_without_travel_data=count(s.held_without_travel),
+    )
+
+
+def _complement(cells: Sequence[_Sums]) -> list[bool]:
+    """Which cells of a breakdown to hide whole: when exactly one cell with held consultations is under
+    the limit, the smallest other cell with held consultations goes too (else total minus the rest
+    gives it away). Cells with nothing held stay as they are."""
+    hidden = [False] * len(cells)
+    small = [i for i, c in enumerate(cells) if 0 < c.held < SMALL_CELL_LIMIT]
+    if len(small) == 1:
+        others = sorted((c.held, i) for i, c in enumerate(cells) if c.held >= SMALL_CELL_LIMIT)
+        if others:
+            hidden[others[0][1]] = True
+    return hidden
+
+
+def _breakdown(groups: Mapping[int | None, _Sums], names: Mapping[int, tuple[str, str]],
+               settings: BenefitSettings) -> tuple[BreakdownRow, ...]:
+    keys = sorted(groups, key=lambda k: (k is None, names.get(k, ("", ""))[0].casefold() if k else "", k or 0))
+    hidden = _complement([groups[k] for k in keys])
+    return tuple(BreakdownRow(id=k, name=names.get(k, ("", ""))[0] if k is not None else "",
+                              name_en=names.get(k, ("", ""))[1] if k is not None else "",
+                              figures=_figures(groups[k], settings, hide))
+                 for k, hide in zip(keys, hidden, strict=True))
+
+
+def _audit_object(period: Period, filters: Filters) -> str:
+    parts = [f"{period.first_day.isoformat()}..{period.last_day.isoformat()}"]
+    for name, value in (("municipality", filters.municipality_id), ("type", filters.consultation_type_id),
+                        ("department", filters.department_id)):
+        if value is not None:
+            parts.append(f"{name}={value}")
+    return " ".join(parts)
+
