@@ -18,8 +18,8 @@ from aiohttp import web
 from markupsafe import Markup
 
 from scheduling.benefits import periods
-from scheduling.benefits.report import Filters, Period, PeriodKind
 from scheduling.benefits.access import REPORT_ROLES
+from scheduling.benefits.report import Filters, Period, PeriodKind
 from server.platform.appkeys import CLOCK
 from server.platform.errors import ValidationFailed
 from server.platform.local_time import OSLO
