@@ -29,6 +29,7 @@ _ROLES = {
 }
 _ACTIONS = {
     "read": N_("read"),
+    "view": N_("viewed"),
     "list": N_("saw in a list"),
     "create": N_("created"),
     "update": N_("changed"),
@@ -92,6 +93,8 @@ _OBJECTS = {
     "access_log": N_("list of who has looked"),
     "calendar_feed": N_("calendar subscription"),
     "feed_token": N_("calendar subscription link"),
+    "benefits_report": N_("benefits report"),
+    "benefit_settings": N_("settings of the benefits report"),
 }
 
 _REASONS = {
