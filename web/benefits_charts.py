@@ -17,7 +17,7 @@ from functools import cache
 import pygal
 from pygal.style import Style
 
-from web.benefits_view import Chart, ChartKind
+from web.benefits_view import SUPPRESSED_TEXT, Chart, ChartKind
 
 # pygal appends a finder of the old kind to ``sys.meta_path`` (for its map plugins, which we do not use),
 # and Python then warns "find_spec() not found" on every later import that reaches it. Take it out again.
@@ -67,7 +67,8 @@ def _config(chart: Chart, no_data: str) -> dict[str, object]:
         "title": chart.title,
         "y_title": chart.y_title or None,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": 3,
+        # One legend entry a line: pygal spaces columns by the plot's width, and names run into each other.
+        "legend_at_bottom_columns": 1,
         "truncate_legend": -1,
         "truncate_label": -1,
         "show_legend": len(chart.series) > 1,
@@ -88,7 +89,9 @@ def _pygal_chart(chart: Chart, no_data: str) -> pygal.graph.graph.Graph:
     rows = chart.table.rows
     if chart.kind is ChartKind.HORIZONTAL:
         rows = tuple(reversed(rows))  # pygal draws the first row at the bottom; keep the table's order
-    drawn.x_labels = [row.label for row in rows]
+    # A hidden cell draws no bar; its label says "<5" so that the missing bar is not read as nothing.
+    drawn.x_labels = [f"{row.label} ({SUPPRESSED_TEXT})" if any(row.cells[i].suppressed for i in chart.series)
+                      else row.label for row in rows]
     for index in chart.series:
         values = [row.cells[index].plottable for row in rows]
         drawn.add(chart.table.columns[index].label, values)

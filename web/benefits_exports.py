@@ -50,7 +50,10 @@ _BAD_SHEET_CHARS = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
-    name = title.translate(_BAD_SHEET_CHARS)[:_SHEET_NAME_LIMIT].strip()
+    name = title.translate(_BAD_SHEET_CHARS).strip()
+    if len(name) > _SHEET_NAME_LIMIT:  # cut at a word, not in the middle of one
+        cut = name[: _SHEET_NAME_LIMIT + 1].rsplit(" ", 1)[0]
+        name = cut if cut and len(cut) <= _SHEET_NAME_LIMIT else name[:_SHEET_NAME_LIMIT]
     base, n = name, 2
     while name.lower() in used:
         suffix = f" {n}"
@@ -157,7 +160,7 @@ def to_pdf(view: ReportView, *, compress: bool = True) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=16)
     pdf.add_page()
     pdf.set_font(_FONT, style="B", size=16)
-    pdf.multi_cell(0, 8, _latin1(view.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, _latin1(view.title), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(_FONT, size=11)
     for label, value in _heading_rows(view)[1:]:
         pdf.cell(0, 6, _latin1(f"{label}: {value}"), new_x="LMARGIN", new_y="NEXT")
@@ -171,7 +174,7 @@ def to_pdf(view: ReportView, *, compress: bool = True) -> bytes:
         pdf.set_font(_FONT, style="B", size=10)
         pdf.cell(35, 6, _latin1(value), align="R")
         pdf.set_font(_FONT, size=9)
-        pdf.multi_cell(0, 6, _latin1(figure.note), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, _latin1(figure.note), align="L", new_x="LMARGIN", new_y="NEXT")
     for chart in view.charts:
         _bar_chart(pdf, chart)
     for table in view.tables:
@@ -179,7 +182,7 @@ def to_pdf(view: ReportView, *, compress: bool = True) -> bytes:
     _heading(pdf, _("Method"))
     pdf.set_font(_FONT, size=9.5)
     for paragraph in (*view.method, *view.sources, view.small_cell_note):
-        pdf.multi_cell(0, 5, _latin1(paragraph), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, _latin1(paragraph), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1.5)
     return bytes(pdf.output())
 
