@@ -1,15 +1,15 @@
 """A small world for the benefits report whose every figure the tests work out by hand.
 
 Two hospitals, two municipalities with travel rows, one department, one specialist, a health room in
-Vega, nurses in Vega and Lurøy, two consultation types, and consultations in March and April 2026
+Øyvær, nurses in Øyvær and Lurfjord, two consultation types, and consultations in March and April 2026
 (Europe/Oslo; summer time starts on 29 March). Everything is placed directly as rows: the point is the
 arithmetic of the report, not the booking rules.
 
-Vega (A): the health room R_A, the nurse N_A and the specialist S; patient in the room.
-Lurøy (B): the nurse N_B and the specialist S; patient at home.
+Øyvær (A): the health room R_A, the nurse N_A and the specialist S; patient in the room.
+Lurfjord (B): the nurse N_B and the specialist S; patient at home.
 
-Travel, one way: Vega -> Mo i Rana 80 km / 150 min (ferry), Vega -> Bodø 200 km / 300 min,
-Lurøy -> Mo i Rana 60 km / 90 min; no row for Lurøy -> Bodø.
+Travel, one way: Øyvær -> Nordvik 80 km / 150 min (ferry), Øyvær -> Sørhavn 200 km / 300 min,
+Lurfjord -> Nordvik 60 km / 90 min; no row for Lurfjord -> Sørhavn.
 """
 
 from __future__ import annotations
@@ -49,10 +49,10 @@ def oslo(month: int, day: int, hh: int, mm: int = 0) -> datetime:
 
 @dataclass(frozen=True)
 class BenefitsWorld:
-    hospital_mo: int
-    hospital_bodo: int
-    vega: int
-    luroy: int
+    hospital_nordvik: int
+    hospital_sorhavn: int
+    oyvaer: int
+    lurfjord: int
     department: int
     type_room: int
     type_home: int
@@ -93,7 +93,7 @@ CONSULTATIONS = [
     _B("a4", "A", oslo(3, 6, 10), booked=oslo(3, 5, 8), referral=(W, oslo(3, 4, 8)), escort=True, nurse=True,
        outcome=(UNSURE, "outpatient")),
     _B("a5", "A", oslo(3, 20, 10), booked=oslo(3, 14, 12), referral=(W, oslo(3, 14, 8)),
-       otherwise=" nordlandssykehuset  BODØ ", outcome=(YES, "home_care")),
+       otherwise=" kystsykehuset  SØRHAVN ", outcome=(YES, "home_care")),
     _B("a6", "A", oslo(3, 16, 10), booked=oslo(3, 1, 9), referral=(W, oslo(3, 1, 8)),
        outcome=(YES, "home_care,outpatient")),
     _B("a7", "A", oslo(3, 17, 10), outcome=(YES, "home_care")),
@@ -111,7 +111,7 @@ CONSULTATIONS = [
     _B("b3", "B", oslo(3, 12, 13), home_type=True),
     _B("b4", "B", oslo(3, 13, 10)),
     _B("b5", "B", oslo(3, 25, 10), booked=oslo(3, 2, 9), referral=(Urgency.FOUR_WEEKS, oslo(3, 1, 9)),
-       otherwise="Nordlandssykehuset Bodø", travel_hours=5.0),
+       otherwise="Kystsykehuset Sørhavn", travel_hours=5.0),
     _B("b6", "B", oslo(3, 26, 10), status=X),
 ]
 """The period of the tests is 2026-03-01 .. 2026-04-30."""
@@ -119,29 +119,29 @@ CONSULTATIONS = [
 
 async def build(db: Database) -> BenefitsWorld:
     async with db.session() as s:
-        mo = Organisation(name="Helgelandssykehuset Mo i Rana", kind=OrganisationKind.HOSPITAL)
-        bodo = Organisation(name="Nordlandssykehuset Bodø", kind=OrganisationKind.HOSPITAL)
-        vega = Organisation(name="Vega kommune", kind=OrganisationKind.MUNICIPALITY)
-        luroy = Organisation(name="Lurøy kommune", kind=OrganisationKind.MUNICIPALITY)
-        s.add_all([mo, bodo, vega, luroy])
+        nordvik = Organisation(name="Fjordsykehuset Nordvik", kind=OrganisationKind.HOSPITAL)
+        sorhavn = Organisation(name="Kystsykehuset Sørhavn", kind=OrganisationKind.HOSPITAL)
+        oyvaer = Organisation(name="Øyvær kommune", kind=OrganisationKind.MUNICIPALITY)
+        lurfjord = Organisation(name="Lurfjord kommune", kind=OrganisationKind.MUNICIPALITY)
+        s.add_all([nordvik, sorhavn, oyvaer, lurfjord])
         await s.flush()
-        dept = Department(organisation_id=mo.id, name="Geriatri")
+        dept = Department(organisation_id=nordvik.id, name="Geriatri")
         s.add(dept)
         s.add_all([
-            MunicipalityTravel(municipality_id=vega.id, hospital_id=mo.id, distance_km=80.0, travel_minutes=150,
+            MunicipalityTravel(municipality_id=oyvaer.id, hospital_id=nordvik.id, distance_km=80.0, travel_minutes=150,
                                transport="car", ferry=True, ferry_minutes=40),
-            MunicipalityTravel(municipality_id=vega.id, hospital_id=bodo.id, distance_km=200.0, travel_minutes=300,
+            MunicipalityTravel(municipality_id=oyvaer.id, hospital_id=sorhavn.id, distance_km=200.0, travel_minutes=300,
                                transport="car", ferry=True, ferry_minutes=60),
-            MunicipalityTravel(municipality_id=luroy.id, hospital_id=mo.id, distance_km=60.0, travel_minutes=90,
+            MunicipalityTravel(municipality_id=lurfjord.id, hospital_id=nordvik.id, distance_km=60.0, travel_minutes=90,
                                transport="car", ferry=False, ferry_minutes=None),
         ])
         await s.flush()
-        specialist = Resource(kind=ResourceKind.PERSON, name="S", organisation_id=mo.id, department_id=dept.id,
+        specialist = Resource(kind=ResourceKind.PERSON, name="S", organisation_id=nordvik.id, department_id=dept.id,
                               created_at=NOW)
-        nurse_a = Resource(kind=ResourceKind.PERSON, name="N_A", organisation_id=vega.id, created_at=NOW)
-        nurse_b = Resource(kind=ResourceKind.PERSON, name="N_B", organisation_id=luroy.id, created_at=NOW)
-        room_a = Resource(kind=ResourceKind.HEALTH_ROOM, name="R_A", organisation_id=vega.id,
-                          municipality_id=vega.id, created_at=NOW)
+        nurse_a = Resource(kind=ResourceKind.PERSON, name="N_A", organisation_id=oyvaer.id, created_at=NOW)
+        nurse_b = Resource(kind=ResourceKind.PERSON, name="N_B", organisation_id=lurfjord.id, created_at=NOW)
+        room_a = Resource(kind=ResourceKind.HEALTH_ROOM, name="R_A", organisation_id=oyvaer.id,
+                          municipality_id=oyvaer.id, created_at=NOW)
         s.add_all([specialist, nurse_a, nurse_b, room_a])
         t_room = ConsultationType(code="room", name="Samkonsultasjon i helserom", name_en="Joint consultation",
                                   duration_minutes=30, requirements=[TypeRequirement(
@@ -151,7 +151,7 @@ async def build(db: Database) -> BenefitsWorld:
         s.add_all([t_room, t_home])
         await s.flush()
         patients = {}
-        for n, (home, key) in enumerate([(vega, "A"), (luroy, "B")]):
+        for n, (home, key) in enumerate([(oyvaer, "A"), (lurfjord, "B")]):
             birth = date(1935, 1, 1 + n)
             patient = Patient(public_id=f"benefit-patient-{key}", given_name="Kari", family_name=f"Nordmann{key}",
                               birth_date=birth, national_id=first_synthetic_id(birth), home_municipality_id=home.id,
@@ -166,7 +166,7 @@ async def build(db: Database) -> BenefitsWorld:
                 urgency, received = c.referral
                 referral = Referral(
                     public_id=f"ref-{c.key}", patient_id=patient.id, reason="Oppfølging", urgency=urgency,
-                    referring_organisation_id=vega.id if c.municipality == "A" else luroy.id,
+                    referring_organisation_id=oyvaer.id if c.municipality == "A" else lurfjord.id,
                     otherwise_hospital=c.otherwise, travel_hours=c.travel_hours, escort_needed=c.escort,
                     nurse_would_travel=c.nurse, status=ReferralStatus.BOOKED, created_at=received)
                 s.add(referral)
@@ -196,6 +196,7 @@ async def build(db: Database) -> BenefitsWorld:
                          organisation_id=org.id, organisation_name=org.name)
 
         return BenefitsWorld(
-            hospital_mo=mo.id, hospital_bodo=bodo.id, vega=vega.id, luroy=luroy.id, department=dept.id,
-            type_room=t_room.id, type_home=t_home.id, leader=actor(Role.TEAM_LEADER, mo),
-            admin=actor(Role.ADMIN, mo), nurse=actor(Role.NURSE, vega))
+            hospital_nordvik=nordvik.id, hospital_sorhavn=sorhavn.id, oyvaer=oyvaer.id, lurfjord=lurfjord.id,
+            department=dept.id,
+            type_room=t_room.id, type_home=t_home.id, leader=actor(Role.TEAM_LEADER, nordvik),
+            admin=actor(Role.ADMIN, nordvik), nurse=actor(Role.NURSE, oyvaer))

@@ -1,7 +1,7 @@
 """Every figure of the benefits report, worked out by hand from the small world in ``fixture.py``.
 
-Period 2026-03-01 .. 2026-04-30. Held (completed) consultations in it: Vega a1..a8, a12, in1 (10),
-Lurøy b1..b5 (5): 15. Not held: a9 and b6 cancelled, a10 no-show, a11 upcoming (in April).
+Period 2026-03-01 .. 2026-04-30. Held (completed) consultations in it: Øyvær a1..a8, a12, in1 (10),
+Lurfjord b1..b5 (5): 15. Not held: a9 and b6 cancelled, a10 no-show, a11 upcoming (in April).
 out1 (28 Feb, 23:30) and out2 (1 May, 00:30) fall outside, though in UTC out2 is 30 April.
 """
 
@@ -56,8 +56,9 @@ async def test_totals_by_hand(db: Database, world: BenefitsWorld) -> None:
     assert t.trips_avoided.value == 15 + 3 + 3
     assert t.patient_trips_avoided.value == 15
     assert t.escort_trips_avoided.display() == "<5" and t.nurse_trips_avoided.display() == "<5"
-    # one-way km of the patients: Vega->Mo 80 for a1-a4, a6-a8, a12, in1 (9), Vega->Bodø 200 for a5 (the
-    # referral names Bodø), Lurøy->Mo 60 for b1-b4, nothing for b5 (no Lurøy->Bodø row) = 720+200+240 = 1160
+    # one-way km of the patients: Øyvær->Nordvik 80 for a1-a4, a6-a8, a12, in1 (9), Øyvær->Sørhavn 200 for a5
+    # (the referral names Sørhavn), Lurfjord->Nordvik 60 for b1-b4, nothing for b5 (no Lurfjord->Sørhavn row):
+    # 720 + 200 + 240 = 1160
     # escorts 3 x 80 = 240; nurses a3 80 + a4 80 + b1 60 = 220; round trips: 2 x (1160+240+220) = 3240
     assert t.km_avoided.value == pytest.approx(3240.0)
     # one-way minutes: patients 9 x 150 + 300 + 4 x 90 + b5's own 5 h round trip / 2 (150) = 2160,
@@ -73,9 +74,9 @@ async def test_totals_by_hand(db: Database, world: BenefitsWorld) -> None:
 async def test_by_municipality_by_hand(db: Database, world: BenefitsWorld) -> None:
     report = await _report(db, world)
     rows = {r.id: r for r in report.by_municipality}
-    assert set(rows) == {world.vega, world.luroy}
-    a, b = rows[world.vega].figures, rows[world.luroy].figures
-    assert rows[world.luroy].name == "Lurøy kommune"
+    assert set(rows) == {world.oyvaer, world.lurfjord}
+    a, b = rows[world.oyvaer].figures, rows[world.lurfjord].figures
+    assert rows[world.lurfjord].name == "Lurfjord kommune"
     assert (a.consultations.value, a.held.value) == (13, 10)
     assert a.trips_avoided.value == 10 + 3 + 2  # escorts a1 a2 a4, nurses a3 a4
     assert a.km_avoided.value == pytest.approx(2 * (920 + 240 + 160))  # 2640
@@ -108,7 +109,7 @@ async def test_small_cells_hide_their_neighbour_in_a_breakdown(db: Database, wor
 async def test_department_and_months(db: Database, world: BenefitsWorld) -> None:
     report = await _report(db, world)
     [dept] = report.by_department
-    assert dept.id == world.department and dept.name == "Geriatri, Helgelandssykehuset Mo i Rana"
+    assert dept.id == world.department and dept.name == "Geriatri, Fjordsykehuset Nordvik"
     assert dept.figures.held.value == 15
     march, april = report.months
     assert (march.month, april.month) == (date(2026, 3, 1), date(2026, 4, 1))
@@ -150,19 +151,19 @@ async def test_outcomes_by_hand(db: Database, world: BenefitsWorld) -> None:
 
 
 async def test_filters_narrow_every_figure(db: Database, world: BenefitsWorld) -> None:
-    only_luroy = await _report(db, world, Filters(municipality_id=world.luroy))
-    assert only_luroy.totals.held.value == 5 and only_luroy.totals.km_avoided.value == pytest.approx(600)
-    assert only_luroy.filters.municipality_name == "Lurøy kommune"
-    [row] = only_luroy.by_municipality
-    assert row.id == world.luroy
+    only_lurfjord = await _report(db, world, Filters(municipality_id=world.lurfjord))
+    assert only_lurfjord.totals.held.value == 5 and only_lurfjord.totals.km_avoided.value == pytest.approx(600)
+    assert only_lurfjord.filters.municipality_name == "Lurfjord kommune"
+    [row] = only_lurfjord.by_municipality
+    assert row.id == world.lurfjord
     room_type = await _report(db, world, Filters(consultation_type_id=world.type_room))
     assert room_type.totals.held.value == 12
-    # 10 in Vega with 2640 km, b4 and b5 in Lurøy: 2 x 60 (b5 has no travel row)
+    # 10 in Øyvær with 2640 km, b4 and b5 in Lurfjord: 2 x 60 (b5 has no travel row)
     assert room_type.totals.km_avoided.value == pytest.approx(2640 + 120)
     by_dept = await _report(db, world, Filters(department_id=world.department))
     assert by_dept.totals.held.value == 15
     with pytest.raises(ValidationFailed) as error:
-        await _report(db, world, Filters(municipality_id=world.hospital_mo, consultation_type_id=99999))
+        await _report(db, world, Filters(municipality_id=world.hospital_nordvik, consultation_type_id=99999))
     assert error.value.fields == {"municipality": "unknown_municipality",
                                   "consultation_type": "unknown_consultation_type"}
 
