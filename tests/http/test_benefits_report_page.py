@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from server.platform.db import Database
 from tests.conftest import Seeded
 from tests.helpers import login_as
 from tests.http.readable_text import problems
+from tests.integration.benefits.fixture import build as benefits_world
 
 URL = "/reports/benefits?period=custom&from=2026-06-01&to=2026-11-30"
 
@@ -88,3 +90,48 @@ async def test_a_wrong_period_is_told_and_what_was_typed_kept(client: TestClient
     resp = await client.get("/reports/benefits?period=month&month=2026-13")
     assert resp.status == 422 and "Velg en måned." in await resp.text()
     assert await _audit_rows(db) == before  # nothing was shown, nothing audited
+
+
+def _pdf_text(data: bytes) -> str:
+    """The text the PDF prints (fpdf2's core font writes it as Latin-1 strings in its page streams)."""
+    text = ""
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            text += zlib.decompress(stream).decode("latin-1")
+        except zlib.error:
+            continue
+    return text
+
+
+async def test_the_page_and_every_download_show_the_figures_worked_out_by_hand(
+        client: TestClient, seeded: Seeded, clock: FixedClock, db: Database) -> None:
+    """The benefits fixture's March and April 2026 (its figures are worked out by hand in
+    tests/integration/benefits): Øyvær 10 held and 2 640 km, Lurfjord 5 held and 600 km; the two consultation
+    types hold 12 and 3, so both are hidden (the 12 would give the 3 away)."""
+    await benefits_world(db)
+    await login_as(client, "leder", clock)
+    url = "/reports/benefits?period=custom&from=2026-03-01&to=2026-04-30"
+    html = (await (await client.get(url)).text()).replace("\xa0", " ")
+    assert "3 240" in html and "Kilometer spart" in html  # 2 x (1160 + 240 + 220) person-kilometres
+    assert "Øyvær kommune" in html and "Lurfjord kommune" in html
+    # Øyvær's 10 held are drawn; its 2 cancelled and 1 no-show are not, and its label says so
+    assert '<desc class="value">10</desc>' in html and "Øyvær kommune (&lt;5)" in html
+
+    rows = list(csv.reader(io.StringIO((await (await client.get(url + "&format=csv")).read()).decode("utf-8-sig")),
+                           delimiter=";"))
+    by_label = {r[0]: r[1:] for r in rows if r}
+    assert by_label["Kilometer spart"][:2] == ["3240", "km"]
+    assert by_label["Reisetimer spart"][0] == "100,0"
+    assert by_label["Reisekostnader spart"][0] == "6960"
+    assert by_label["Timer ansatte slapp å reise"][0] == "13,0"
+    assert by_label["Øyvær kommune"][0] == "10" and by_label["Øyvær kommune"][5] == "2640"
+    assert by_label["Lurfjord kommune"][0] == "5" and by_label["Lurfjord kommune"][5] == "600"
+    assert set(by_label["Samkonsultasjon i helserom"]) == {"<5"}
+
+    with zipfile.ZipFile(io.BytesIO(await (await client.get(url + "&format=xlsx")).read())) as book:
+        sheets = "".join(book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/"))
+    assert "<v>3240</v>" in sheets and "<v>2640</v>" in sheets and "<v>600</v>" in sheets
+
+    text = _pdf_text(await (await client.get(url + "&format=pdf")).read()).replace("\xa0", " ")
+    assert "(3 240 km)" in text and "(Øyvær kommune)" in text and "(Lurfjord kommune)" in text
+    assert "(Samkonsultasjon i helserom)" in text
