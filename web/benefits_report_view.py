@@ -32,9 +32,10 @@ from web.benefits_view import (
     ReportView,
     Row,
     Table,
+    cell_text,
     number_text,
 )
-from web.i18n import babel_locale, current_language
+from web.i18n import babel_locale, current_language, ngettext
 from web.i18n import gettext as _
 from web.messages import N_
 from web.scheduling_labels import URGENCY_LABELS
@@ -114,8 +115,16 @@ def _breakdown_table(key: str, title: str, heading: str, rows: tuple[BreakdownRo
                  tuple(Row(r.label(lang) or _("Not known"), _figure_cells(r.figures)) for r in rows))
 
 
+def _target_note(share: Share) -> str:
+    """ "Target: 80 %. Reached." — whether the share met the trust's target, when both are known."""
+    target = _("Target: {target}").format(target=_percent(share.target))
+    if share.meets_target is None:
+        return target
+    return f"{target}. " + (_("Reached.") if share.meets_target else _("Not reached yet."))
+
+
 def _key_figures(report: BenefitsReport) -> tuple[KeyFigure, ...]:
-    t, s = report.totals, report.settings
+    t = report.totals
     trips_note = _("The patient's {patient}, escorts' {escort} and municipal nurses' {nurse}.").format(
         patient=count_text(t.patient_trips_avoided), escort=count_text(t.escort_trips_avoided),
         nurse=count_text(t.nurse_trips_avoided))
@@ -123,17 +132,48 @@ def _key_figures(report: BenefitsReport) -> tuple[KeyFigure, ...]:
         KeyFigure(_("Consultations held"), count_cell(t.held)),
         KeyFigure(_("Cancelled"), count_cell(t.cancelled)),
         KeyFigure(_("No-shows"), count_cell(t.no_show)),
-        KeyFigure(_("Share held by video"), share_cell(t.video_share), "%",
-                  note=_("Target: {target}").format(target=_percent(s.video_share_target))),
+        KeyFigure(_("Share held by video"), share_cell(t.video_share), "%", note=_target_note(t.video_share)),
         KeyFigure(_("Share held with the patient at home"), share_cell(t.home_share), "%",
-                  note=_("Target: {target}").format(target=_percent(s.home_share_target))),
+                  note=_target_note(t.home_share)),
         KeyFigure(_("Trips avoided"), count_cell(t.trips_avoided), note=trips_note),
         KeyFigure(_("Kilometres avoided"), amount_cell(t.km_avoided), "km"),
         KeyFigure(_("Travel hours avoided"), amount_cell(t.travel_hours_avoided), _("hours"), 1),
         KeyFigure(_("Travel costs avoided"), amount_cell(t.travel_cost_avoided_nok), "kr"),
         KeyFigure(_("CO2 avoided"), amount_cell(t.co2_avoided_kg), "kg"),
         KeyFigure(_("Staff hours not spent travelling"), amount_cell(t.staff_hours_avoided), _("hours"), 1),
+        *_response_figures(report),
+        KeyFigure(_("Admission avoided"), count_cell(report.outcomes.admission_avoided[AdmissionAvoided.YES]),
+                  note=_("Of {recorded} consultations with an outcome recorded.").format(
+                      recorded=count_text(report.outcomes.recorded))),
     )
+
+
+def _days(days: float) -> str:
+    """ "1 døgn"-style targets read right: "1 day", "7 days", "1,5 days"."""
+    whole = days == int(days)
+    return ngettext("{n} day", "{n} days", int(days) if whole else 2).format(n=number_text(days, 0 if whole else 1))
+
+
+def _with_unit(cell: Cell, decimals: int, unit: str) -> str:
+    """A figure with its unit; a hidden one is "<5" alone, so that it does not read as "under 5 days"."""
+    text = cell_text(cell, decimals)
+    return text if cell.suppressed or cell.value is None else f"{text} {unit}"
+
+
+def _response_figures(report: BenefitsReport) -> tuple[KeyFigure, ...]:
+    """Per urgency: the median days from referral to consultation, with the 90 % and the share in time."""
+    days = 1 / HOURS_PER_DAY
+    figures = []
+    for r in report.response_times:
+        p90 = amount_cell(r.received_to_held_p90, scale=days)
+        share = share_cell(r.within_target)
+        figures.append(KeyFigure(
+            _("Response time, {urgency}").format(urgency=_(URGENCY_LABELS[r.urgency]).lower()),
+            amount_cell(r.received_to_held_median, scale=days), _("days"), 1,
+            note=_("Median from referral to consultation. 90 %: {p90}. Held within the target of {target}: "
+                   "{share}.").format(p90=_with_unit(p90, 1, _("days")), target=_days(r.target_days),
+                                      share=_with_unit(share, 0, "%"))))
+    return tuple(figures)
 
 
 def count_text(count: Count) -> str:
