@@ -41,7 +41,9 @@ def to_csv(view: ReportView) -> bytes:
             writer.writerow([row.label, *(plain_number(cell, col.decimals)
                                           for cell, col in zip(row.cells, table.columns, strict=True))])
     writer.writerow([])
-    writer.writerow([view.small_cell_note])
+    writer.writerow([_("Method")])
+    for paragraph in (*view.method, *view.sources, view.small_cell_note):
+        writer.writerow([paragraph])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

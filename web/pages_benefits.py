@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,7 +37,7 @@ from web.reads import reading
 from web.render import render
 
 DEFAULT_MONTHS_BACK = 6
-"""The report opens on the last six months (from the first day of the month six months ago)."""
+"""The report opens on the last six whole months (the half-year a leader reports on), this month left out."""
 
 QUARTERS_OFFERED = 12
 YEARS_OFFERED = 6
@@ -91,7 +91,8 @@ def _parse_day(raw: str) -> date | None:
 
 def _choice(query: dict[str, str], today: date) -> Choice:
     """Read the form; every value typed comes back in ``values`` so nothing is lost on an error."""
-    default_from, default_to = _months_back(today, DEFAULT_MONTHS_BACK), today
+    default_from = _months_back(today, DEFAULT_MONTHS_BACK)
+    default_to = today.replace(day=1) - timedelta(days=1)
     values = {
         "period": query.get("period", PeriodKind.CUSTOM.value),
         "month": query.get("month", f"{today.year:04d}-{today.month:02d}"),

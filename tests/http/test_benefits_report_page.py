@@ -135,3 +135,22 @@ async def test_the_page_and_every_download_show_the_figures_worked_out_by_hand(
     text = _pdf_text(await (await client.get(url + "&format=pdf")).read()).replace("\xa0", " ")
     assert "(3 240 km)" in text and "(Øyvær kommune)" in text and "(Lurfjord kommune)" in text
     assert "(Samkonsultasjon i helserom)" in text
+
+
+async def test_each_kind_of_period(client: TestClient, seeded: Seeded, clock: FixedClock) -> None:
+    """It opens on the last six whole months (the clock says 23 November 2026); a month, a quarter and a year
+    are the calendar's, and the downloads are named after the period."""
+    await login_as(client, "leder", clock)
+    cases = {
+        "": "1. mai 2026 til 31. oktober 2026",
+        "?period=month&month=2026-02": "februar 2026",
+        "?period=quarter&quarter=2026-Q2": "2. kvartal 2026",
+        "?period=year&year=2025": "2025",
+    }
+    for query, heading in cases.items():
+        html = await (await client.get("/reports/benefits" + query)).text()
+        assert f'<h2 id="period-title">{heading}</h2>' in html, (query, html)
+    resp = await client.get("/reports/benefits?period=quarter&quarter=2026-Q2&format=xlsx")
+    assert 'filename="gevinster-2026-04-01-2026-06-30.xlsx"' in resp.headers["Content-Disposition"]
+    resp = await client.get("/reports/benefits?period=year&year=2025&format=docx")
+    assert resp.status == 422 and "Velg ett av alternativene." in await resp.text()
