@@ -58,12 +58,20 @@ STYLE = Style(
 _UUID_ID = re.compile(r"#chart-[0-9a-f-]+")
 
 
+def _height(chart: Chart) -> int:
+    """Horizontal bars grow with their rows (twenty municipalities must not squeeze into one chart's height)."""
+    if chart.kind is not ChartKind.HORIZONTAL:
+        return HEIGHT
+    legend = 24 * len(chart.series) if len(chart.series) > 1 else 0
+    return max(HEIGHT, 110 + legend + len(chart.table.rows) * (16 * len(chart.series) + 14))
+
+
 def _config(chart: Chart, no_data: str) -> dict[str, object]:
     return {
         "style": STYLE,
         "js": [],
         "width": WIDTH,
-        "height": HEIGHT,
+        "height": _height(chart),
         "title": chart.title,
         "y_title": chart.y_title or None,
         "legend_at_bottom": True,
