@@ -88,20 +88,25 @@ API_ROUTES: list[ApiRoute] = [
              tag="reports"),
 ]
 
-_COUNT = {"type": "object", "required": ["value", "suppressed"], "additionalProperties": False,
+_BELOW = {"type": "boolean", "description": "Hidden because under 5 (shown as \"<5\"); false when hidden so "
+                                           "that a small neighbour cannot be worked out (shown as \":\")"}
+_COUNT = {"type": "object", "required": ["value", "suppressed", "below_limit"], "additionalProperties": False,
           "description": "A count; value is null and suppressed true when under 5 (or hidden so that a "
                          "suppressed neighbour cannot be worked out)",
-          "properties": {"value": {"type": ["integer", "null"], "minimum": 0}, "suppressed": {"type": "boolean"}}}
-_AMOUNT = {"type": "object", "required": ["value", "unit", "suppressed"], "additionalProperties": False,
+          "properties": {"value": {"type": ["integer", "null"], "minimum": 0}, "suppressed": {"type": "boolean"},
+                         "below_limit": _BELOW}}
+_AMOUNT = {"type": "object", "required": ["value", "unit", "suppressed", "below_limit"],
+           "additionalProperties": False,
            "description": "A figure derived from a count, hidden with it",
            "properties": {"value": _NUMBER_OR_NULL, "unit": {"type": "string", "enum": ["km", "hours", "NOK",
                                                                                        "kg_co2"]},
-                          "suppressed": {"type": "boolean"}}}
-_SHARE = {"type": "object", "required": ["value", "target", "meets_target", "suppressed"],
+                          "suppressed": {"type": "boolean"}, "below_limit": _BELOW}}
+_SHARE = {"type": "object", "required": ["value", "target", "meets_target", "suppressed", "below_limit"],
           "additionalProperties": False,
           "description": "A share 0..1 against a target; value null when suppressed or when nothing was counted",
           "properties": {"value": _NUMBER_OR_NULL, "target": _NUMBER_OR_NULL,
-                         "meets_target": {"type": ["boolean", "null"]}, "suppressed": {"type": "boolean"}}}
+                         "meets_target": {"type": ["boolean", "null"]}, "suppressed": {"type": "boolean"},
+                         "below_limit": _BELOW}}
 _COUNTS = ["consultations", "held", "cancelled", "no_show", "upcoming", "held_at_home", "trips_avoided",
            "patient_trips_avoided", "escort_trips_avoided", "nurse_trips_avoided", "held_without_travel_data"]
 _AMOUNTS = ["km_avoided", "travel_hours_avoided", "travel_cost_avoided_nok", "co2_avoided_kg",

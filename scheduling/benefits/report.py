@@ -14,6 +14,10 @@ How the values read in JSON (the API documents the same):
 - ``Share``: ``{"value": 0.42, "target": 0.3, "meets_target": true, "suppressed": false}``; ``value``
   is null when suppressed or when nothing was counted (``meets_target`` null then too).
 
+A count of five or more can be hidden too, when showing it would give a small neighbour away (a total
+minus the other cells); it reads ":" (Statistics Norway's sign for "not shown, for confidentiality")
+instead of "<5", which would be untrue of it. ``below_limit`` in JSON tells the two apart.
+
 The exact number inside a ``Count`` or ``Amount`` is private: outputs use :meth:`Count.display`,
 :attr:`Count.value` or :meth:`Count.as_json`, each of which hides a suppressed value.
 """
@@ -29,6 +33,7 @@ from typing import Any
 from scheduling.models import AdmissionAvoided, FollowUp, Urgency
 
 __all__ = [
+    "HIDDEN_TEXT",
     "SMALL_CELL_LIMIT",
     "SUPPRESSED_TEXT",
     "Amount",
@@ -52,7 +57,9 @@ SMALL_CELL_LIMIT = 5
 """Counts below this are never shown."""
 
 SUPPRESSED_TEXT = "<5"
-"""What every output shows instead of a suppressed count (and the figures derived from it)."""
+"""What every output shows instead of a count under the limit (and the figures derived from it)."""
+HIDDEN_TEXT = ":"
+"""What every output shows instead of a count of five or more hidden to protect a small neighbour."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +90,20 @@ class Count:
     def hidden(self) -> Count:
         return Count(self._exact, True)
 
+    @property
+    def below_limit(self) -> bool:
+        """Hidden because it is under the limit (rather than to protect a neighbour)."""
+        return self._exact < SMALL_CELL_LIMIT
+
     def display(self) -> str:
-        """The count as text ("<5" when suppressed); numbers are formatted by the caller's locale
-        through :attr:`value` when it wants grouping."""
-        return SUPPRESSED_TEXT if self.suppressed else str(self._exact)
+        """The count as text ("<5" under the limit, ":" when hidden to protect a neighbour); numbers are
+        formatted by the caller's locale through :attr:`value` when it wants grouping."""
+        if self.suppressed:
+            return SUPPRESSED_TEXT if self.below_limit else HIDDEN_TEXT
+        return str(self._exact)
 
     def as_json(self) -> dict[str, Any]:
-        return {"value": self.value, "suppressed": self.suppressed}
+        return {"value": self.value, "suppressed": self.suppressed, "below_limit": self.below_limit}
 
     def exact_for_computation(self) -> int:
         """The exact number, for arithmetic inside the report only (shares, roll-ups): never render it."""
@@ -113,21 +127,25 @@ class Amount:
     _exact: float = field(repr=False)
     unit: Unit
     suppressed: bool
+    below_limit: bool = False
 
     @classmethod
     def of(cls, exact: float, unit: Unit, *, basis: Count) -> Amount:
         """``basis``: the count of the cell the amount belongs to; the amount is hidden when it is."""
-        return cls(exact, unit, basis.suppressed)
+        return cls(exact, unit, basis.suppressed, basis.suppressed and basis.below_limit)
 
     @property
     def value(self) -> float | None:
         return None if self.suppressed else self._exact
 
     def display(self, decimals: int = 1) -> str:
-        return SUPPRESSED_TEXT if self.suppressed else f"{self._exact:.{decimals}f}"
+        if self.suppressed:
+            return SUPPRESSED_TEXT if self.below_limit else HIDDEN_TEXT
+        return f"{self._exact:.{decimals}f}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"value": self.value, "unit": self.unit.value, "suppressed": self.suppressed}
+        return {"value": self.value, "unit": self.unit.value, "suppressed": self.suppressed,
+                "below_limit": self.below_limit}
 
     def __str__(self) -> str:
         return self.display()
@@ -140,13 +158,15 @@ class Share:
     _exact: float | None = field(repr=False)
     target: float | None
     suppressed: bool
+    below_limit: bool = False
 
     @classmethod
     def of(cls, part: Count, whole: Count, target: float | None) -> Share:
         hide = part.suppressed or whole.suppressed
+        small = (part.suppressed and part.below_limit) or (whole.suppressed and whole.below_limit)
         total = whole.exact_for_computation()
         exact = part.exact_for_computation() / total if total else None
-        return cls(exact, target, hide)
+        return cls(exact, target, hide, small)
 
     @property
     def value(self) -> float | None:
@@ -162,12 +182,12 @@ class Share:
     def display(self) -> str:
         """As a whole percentage ("42 %"), "<5" when hidden, "–" when nothing was counted."""
         if self.suppressed:
-            return SUPPRESSED_TEXT
+            return SUPPRESSED_TEXT if self.below_limit else HIDDEN_TEXT
         return "–" if self._exact is None else f"{round(self._exact * 100)} %"
 
     def as_json(self) -> dict[str, Any]:
         return {"value": self.value, "target": self.target, "meets_target": self.meets_target,
-                "suppressed": self.suppressed}
+                "suppressed": self.suppressed, "below_limit": self.below_limit}
 
 
 class PeriodKind(enum.StrEnum):

@@ -41,9 +41,9 @@ be worked out as the total minus the others.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -125,6 +125,9 @@ class _Sums:
     patient_minutes: float = 0.0  # one way
     escort_minutes: float = 0.0
     nurse_minutes: float = 0.0
+    recorded: int = 0  # held consultations with an outcome recorded
+    admission: Counter[AdmissionAvoided] = field(default_factory=Counter)
+    follow_up: Counter[FollowUp] = field(default_factory=Counter)
 
     def add(self, other: _Sums) -> None:
         for name in self.__dataclass_fields__:
@@ -167,19 +170,20 @@ class BenefitsService:
             by_dim["municipality"][municipality].add(sums)
             by_dim["type"][ctype].add(sums)
             by_dim["department"][department].add(sums)
-        month_rows = [MonthRow(first, _figures(by_month.get(i, _Sums()), settings, hidden))
-                      for (i, first), hidden in zip(enumerate(months),
-                                                    _complement([by_month.get(i, _Sums()) for i in range(len(months))]),
-                                                    strict=True)]
+        month_sums = [by_month.get(i, _Sums()) for i in range(len(months))]
+        month_rows = [MonthRow(first, _figures(sums, settings, hide))
+                      for first, sums, hide in zip(months, month_sums, _protect_rows(month_sums), strict=True)]
         names = await self._names(session, by_dim)
         report = BenefitsReport(
             period=period, filters=filters, settings=settings.used(), generated_at=self._clock.now(),
-            totals=_figures(totals, settings, False), months=tuple(month_rows),
+            totals=_figures(totals, settings), months=tuple(month_rows),
             by_municipality=_breakdown(by_dim["municipality"], names["municipality"], settings),
             by_consultation_type=_breakdown(by_dim["type"], names["type"], settings),
             by_department=_breakdown(by_dim["department"], names["department"], settings),
-            response_times=await self._response_times(session, facts, settings, dialect),
-            outcomes=await self._outcomes(session, facts, totals.held),
+            response_times=await self._response_times(
+                session, facts if filters.municipality_id or filters.department_id else self._referred(period, filters),
+                settings, dialect),
+            outcomes=_outcomes(totals),
         )
         await self._audit.record(session, actor, action="view", object_type="benefits_report",
                                  object_id=_audit_object(period, filters))
@@ -232,36 +236,35 @@ class BenefitsService:
     async def _facts(self, session: AsyncSession, period: Period, filters: Filters) -> Subquery:
         """One row per consultation starting in the period (after the filters), with what the sums need."""
         start, end = periods.bounds(period)
-        room_municipality = (
-            select(func.coalesce(Resource.municipality_id, Resource.organisation_id))
-            .join(Reservation, Reservation.resource_id == Resource.id)
-            .where(Reservation.booking_id == Booking.id, Resource.kind == ResourceKind.HEALTH_ROOM)
-            .order_by(Reservation.position).limit(1).scalar_subquery())
-        staff = (select(Resource.organisation_id)
-                 .join(Reservation, Reservation.resource_id == Resource.id)
-                 .join(Organisation, Organisation.id == Resource.organisation_id)
-                 .where(Reservation.booking_id == Booking.id, Resource.kind == ResourceKind.PERSON))
-        nurse_municipality = (staff.where(Organisation.kind == OrganisationKind.MUNICIPALITY)
-                              .order_by(Reservation.position).limit(1).scalar_subquery())
-        specialist_hospital = (staff.where(Organisation.kind == OrganisationKind.HOSPITAL)
-                               .order_by(Reservation.position).limit(1).scalar_subquery())
-        specialist_department = (
-            select(Resource.department_id).join(Reservation, Reservation.resource_id == Resource.id)
+        # who and what each consultation reserved, one row per booking in one grouped pass over the
+        # reservations (correlated lookups per booking cost several times as much on 10,000 bookings);
+        # should a booking hold two rooms or two nurses, the lowest organisation id is taken
+        is_room = Resource.kind == ResourceKind.HEALTH_ROOM
+        is_person = Resource.kind == ResourceKind.PERSON
+        at_hospital = and_(is_person, Organisation.kind == OrganisationKind.HOSPITAL)
+        reserved = (
+            select(
+                Reservation.booking_id.label("booking_id"),
+                func.min(case((is_room, func.coalesce(Resource.municipality_id, Resource.organisation_id))))
+                .label("room_municipality"),
+                func.min(case((and_(is_person, Organisation.kind == OrganisationKind.MUNICIPALITY),
+                               Resource.organisation_id))).label("nurse_municipality"),
+                func.min(case((at_hospital, Resource.organisation_id))).label("specialist_hospital"),
+                func.min(case((at_hospital, Resource.department_id))).label("specialist_department"),
+            )
+            .join(Resource, Resource.id == Reservation.resource_id)
             .join(Organisation, Organisation.id == Resource.organisation_id)
-            .where(Reservation.booking_id == Booking.id, Resource.kind == ResourceKind.PERSON,
-                   Organisation.kind == OrganisationKind.HOSPITAL, Resource.department_id.is_not(None))
-            .order_by(Reservation.position).limit(1).scalar_subquery())
+            # IN rather than a join: the reservations stay in booking order, so no sort for the grouping
+            .where(Reservation.booking_id.in_(select(Booking.id).where(Booking.start >= start, Booking.start < end)))
+            .group_by(Reservation.booking_id)
+            .subquery("reserved"))
         type_department = (
-            select(TypeRequirement.department_id)
-            .where(TypeRequirement.consultation_type_id == Booking.consultation_type_id,
-                   TypeRequirement.kind == RequirementKind.DEPARTMENT_SPECIALIST,
+            select(TypeRequirement.consultation_type_id.label("type_id"),
+                   func.min(TypeRequirement.department_id).label("department_id"))
+            .where(TypeRequirement.kind == RequirementKind.DEPARTMENT_SPECIALIST,
                    TypeRequirement.department_id.is_not(None))
-            .order_by(TypeRequirement.position).limit(1).scalar_subquery())
-        patient_municipality = (select(Patient.home_municipality_id).where(Patient.id == Booking.patient_id)
-                                .scalar_subquery())
-        other = Booking.__table__.alias("first_booking")
-        first_booked = (select(func.min(other.c.created_at)).where(other.c.referral_id == Booking.referral_id)
-                        .scalar_subquery())
+            .group_by(TypeRequirement.consultation_type_id)
+            .subquery("type_department"))
         otherwise = await self._hospital_of_text(session, start, end)
         query = (
             select(
@@ -276,12 +279,18 @@ class BenefitsService:
                 Referral.urgency.label("urgency"),
                 Referral.created_at.label("received"),
                 Referral.travel_hours.label("referral_hours"),
-                first_booked.label("booked"),
-                func.coalesce(room_municipality, nurse_municipality, patient_municipality).label("municipality"),
-                func.coalesce(otherwise, specialist_hospital).label("hospital"),
-                func.coalesce(specialist_department, type_department).label("department"),
+                ConsultationOutcome.admission_avoided.label("admission_avoided"),
+                ConsultationOutcome.follow_up.label("follow_up"),
+                func.coalesce(reserved.c.room_municipality, reserved.c.nurse_municipality,
+                              Patient.home_municipality_id).label("municipality"),
+                func.coalesce(otherwise, reserved.c.specialist_hospital).label("hospital"),
+                func.coalesce(reserved.c.specialist_department, type_department.c.department_id).label("department"),
             )
+            .join(Patient, Patient.id == Booking.patient_id)
             .outerjoin(Referral, Referral.id == Booking.referral_id)
+            .outerjoin(reserved, reserved.c.booking_id == Booking.id)
+            .outerjoin(ConsultationOutcome, ConsultationOutcome.booking_id == Booking.id)
+            .outerjoin(type_department, type_department.c.type_id == Booking.consultation_type_id)
             .where(Booking.start >= start, Booking.start < end)
         )
         if filters.consultation_type_id is not None:
@@ -293,6 +302,19 @@ class BenefitsService:
         if filters.department_id is not None:
             narrowed = narrowed.where(facts.c.department == filters.department_id)
         return narrowed.subquery("narrowed")
+
+    def _referred(self, period: Period, filters: Filters) -> Subquery:
+        """The consultations from a referral starting in the period, with what response times need: a
+        lighter stand-in for the facts when the report is not narrowed by municipality or department."""
+        start, end = periods.bounds(period)
+        query = (select(Booking.status.label("status"), Booking.start.label("start"),
+                        Referral.id.label("referral_id"), Referral.urgency.label("urgency"),
+                        Referral.created_at.label("received"))
+                 .join(Referral, Referral.id == Booking.referral_id)
+                 .where(Booking.start >= start, Booking.start < end))
+        if filters.consultation_type_id is not None:
+            query = query.where(Booking.consultation_type_id == filters.consultation_type_id)
+        return query.subquery("referred")
 
     async def _cube(self, session: AsyncSession, facts: Subquery, period: Period,
                     months: list[date]) -> dict[tuple[int, int | None, int, int | None], _Sums]:
@@ -310,6 +332,7 @@ class BenefitsService:
         # one-way minutes: the travel row's door-to-door time, else half the referral's round trip
         minutes = func.coalesce(travel.travel_minutes, f.referral_hours * 30.0, 0.0)
         month_col = month.label("month")
+        codes = literal(",") + f.follow_up + literal(",")
         query = (
             select(
                 month_col, f.municipality, f.consultation_type_id, f.department, f.status, f.at_home,
@@ -323,6 +346,11 @@ class BenefitsService:
                 func.sum(minutes).label("minutes"),
                 func.sum(minutes * escort).label("escort_minutes"),
                 func.sum(minutes * nurse).label("nurse_minutes"),
+                func.count(f.admission_avoided).label("recorded"),
+                *[func.sum(case((f.admission_avoided == a, 1), else_=0)).label(f"admission_{a.value}")
+                  for a in AdmissionAvoided],
+                *[func.sum(case((codes.like(f"%,{c.value},%"), 1), else_=0)).label(f"follow_up_{c.value}")
+                  for c in FollowUp],
             )
             .select_from(facts.outerjoin(travel, and_(travel.municipality_id == f.municipality,
                                                        travel.hospital_id == f.hospital)))
@@ -352,12 +380,21 @@ class BenefitsService:
                 sums.patient_minutes += float(row.minutes or 0)
                 sums.escort_minutes += float(row.escort_minutes or 0)
                 sums.nurse_minutes += float(row.nurse_minutes or 0)
+                sums.recorded += int(row.recorded or 0)
+                for a in AdmissionAvoided:
+                    sums.admission[a] += int(getattr(row, f"admission_{a.value}") or 0)
+                for c in FollowUp:
+                    sums.follow_up[c] += int(getattr(row, f"follow_up_{c.value}") or 0)
         return cube
 
     async def _response_times(self, session: AsyncSession, facts: Subquery, settings: BenefitSettings,
                               dialect: str) -> tuple[ResponseTimes, ...]:
         f = facts.c
-        query = (select(f.urgency, _seconds_between(f.booked, f.received, dialect),
+        # when the referral was first booked: its earliest booking, wherever that booking starts (looked up
+        # per held consultation through the index on referral_id; cheaper than grouping every booking)
+        other = Booking.__table__.alias("other_booking")
+        first = select(func.min(other.c.created_at)).where(other.c.referral_id == f.referral_id).scalar_subquery()
+        query = (select(f.urgency, _seconds_between(first, f.received, dialect),
                         _seconds_between(f.start, f.received, dialect))
                  .where(f.status == BookingStatus.COMPLETED, f.referral_id.is_not(None)))
         booked: dict[Urgency, list[float]] = defaultdict(list)
@@ -381,22 +418,6 @@ class BenefitsService:
                 received_to_held_median=stat(hours_held, 0.5), received_to_held_p90=stat(hours_held, 0.9),
                 within_target=Share.of(within, count, None)))
         return tuple(result)
-
-    async def _outcomes(self, session: AsyncSession, facts: Subquery, held: int) -> Outcomes:
-        f = facts.c
-        o = ConsultationOutcome
-        codes = literal(",") + o.follow_up + literal(",")
-        columns: list[ColumnElement[Any]] = [func.count(o.booking_id)]
-        columns += [func.sum(case((o.admission_avoided == a, 1), else_=0)) for a in AdmissionAvoided]
-        columns += [func.sum(case((codes.like(f"%,{c.value},%"), 1), else_=0)) for c in FollowUp]
-        row = (await session.execute(select(*columns).select_from(
-            facts.join(o, o.booking_id == f.booking_id)).where(f.status == BookingStatus.COMPLETED))).one()
-        values = [int(v or 0) for v in row]
-        admission = dict(zip(AdmissionAvoided, values[1:1 + len(AdmissionAvoided)], strict=True))
-        follow = dict(zip(FollowUp, values[1 + len(AdmissionAvoided):], strict=True))
-        return Outcomes(held=Count.of(held), recorded=Count.of(values[0]),
-                        admission_avoided={k: Count.of(v) for k, v in admission.items()},
-                        follow_up={k: Count.of(v) for k, v in follow.items()})
 
     async def _names(self, session: AsyncSession,
                      by_dim: Mapping[str, Mapping[int | None, _Sums]]) -> dict[str, dict[int, tuple[str, str]]]:
@@ -436,53 +457,106 @@ def _match_hospital(text: str, hospitals: Iterable[tuple[int, str]]) -> int | No
     return partial[0] if len(partial) == 1 else None
 
 
-def _figures(s: _Sums, settings: BenefitSettings, hidden: bool) -> Figures:
-    """One cell's figures from its sums; ``hidden`` hides every count of the cell (complementary rule)."""
+_STATUS_PARTS = ("held", "cancelled", "no_show", "upcoming")  # add up to "consultations"
+_ACROSS_ROWS = ("consultations", "held", "cancelled", "no_show", "upcoming", "held_at_home", "escort_trips",
+                "nurse_trips", "held_without_travel")
+"""The counts whose rows add up to the total in a breakdown, each protected across the rows."""
 
-    def count(n: int) -> Count:
+
+def _counts(s: _Sums) -> dict[str, int]:
+    return {"consultations": s.consultations, "held": s.held, "cancelled": s.cancelled, "no_show": s.no_show,
+            "upcoming": s.upcoming, "held_at_home": s.held_at_home, "escort_trips": s.escort_trips,
+            "nurse_trips": s.nurse_trips, "held_without_travel": s.held_without_travel}
+
+
+def _complement(values: Sequence[int], hidden: Sequence[bool]) -> list[bool]:
+    """Parts of a whole that is shown: when exactly one part is hidden (under the limit, or already
+    hidden) and it is not zero, the smallest shown part is hidden as well, else the whole minus the shown
+    parts gives it away. Returns the parts to hide now. (A zero given away names nobody.)"""
+    shown_as_hidden = [h or v < SMALL_CELL_LIMIT for v, h in zip(values, hidden, strict=True)]
+    extra = [False] * len(values)
+    alone = [i for i, h in enumerate(shown_as_hidden) if h]
+    if len(alone) == 1 and values[alone[0]] > 0:
+        others = sorted((v, i) for i, v in enumerate(values) if not shown_as_hidden[i])
+        if others:
+            extra[others[0][1]] = True
+    return extra
+
+
+def _figures(s: _Sums, settings: BenefitSettings, hide: frozenset[str] = frozenset()) -> Figures:
+    """One cell's figures from its sums. ``hide``: counts to hide whatever their size (the complementary
+    rule across a breakdown's rows); within the cell the statuses, which add up to the consultations, and
+    the escorts' and nurses' trips, which add up to the trips with the patients', are protected the same way."""
+    counts = _counts(s)
+    hidden = set(hide)
+    for name, extra in zip(_STATUS_PARTS, _complement([counts[n] for n in _STATUS_PARTS],
+                                                       [n in hidden for n in _STATUS_PARTS]), strict=True):
+        if extra:
+            hidden.add(name)
+    companions = ("escort_trips", "nurse_trips")
+    for name, extra in zip(companions, _complement([counts[n] for n in companions],
+                                                    [n in hidden for n in companions]), strict=True):
+        if extra:
+            hidden.add(name)
+
+    def count(name: str, n: int) -> Count:
         c = Count.of(n)
-        return c.hidden() if hidden else c
+        return c.hidden() if name in hidden else c
 
-    held = count(s.held)
-    trips = count(s.held + s.escort_trips + s.nurse_trips)
+    held = count("held", s.held)
+    # the trips are the held consultations plus escorts and nurses: hidden with the held ones
+    trips = count("held", s.held + s.escort_trips + s.nurse_trips)
     km = 2 * (s.patient_km + s.escort_km + s.nurse_km)
     hours = 2 * (s.patient_minutes + s.escort_minutes + s.nurse_minutes) / 60
     cost_km = 2 * (s.patient_km + (s.escort_km if settings.escort_cost_counted else 0.0))
-    booked_and_due = count(s.held + s.cancelled + s.no_show)
-    at_home = count(s.held_at_home)
+    booked_and_due = Count.of(s.held + s.cancelled + s.no_show)
+    if held.suppressed:
+        booked_and_due = booked_and_due.hidden()
+    at_home = count("held_at_home", s.held_at_home)
     return Figures(
-        consultations=count(s.consultations), held=held, cancelled=count(s.cancelled), no_show=count(s.no_show),
-        upcoming=count(s.upcoming), held_at_home=at_home,
+        consultations=count("consultations", s.consultations), held=held,
+        cancelled=count("cancelled", s.cancelled), no_show=count("no_show", s.no_show),
+        upcoming=count("upcoming", s.upcoming), held_at_home=at_home,
         video_share=Share.of(held, booked_and_due, settings.video_share_target),
         home_share=Share.of(at_home, held, settings.home_share_target),
-        trips_avoided=trips, patient_trips_avoided=held, escort_trips_avoided=count(s.escort_trips),
-        nurse_trips_avoided=count(s.nurse_trips),
+        trips_avoided=trips, patient_trips_avoided=held, escort_trips_avoided=count("escort_trips", s.escort_trips),
+        nurse_trips_avoided=count("nurse_trips", s.nurse_trips),
         km_avoided=Amount.of(round(km, 1), Unit.KM, basis=held),
         travel_hours_avoided=Amount.of(round(hours, 1), Unit.HOURS, basis=held),
         travel_cost_avoided_nok=Amount.of(round(cost_km * settings.cost_per_km_nok), Unit.NOK, basis=held),
         co2_avoided_kg=Amount.of(round(km * settings.co2_kg_per_km, 1), Unit.KG_CO2, basis=held),
         staff_hours_avoided=Amount.of(round(2 * s.nurse_minutes / 60, 1), Unit.HOURS, basis=held),
-        held_without_travel_data=count(s.held_without_travel),
+        held_without_travel_data=count("held_without_travel", s.held_without_travel),
     )
 
 
-def _complement(cells: Sequence[_Sums]) -> list[bool]:
-    """Which cells of a breakdown to hide whole: when exactly one cell with held consultations is under
-    the limit, the smallest other cell with held consultations goes too (else total minus the rest
-    gives it away). Cells with nothing held stay as they are."""
-    hidden = [False] * len(cells)
-    small = [i for i, c in enumerate(cells) if 0 < c.held < SMALL_CELL_LIMIT]
-    if len(small) == 1:
-        others = sorted((c.held, i) for i, c in enumerate(cells) if c.held >= SMALL_CELL_LIMIT)
-        if others:
-            hidden[others[0][1]] = True
-    return hidden
+def _outcomes(totals: _Sums) -> Outcomes:
+    """The outcomes; the three answers add up to those recorded, so they are protected as parts of it."""
+    answers = list(AdmissionAvoided)
+    values = [totals.admission[a] for a in answers]
+    extra = _complement(values, [False] * len(values))
+    admission = {a: Count.of(v).hidden() if more else Count.of(v)
+                 for a, v, more in zip(answers, values, extra, strict=True)}
+    return Outcomes(held=Count.of(totals.held), recorded=Count.of(totals.recorded), admission_avoided=admission,
+                    follow_up={c: Count.of(totals.follow_up[c]) for c in FollowUp})
+
+
+def _protect_rows(cells: Sequence[_Sums]) -> list[frozenset[str]]:
+    """For each row of a breakdown, the counts to hide so that no hidden row can be worked out from the
+    total and the other rows (one pass per count)."""
+    hide: list[set[str]] = [set() for _ in cells]
+    for name in _ACROSS_ROWS:
+        values = [_counts(c)[name] for c in cells]
+        for row, extra in enumerate(_complement(values, [False] * len(values))):
+            if extra:
+                hide[row].add(name)
+    return [frozenset(h) for h in hide]
 
 
 def _breakdown(groups: Mapping[int | None, _Sums], names: Mapping[int, tuple[str, str]],
                settings: BenefitSettings) -> tuple[BreakdownRow, ...]:
     keys = sorted(groups, key=lambda k: (k is None, names.get(k, ("", ""))[0].casefold() if k else "", k or 0))
-    hidden = _complement([groups[k] for k in keys])
+    hidden = _protect_rows([groups[k] for k in keys])
     return tuple(BreakdownRow(id=k, name=names.get(k, ("", ""))[0] if k is not None else "",
                               name_en=names.get(k, ("", ""))[1] if k is not None else "",
                               figures=_figures(groups[k], settings, hide))
@@ -490,9 +564,11 @@ def _breakdown(groups: Mapping[int | None, _Sums], names: Mapping[int, tuple[str
 
 
 def _audit_object(period: Period, filters: Filters) -> str:
+    """What was viewed, within the audit log's 64 characters: the period and the filters' ids
+    ("2026-03-01..2026-04-30 m=12 t=3 d=4": municipality, consultation type, department)."""
     parts = [f"{period.first_day.isoformat()}..{period.last_day.isoformat()}"]
-    for name, value in (("municipality", filters.municipality_id), ("type", filters.consultation_type_id),
-                        ("department", filters.department_id)):
+    for name, value in (("m", filters.municipality_id), ("t", filters.consultation_type_id),
+                        ("d", filters.department_id)):
         if value is not None:
             parts.append(f"{name}={value}")
     return " ".join(parts)

@@ -183,6 +183,6 @@ class BenefitSettingsService:
         row.updated_at = now
         await session.flush()
         await self._audit.record(session, actor, action="update", object_type="benefit_settings",
-                                 object_id=_ROW_ID, reason=",".join(sorted(clean)))
+                                 object_id=_ROW_ID)
         return merged
 

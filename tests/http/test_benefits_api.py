@@ -44,12 +44,12 @@ async def test_a_team_leader_reads_the_figures_of_one_municipality(
     assert body["filters"]["municipality"] == world.oyvaer
     totals = body["totals"]
     # the fixture's Øyvær: 13 consultations, 10 held, 15 trips, 2 x (920 + 240 + 160) km, 3 x 2 x 920 NOK
-    assert totals["consultations"] == {"value": 13, "suppressed": False}
+    assert totals["consultations"] == {"value": 13, "suppressed": False, "below_limit": False}
     assert totals["held"]["value"] == 10 and totals["trips_avoided"]["value"] == 15
-    assert totals["km_avoided"] == {"value": 2640.0, "unit": "km", "suppressed": False}
+    assert totals["km_avoided"] == {"value": 2640.0, "unit": "km", "suppressed": False, "below_limit": False}
     assert totals["travel_cost_avoided_nok"]["value"] == 5520
     assert totals["travel_hours_avoided"]["value"] == 80.0
-    assert totals["cancelled"] == {"value": None, "suppressed": True}  # a9 alone
+    assert totals["cancelled"] == {"value": None, "suppressed": True, "below_limit": True}  # a9 alone
     assert [m["month"] for m in body["months"]] == ["2026-03", "2026-04"]
     assert body["settings"]["cost_per_km_nok"] == 3.0 and "§ 21" in body["settings"]["cost_per_km_source"]
     # nothing under five is shown anywhere, and no patient is named
@@ -150,3 +150,16 @@ async def test_in_the_openapi_document(client: TestClient) -> None:
     assert set(document["paths"]["/api/reports/benefits"]) == {"get"}
     assert set(document["paths"]["/api/reports/benefit-settings"]) == {"get", "put"}
     assert "BenefitsReport" in document["components"]["schemas"]
+
+
+async def test_the_audit_row_names_the_filters_within_its_column(
+        client: TestClient, seeded: Seeded, db: Database, clock: FixedClock) -> None:
+    world = await build(db)
+    await login_as(client, "leder", clock)
+    query = f"municipality={world.oyvaer}&consultation_type={world.type_room}&department={world.department}"
+    assert (await client.get(f"/api/reports/benefits?{PERIOD}&{query}")).status == 200
+    async with db.session() as session:
+        row = (await session.execute(select(AuditEntry).where(
+            AuditEntry.object_type == "benefits_report"))).scalar_one()
+    assert row.object_id == (f"2026-03-01..2026-04-30 m={world.oyvaer} t={world.type_room} "
+                             f"d={world.department}")
