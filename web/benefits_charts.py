@@ -4,7 +4,7 @@ pygal writes a ``<style>`` and a ``<script>`` into every chart. Our Content-Secu
 neither inline (``style-src 'self'``, ``script-src 'self'``), so each chart is cleaned here: its script
 and style removed, its style served once as a stylesheet of our own (:func:`chart_stylesheet`), and an
 accessible name and ``role="img"`` added. Every chart sits beside its data table, which is what screen
-readers read; a suppressed cell ("<5") is drawn as no bar at all, never as a number.
+readers read; a suppressed cell ("<5" or ":") is drawn as no bar at all, never as a number.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from functools import cache
 import pygal
 from pygal.style import Style
 
-from web.benefits_view import SUPPRESSED_TEXT, Chart, ChartKind
+from web.benefits_view import HIDDEN_TEXT, SUPPRESSED_TEXT, Chart, ChartKind, Row
 
 # pygal appends a finder of the old kind to ``sys.meta_path`` (for its map plugins, which we do not use),
 # and Python then warns "find_spec() not found" on every later import that reaches it. Take it out again.
@@ -98,12 +98,19 @@ def _pygal_chart(chart: Chart, no_data: str) -> pygal.graph.graph.Graph:
     if chart.kind is ChartKind.HORIZONTAL:
         rows = tuple(reversed(rows))  # pygal draws the first row at the bottom; keep the table's order
     # A hidden cell draws no bar; its label says "<5" so that the missing bar is not read as nothing.
-    drawn.x_labels = [f"{row.label} ({SUPPRESSED_TEXT})" if any(row.cells[i].suppressed for i in chart.series)
-                      else row.label for row in rows]
+    drawn.x_labels = [_label(row, chart.series) for row in rows]
     for index in chart.series:
         values = [row.cells[index].plottable for row in rows]
         drawn.add(chart.table.columns[index].label, values)
     return drawn
+
+
+def _label(row: Row, series: tuple[int, ...]) -> str:
+    """The row's name, with "(<5)" or "(:)" when one of its bars is hidden, so that it is not read as zero."""
+    hidden = [row.cells[i] for i in series if row.cells[i].suppressed]
+    if not hidden:
+        return row.label
+    return f"{row.label} ({SUPPRESSED_TEXT if any(c.below_limit for c in hidden) else HIDDEN_TEXT})"
 
 
 def render_chart(chart: Chart, *, no_data: str, described_by: str = "") -> str:

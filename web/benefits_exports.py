@@ -13,7 +13,7 @@ from typing import Any
 
 import xlsxwriter
 
-from web.benefits_view import SUPPRESSED_TEXT, Cell, Chart, ReportView, Table, cell_text, plain_number
+from web.benefits_view import Cell, Chart, ReportView, Table, cell_text, plain_number
 from web.i18n import current_language
 from web.i18n import gettext as _
 
@@ -66,7 +66,7 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 def to_xlsx(view: ReportView) -> bytes:
     """A summary sheet with the key figures and the method, and one sheet per table; numbers are numbers,
-    a hidden cell the text "<5"."""
+    a hidden cell the text "<5" (or ":")."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     book.set_properties({"title": view.title, "subject": view.period_text, "author": "Samkonsult"})
@@ -80,7 +80,7 @@ def to_xlsx(view: ReportView) -> bytes:
 
     def put(sheet: Any, r: int, c: int, cell: Cell, decimals: int) -> None:
         if cell.suppressed:
-            sheet.write_string(r, c, SUPPRESSED_TEXT, right)
+            sheet.write_string(r, c, cell.hidden_text, right)
         elif cell.value is not None:
             sheet.write_number(r, c, cell.value, formats[min(decimals, 2)])
 

@@ -24,6 +24,7 @@ from scheduling.models import AdmissionAvoided, FollowUp
 from web.benefits_view import (
     EMPTY,
     HIDDEN,
+    PROTECTED,
     Cell,
     Chart,
     ChartKind,
@@ -54,14 +55,18 @@ FOLLOW_UP_LABELS = {
 HOURS_PER_DAY = 24.0
 
 
+def _hidden(below_limit: bool) -> Cell:
+    return HIDDEN if below_limit else PROTECTED
+
+
 def count_cell(count: Count) -> Cell:
     value = count.value
-    return HIDDEN if value is None else Cell(float(value))
+    return _hidden(count.below_limit) if value is None else Cell(float(value))
 
 
 def amount_cell(amount: Amount, *, scale: float = 1.0) -> Cell:
     if amount.suppressed:
-        return HIDDEN
+        return _hidden(amount.below_limit)
     value = amount.value
     return EMPTY if value is None else Cell(value * scale)
 
@@ -69,7 +74,7 @@ def amount_cell(amount: Amount, *, scale: float = 1.0) -> Cell:
 def share_cell(share: Share) -> Cell:
     """A share in per cent (0–100)."""
     if share.suppressed:
-        return HIDDEN
+        return _hidden(share.below_limit)
     value = share.value
     return EMPTY if value is None else Cell(value * 100)
 
@@ -265,5 +270,6 @@ def report_view(report: BenefitsReport) -> ReportView:
         method=method,
         sources=sources,
         small_cell_note=_("To protect patients' privacy, numbers under 5 are shown as \"<5\", and so are the "
-                          "figures worked out from them. Such cells are left out of the charts."),
+                          "figures worked out from them. A number that would let such a cell be worked out (a total "
+                          "minus the others) is shown as \":\". Hidden cells are left out of the charts."),
     )

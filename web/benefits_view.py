@@ -2,7 +2,9 @@
 
 One view feeds every output (the page, the PDF, the CSV and the XLSX), so they cannot disagree. A cell
 that counts fewer than five people is carried as *suppressed* from the figures onward and is written
-"<5" everywhere: never a number, never a bar in a chart.
+"<5" everywhere: never a number, never a bar in a chart. A cell of five or more hidden so that a small
+neighbour cannot be worked out from it is suppressed the same way and written ":" (Statistics Norway's
+sign), since "<5" would be untrue of it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from web.i18n import babel_locale
 
 SUPPRESSED_TEXT = "<5"
 """What a hidden small count reads as, in every language and every output."""
+HIDDEN_TEXT = ":"
+"""What a figure hidden to protect a small neighbour reads as."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,11 @@ class Cell:
 
     value: float | None
     suppressed: bool = False
+    below_limit: bool = True  # when suppressed: under five ("<5"), else hidden for a neighbour (":")
+
+    @property
+    def hidden_text(self) -> str:
+        return SUPPRESSED_TEXT if self.below_limit else HIDDEN_TEXT
 
     @property
     def plottable(self) -> float | None:
@@ -34,6 +43,7 @@ class Cell:
 
 
 HIDDEN = Cell(None, suppressed=True)
+PROTECTED = Cell(None, suppressed=True, below_limit=False)
 EMPTY = Cell(None)
 
 
@@ -117,7 +127,7 @@ def number_text(value: float, decimals: int = 0) -> str:
 def cell_text(cell: Cell, decimals: int = 0) -> str:
     """A cell as written in tables and text: "<5" when hidden, a dash when there is nothing."""
     if cell.suppressed:
-        return SUPPRESSED_TEXT
+        return cell.hidden_text
     if cell.value is None:
         return "–"
     return number_text(cell.value, decimals)
@@ -127,7 +137,7 @@ def plain_number(cell: Cell, decimals: int = 0) -> str:
     """A cell for a spreadsheet-readable text file: no grouping, the language's decimal sign, "<5"
     when hidden and empty when there is nothing."""
     if cell.suppressed:
-        return SUPPRESSED_TEXT
+        return cell.hidden_text
     if cell.value is None:
         return ""
     pattern = "0" + ("." + "0" * decimals if decimals else "")

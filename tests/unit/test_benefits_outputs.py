@@ -138,3 +138,22 @@ def test_charts_never_draw_a_hidden_cell_and_carry_no_script_or_style(bokmal: No
 def test_the_charts_stylesheet_is_the_one_pygal_writes() -> None:
     served = Path(__file__).parents[2] / "web" / "static" / "benefits_charts.css"
     assert served.read_text(encoding="utf-8").split("\n", 1)[1] == chart_stylesheet()
+
+
+def test_a_figure_hidden_for_its_neighbour_reads_colon_everywhere(bokmal: None) -> None:
+    """A count of five or more hidden so that a small one cannot be worked out is ":", not "<5"."""
+    from dataclasses import replace
+
+    from scheduling.benefits.report import BreakdownRow
+    from tests.unit.benefits_fixture import figures
+
+    hidden = figures(12, 960)
+    protected = replace(hidden, held=hidden.held.hidden(), km_avoided=replace(hidden.km_avoided, suppressed=True))
+    base = report()
+    view = report_view(replace(base, by_department=(BreakdownRow(7, "Geriatri", "", protected),)))
+    rows = list(csv.reader(io.StringIO(to_csv(view).decode("utf-8-sig")), delimiter=";"))
+    geriatri = _row(rows, "Geriatri")
+    assert (geriatri[1], geriatri[6]) == (":", ":") and "960" not in geriatri  # held and kilometres
+    book = _workbook(to_xlsx(view))
+    assert {row[0]: row[1:] for row in book["Etter avdeling"][1:]}["Geriatri"][0] == ":"
+    assert "(:)" in _pdf_text(to_pdf(view, compress=False))
