@@ -24,11 +24,34 @@ def _heading_rows(view: ReportView) -> list[list[str]]:
     return rows
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    """A name as text: one that Excel would take for a formula ("=...", "@...") gets a leading apostrophe,
+    so a municipality or type named by an administrator can never run as one when the file is opened."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+class _TextWriter:
+    """csv.writer whose first column (names and headings, never our numbers) is guarded by :func:`_text`."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+
+    def writerow(self, row: list[str]) -> None:
+        self._writer.writerow([_text(row[0]), *row[1:]] if row else row)
+
+    def writerows(self, rows: list[list[str]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def to_csv(view: ReportView) -> bytes:
     """Key figures, then each table under its title, separated by empty lines."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerows(_heading_rows(view))
+    writer = _TextWriter(out)
+    writer.writerows([[label, *(_text(v) for v in values)] for label, *values in _heading_rows(view)])
     writer.writerow([])
     writer.writerow([_("Key figures")])
     for figure in view.key_figures:
@@ -36,7 +59,7 @@ def to_csv(view: ReportView) -> bytes:
     for table in view.tables:
         writer.writerow([])
         writer.writerow([table.title])
-        writer.writerow([table.row_heading, *(c.label for c in table.columns)])
+        writer.writerow([table.row_heading, *(_text(c.label) for c in table.columns)])
         for row in table.rows:
             writer.writerow([row.label, *(plain_number(cell, col.decimals)
                                           for cell, col in zip(row.cells, table.columns, strict=True))])
@@ -91,7 +114,8 @@ def to_xlsx(view: ReportView) -> bytes:
     summary.write_string(0, 0, view.title, title)
     r = 1
     for heading in _heading_rows(view)[1:]:
-        summary.write_row(r, 0, heading)
+        for c, text in enumerate(heading):
+            summary.write_string(r, c, text)  # a name stays text, whatever it starts with
         r += 1
     r += 1
     summary.write_row(r, 0, [_("Key figures"), _("Value"), _("Unit"), _("Note")], bold)

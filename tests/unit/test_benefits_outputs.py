@@ -157,3 +157,21 @@ def test_a_figure_hidden_for_its_neighbour_reads_colon_everywhere(bokmal: None) 
     book = _workbook(to_xlsx(view))
     assert {row[0]: row[1:] for row in book["Etter avdeling"][1:]}["Geriatri"][0] == ":"
     assert "(:)" in _pdf_text(to_pdf(view, compress=False))
+
+
+def test_a_name_like_a_formula_stays_text(bokmal: None) -> None:
+    """A municipality an administrator named "=2+5*HYPERLINK(A1)" is text in the CSV and the XLSX, never a formula."""
+    from dataclasses import replace
+
+    from scheduling.benefits.report import Filters
+
+    base = report()
+    evil = "=2+5*HYPERLINK(A1)"
+    row = replace(base.by_municipality[0], name=evil)
+    view = report_view(replace(base, by_municipality=(row, *base.by_municipality[1:]),
+                               filters=Filters(municipality_id=1, municipality_name=evil)))
+    text = to_csv(view).decode("utf-8-sig")
+    assert f"'{evil}" in text and f";{evil}" not in text and f"\n{evil}" not in text
+    with zipfile.ZipFile(io.BytesIO(to_xlsx(view))) as z:
+        sheets = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/"))
+    assert "<f>" not in sheets  # no cell holds a formula
