@@ -214,3 +214,12 @@ def test_periods() -> None:
         periods.custom(date(2026, 3, 2), date(2026, 3, 1))
     with pytest.raises(ValidationFailed):
         periods.custom(date(2020, 1, 1), date(2026, 1, 1))
+
+
+async def test_a_period_with_nothing_in_it(db: Database, world: BenefitsWorld) -> None:
+    report = await _report(db, world, period=periods.containing(periods.PeriodKind.YEAR, date(2025, 6, 1)))
+    assert len(report.months) == 12 and report.by_municipality == () and report.by_department == ()
+    assert report.totals.held.display() == "<5" and report.totals.km_avoided.value is None
+    assert report.totals.video_share.value is None and report.totals.video_share.meets_target is None
+    assert all(r.received_to_held_median.value is None for r in report.response_times)
+    assert report.as_json()["totals"]["held"] == {"value": None, "suppressed": True, "below_limit": True}
