@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from markupsafe import Markup
+from multidict import MultiDict
 
-from scheduling.benefits import periods
 from scheduling.benefits.access import REPORT_ROLES
 from scheduling.benefits.report import Filters, Period, PeriodKind
 from server.platform.appkeys import CLOCK
@@ -29,13 +29,13 @@ from web.benefits_charts import render_chart
 from web.benefits_exports import to_csv, to_pdf, to_xlsx
 from web.benefits_report_view import report_view
 from web.benefits_view import ReportView, cell_text
-from web.forms import parse_id
 from web.guards import require_actor
 from web.i18n import gettext as _
 from web.labels import consultation_type_label
 from web.messages import N_, message_for
 from web.reads import reading
 from web.render import render
+from web.report_query import FILTER_FIELDS, read_report_query
 
 DEFAULT_MONTHS_BACK = 6
 """The report opens on the last six whole months (the half-year a leader reports on), this month left out."""
@@ -53,7 +53,6 @@ PERIOD_LABELS = {
 # Field codes the period and filters may be refused with, and their words.
 _FIELD_MESSAGES = {
     "before_from": N_("The end date is before the start date."),
-    "period_too_long": N_("Choose a period of at most five years."),
     "unknown": N_("Choose one of the options."),
     "invalid_month": N_("Choose a month."),
 }
@@ -83,15 +82,11 @@ def _months_back(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _parse_day(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
 def _choice(query: dict[str, str], today: date) -> Choice:
-    """Read the form; every value typed comes back in ``values`` so nothing is lost on an error."""
+    """Read the form; every value typed comes back in ``values`` so nothing is lost on an error.
+
+    The form's friendly fields (a month, a quarter, a year, or from–to) are put as the API's question and
+    read by the same reader as ``GET /api/reports/benefits``, so the page and the API never disagree."""
     default_from = _months_back(today, DEFAULT_MONTHS_BACK)
     default_to = today.replace(day=1) - timedelta(days=1)
     values = {
@@ -101,53 +96,49 @@ def _choice(query: dict[str, str], today: date) -> Choice:
         "year": query.get("year", str(today.year)),
         "from": query.get("from", default_from.isoformat()),
         "to": query.get("to", default_to.isoformat()),
-        "municipality": query.get("municipality", ""),
-        "consultation_type": query.get("consultation_type", ""),
-        "department": query.get("department", ""),
+        **{name: query.get(name, "") for name in FILTER_FIELDS},
     }
     errors: dict[str, str] = {}
-    period: Period | None = None
+    asked: dict[str, str] = {name: values[name].strip() for name in FILTER_FIELDS}
+    field_of_from = "from"  # which form field a problem with the API's "from" belongs to
     try:
         kind = PeriodKind(values["period"])
     except ValueError:
         errors["period"] = message_for("invalid_choice")
         kind = PeriodKind.CUSTOM
     if kind is PeriodKind.MONTH:
+        field_of_from = "month"
         m = _MONTH.match(values["month"].strip())
-        if m and 1 <= int(m.group(2)) <= 12:
-            period = periods.containing(kind, date(int(m.group(1)), int(m.group(2)), 1))
+        if m and 1 <= int(m.group(2)) <= 12:  # the months of a year
+            asked |= {"period": kind.value, "from": f"{m.group(1)}-{m.group(2)}-01"}
         else:
             errors["month"] = _(_FIELD_MESSAGES["invalid_month"])
     elif kind is PeriodKind.QUARTER:
+        field_of_from = "quarter"
         q = _QUARTER.match(values["quarter"].strip())
         if q:
-            period = periods.containing(kind, date(int(q.group(1)), 3 * int(q.group(2)) - 2, 1))
+            asked |= {"period": kind.value, "from": f"{q.group(1)}-{3 * int(q.group(2)) - 2:02d}-01"}
         else:
             errors["quarter"] = message_for("invalid_choice")
     elif kind is PeriodKind.YEAR:
+        field_of_from = "year"
         year = values["year"].strip()
-        if year.isdigit() and len(year) == len("2026") and int(year) > 0:
-            period = periods.containing(kind, date(int(year), 1, 1))
+        if year.isdigit():
+            asked |= {"period": kind.value, "from": f"{int(year):04d}-01-01"}
         else:
             errors["year"] = message_for("invalid_choice")
-    elif "period" not in errors:
-        first, last = _parse_day(values["from"].strip()), _parse_day(values["to"].strip())
-        if first is None:
-            errors["from"] = message_for("invalid_date")
-        if last is None:
-            errors["to"] = message_for("invalid_date")
-        if first is not None and last is not None:
-            try:
-                period = periods.custom(first, last)
-            except ValidationFailed as exc:
-                errors.update(_field_errors(exc))
-    ids: dict[str, int | None] = {}
-    for name in ("municipality", "consultation_type", "department"):
-        raw = values[name].strip()
-        ids[name] = parse_id(raw) if raw else None
-        if raw and ids[name] is None:
-            errors[name] = message_for("invalid_choice")
-    filters = Filters(ids["municipality"], ids["consultation_type"], ids["department"])
+    else:
+        asked |= {"from": values["from"].strip(), "to": values["to"].strip()}
+    period: Period | None = None
+    filters = Filters()
+    try:
+        period, filters = read_report_query(MultiDict(asked), today)
+    except ValidationFailed as exc:
+        for name, message in _field_errors(exc).items():
+            if name == "from" and field_of_from != "from":  # a month, quarter or year out of range
+                errors.setdefault(field_of_from, message_for("invalid_choice"))
+            else:
+                errors.setdefault(name, message)
     return Choice(None if errors else period, filters, values, errors)
 
 

@@ -89,6 +89,12 @@ async def test_a_wrong_period_is_told_and_what_was_typed_kept(client: TestClient
     assert 'value="2026-11-30"' in html and 'value="2026-06-01"' in html
     resp = await client.get("/reports/benefits?period=month&month=2026-13")
     assert resp.status == 422 and "Velg en måned." in await resp.text()
+    resp = await client.get("/reports/benefits?period=year&year=1999")  # before any report can start
+    html = await resp.text()
+    assert resp.status == 422 and '<p class="field-error" id="e-year">Velg ett av alternativene.</p>' in html
+    resp = await client.get("/reports/benefits?from=2020-01-01&to=2026-06-01&municipality=abc")
+    html = await resp.text()
+    assert resp.status == 422 and "fem år" in html and 'id="e-municipality"' in html
     assert await _audit_rows(db) == before  # nothing was shown, nothing audited
 
 
