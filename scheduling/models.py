@@ -93,6 +93,8 @@ class RequirementKind(enum.StrEnum):
     MUNICIPALITY_NURSE = "municipality_nurse"  # any nurse of the municipality the consultation is in
     HEALTH_ROOM = "health_room"  # a health room of that municipality with the listed equipment
     PATIENT_HOME = "patient_home"  # the patient takes part from home: no resource to reserve
+    # any bookable person of ``profession``: of department_id, or of the municipality when none is named
+    PROFESSION = "profession"
 
 
 class Urgency(enum.StrEnum):
@@ -277,6 +279,8 @@ class TypeRequirement(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
     # equipment codes a health room must have, comma separated (few, short, only ever read whole)
     equipment_codes: Mapped[str] = mapped_column(String(500), default="")
+    # a server.people.professions.Profession code, for the PROFESSION kind
+    profession: Mapped[str] = mapped_column(String(40), default="")
 
 
 class Referral(Base):

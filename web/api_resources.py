@@ -9,7 +9,7 @@ from aiohttp import web
 from scheduling.models import ExceptionKindDb
 from scheduling.services.views import ExceptionInput, HoursInput
 from server.platform.appkeys import DATABASE
-from server.platform.errors import ValidationFailed
+from server.platform.errors import NotFound, ValidationFailed
 from server.platform.roles import Role
 from web.appkeys import SCHEDULING
 from web.forms import get_str, json_object, parse_id, reject_unknown
@@ -112,6 +112,18 @@ async def exception_create(request: web.Request) -> web.Response:
                               "start": view.start.strftime("%H:%M") if view.start else None,
                               "end": view.end.strftime("%H:%M") if view.end else None, "note": view.note},
                              status=201)
+
+
+async def exception_delete(request: web.Request) -> web.Response:
+    """Remove one of the resource's exceptions: the weekly hours apply on that day again."""
+    actor = require_actor(request, Role.COORDINATOR, Role.ADMIN)
+    rid = _resource_path_id(request)
+    eid = parse_id(request.match_info["exception_id"])
+    if eid is None:
+        raise NotFound("no such exception")
+    async with request.app[DATABASE].session() as session:
+        await request.app[SCHEDULING].resources.remove_exception(session, actor, eid, resource_id=rid)
+    return web.json_response({"id": eid, "removed": True})
 
 
 async def calendar_source_create(request: web.Request) -> web.Response:

@@ -133,6 +133,19 @@ _MESSAGES: dict[str, str] = {
                                  "occupational therapist, pharmacist, patient coordinator, health secretary."),
     "csv_has_problems": N_("The file has problems. Check it first and correct what is listed."),
     "csv_file_required": N_("Choose a CSV file."),
+    "no_named_resource": N_("The person or equipment this kind of consultation needs is not bookable now."),
+    "no_specialist_in_department": N_("No specialist of the department is bookable. Make one bookable under "
+                                      "Resources."),
+    "no_nurse_in_municipality": N_("No nurse in the patient's municipality is bookable. Make one bookable under "
+                                   "Resources."),
+    "no_room_with_equipment": N_("No health room in the patient's municipality has the equipment this kind of "
+                                 "consultation needs. Add the equipment to a room, or change the kind of "
+                                 "consultation."),
+    "no_profession_bookable": N_("Nobody of this profession is bookable in the department, or in the patient's "
+                                 "municipality when no department is chosen. Make someone bookable under "
+                                 "Resources."),
+    "unknown_profession": N_("Choose a profession from the list."),
+    "no_candidates": N_("Nobody can take this part. Check what is bookable under Resources."),
     "period_too_long": N_("The period can be at most five years. Choose a shorter one."),
     "period_or_dates": N_("Choose either a month, quarter or year, or a from and to date, not both."),
     "unknown_consultation_type": N_("Choose a consultation type from the list."),

@@ -8,7 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
+from server.people.professions import Profession
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+PROFESSION_CODES = [p.value for p in Profession]
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 REASON_PARAM = {"name": "reason", "in": "query", "required": True,
@@ -71,7 +75,9 @@ SCHEMAS: dict[str, Any] = {
         "buffer_before_minutes": {"type": "integer"}, "buffer_after_minutes": {"type": "integer"},
         "min_notice_minutes": {"type": "integer"},
         "requirements": {"type": "array", "items": {"type": "object", "properties": {
-            "key": {"type": "string"}, "kind": {"type": "string"}}}}}},
+            "key": {"type": "string"}, "kind": {"type": "string"}, "resource_id": {"type": ["integer", "null"]},
+            "department_id": {"type": ["integer", "null"]}, "equipment": {"type": "array", "items": {"type": "string"}},
+            "profession": {"type": "string"}}}}}},
     "Resource": {"type": "object", "required": ["id", "kind", "name"], "properties": {
         "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["person", "health_room", "equipment"]},
         "name": {"type": "string"}, "organisation_id": {"type": "integer"}, "profession": {"type": "string"},
@@ -144,6 +150,8 @@ SCHEMAS: dict[str, Any] = {
         "start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
         "end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
         "note": {"type": "string", "maxLength": 200}}},
+    "RemovedException": {"type": "object", "required": ["id", "removed"], "properties": {
+        "id": {"type": "integer"}, "removed": {"type": "boolean"}}},
     "AvailabilityException": {"type": "object", "required": ["id", "day", "kind"], "properties": {
         "id": {"type": "integer"}, "day": {"type": "string", "format": "date"}, "kind": {"type": "string"},
         "start": {"type": ["string", "null"]}, "end": {"type": ["string", "null"]}, "note": {"type": "string"}}},
@@ -273,9 +281,12 @@ SCHEMAS: dict[str, Any] = {
             "type": "object", "additionalProperties": False, "required": ["key", "kind"], "properties": {
                 "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
                 "kind": {"type": "string", "enum": ["named_person", "department_specialist", "municipality_nurse",
-                                                   "health_room", "patient_home"]},
+                                                   "health_room", "patient_home", "profession"]},
                 "resource_id": {"type": "integer"}, "department_id": {"type": "integer"},
-                "equipment": {"type": "array", "items": {"type": "string"}}}}}}},
+                "equipment": {"type": "array", "items": {"type": "string"}},
+                "profession": {"type": "string", "enum": PROFESSION_CODES, "description": (
+                    "kind profession: any bookable person of this profession, of department_id, or of the "
+                    "patient's municipality when no department is named")}}}}}},
     "RoomImport": {"type": "object", "required": ["rooms", "imported"], "properties": {
         "rooms": {"type": "integer"}, "imported": {"type": "boolean"}}},
 }

@@ -22,7 +22,7 @@ from web.appkeys import SCHEDULING
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.i18n import gettext as _
-from web.labels import equipment_names, equipment_options, role_label
+from web.labels import equipment_names, equipment_options, profession_options, role_label
 from web.messages import N_, message_for
 from web.pages_resources import WEEKDAYS, resource_page_with
 from web.render import render
@@ -46,6 +46,7 @@ async def _lists(session: AsyncSession, request: web.Request) -> dict[str, Any]:
         "rooms": [(r.id, r.name) for r in resources if r.kind is ResourceKind.HEALTH_ROOM and r.active],
         "people": [(r.id, r.name) for r in resources if r.kind is not ResourceKind.HEALTH_ROOM and r.active],
         "equipment_options": equipment_options(), "weekdays": WEEKDAYS,
+        "profession_options": profession_options(),
     }
 
 
@@ -82,8 +83,10 @@ async def _save(request: web.Request, template: str, fields: dict[str, Any], sav
 
 async def room_new_form(request: web.Request) -> web.StreamResponse:
     require_actor(request, *SETUP_ROLES)
+    # A health room is there for video: its room camera is ticked to start with, as new types require it.
     return await _form_page(request, "setup_room.html", {"day0": "08:00-15:30", "day1": "08:00-15:30",
-                            "day2": "08:00-15:30", "day3": "08:00-15:30", "day4": "08:00-15:30"}, {})
+                            "day2": "08:00-15:30", "day3": "08:00-15:30", "day4": "08:00-15:30",
+                            "equipment": ["room_camera"]}, {})
 
 
 async def room_new_submit(request: web.Request) -> web.StreamResponse:
@@ -203,6 +206,9 @@ def _type_values(view: Any) -> dict[str, Any]:
                 values.update(need_room="1", equipment=list(r.equipment_codes))
             case RequirementKind.PATIENT_HOME:
                 values["patient_at_home"] = "1"
+            case RequirementKind.PROFESSION:
+                values.update(need_profession="1", profession=r.profession,
+                              profession_department_id=str(r.department_id or ""))
     return values
 
 
@@ -222,10 +228,17 @@ async def _type_submit(request: web.Request, type_id: int | None) -> web.StreamR
     data, errors = type_from_form(fields, equipment)
     setup = request.app[SCHEDULING].setup
 
+    # The profession's part is named by the profession: its refusals belong beside the profession field.
+    profession_keys = {f"requirements.{r.key}" for r in data.requirements if r.kind is RequirementKind.PROFESSION}
+
     async def save(session: AsyncSession) -> Any:
-        if type_id is None:
-            return await setup.create_consultation_type(session, actor, data)
-        return await setup.update_consultation_type(session, actor, type_id, data)
+        try:
+            if type_id is None:
+                return await setup.create_consultation_type(session, actor, data)
+            return await setup.update_consultation_type(session, actor, type_id, data)
+        except ValidationFailed as exc:
+            raise ValidationFailed(str(exc), {("profession" if k in profession_keys else k): v
+                                              for k, v in exc.fields.items()}, code=exc.code) from None
 
     return await _save(request, "consultation_type.html", {**fields, "equipment": equipment}, save, errors,
                        lambda _view: "/consultation-types?saved=1", type_id=type_id, active=True)

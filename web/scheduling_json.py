@@ -27,7 +27,8 @@ def type_json(t: ConsultationTypeView) -> dict[str, Any]:
         "buffer_after_minutes": int(t.buffer_after.total_seconds() // 60),
         "min_notice_minutes": int(t.min_notice.total_seconds() // 60),
         "requirements": [{"key": r.key, "kind": r.kind.value, "resource_id": r.resource_id,
-                          "department_id": r.department_id, "equipment": list(r.equipment_codes)}
+                          "department_id": r.department_id, "equipment": list(r.equipment_codes),
+                          "profession": r.profession}
                          for r in t.requirements],
     }
 

@@ -63,6 +63,16 @@ def type_from_form(form: Mapping[str, str], equipment: list[str]) -> tuple[Consu
         requirements.append(RequirementInput("person", RequirementKind.NAMED_PERSON, resource_id=person))
     if form.get("need_nurse"):
         requirements.append(RequirementInput("nurse", RequirementKind.MUNICIPALITY_NURSE))
+    if form.get("need_profession"):
+        profession = form.get("profession", "")
+        if not profession:
+            errors["profession"] = "unknown_profession"
+        # The part is named by the profession ("physiotherapist"), unless another part has that name.
+        key = profession or "profession"
+        if key in {r.key for r in requirements}:
+            key = f"{key}_profession"
+        requirements.append(RequirementInput(key, RequirementKind.PROFESSION, profession=profession,
+                                             department_id=parse_id(form.get("profession_department_id", ""))))
     if form.get("need_room"):
         requirements.append(RequirementInput("room", RequirementKind.HEALTH_ROOM,
                                              equipment_codes=tuple(equipment)))
@@ -83,7 +93,8 @@ def requirements_from_json(raw: Any, errors: dict[str, str]) -> tuple[Requiremen
     out: list[RequirementInput] = []
     for i, item in enumerate(raw):
         where = f"requirements[{i}]"
-        if not isinstance(item, dict) or set(item) - {"key", "kind", "resource_id", "department_id", "equipment"}:
+        if not isinstance(item, dict) or set(item) - {"key", "kind", "resource_id", "department_id", "equipment",
+                                                      "profession"}:
             errors[where] = "unknown_field"
             continue
         key, kind_raw, codes = item.get("key"), item.get("kind"), item.get("equipment", [])
@@ -106,6 +117,10 @@ def requirements_from_json(raw: Any, errors: dict[str, str]) -> tuple[Requiremen
         if not isinstance(codes, list) or not all(isinstance(c, str) and len(c) <= 60 for c in codes):
             errors[f"{where}.equipment"] = "invalid_choice"
             codes = []
+        profession = item.get("profession", "")
+        if not isinstance(profession, str) or len(profession) > 40:
+            errors[f"{where}.profession"] = "invalid_choice"
+            profession = ""
         out.append(RequirementInput(key, kind, resource_id=ids["resource_id"], department_id=ids["department_id"],
-                                    equipment_codes=tuple(codes)))
+                                    equipment_codes=tuple(codes), profession=profession))
     return tuple(out)

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, select
+from sqlalchemy import ColumnElement, String, and_, case, false, func, literal, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import Subquery
 
@@ -332,7 +332,6 @@ class BenefitsService:
         # one-way minutes: the travel row's door-to-door time, else half the referral's round trip
         minutes = func.coalesce(travel.travel_minutes, f.referral_hours * 30.0, 0.0)
         month_col = month.label("month")
-        codes = literal(",") + f.follow_up + literal(",")
         query = (
             select(
                 month_col, f.municipality, f.consultation_type_id, f.department, f.status, f.at_home,
@@ -349,7 +348,8 @@ class BenefitsService:
                 func.count(f.admission_avoided).label("recorded"),
                 *[func.sum(case((f.admission_avoided == a, 1), else_=0)).label(f"admission_{a.value}")
                   for a in AdmissionAvoided],
-                *[func.sum(case((codes.like(f"%,{c.value},%"), 1), else_=0)).label(f"follow_up_{c.value}")
+                # no follow-up code is part of another, so a plain substring test finds each in the list
+                *[func.sum(case((f.follow_up.like(f"%{c.value}%"), 1), else_=0)).label(f"follow_up_{c.value}")
                   for c in FollowUp],
             )
             .select_from(facts.outerjoin(travel, and_(travel.municipality_id == f.municipality,
@@ -394,7 +394,9 @@ class BenefitsService:
         # per held consultation through the index on referral_id; cheaper than grouping every booking)
         other = Booking.__table__.alias("other_booking")
         first = select(func.min(other.c.created_at)).where(other.c.referral_id == f.referral_id).scalar_subquery()
-        query = (select(f.urgency, _seconds_between(first, f.received, dialect),
+        # the urgency as its stored text: converting 10,000 values to the enum one by one costs more than
+        # the query
+        query = (select(type_coerce(f.urgency, String), _seconds_between(first, f.received, dialect),
                         _seconds_between(f.start, f.received, dialect))
                  .where(f.status == BookingStatus.COMPLETED, f.referral_id.is_not(None)))
         booked: dict[Urgency, list[float]] = defaultdict(list)

@@ -22,16 +22,13 @@ from scheduling.models import (
     ConsultationType,
     Equipment,
     ExceptionKindDb,
-    RequirementKind,
     Resource,
     ResourceKind,
     RoomEquipment,
-    TypeRequirement,
     WeeklyHoursRow,
 )
 from scheduling.services.common import ADMIN_ROLES, require_roles
 from scheduling.services.views import (
-    ConsultationTypeInput,
     ConsultationTypeView,
     ExceptionInput,
     ExceptionView,
@@ -69,7 +66,7 @@ def type_view(t: ConsultationType) -> ConsultationTypeView:
         min_notice=timedelta(minutes=t.min_notice_minutes),
         requirements=tuple(
             RequirementInput(key=r.key, kind=r.kind, resource_id=r.resource_id, department_id=r.department_id,
-                             equipment_codes=split_codes(r.equipment_codes))
+                             equipment_codes=split_codes(r.equipment_codes), profession=r.profession)
             for r in t.requirements
         ),
     )
@@ -230,59 +227,17 @@ class ResourceService:
             .order_by(AvailabilityException.day))).scalars().all()
         return [ExceptionView(r.id, r.day, r.kind, r.start_time, r.end_time, r.note) for r in rows]
 
-    async def remove_exception(self, session: AsyncSession, actor: Actor, exception_id: int) -> None:
+    async def remove_exception(self, session: AsyncSession, actor: Actor, exception_id: int,
+                               resource_id: int | None = None) -> None:
+        """Remove a closed day or extra hours; with ``resource_id``, only one of that resource's."""
         require_roles(actor, *ADMIN_ROLES, what="configure resources")
         row = await session.get(AvailabilityException, exception_id)
-        if row is None:
+        if row is None or (resource_id is not None and row.resource_id != resource_id):
             raise NotFound("no such exception")
         await session.delete(row)
         await session.flush()
 
     # ------------------------------------------------------------------------ consultation types
-
-    async def create_consultation_type(self, session: AsyncSession, actor: Actor,
-                                       data: ConsultationTypeInput) -> ConsultationTypeView:
-        """Create a consultation type with its required participants."""
-        require_roles(actor, *ADMIN_ROLES, what="configure consultation types")
-        fields: dict[str, str] = {}
-        if not data.code.strip():
-            fields["code"] = "required"
-        elif (await session.execute(select(ConsultationType.id).where(ConsultationType.code == data.code))).first():
-            fields["code"] = "exists"
-        if not data.name.strip():
-            fields["name"] = "required"
-        if not 5 <= data.duration_minutes <= 8 * 60:
-            fields["duration_minutes"] = "out_of_range"
-        if min(data.buffer_before_minutes, data.buffer_after_minutes, data.min_notice_minutes) < 0:
-            fields["buffer_before_minutes"] = "negative"
-        keys = [r.key for r in data.requirements]
-        if not data.requirements or len(set(keys)) != len(keys) or not all(keys):
-            fields["requirements"] = "invalid"
-        if all(r.kind is RequirementKind.PATIENT_HOME for r in data.requirements):
-            fields["requirements"] = "no_resource"
-        for r in data.requirements:
-            if r.kind is RequirementKind.NAMED_PERSON and (
-                    r.resource_id is None or await session.get(Resource, r.resource_id) is None):
-                fields["requirements"] = "unknown_resource"
-            if r.kind is RequirementKind.DEPARTMENT_SPECIALIST and (
-                    r.department_id is None or await session.get(Department, r.department_id) is None):
-                fields["requirements"] = "unknown_department"
-        if fields:
-            raise ValidationFailed("the consultation type could not be created", fields)
-        row = ConsultationType(
-            code=data.code.strip(), name=data.name.strip(), name_en=data.name_en.strip(),
-            duration_minutes=data.duration_minutes, buffer_before_minutes=data.buffer_before_minutes,
-            buffer_after_minutes=data.buffer_after_minutes, min_notice_minutes=data.min_notice_minutes,
-            active=True,
-            requirements=[
-                TypeRequirement(position=i, key=r.key, kind=r.kind, resource_id=r.resource_id,
-                                department_id=r.department_id, equipment_codes=",".join(r.equipment_codes))
-                for i, r in enumerate(data.requirements)
-            ],
-        )
-        session.add(row)
-        await session.flush()
-        return type_view(row)
 
     async def list_consultation_types(self, session: AsyncSession) -> list[ConsultationTypeView]:
         rows = (await session.execute(select(ConsultationType).where(ConsultationType.active.is_(True))

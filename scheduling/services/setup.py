@@ -40,6 +40,7 @@ from scheduling.services.setup_views import (
 )
 from scheduling.services.views import ConsultationTypeInput, ConsultationTypeView, HoursInput, ResourceView
 from server.people.models import Department, Organisation, User
+from server.people.professions import Profession
 from server.platform.actors import Actor
 from server.platform.clock import Clock
 from server.platform.errors import NotFound, ValidationFailed
@@ -366,10 +367,15 @@ class SetupService:
                 fields[f"requirements.{r.key}"] = "unknown_department"
             if r.kind is RequirementKind.HEALTH_ROOM:
                 await self._equipment(session, r.equipment_codes, fields, f"requirements.{r.key}")
+            if r.kind is RequirementKind.PROFESSION:
+                if r.profession not in {p.value for p in Profession}:
+                    fields[f"requirements.{r.key}"] = "unknown_profession"
+                elif r.department_id is not None and await session.get(Department, r.department_id) is None:
+                    fields[f"requirements.{r.key}"] = "unknown_department"
 
     def _requirement_rows(self, data: ConsultationTypeInput) -> list[TypeRequirement]:
         return [TypeRequirement(position=i, key=r.key, kind=r.kind, resource_id=r.resource_id,
-                                department_id=r.department_id,
+                                department_id=r.department_id, profession=r.profession,
                                 equipment_codes=",".join(dict.fromkeys(r.equipment_codes)))
                 for i, r in enumerate(data.requirements)]
 

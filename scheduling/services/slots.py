@@ -43,6 +43,20 @@ _MARGIN = timedelta(days=1)
 _MUNICIPAL = (RequirementKind.MUNICIPALITY_NURSE, RequirementKind.HEALTH_ROOM)
 
 
+def _needs_municipality(req: TypeRequirement) -> bool:
+    """A nurse, a room, or a profession named without a department: found in the patient's municipality."""
+    return req.kind in _MUNICIPAL or (req.kind is RequirementKind.PROFESSION and req.department_id is None)
+# Why a part has nobody to take it, said so the person setting up knows what to add or change.
+_NOBODY = {
+    RequirementKind.NAMED_PERSON: "no_named_resource",
+    RequirementKind.DEPARTMENT_SPECIALIST: "no_specialist_in_department",
+    RequirementKind.MUNICIPALITY_NURSE: "no_nurse_in_municipality",
+    RequirementKind.HEALTH_ROOM: "no_room_with_equipment",
+    RequirementKind.PATIENT_HOME: "no_candidates",
+    RequirementKind.PROFESSION: "no_profession_bookable",
+}
+
+
 @dataclass(frozen=True)
 class ResolvedRequirement:
     """A requirement of a consultation type with the resources that may fill it, preferred first."""
@@ -67,7 +81,7 @@ class SlotService:
     async def resolve(self, session: AsyncSession, ctype: ConsultationType,
                       municipality_id: int | None) -> list[ResolvedRequirement]:
         """Expand each requirement into candidate resources (the patient-at-home one has none)."""
-        if municipality_id is None and any(r.kind in _MUNICIPAL for r in ctype.requirements):
+        if municipality_id is None and any(_needs_municipality(r) for r in ctype.requirements):
             raise ValidationFailed("choose the municipality the consultation takes place in",
                                    {"municipality_id": "required"})
         resolved: list[ResolvedRequirement] = []
@@ -76,7 +90,7 @@ class SlotService:
                 continue
             candidates = await self._candidates(session, req, municipality_id)
             if not candidates:
-                raise ValidationFailed(f"no resource can take the part {req.key!r}", {req.key: "no_candidates"})
+                raise ValidationFailed(f"no resource can take the part {req.key!r}", {req.key: _NOBODY[req.kind]})
             resolved.append(ResolvedRequirement(req.key, req.kind, candidates))
         return resolved
 
@@ -101,6 +115,11 @@ class SlotService:
                 stmt = (select(Resource.id).join(User, User.id == Resource.user_id)
                         .where(active_person, User.is_active.is_(True), User.role == Role.NURSE,
                                Resource.organisation_id == municipality_id))
+            case RequirementKind.PROFESSION:
+                where = (Resource.department_id == req.department_id if req.department_id is not None
+                         else Resource.organisation_id == municipality_id)
+                stmt = (select(Resource.id).join(User, User.id == Resource.user_id)
+                        .where(active_person, User.is_active.is_(True), User.profession == req.profession, where))
             case RequirementKind.HEALTH_ROOM:
                 stmt = select(Resource.id).where(Resource.active.is_(True),
                                                  Resource.kind == ResourceKind.HEALTH_ROOM,

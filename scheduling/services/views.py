@@ -131,6 +131,7 @@ class RequirementInput:
     resource_id: int | None = None
     department_id: int | None = None
     equipment_codes: tuple[str, ...] = ()
+    profession: str = ""
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,14 @@ async def test_resource_settings_api(client: TestClient, seeded: Seeded, clock: 
     resp = await client.post(f"/api/resources/{rid}/exceptions", json={"day": "2026-12-24", "kind": "closed"},
                              headers=headers)
     assert resp.status == 201
+    # Removed again, only through its own resource; a second removal finds nothing.
+    eid = (await resp.json())["id"]
+    resp = await client.delete(f"/api/resources/{rooms[1]['id']}/exceptions/{eid}", headers=headers)
+    assert resp.status == 404
+    resp = await client.delete(f"/api/resources/{rid}/exceptions/{eid}", headers=headers)
+    assert resp.status == 200 and await resp.json() == {"id": eid, "removed": True}
+    resp = await client.delete(f"/api/resources/{rid}/exceptions/{eid}", headers=headers)
+    assert resp.status == 404
     resp = await client.post(f"/api/resources/{rid}/calendar-sources", json={"url": "ftp://x"}, headers=headers)
     assert resp.status == 422
     resp = await client.post(f"/api/resources/{rid}/calendar-sources",

@@ -180,3 +180,86 @@ async def test_equipment_item_in_a_room_counts_as_the_rooms_equipment(client: Te
     assert "EKG 1" in page
     off = await client.patch(f"/api/resources/{body['id']}", json={"active": False}, headers=headers)
     assert off.status == 200 and (await off.json())["active"] is False
+
+
+async def test_a_type_no_room_can_take_says_what_is_missing(client: TestClient, seeded: Seeded,
+                                                            clock: FixedClock) -> None:
+    """A type asking for equipment no room in the municipality has: the search says which part and why."""
+    headers = api_headers(await login_as(client, "leder", clock))
+    created = await client.post("/api/consultation-types", json={
+        "name": "Hjertesjekk", "name_en": "Heart check", "duration_minutes": 20, "min_notice_minutes": 0,
+        "buffer_before_minutes": 0, "buffer_after_minutes": 0,
+        "requirements": [{"key": "room", "kind": "health_room", "equipment": ["ecg"]}]}, headers=headers)
+    assert created.status == 201, await created.text()
+    headers = api_headers(await login_as(client, "koordinator", clock))
+    resp = await client.get("/api/slots", params={
+        "consultation_type_id": str((await created.json())["id"]), "from": "2026-11-23", "to": "2026-11-24",
+        "municipality_id": str(seeded.organisations["Lurøy kommune"])}, headers=headers)
+    problem = await resp.json()
+    assert resp.status == 422, problem
+    assert problem["errors"] == [{
+        "field": "room", "code": "no_room_with_equipment",
+        "message": "Ingen helserom i pasientens kommune har utstyret denne konsultasjonstypen trenger. Legg "
+                   "utstyret til et helserom, eller endre konsultasjonstypen."}]
+
+
+async def test_a_type_can_require_a_profession_of_the_patients_municipality(client: TestClient, seeded: Seeded,
+                                                                             clock: FixedClock) -> None:
+    """A home visit by the municipality's physiotherapist: offered once someone of that profession in the
+    municipality is bookable, and until then the search says so."""
+    headers = api_headers(await login_as(client, "leder", clock))
+    body = {"name": "Fysioterapi hjemme", "name_en": "Physiotherapy at home", "duration_minutes": 30,
+            "min_notice_minutes": 0, "buffer_before_minutes": 0, "buffer_after_minutes": 0,
+            "requirements": [{"key": "physio", "kind": "profession", "profession": "astronaut"},
+                             {"key": "patient", "kind": "patient_home"}]}
+    refused = await client.post("/api/consultation-types", json=body, headers=headers)
+    problem = await refused.json()
+    assert refused.status == 422 and problem["errors"] == [{
+        "field": "requirements.physio", "code": "unknown_profession", "message": "Velg et yrke fra listen."}]
+    body["requirements"][0]["profession"] = "physiotherapist"
+    created = await client.post("/api/consultation-types", json=body, headers=headers)
+    assert created.status == 201, await created.text()
+    ctype = await created.json()
+    assert ctype["requirements"][0]["profession"] == "physiotherapist"
+    search = {"consultation_type_id": str(ctype["id"]), "from": "2026-11-23", "to": "2026-11-24",
+              "municipality_id": str(seeded.organisations["Rødøy kommune"])}
+
+    headers = api_headers(await login_as(client, "koordinator", clock))
+    resp = await client.get("/api/slots", params=search, headers=headers)
+    problem = await resp.json()
+    assert resp.status == 422 and problem["errors"][0]["field"] == "physio"
+    assert problem["errors"][0]["code"] == "no_profession_bookable"
+
+    # The Rødøy nurse, who is bookable already, retrains as a physiotherapist: she is offered.
+    headers = api_headers(await login_as(client, "admin", clock))
+    users = await (await client.get("/api/users", headers=headers)).json()
+    kari = next(u for u in users if u["username"] == "sykepleier.rodoy")
+    changed = await client.patch(f"/api/users/{kari['id']}", json={"profession": "physiotherapist"},
+                                 headers=headers)
+    assert changed.status == 200, await changed.text()
+    headers = api_headers(await login_as(client, "koordinator", clock))
+    resp = await client.get("/api/slots", params=search, headers=headers)
+    slots = await resp.json()
+    assert resp.status == 200 and slots, slots
+    assert [(p["key"], p["name"]) for p in slots[0]["participants"]] == [("physio", "Kari Nilsen")]
+
+
+async def test_the_type_form_takes_a_profession_and_says_when_it_is_missing(client: TestClient, seeded: Seeded,
+                                                                            clock: FixedClock) -> None:
+    token = await login_as(client, "leder", clock)
+    form = {"csrf_token": token, "name": "Legemiddelgjennomgang", "name_en": "Medication review",
+            "duration_minutes": "30", "min_notice_minutes": "60", "buffer_before_minutes": "0",
+            "buffer_after_minutes": "0", "need_nurse": "1", "need_profession": "1", "profession": ""}
+    resp = await client.post("/consultation-types/new", data=form, allow_redirects=False)
+    page = await resp.text()
+    assert resp.status == 422 and '<p class="field-error" id="e-profession">Velg et yrke fra listen.</p>' in page
+    assert 'value="Legemiddelgjennomgang"' in page
+    resp = await client.post("/consultation-types/new", data={**form, "profession": "pharmacist"},
+                             allow_redirects=False)
+    assert resp.status == 303, await resp.text()
+    listing = await (await client.get("/api/consultation-types", headers=api_headers(token))).json()
+    review = next(t for t in listing if t["name"] == "Legemiddelgjennomgang")
+    assert [(r["key"], r["kind"], r["profession"]) for r in review["requirements"]] == [
+        ("nurse", "municipality_nurse", ""), ("pharmacist", "profession", "pharmacist")]
+    page = await (await client.get(f"/consultation-types/{review['id']}")).text()
+    assert '<option value="pharmacist" selected>' in page

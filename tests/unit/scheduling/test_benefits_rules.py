@@ -74,3 +74,11 @@ def test_a_typed_hospital_name_is_matched_carefully() -> None:
     assert _match_hospital("Helgelandssykehuset", hospitals) is None  # two fit: no guess
     assert _match_hospital("Tromsø", hospitals) is None
     assert _match_hospital("", hospitals) is None
+
+
+def test_no_follow_up_code_is_part_of_another() -> None:
+    # the report counts each code with a plain substring test on the comma-separated list
+    from scheduling.models import FollowUp
+
+    codes = [c.value for c in FollowUp]
+    assert not [(a, b) for a in codes for b in codes if a != b and a in b]

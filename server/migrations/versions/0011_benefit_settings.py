@@ -1,7 +1,7 @@
 """scheduling: the benefits report's rates and targets, one row an administrator edits
 
-Revision ID: 0010_benefit_settings
-Revises: 0009_benefits_data
+Revision ID: 0011_benefit_settings
+Revises: 0010_requirement_profession
 Create Date: 2026-12-06 09:00:00.000000
 
 Absent until saved: the report uses its documented defaults (the patient travel scheme's standard rate
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0010_benefit_settings'
-down_revision: str | None = '0009_benefits_data'
+revision: str = '0011_benefit_settings'
+down_revision: str | None = '0010_requirement_profession'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
