@@ -29,6 +29,7 @@ _ROLES = {
 }
 _ACTIONS = {
     "read": N_("read"),
+    "view": N_("viewed"),
     "list": N_("saw in a list"),
     "create": N_("created"),
     "update": N_("changed"),
@@ -49,7 +50,6 @@ _ACTIONS = {
     "reset_password": N_("gave a temporary password"),
     "reset_totp": N_("reset two-factor login"),
     "import": N_("imported from a file"),
-    "view": N_("viewed"),
     # The joint note
     "read_versions": N_("read earlier versions"),
     "read_version": N_("read an earlier version"),
@@ -94,7 +94,7 @@ _OBJECTS = {
     "calendar_feed": N_("calendar subscription"),
     "feed_token": N_("calendar subscription link"),
     "benefits_report": N_("benefits report"),
-    "benefit_settings": N_("benefits report settings"),
+    "benefit_settings": N_("settings of the benefits report"),
 }
 
 _REASONS = {

@@ -25,10 +25,11 @@ _ITEMS: dict[str, list[tuple[str, str]]] = {
                             ("/referrals", N_("Referral queue")), ("/patients", N_("Patients"))],
     Role.NURSE.value: [("/day", N_("Day list")), ("/calendar", N_("Calendar")),
                        ("/referrals", N_("Referral queue")), ("/patients", N_("Patients"))],
-    Role.TEAM_LEADER.value: [("/team", N_("Team overview")), ("/consultation-types", N_("Consultation types"))],
+    Role.TEAM_LEADER.value: [("/team", N_("Team overview")), ("/reports/benefits", N_("Benefits")),
+                             ("/consultation-types", N_("Consultation types"))],
     Role.ADMIN.value: [("/admin/users", N_("Users")), ("/admin/organisations", N_("Organisations")),
                        ("/resources", N_("Resources")),
-                       ("/admin/audit", N_("Audit log"))],
+                       ("/reports/benefits", N_("Benefits")), ("/admin/audit", N_("Audit log"))],
 }
 
 START_PAGES: dict[str, str] = {

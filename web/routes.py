@@ -22,6 +22,7 @@ from web import (
     pages_access_report,
     pages_admin,
     pages_auth,
+    pages_benefits,
     pages_call,
     pages_check,
     pages_feeds,
@@ -254,6 +255,7 @@ def setup_routes(app: web.Application) -> None:
     pages_call.setup_routes(r)
     pages_check.setup_routes(r)
     pages_access_report.setup_routes(r)
+    pages_benefits.setup_routes(r)
     r.add_get("/referrals", pages_scheduling.referral_queue)
     r.add_get("/referrals/new", pages_scheduling.referral_new_form)
     r.add_post("/referrals/new", pages_scheduling.referral_new_submit)

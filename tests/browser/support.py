@@ -23,8 +23,8 @@ ROLES: dict[str, tuple[str, list[str]]] = {
     "lege": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
     "sykepleier.rodoy": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
     "sykepleier.luroy": ("/day", ["Dagsliste", "Kalender", "Henvisningskø", "Pasienter", "Min konto"]),
-    "leder": ("/team", ["Teamoversikt", "Konsultasjonstyper", "Min konto"]),
-    "admin": ("/admin/users", ["Brukere", "Organisasjoner", "Ressurser", "Revisjonslogg", "Min konto"]),
+    "leder": ("/team", ["Teamoversikt", "Gevinster", "Konsultasjonstyper", "Min konto"]),
+    "admin": ("/admin/users", ["Brukere", "Organisasjoner", "Ressurser", "Gevinster", "Revisjonslogg", "Min konto"]),
 }
 
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")

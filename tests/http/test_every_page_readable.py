@@ -158,6 +158,7 @@ def variants(path: str, world: dict[str, str]) -> list[str]:
         "/referrals/new": [f"?patient={world['patient']}"],
         "/consultations/": ["?reason=Planlegging av samkonsultasjon"],
         "/notes/": ["?reason=Planlegging av samkonsultasjon"],
+        "/reports/benefits": ["?period=quarter&quarter=2026-Q4&municipality=", "?period=custom&from=2026-11-30&to=x"],
     }
     found = [path]
     for prefix, queries in extra.items():
