@@ -133,6 +133,14 @@ _MESSAGES: dict[str, str] = {
                                  "occupational therapist, pharmacist, patient coordinator, health secretary."),
     "csv_has_problems": N_("The file has problems. Check it first and correct what is listed."),
     "csv_file_required": N_("Choose a CSV file."),
+    # What followed a consultation (scheduling/outcomes.py)
+    "outcome_admission_required": N_("Choose whether the consultation spared the patient an admission."),
+    "outcome_contradiction": N_("The patient cannot both have been spared an admission and be admitted. "
+                                "Change one of the answers."),
+    "duplicate": N_("The same choice is given twice."),
+    "not_completed": N_("Only a consultation that has been held can have an outcome."),
+    "invalid_transition": N_("The consultation's status was changed meanwhile, so it cannot be given that status "
+                             "now. Check where it stands."),
     "error": N_("Something went wrong."),
 }
 
