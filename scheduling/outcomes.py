@@ -13,12 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scheduling.booking_rules import TRANSITIONS
-from scheduling.models import AdmissionAvoided, BookingStatus, FollowUp
+from scheduling.models import AdmissionAvoided, FollowUp
 from server.platform.errors import ValidationFailed
-
-RECORDABLE_STATUSES = frozenset({BookingStatus.COMPLETED})
-"""Only a consultation that was held has an outcome (a cancelled one or a no-show has none)."""
 
 
 @dataclass(frozen=True)
@@ -88,12 +84,7 @@ def decode_follow_up(stored: str) -> tuple[FollowUp, ...]:
     return ordered_follow_up(known[c] for c in stored.split(",") if c in known)
 
 
-def may_record(status: BookingStatus, *, takes_part: bool, coordinator: bool) -> bool:
-    """Whether someone may record or change the outcome: the consultation was held, and they took part
-    in it (they know what followed) or coordinate (they tidy up for colleagues)."""
-    return status in RECORDABLE_STATUSES and (takes_part or coordinator)
-
-
-def may_complete_with_outcome(status: BookingStatus, *, takes_part: bool, coordinator: bool) -> bool:
-    """Whether the booking page asks what followed when this person completes the consultation."""
-    return BookingStatus.COMPLETED in TRANSITIONS[status] and (takes_part or coordinator)
+def may_record(*, takes_part: bool, coordinator: bool) -> bool:
+    """Whether someone may record or change what followed a held consultation: they took part in it
+    (they know what followed) or coordinate (they tidy up for colleagues)."""
+    return takes_part or coordinator

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduling.booking_rules import TRANSITIONS
 from scheduling.models import Booking, BookingStatus, ConsultationOutcome
 from scheduling.outcomes import OutcomeInput, encode_follow_up, may_record
 from scheduling.participation import user_takes_part
@@ -38,8 +39,8 @@ class OutcomeService:
     def may_record(actor: Actor, booking: BookingView) -> bool:
         """Whether the actor may record the outcome of this booking once it is completed: they take
         part in it or coordinate (the rule :meth:`record` enforces). For pages deciding what to offer."""
-        return actor.has_role(*CLINICAL_ROLES) and (
-            booking.takes_part(actor.user_id) or actor.has_role(Role.COORDINATOR))
+        return actor.has_role(*CLINICAL_ROLES) and may_record(
+            takes_part=booking.takes_part(actor.user_id), coordinator=actor.has_role(Role.COORDINATOR))
 
     async def record(self, session: AsyncSession, actor: Actor, public_id: str, data: OutcomeInput) -> BookingView:
         """Record, or change, the outcome of a completed consultation; returns the booking with it.
@@ -49,9 +50,9 @@ class OutcomeService:
         coordinates)."""
         require_roles(actor, *CLINICAL_ROLES, what="record outcomes")
         booking = await self._bookings.accessible(session, actor, public_id)
-        await self._check_may_record(session, actor, booking)
         if booking.status is not BookingStatus.COMPLETED:
             raise Conflict("only a completed consultation has an outcome", code="not_completed")
+        await self._check_may_record(session, actor, booking)
         await self._write(session, actor, booking, data)
         return await self._bookings.view(session, booking)
 
@@ -62,6 +63,9 @@ class OutcomeService:
         consultation is not in progress."""
         require_roles(actor, *CLINICAL_ROLES, what="complete consultations")
         booking = await self._bookings.accessible(session, actor, public_id)
+        if BookingStatus.COMPLETED not in TRANSITIONS[booking.status]:
+            # before the participation check: a cancelled booking's reservations no longer name anyone
+            raise Conflict(f"cannot go from {booking.status.value} to completed", code="invalid_transition")
         await self._check_may_record(session, actor, booking)
         await self._bookings.set_status(session, actor, public_id, BookingStatus.COMPLETED)
         await self._write(session, actor, booking, data)
@@ -69,8 +73,7 @@ class OutcomeService:
 
     async def _check_may_record(self, session: AsyncSession, actor: Actor, booking: Booking) -> None:
         takes_part = actor.user_id is not None and await user_takes_part(session, booking.id, actor.user_id)
-        if not may_record(BookingStatus.COMPLETED, takes_part=takes_part,
-                          coordinator=actor.has_role(Role.COORDINATOR)):
+        if not may_record(takes_part=takes_part, coordinator=actor.has_role(Role.COORDINATOR)):
             raise PermissionDenied("only staff who took part, or a coordinator, may record the outcome")
 
     async def _write(self, session: AsyncSession, actor: Actor, booking: Booking, data: OutcomeInput) -> None:
