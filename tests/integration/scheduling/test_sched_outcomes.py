@@ -39,7 +39,7 @@ async def _in_progress(db: Database, services: SchedulingServices, world: World,
         await services.bookings.set_status(session, world.actors["lege"], public_id, BookingStatus.IN_PROGRESS)
 
 
-def _outcome_of(public_id: str) -> Select[tuple[ConsultationOutcome]]:
+def _outcome_of(public_id: str) -> Select[ConsultationOutcome]:
     return select(ConsultationOutcome).join(Booking, Booking.id == ConsultationOutcome.booking_id).where(
         Booking.public_id == public_id)
 
