@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.availability import NorwegianHolidays
@@ -54,6 +54,7 @@ from server.people.national_id import first_synthetic_id
 from server.people.travel import Transport
 from server.platform.clock import Clock
 from server.platform.local_time import OSLO
+from server.platform.model_base import Base
 from server.platform.roles import OrganisationKind, Role
 
 log = logging.getLogger(__name__)
@@ -169,8 +170,9 @@ async def seed_history(session: AsyncSession, clock: Clock, *, hospital: str,
     referral_rows = [p.referral for p in plan.items if p.referral is not None] + plan.closed_referrals
     referral_ids: list[int] = []
     if referral_rows:
+        referrals = _table(Referral)
         referral_ids = list((await session.execute(
-            insert(Referral).returning(Referral.id, sort_by_parameter_order=True), referral_rows)).scalars())
+            insert(referrals).returning(referrals.c.id, sort_by_parameter_order=True), referral_rows)).scalars())
     by_position = iter(referral_ids)
     booking_rows = []
     for item in plan.items:
@@ -178,20 +180,28 @@ async def seed_history(session: AsyncSession, clock: Clock, *, hospital: str,
         public_id = secrets.token_urlsafe(12)
         booking_rows.append({**item.booking, "referral_id": referral_id, "public_id": public_id,
                              "ical_uid": booking_uid(public_id, settings)})
+    bookings = _table(Booking)
     booking_ids = list((await session.execute(
-        insert(Booking).returning(Booking.id, sort_by_parameter_order=True), booking_rows)).scalars())
+        insert(bookings).returning(bookings.c.id, sort_by_parameter_order=True), booking_rows)).scalars())
     reservations = [{**r, "booking_id": booking_id}
                     for item, booking_id in zip(plan.items, booking_ids, strict=True) for r in item.reservations]
     outcomes = [{**item.outcome, "booking_id": booking_id}
                 for item, booking_id in zip(plan.items, booking_ids, strict=True) if item.outcome is not None]
     if reservations:
-        await session.execute(insert(Reservation), reservations)
+        await session.execute(insert(_table(Reservation)), reservations)
     if outcomes:
-        await session.execute(insert(ConsultationOutcome), outcomes)
+        await session.execute(insert(_table(ConsultationOutcome)), outcomes)
     counts = HistoryCounts(patients=len(patients), referrals=len(referral_rows), bookings=len(booking_rows),
                            outcomes=len(outcomes), travel_rows=travel_rows)
     log.info("demo history loaded: %s", counts)
     return counts
+
+
+def _table(model: type[Base]) -> Table:
+    # Core inserts of many rows: the ORM's per-row bookkeeping would double the time, for nothing here
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 async def _world(session: AsyncSession, hospital_name: str) -> _World | None:
@@ -258,7 +268,7 @@ async def _patients(session: AsyncSession, world: _World, now: datetime) -> list
             created_at=created))
     session.add_all(patients)
     await session.flush()
-    await session.execute(insert(PatientOrganisation), [
+    await session.execute(insert(_table(PatientOrganisation)), [
         {"patient_id": p.id, "organisation_id": org_id, "since": created}
         for p in patients for org_id in (p.home_municipality_id, world.hospital.id)])
     return patients
