@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.demo import seed_scheduling
+from server.demo_history import seed_history
 from server.people.accounts import AccountService
 from server.people.models import Organisation, Patient, PatientOrganisation
 from server.people.national_id import first_synthetic_id
@@ -87,8 +88,9 @@ async def is_seeded(session: AsyncSession) -> bool:
 
 
 async def seed_demo(session: AsyncSession, accounts: AccountService, clock: Clock,
-                    actor: Actor = SYSTEM) -> list[DemoLogin]:
-    """Create the demo organisations, users and patients; returns the logins to print."""
+                    actor: Actor = SYSTEM, *, history: bool = True) -> list[DemoLogin]:
+    """Create the demo organisations, users and patients; returns the logins to print. ``history``:
+    add six months of past consultations too (:mod:`server.demo_history`)."""
     hospital = await accounts.create_organisation(
         session, HOSPITAL, OrganisationKind.HOSPITAL, "983974910", ["Geriatri", "Ortopedi"], actor=actor)
     rodoy = await accounts.create_organisation(session, "Rødøy kommune", OrganisationKind.MUNICIPALITY, "1836",
@@ -127,5 +129,8 @@ async def seed_demo(session: AsyncSession, accounts: AccountService, clock: Cloc
             session.add(PatientOrganisation(patient_id=patient.id, organisation_id=org_id, since=now))
     await session.flush()
     await seed_scheduling(session, clock, hospital=HOSPITAL, actor=actor)
+    # six months of past consultations, so the benefits report has something to show on first start
+    if history:
+        await seed_history(session, clock, hospital=HOSPITAL)
     log.info("demo data loaded")
     return logins

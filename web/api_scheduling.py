@@ -19,7 +19,7 @@ from server.platform.appkeys import CLOCK, DATABASE
 from server.platform.errors import ValidationFailed
 from server.platform.local_time import OSLO
 from web.appkeys import SCHEDULING
-from web.forms import get_int, get_str, json_object, query_int, reject_unknown
+from web.forms import get_bool, get_int, get_str, json_object, query_int, reject_unknown
 from web.guards import require_actor
 from web.reads import reading
 from web.scheduling_json import booking_json, queue_json, referral_json, resource_json, slot_json, type_json
@@ -84,7 +84,8 @@ async def referral_create(request: web.Request) -> web.Response:
     body = await json_object(request)
     errors: dict[str, str] = {}
     reject_unknown(body, {"patient_id", "reason", "urgency", "what_matters", "wished_participants",
-                          "consultation_type_id", "otherwise_hospital", "travel_hours"}, errors)
+                          "consultation_type_id", "otherwise_hospital", "travel_hours", "escort_needed",
+                          "nurse_would_travel"}, errors)
     urgency_raw = get_str(body, "urgency", max_len=20, errors=errors)
     try:
         urgency = Urgency(urgency_raw)
@@ -104,6 +105,8 @@ async def referral_create(request: web.Request) -> web.Response:
         consultation_type_id=get_int(body, "consultation_type_id", required=False, errors=errors),
         otherwise_hospital=get_str(body, "otherwise_hospital", required=False, max_len=200, errors=errors),
         travel_hours=float(travel) if travel is not None else None,
+        escort_needed=get_bool(body, "escort_needed", errors=errors),
+        nurse_would_travel=get_bool(body, "nurse_would_travel", errors=errors),
     )
     if errors:
         raise ValidationFailed("the referral could not be made", errors)

@@ -79,6 +79,7 @@ _ACTIONS = {
 _OBJECTS = {
     "patient": N_("patient details"),
     "booking": N_("booking"),
+    "consultation_outcome": N_("what followed the consultation"),
     "referral": N_("referral"),
     "note": N_("consultation note"),
     "recording": N_("recording"),

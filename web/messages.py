@@ -152,6 +152,14 @@ _MESSAGES: dict[str, str] = {
     "not_a_number": N_("Write a number, for example 3.5."),
     "out_of_range": N_("The number is outside what is allowed here."),
     "not_a_boolean": N_("Choose yes or no."),
+    # What followed a consultation (scheduling/outcomes.py)
+    "outcome_admission_required": N_("Choose whether the consultation spared the patient an admission."),
+    "outcome_contradiction": N_("The patient cannot both have been spared an admission and be admitted. "
+                                "Change one of the answers."),
+    "duplicate": N_("The same choice is given twice."),
+    "not_completed": N_("Only a consultation that has been held can have an outcome."),
+    "invalid_transition": N_("The consultation's status was changed meanwhile, so it cannot be given that status "
+                             "now. Check where it stands."),
     "error": N_("Something went wrong."),
 }
 

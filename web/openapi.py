@@ -96,7 +96,8 @@ SCHEMAS: dict[str, Any] = {
         "responded_at": {"type": ["string", "null"], "format": "date-time"},
         "due_at": {"type": "string", "format": "date-time"},
         "response_minutes": {"type": ["integer", "null"]}, "waited_minutes": {"type": "integer"},
-        "overdue": {"type": "boolean"}}},
+        "overdue": {"type": "boolean"}, "escort_needed": {"type": "boolean"},
+        "nurse_would_travel": {"type": "boolean"}}},
     "ReferralInput": {"type": "object", "additionalProperties": False,
                       "required": ["patient_id", "reason", "urgency"], "properties": {
         "patient_id": {"type": "string", "minLength": 1, "maxLength": 64},
@@ -105,7 +106,10 @@ SCHEMAS: dict[str, Any] = {
         "what_matters": {"type": "string", "maxLength": 4000},
         "wished_participants": {"type": "string", "maxLength": 1000},
         "consultation_type_id": {"type": "integer"}, "otherwise_hospital": {"type": "string", "maxLength": 200},
-        "travel_hours": {"type": "number", "minimum": 0, "maximum": 48}}},
+        "travel_hours": {"type": "number", "minimum": 0, "maximum": 48},
+        "escort_needed": {"type": "boolean", "description": "The patient could not have travelled alone"},
+        "nurse_would_travel": {"type": "boolean",
+                               "description": "The municipal nurse would have gone along to the hospital"}}},
     "Slot": {"type": "object", "required": ["start", "end", "participants"], "properties": {
         "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"},
         "participants": {"type": "array", "items": {"$ref": "#/components/schemas/BookingParticipant"}}}},
@@ -121,7 +125,9 @@ SCHEMAS: dict[str, Any] = {
         "patient_id": {"type": "string"}, "patient_name": {"type": "string"},
         "referral_id": {"type": ["string", "null"]}, "patient_at_home": {"type": "boolean"},
         "sequence": {"type": "integer"}, "cancel_reason": {"type": "string"},
-        "participants": {"type": "array", "items": {"$ref": "#/components/schemas/BookingParticipant"}}}},
+        "participants": {"type": "array", "items": {"$ref": "#/components/schemas/BookingParticipant"}},
+        "outcome": {"description": "What followed, once recorded (completed consultations only)",
+                    "oneOf": [{"$ref": "#/components/schemas/Outcome"}, {"type": "null"}]}}},
     "BookingInput": {"type": "object", "additionalProperties": False,
                      "required": ["consultation_type_id", "start", "chosen"], "properties": {
         "consultation_type_id": {"type": "integer"}, "start": {"type": "string", "format": "date-time"},

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
+from babel.numbers import format_decimal
 
 from scheduling.booking_rules import CANCEL_REASON_MAX
 from scheduling.models import BookingStatus, ResourceKind, Urgency
@@ -27,6 +28,7 @@ from server.platform.roles import Role
 from web.appkeys import SCHEDULING
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
+from web.i18n import babel_locale
 from web.messages import message_for
 from web.reads import reading
 from web.render import local_date, render
@@ -106,6 +108,8 @@ async def referral_new_submit(request: web.Request) -> web.StreamResponse:
                     wished_participants=fields.get("wished_participants", ""),
                     consultation_type_id=parse_id(type_raw),
                     otherwise_hospital=fields.get("otherwise_hospital", ""), travel_hours=travel,
+                    escort_needed=fields.get("escort_needed") == "on",
+                    nurse_would_travel=fields.get("nurse_would_travel") == "on",
                 ))
         except ValidationFailed as exc:
             errors = _errors(exc)
@@ -164,6 +168,8 @@ async def slot_finder(request: web.Request) -> web.StreamResponse:
         "to": end.isoformat(), "slots": slots, "keys": keys, "error": error,
         "municipality_id": municipality_id, "idempotency_key": secrets.token_urlsafe(16),
         "action": "/bookings", "booking": None, "taken": request.query.get("taken", ""),
+        "travel_hours_text": "" if referral.travel_hours is None else format_decimal(
+            referral.travel_hours, format="#,##0.#", locale=babel_locale()),
     }))
 
 
@@ -212,13 +218,21 @@ async def booking_create(request: web.Request) -> web.StreamResponse:
 
 async def render_booking_page(request: web.Request, public_id: str, *, errors: dict[str, str] | None = None,
                               cancel_reason: str = "", status: int = 200,
-                              invite: dict[str, Any] | None = None) -> web.Response:
+                              invite: dict[str, Any] | None = None,
+                              outcome_form: dict[str, Any] | None = None) -> web.Response:
     """The booking with where its invitations stand, a way into the call for those taking part, and for
-    them a way to invite someone with a join code (``invite``: that area as a form post left it)."""
+    them a way to invite someone with a join code (``invite``: that area as a form post left it), and
+    what followed the consultation (``outcome_form``: values, errors and a form error as a post left them)."""
     actor = require_actor(request, *CLINICAL_ROLES)
-    bookings = request.app[SCHEDULING].bookings
+    services = request.app[SCHEDULING]
+    bookings = services.bookings
     async with reading(request) as session:
         booking, invitations = await bookings.get_with_invitations(session, actor, public_id, "booking page")
+    if outcome_form is None:
+        recorded = booking.outcome
+        outcome_form = {"values": {"admission_avoided": recorded.admission_avoided.value,
+                                   "follow_up": [f.value for f in recorded.follow_up]} if recorded else {},
+                        "errors": {}, "error": ""}
     # Making a join code follows the call's rule (rooms/access.py): the staff booked into it.
     may_invite = booking.joinable and actor.is_staff and booking.takes_part(actor.user_id)
     return render(request, "booking.html", page_context({
@@ -229,6 +243,8 @@ async def render_booking_page(request: web.Request, public_id: str, *, errors: d
         "may_join": booking.joinable and actor.is_staff and booking.takes_part(actor.user_id),
         "may_see_outbox": actor.has_role(Role.COORDINATOR, Role.ADMIN),
         "errors": errors or {}, "cancel_reason": cancel_reason, "cancel_reason_max": CANCEL_REASON_MAX,
+        "completed": request.query.get("completed") == "1", "outcome_saved": request.query.get("outcome") == "1",
+        "may_record_outcome": services.outcomes.may_record(actor, booking), "outcome_form": outcome_form,
     }), status=status)
 
 

@@ -11,6 +11,7 @@ from server.platform.appkeys import DATABASE
 from web import (
     api,
     api_notes,
+    api_outcomes,
     api_people,
     api_reports,
     api_resources,
@@ -29,6 +30,7 @@ from web import (
     pages_import_staff,
     pages_notes,
     pages_organisations,
+    pages_outcomes,
     pages_patients,
     pages_resources,
     pages_scheduling,
@@ -207,12 +209,14 @@ API_ROUTES: list[ApiRoute] = [
     *pages_check.API_ROUTES,
     *api_people.API_ROUTES,
     *api_reports.API_ROUTES,
+    *api_outcomes.API_ROUTES,
 ]
 
 
 async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(build_document(API_ROUTES, version=API_VERSION,
-                                             extra_schemas={**api_people.SCHEMAS, **api_reports.SCHEMAS}))
+                                             extra_schemas={**api_people.SCHEMAS, **api_reports.SCHEMAS,
+                                                            **api_outcomes.SCHEMAS}))
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -267,6 +271,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/bookings/{public_id}/reschedule", pages_scheduling.reschedule_page)
     r.add_post("/bookings/{public_id}/reschedule", pages_scheduling.reschedule_submit)
     pages_send_code.setup_routes(r)
+    pages_outcomes.setup_routes(r)
     r.add_get("/day", pages_scheduling.day_list)
     r.add_get("/calendar", pages_scheduling.week_calendar)
     r.add_get("/calendar/feeds", pages_feeds.feeds_page)

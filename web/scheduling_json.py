@@ -8,6 +8,7 @@ from typing import Any
 from scheduling.services.views import (
     BookingView,
     ConsultationTypeView,
+    OutcomeView,
     QueueEntry,
     ReferralView,
     ResourceView,
@@ -49,6 +50,7 @@ def referral_json(r: ReferralView) -> dict[str, Any]:
         "travel_hours": r.travel_hours, "status": r.status.value, "created_at": r.created_at.isoformat(),
         "responded_at": _iso(r.responded_at), "due_at": r.due_at.isoformat(),
         "response_minutes": None if r.response_time is None else int(r.response_time.total_seconds() // 60),
+        "escort_needed": r.escort_needed, "nurse_would_travel": r.nurse_would_travel,
     }
 
 
@@ -71,4 +73,10 @@ def booking_json(b: BookingView) -> dict[str, Any]:
         "patient_at_home": b.patient_at_home, "sequence": b.sequence, "cancel_reason": b.cancel_reason,
         "participants": [{"key": p.requirement_key, "resource_id": p.resource_id, "name": p.name,
                           "kind": p.kind.value} for p in b.participants],
+        "outcome": outcome_json(b.outcome) if b.outcome is not None else None,
     }
+
+
+def outcome_json(o: OutcomeView) -> dict[str, Any]:
+    return {"admission_avoided": o.admission_avoided.value, "follow_up": [f.value for f in o.follow_up],
+            "recorded_by": o.recorded_by_name, "recorded_at": o.recorded_at.isoformat()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduling.models import BookingStatus, Urgency
+from scheduling.models import AdmissionAvoided, BookingStatus, FollowUp, Urgency
 from web.i18n import gettext as _
 from web.messages import N_
 
@@ -20,6 +20,17 @@ STATUS_LABELS = {
     BookingStatus.COMPLETED: N_("Completed"),
     BookingStatus.CANCELLED: N_("Cancelled"),
     BookingStatus.NO_SHOW: N_("Did not come"),
+}
+ADMISSION_LABELS = {
+    AdmissionAvoided.YES: N_("Yes, an admission was avoided"),
+    AdmissionAvoided.NO: N_("No"),
+    AdmissionAvoided.UNCERTAIN: N_("Uncertain"),
+}
+FOLLOW_UP_LABELS = {
+    FollowUp.HOME_CARE: N_("Home care"),
+    FollowUp.GP: N_("GP"),
+    FollowUp.OUTPATIENT: N_("Outpatient clinic"),
+    FollowUp.ADMISSION: N_("Admission to hospital"),
 }
 REQUIREMENT_LABELS = {
     "specialist": N_("Specialist"),
@@ -50,7 +61,8 @@ def page_context(extra: dict[str, Any]) -> dict[str, Any]:
     """The labels every scheduling page uses, plus the page's own values."""
     base: dict[str, Any] = {
         "urgency_labels": URGENCY_LABELS, "status_labels": STATUS_LABELS,
-        "requirement_labels": REQUIREMENT_LABELS,
+        "requirement_labels": REQUIREMENT_LABELS, "admission_labels": ADMISSION_LABELS,
+        "follow_up_labels": FOLLOW_UP_LABELS,
     }
     base.update(extra)
     return base

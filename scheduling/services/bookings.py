@@ -33,6 +33,7 @@ from scheduling.intervals import Interval
 from scheduling.models import (
     Booking,
     BookingStatus,
+    ConsultationOutcome,
     ConsultationType,
     Referral,
     ReferralStatus,
@@ -42,14 +43,15 @@ from scheduling.models import (
     ResourceKind,
 )
 from scheduling.outbox import DeliverySummary
+from scheduling.outcomes import decode_follow_up
 from scheduling.participation import bookings_of_user, user_takes_part
 from scheduling.services.common import CLINICAL_ROLES, new_public_id, require_roles, require_write_lock
 from scheduling.services.idempotency import IdempotencyKeys, request_hash
 from scheduling.services.notifications import Notifier, booking_uid
 from scheduling.services.slots import SlotService
-from scheduling.services.views import BookingView, BookRequest, ParticipantView, RescheduleRequest
+from scheduling.services.views import BookingView, BookRequest, OutcomeView, ParticipantView, RescheduleRequest
 from scheduling.slot_search import Slot, check_slot
-from server.people.models import Patient, PatientOrganisation
+from server.people.models import Patient, PatientOrganisation, User
 from server.people.patients import PatientService
 from server.platform.actors import Actor
 from server.platform.audit import AuditLog, AuditRow
@@ -392,6 +394,7 @@ class BookingService:
         resources = {row.id: row for row in (await session.execute(
             select(Resource.id, Resource.name, Resource.kind, Resource.user_id)
             .where(Resource.id.in_(resource_ids)))).all()} if resource_ids else {}
+        outcomes = await _outcomes(session, [b.id for b in bookings if b.status is BookingStatus.COMPLETED])
         views = []
         for b in bookings:
             patient, ctype = patients.get(b.patient_id), ctypes.get(b.consultation_type_id)
@@ -404,8 +407,17 @@ class BookingService:
             views.append(_view_of(
                 b, patient.public_id, f"{patient.given_name} {patient.family_name}", ctype.id, ctype.name,
                 ctype.name_en, referrals.get(b.referral_id) if b.referral_id else None, participants,
-                b.reservations[0] if b.reservations else None))
+                b.reservations[0] if b.reservations else None, outcome=outcomes.get(b.id)))
         return views
+
+    async def accessible(self, session: AsyncSession, actor: Actor, public_id: str) -> Booking:
+        """The booking row for another scheduling service that acts on it (the outcome), under the
+        access rule of :meth:`get`; not audited here (the caller audits what it does)."""
+        return await self._accessible(session, actor, public_id)
+
+    async def view(self, session: AsyncSession, booking: Booking) -> BookingView:
+        """The view of a booking row that :meth:`accessible` gave."""
+        return await self._view(session, booking)
 
     # -------------------------------------------------------------------------------- internals
 
@@ -440,9 +452,23 @@ class BookingService:
         return replace(view, replayed=True) if replayed else view
 
 
+async def _outcomes(session: AsyncSession, booking_ids: Sequence[int]) -> dict[int, OutcomeView]:
+    """The recorded outcomes of these bookings, with who recorded them, in one query."""
+    if not booking_ids:
+        return {}
+    rows = (await session.execute(
+        select(ConsultationOutcome, User.display_name)
+        .outerjoin(User, User.id == ConsultationOutcome.recorded_by_user_id)
+        .where(ConsultationOutcome.booking_id.in_(booking_ids)))).all()
+    return {o.booking_id: OutcomeView(admission_avoided=o.admission_avoided, follow_up=decode_follow_up(o.follow_up),
+                                      recorded_by_name=name or "", recorded_at=o.recorded_at)
+            for o, name in rows}
+
+
 def _view_of(booking: Booking, patient_public_id: str, patient_name: str, ctype_id: int, ctype_name: str,
              ctype_name_en: str, referral_public_id: str | None, participants: tuple[ParticipantView, ...],
-             first: Reservation | None, *, replayed: bool = False) -> BookingView:
+             first: Reservation | None, *, replayed: bool = False,
+             outcome: OutcomeView | None = None) -> BookingView:
     return BookingView(
         public_id=booking.public_id, status=booking.status, start=booking.start, end=booking.end,
         blocked_start=first.blocked_start if first else booking.start,
@@ -452,7 +478,7 @@ def _view_of(booking: Booking, patient_public_id: str, patient_name: str, ctype_
         referral_public_id=referral_public_id, participants=participants,
         patient_at_home=booking.patient_at_home, sequence=booking.sequence, ical_uid=booking.ical_uid,
         cancel_reason=booking.cancel_reason, created_at=booking.created_at, updated_at=booking.updated_at,
-        replayed=replayed, consultation_type_name_en=ctype_name_en,
+        replayed=replayed, consultation_type_name_en=ctype_name_en, outcome=outcome,
     )
 
 

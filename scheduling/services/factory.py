@@ -13,6 +13,7 @@ from scheduling.services.bookings import BookingService
 from scheduling.services.calendar_sources import CalendarSourceService
 from scheduling.services.feeds import FeedService
 from scheduling.services.notifications import NotificationSettings, Notifier
+from scheduling.services.outcomes import OutcomeService
 from scheduling.services.referrals import ReferralService
 from scheduling.services.resources import ResourceService
 from scheduling.services.setup import SetupService
@@ -38,6 +39,7 @@ class SchedulingServices:
     join_code_messages: JoinCodeMessenger
     benefits: BenefitsService
     benefit_settings: BenefitSettingsService
+    outcomes: OutcomeService
 
     @classmethod
     def create(cls, clock: Clock, audit: AuditLog, notifications: NotificationSettings,
@@ -49,17 +51,19 @@ class SchedulingServices:
         notifier = Notifier(clock, outbox, notifications)
         slots = SlotService(clock)
         resources = ResourceService(clock)
+        bookings = BookingService(clock, audit, slots, notifier, patients)
         return cls(
             resources=resources,
             setup=SetupService(clock),
             calendars=CalendarSourceService(clock, resources),
             slots=slots,
             referrals=ReferralService(clock, audit, patients),
-            bookings=BookingService(clock, audit, slots, notifier, patients),
+            bookings=bookings,
             feeds=FeedService(clock, audit, notifier),
             outbox=outbox,
             notifier=notifier,
             join_code_messages=JoinCodeMessenger(clock, audit, outbox),
             benefits=BenefitsService(clock, audit),
             benefit_settings=BenefitSettingsService(clock, audit),
+            outcomes=OutcomeService(clock, audit, bookings),
         )

@@ -67,7 +67,8 @@ class ReferralService:
             what_matters=data.what_matters.strip(), wished_participants=data.wished_participants.strip(),
             consultation_type_id=data.consultation_type_id, referred_by_user_id=actor.user_id,
             referring_organisation_id=actor.organisation_id, otherwise_hospital=data.otherwise_hospital.strip(),
-            travel_hours=data.travel_hours, status=ReferralStatus.OPEN, created_at=self._clock.now(),
+            travel_hours=data.travel_hours, escort_needed=data.escort_needed,
+            nurse_would_travel=data.nurse_would_travel, status=ReferralStatus.OPEN, created_at=self._clock.now(),
             responded_at=None, closed_reason="",
         )
         session.add(referral)
@@ -161,5 +162,6 @@ class ReferralService:
                 otherwise_hospital=r.otherwise_hospital, travel_hours=r.travel_hours, status=r.status,
                 created_at=r.created_at, responded_at=r.responded_at,
                 due_at=r.created_at + RESPONSE_TARGET[r.urgency],
+                escort_needed=r.escort_needed, nurse_would_travel=r.nurse_would_travel,
             ))
         return views

@@ -12,9 +12,11 @@ from datetime import date, datetime, time, timedelta
 
 from scheduling import booking_rules
 from scheduling.models import (
+    AdmissionAvoided,
     BookingStatus,
     CalendarSourceKind,
     ExceptionKindDb,
+    FollowUp,
     ReferralStatus,
     RequirementKind,
     ResourceKind,
@@ -238,6 +240,10 @@ class ReferralInput:
     consultation_type_id: int | None = None
     otherwise_hospital: str = ""
     travel_hours: float | None = None
+    escort_needed: bool = False
+    """The patient could not have travelled alone: an escort's trip is spared too."""
+    nurse_would_travel: bool = False
+    """The municipal nurse would have gone along to the hospital."""
 
 
 @dataclass(frozen=True)
@@ -259,6 +265,8 @@ class ReferralView:
     created_at: datetime
     responded_at: datetime | None
     due_at: datetime
+    escort_needed: bool = False
+    nurse_would_travel: bool = False
 
     @property
     def response_time(self) -> timedelta | None:
@@ -315,6 +323,16 @@ class ParticipantView:
 
 
 @dataclass(frozen=True)
+class OutcomeView:
+    """What followed a held consultation, as staff recorded it (for the benefits report)."""
+
+    admission_avoided: AdmissionAvoided
+    follow_up: tuple[FollowUp, ...]
+    recorded_by_name: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class BookingView:
     """A booking as handlers show it; ``replayed`` is true for an answer given again for the same
     ``Idempotency-Key``."""
@@ -341,6 +359,8 @@ class BookingView:
     replayed: bool = False
     consultation_type_name_en: str = ""
     """The kind's English name, for English pages ("" when it has none)."""
+    outcome: OutcomeView | None = None
+    """What followed, once staff recorded it (completed consultations only)."""
 
     # What may happen next, from the one home of the status rules (scheduling/booking_rules.py).
     @property
