@@ -20,7 +20,7 @@ from rooms.errors import RoomClosed, RoomNotOpen
 from rooms.join_codes import JoinCodeService, JoinGrant
 from rooms.live import LiveRoom, ReadingSink
 from rooms.models import GuestSessionStore
-from rooms.room import Room
+from rooms.room import OPEN_BEFORE, Room
 from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
 from rooms.seats import RoomSpec, RoomState
 from server.platform.actors import Actor
@@ -164,8 +164,10 @@ class LiveRegistry:
         peer_factory: Callable[[], RTCPeerConnection] = default_peer_factory,
         reap_interval: float = REAP_INTERVAL,
         reading_sink: ReadingSink | None = None,
+        open_before: timedelta = OPEN_BEFORE,
     ) -> None:
         self.directory = directory
+        self.open_before = open_before
         self._db = database
         self._audit_rows = GroupCommitAudit(database, audit)
         self._clock = clock
@@ -208,7 +210,7 @@ class LiveRegistry:
                 if live.closed:
                     raise RoomClosed("the consultation is over")
                 return live
-            room = Room(booking.spec(), clock=self._clock)
+            room = Room(booking.spec(), clock=self._clock, open_before=self.open_before)
             state = room.state()
             # Only open rooms are kept, so early or late visitors cannot fill memory with rooms.
             if state is RoomState.SCHEDULED:

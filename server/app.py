@@ -157,6 +157,7 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     registry = LiveRegistry(
         app[BOOKING_DIRECTORY_FACTORY](database), database=database, audit=app[AUDIT], clock=clock,
         join_codes=codes, reading_sink=NoteReadingSink(database, app[NOTES]),
+        open_before=timedelta(minutes=app[SETTINGS].room_opens_minutes_before),
     )
     app[JOIN_CODES] = codes
     app[LIVE_REGISTRY] = registry

@@ -52,12 +52,12 @@ def oslo_moment(value: datetime) -> str:
     return _("{day} at {time}").format(day=day, time=clock)
 
 
-def not_open_message(booking: BookingRoom) -> str:
+def not_open_message(booking: BookingRoom, open_before: timedelta = OPEN_BEFORE) -> str:
     """What someone who comes too early is told: when the room opens, in Oslo time."""
-    return _("The consultation room opens {when}.").format(when=oslo_moment(booking.starts_at - OPEN_BEFORE))
+    return _("The consultation room opens {when}.").format(when=oslo_moment(booking.starts_at - open_before))
 
 
-def _call_strings(booking: BookingRoom | None = None) -> dict[str, str]:
+def _call_strings(booking: BookingRoom | None = None, open_before: timedelta = OPEN_BEFORE) -> dict[str, str]:
     """The words the call page's JavaScript shows, in the page's language."""
     return {
         "specialist": _("Specialist"),
@@ -84,7 +84,7 @@ def _call_strings(booking: BookingRoom | None = None) -> dict[str, str]:
         "ended": _("The consultation has ended."),
         "left": _("You have left the consultation."),
         "removed": _("You were removed from the consultation."),
-        "not_open": not_open_message(booking) if booking is not None else "",
+        "not_open": not_open_message(booking, open_before) if booking is not None else "",
         "closed": _("This consultation is over."),
         "mute": _("Mute microphone"),
         "unmute": _("Turn microphone on"),
@@ -195,7 +195,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
         "summary": booking_summary(booking),
         "starts": local_datetime(booking.starts_at, "short"),
         "config": config,
-        "strings": _call_strings(booking),
+        "strings": _call_strings(booking, request.app[LIVE_REGISTRY].open_before),
         "waiting_message_max": MAX_WAITING_MESSAGE_CHARS,
         "phones": booking.phones,
     })

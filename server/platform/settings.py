@@ -65,6 +65,9 @@ class Settings:
     log_level: str = "INFO"
     background_jobs: bool = True
     reminder_hours: int = 24
+    # How long before its start a consultation room lets people in: a nurse with a frail patient may
+    # want more time to settle them in front of the camera (join codes work from 30 minutes before).
+    room_opens_minutes_before: int = 15
 
     @property
     def served_over_tls(self) -> bool:
@@ -79,6 +82,7 @@ _INT_KEYS = {
     "failed_login_limit_per_hour",
     "smtp_port",
     "reminder_hours",
+    "room_opens_minutes_before",
 }
 _BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls", "background_jobs"}
 _SECRET_KEYS = {"session_secret", "totp_encryption_key", "smtp_password", "turn_secret", "sms_gateway_token"}
@@ -206,6 +210,9 @@ def load_settings(
         raise SettingsError(ENV_PREFIX + "LOG_LEVEL", f"must be one of {sorted(_LOG_LEVELS)}")
     if "log_level" in values:
         values["log_level"] = values["log_level"].upper()
+    if not 0 <= values.get("room_opens_minutes_before", 15) <= 30:
+        raise SettingsError(ENV_PREFIX + "ROOM_OPENS_MINUTES_BEFORE", "must be between 0 and 30 "
+                            "(a join code works from 30 minutes before the start)")
     port = values.get("port", 8080)
     if not 0 < port < 65536:
         raise SettingsError(ENV_PREFIX + "PORT", "must be between 1 and 65535")

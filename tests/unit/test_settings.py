@@ -33,6 +33,7 @@ def test_good_settings_load() -> None:
         ("SAMKONSULT_SESSION_SECRET", "short"),
         ("SAMKONSULT_PUBLIC_URL", "ftp://x"),
         ("SAMKONSULT_NO_SUCH_THING", "1"),
+        ("SAMKONSULT_ROOM_OPENS_MINUTES_BEFORE", "45"),
     ],
 )
 def test_bad_value_names_the_key(key: str, value: str) -> None:
