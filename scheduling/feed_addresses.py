@@ -16,9 +16,11 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Ranges that ipaddress' is_global does not already rule out but that must never be a feed: CGNAT
-# (RFC 6598) is marked neither private nor global, and NAT64 can wrap any IPv4 address (also a private one).
+# (RFC 6598) is marked neither private nor global, and NAT64 and 6to4 can wrap any IPv4 address (also a
+# private one) that a gateway on the way would then reach.
 _NEVER_PUBLIC: tuple[IPNetwork, ...] = (
     ipaddress.ip_network("100.64.0.0/10"),
+    ipaddress.ip_network("2002::/16"),
     ipaddress.ip_network("64:ff9b::/96"),
     ipaddress.ip_network("64:ff9b:1::/48"),
 )
@@ -34,7 +36,8 @@ def parse_address(text: str) -> IPAddress | None:
 
 
 def _unwrapped(address: IPAddress) -> IPAddress:
-    """The IPv4 address inside an IPv4-mapped or 6to4/Teredo-free IPv6 form, else the address itself."""
+    """The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) IPv6
+    address, else the address itself."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped

@@ -15,8 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.calendar_fetch import CalendarFetchError, check_feed_url, fetch_calendar, redact_feed_url
-from scheduling.feed_addresses import FeedAddressPolicy
 from scheduling.errors import InvalidCalendar
+from scheduling.feed_addresses import FeedAddressPolicy
 from scheduling.ical_import import parse_busy
 from scheduling.intervals import Interval
 from scheduling.models import CalendarSource, CalendarSourceKind, ImportedBusyInterval
