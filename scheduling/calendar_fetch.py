@@ -8,7 +8,8 @@ the fetch must not become a way into what only the server can reach.
 * Redirects are not followed automatically; at most :data:`MAX_REDIRECTS` are followed by hand, each
   target checked like the first address.
 * URLs with a user name or password are refused: a feed's address is shown to every coordinator.
-* Time and size are limited: the body is read in chunks and abandoned as soon as it passes the limit.
+* Time (one deadline for all hops) and size are limited: the body is read in chunks and abandoned
+  as soon as it passes the limit.
 * Errors come back as :class:`CalendarFetchError` with a stable code and a fixed English sentence;
   nothing the far end sent (status text, body, exception detail) is kept, so the page that shows a
   feed's status can never echo an internal service's answer.
@@ -16,6 +17,7 @@ the fetch must not become a way into what only the server can reach.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from urllib.parse import urlsplit
@@ -147,7 +149,9 @@ async def fetch_calendar(
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, trust_env=False,
                                          auto_decompress=True) as session:
-            return await _follow(session, URL(check_feed_url(url, policy), encoded=False), policy, max_bytes)
+            # one deadline for the whole fetch, redirects included (the session's timeout is per request)
+            async with asyncio.timeout(timeout_seconds):
+                return await _follow(session, URL(check_feed_url(url, policy), encoded=False), policy, max_bytes)
     except CalendarFetchError:
         raise
     except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:

@@ -38,7 +38,7 @@ from web.appkeys import SCHEDULING
 
 METRICS_MARKER = "samkonsult_http_requests_total"
 METRICS = f"# HELP {METRICS_MARKER} Requests by route\n# TYPE {METRICS_MARKER} counter\n".encode()
-PASSWORD = "Hemmelig-passord-42"  # noqa: S105 - the secret the attack tries to have stored and shown
+PASSWORD = "Hemmelig-passord-42"  # the secret the attack tries to have stored and shown
 BUSY_ICS = b"""BEGIN:VCALENDAR\r
 VERSION:2.0\r
 PRODID:-//test//EN\r
