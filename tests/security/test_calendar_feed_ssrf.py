@@ -24,7 +24,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from scheduling.calendar_fetch import CalendarFetchError, fetch_calendar
+from scheduling.calendar_fetch import MAX_REDIRECTS, CalendarFetchError, fetch_calendar
 from scheduling.feed_addresses import FeedAddressPolicy
 from scheduling.models import CalendarSource, CalendarSourceKind, ImportedBusyInterval, Resource
 from server.app import create_app
@@ -93,6 +93,11 @@ async def internal() -> AsyncIterator[InternalServer]:
         box[0].hits.append(request.path)
         raise web.HTTPFound("/cal.ics")
 
+    async def loop(request: web.Request) -> web.Response:
+        box[0].hits.append(request.path)
+        raise web.HTTPFound("/loop")
+
+    app.router.add_get("/loop", loop)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/cal.ics", calendar)
     app.router.add_get("/redirect-to-loopback", to_loopback)
@@ -283,3 +288,11 @@ async def test_a_public_looking_name_that_resolves_to_loopback_is_refused(intern
     network = FeedAddressPolicy.from_entries(["127.0.0.0/8"])
     assert await fetch_calendar(url.replace("/metrics", "/cal.ics"), policy=network,
                                 resolver=_FakeDns("127.0.0.1")) == BUSY_ICS
+
+
+async def test_redirects_are_followed_only_a_few_times(internal: InternalServer) -> None:
+    policy = FeedAddressPolicy.from_entries(["localhost"])
+    with pytest.raises(CalendarFetchError) as failed:
+        await fetch_calendar(internal.url("localhost", "/loop"), policy=policy)
+    assert failed.value.code == "calendar.fetch_unreachable"
+    assert internal.hits == ["/loop"] * (MAX_REDIRECTS + 1)
