@@ -53,6 +53,7 @@ class CalendarFetchError(DomainError):
 
     @classmethod
     def of(cls, code: str) -> CalendarFetchError:
+        """The error for ``code`` with its fixed sentence (never text from the far end)."""
         return cls(FETCH_MESSAGES[code], code=code)
 
 
