@@ -22,6 +22,7 @@ from rooms.join_codes import JoinCodeService
 from rooms.media.connection_check import ConnectionCheckService
 from rooms.models import GuestSessionStore, SqlJoinCodeRepository
 from rooms.registry import GuestAccess, LiveRegistry
+from scheduling.feed_addresses import FeedAddressPolicy
 from scheduling.models import OutboxChannel
 from scheduling.outbox import OutboxDispatcher, SmtpEmailSender, SmtpSettings
 from scheduling.services.factory import SchedulingServices
@@ -123,7 +124,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SCHEDULING] = SchedulingServices.create(the_clock, audit, NotificationSettings(
         public_url=settings.public_url, organizer_email=settings.smtp_sender,
         reminder_lead=timedelta(hours=settings.reminder_hours)), app[PATIENTS],
-        gateways=_gateways(settings))
+        gateways=_gateways(settings),
+        feed_policy=FeedAddressPolicy.from_entries(settings.calendar_feed_allowed_hosts))
     app[NOTES] = NoteService(the_clock, audit, app[PATIENTS], SqlConsultationDirectory())
     app[NOTE_EXPORTS] = ExportWorkers()
     app[NOTE_HUB] = NoteHub()

@@ -13,7 +13,7 @@ from scheduling.equipment import EQUIPMENT_KINDS
 from server.platform.audit_reasons import AuditReason, context_reason
 from web.i18n import LANGUAGES, babel_locale, current_language, gettext_in
 from web.i18n import gettext as _
-from web.messages import N_
+from web.messages import N_, message_for
 
 _ROLES = {
     "coordinator": N_("coordinator"),
@@ -256,27 +256,26 @@ def language_options(current: str = "") -> list[tuple[str, str]]:
     return [(code, language_label(code)) for code in codes]
 
 
-_CALENDAR_ERRORS = {
-    "calendar.fetch_url": N_("The address must start with http:// or https://."),
-    "calendar.fetch_status": N_("The calendar server answered with an error."),
-    "calendar.fetch_too_large": N_("The calendar is too large to read."),
-    "calendar.fetch_timeout": N_("The calendar server did not answer in time."),
-    "calendar.fetch_failed": N_("The calendar could not be fetched."),
-    "calendar.too_large": N_("The calendar is too large to read."),
-    "calendar.window_too_long": N_("The calendar covers too long a period."),
-    "calendar.too_many_events": N_("The calendar has too many events."),
-    "calendar.invalid": N_("The file is not a calendar we can read (iCalendar, .ics)."),
-    "calendar.unsupported_recurrence": N_("The calendar has a repeating event we cannot read."),
-}
+# Three kinds of failure only (refused address / could not reach / not a calendar): finer wording,
+# such as the HTTP status, would let anyone who can add a feed map which hosts and ports answer.
+_ADDRESS_REFUSALS = frozenset({"calendar.fetch_url", "calendar.fetch_credentials", "calendar.fetch_refused"})
+_UNREACHABLE = frozenset({"calendar.fetch_unreachable",
+                          # stored before the three kinds existed
+                          "calendar.fetch_status", "calendar.fetch_timeout", "calendar.fetch_failed"})
 
 
 def calendar_error_label(last_error: str) -> str:
-    """Why a calendar could not be read, worded from the code its stored error starts with
-    (``calendar.fetch_status: the feed answered HTTP 503``); the English detail stays in the log."""
+    """Why a calendar feed could not be read, worded from the code its stored error starts with
+    (``calendar.fetch_unreachable: ...``): the address was refused (the reason, as when it is added),
+    it could not be fetched, or what came back is not a calendar we can read."""
     if not last_error:
         return ""
     code = last_error.split(":", 1)[0].strip()
-    return _(_CALENDAR_ERRORS.get(code, N_("The calendar could not be read.")))
+    if code in _ADDRESS_REFUSALS:
+        return message_for(code)
+    if code in _UNREACHABLE:
+        return _("The calendar could not be fetched from this address.")
+    return _("The address did not give a calendar we can read (iCalendar, .ics).")
 
 
 def consultation_type_label(name: str, name_en: str = "") -> str:

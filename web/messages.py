@@ -92,6 +92,10 @@ _MESSAGES: dict[str, str] = {
     "requirements_empty": N_("Choose at least one person or room who must take part."),
     "home_and_room": N_("The patient is either at home or in a health room. Choose one of them."),
     "import.unknown_column": N_("This column is not one we know. Use the column names listed above."),
+    "calendar.fetch_url": N_("The address must start with http:// or https://."),
+    "calendar.fetch_credentials": N_("The address must not contain a user name or password."),
+    "calendar.fetch_refused": N_("This address is not allowed: calendars can only be fetched from "
+                                 "public addresses or from servers the administrator has allowed."),
     "import.missing_column": N_("This column is missing in the first row."),
     "import.not_utf8": N_("The file is not saved as UTF-8. Save it again as CSV UTF-8."),
     "import.empty": N_("The file is empty."),

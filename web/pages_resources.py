@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scheduling.calendar_fetch import redact_feed_url
 from scheduling.models import ExceptionKindDb, ResourceKind
 from scheduling.services.factory import SchedulingServices
 from scheduling.services.views import ExceptionInput, HoursInput
@@ -19,7 +20,7 @@ from server.platform.roles import Role
 from web.appkeys import SCHEDULING
 from web.forms import parse_id
 from web.guards import require_actor
-from web.labels import equipment_options
+from web.labels import calendar_error_label, equipment_options
 from web.messages import N_, message_for
 from web.reads import reading
 from web.render import render
@@ -38,7 +39,7 @@ def _resource_id(request: web.Request) -> int:
 
 
 async def _page(request: web.Request, errors: dict[str, str] | None = None, notice: str = "",
-                status: int = 200, values: dict[str, Any] | None = None) -> web.Response:
+                status: int = 200, values: dict[str, Any] | None = None, feed_url: str = "") -> web.Response:
     require_actor(request, *MANAGERS)
     rid = _resource_id(request)
     services = request.app[SCHEDULING]
@@ -59,7 +60,7 @@ async def _page(request: web.Request, errors: dict[str, str] | None = None, noti
     context: dict[str, Any] = {
         "resource": resource, "weekdays": WEEKDAYS, "by_day": by_day, "exceptions": exceptions,
         "sources": sources, "errors": errors or {}, "notice": notice, "values": details, "rooms": rooms,
-        "items": items, "equipment_options": equipment_options(),
+        "items": items, "equipment_options": equipment_options(), "feed_url": feed_url,
         "room_name": dict(rooms).get(resource.located_in_id or 0, ""),
     }
     return render(request, "resource.html", context, status=status)
@@ -195,8 +196,16 @@ async def add_feed(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *MANAGERS)
     rid = _resource_id(request)
     url = str((await request.post()).get("url", "")).strip()
-    return await _apply(request, lambda session, s: s.calendars.add_feed_source(session, actor, rid, url),
-                        saved="calendar", field="url")
+    if not url:
+        return await _page(request, {"url": message_for("required")}, status=422)
+    try:
+        async with request.app[DATABASE].session() as session:
+            await request.app[SCHEDULING].calendars.add_feed_source(session, actor, rid, url)
+    except ValidationFailed as exc:
+        code = next(iter(exc.fields.values()), exc.code)
+        # what was typed comes back, except a user name and password, which are never kept or shown
+        return await _page(request, {"url": calendar_error_label(code)}, status=422, feed_url=redact_feed_url(url))
+    raise web.HTTPSeeOther(f"/resources/{rid}?saved=calendar")
 
 
 async def remove_source(request: web.Request) -> web.StreamResponse:

@@ -14,8 +14,9 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduling.calendar_fetch import CalendarFetchError, check_feed_url, fetch_calendar
+from scheduling.calendar_fetch import CalendarFetchError, check_feed_url, fetch_calendar, redact_feed_url
 from scheduling.errors import InvalidCalendar
+from scheduling.feed_addresses import FeedAddressPolicy
 from scheduling.ical_import import parse_busy
 from scheduling.intervals import Interval
 from scheduling.models import CalendarSource, CalendarSourceKind, ImportedBusyInterval
@@ -37,9 +38,18 @@ Fetcher = Callable[[str], Awaitable[bytes]]
 
 
 def _source_view(s: CalendarSource) -> CalendarSourceView:
-    return CalendarSourceView(id=s.id, resource_id=s.resource_id, kind=s.kind, url=s.url,
+    return CalendarSourceView(id=s.id, resource_id=s.resource_id, kind=s.kind,
+                              url=redact_feed_url(s.url),
                               last_good_import_at=s.last_good_import_at, last_attempt_at=s.last_attempt_at,
                               last_error=s.last_error, occurrences=s.occurrences)
+
+
+def _stored_message(error: DomainError) -> str:
+    """A fixed sentence for a failed feed: never anything the far end sent, which could be the answer
+    of an internal service (the code says which kind of failure it was)."""
+    if isinstance(error, CalendarFetchError):
+        return error.message  # already one of FETCH_MESSAGES
+    return "the feed is not a calendar that can be read"
 
 
 @dataclass(frozen=True)
@@ -55,9 +65,12 @@ class FeedRefreshResult:
 class CalendarSourceService:
     """Imports uploaded calendars and refreshes subscribed feeds into the resources' busy times."""
 
-    def __init__(self, clock: Clock, resources: ResourceService) -> None:
+    def __init__(self, clock: Clock, resources: ResourceService,
+                 feed_policy: FeedAddressPolicy | None = None) -> None:
+        """``feed_policy``: which addresses feeds may be fetched from (default: public ones only)."""
         self._clock = clock
         self._resources = resources
+        self._feed_policy = feed_policy or FeedAddressPolicy()
 
     async def import_ics(self, session: AsyncSession, actor: Actor, resource_id: int,
                          data: bytes) -> CalendarImportResult:
@@ -86,7 +99,7 @@ class CalendarSourceService:
         require_roles(actor, *ADMIN_ROLES, what="import calendars")
         await self._resources.get_resource(session, resource_id)
         try:
-            url = check_feed_url(url)
+            url = check_feed_url(url, self._feed_policy)
         except CalendarFetchError as exc:
             raise ValidationFailed.for_field("url", exc) from exc
         source = CalendarSource(resource_id=resource_id, kind=CalendarSourceKind.FEED, url=url, active=True,
@@ -116,7 +129,12 @@ class CalendarSourceService:
         The network is used outside any transaction (a slow feed must not hold the SQLite write lock).
         A failure only records ``last_error``: the busy times of the last good import stay.
         """
-        fetch_one: Fetcher = fetch or fetch_calendar
+        policy = self._feed_policy
+
+        async def fetch_checked(url: str) -> bytes:
+            return await fetch_calendar(url, policy=policy)
+
+        fetch_one: Fetcher = fetch or fetch_checked
         cutoff = self._clock.now() - older_than
         async with db.session() as session:
             due = (await session.execute(
@@ -148,10 +166,11 @@ class CalendarSourceService:
                         result = await self._store_import(session, source, data)
                     return FeedRefreshResult(source_id, result=result)
                 except InvalidCalendar as exc:
+                    # its message may quote what the server sent; only the code is kept (see below)
                     error = exc
-            source.last_error = f"{error.code}: {error.message}"[:500]
+            source.last_error = f"{error.code}: {_stored_message(error)}"[:500]
             log.info("calendar feed %s kept its last good import: %s", source_id, source.last_error)
-            return FeedRefreshResult(source_id, error.code, error.message)
+            return FeedRefreshResult(source_id, error.code, _stored_message(error))
 
     async def _store_import(self, session: AsyncSession, source: CalendarSource, data: bytes) -> CalendarImportResult:
         resource = await self._resources.get_resource(session, source.resource_id)

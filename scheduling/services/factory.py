@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from scheduling.benefits.service import BenefitsService
 from scheduling.benefits.settings import BenefitSettingsService
+from scheduling.feed_addresses import FeedAddressPolicy
 from scheduling.join_code_messages import JoinCodeMessenger
 from scheduling.models import OutboxChannel
 from scheduling.outbox import Outbox
@@ -44,8 +45,10 @@ class SchedulingServices:
     @classmethod
     def create(cls, clock: Clock, audit: AuditLog, notifications: NotificationSettings,
                patients: PatientService | None = None,
-               gateways: frozenset[OutboxChannel] = frozenset()) -> SchedulingServices:
-        """``gateways``: the channels the outbox dispatcher can send on (none: every message waits)."""
+               gateways: frozenset[OutboxChannel] = frozenset(),
+               feed_policy: FeedAddressPolicy | None = None) -> SchedulingServices:
+        """``gateways``: the channels the outbox dispatcher can send on (none: every message waits);
+        ``feed_policy``: which addresses calendar feeds may be fetched from (default: public ones only)."""
         patients = patients or PatientService(clock, audit)
         outbox = Outbox(clock, gateways)
         notifier = Notifier(clock, outbox, notifications)
@@ -55,7 +58,7 @@ class SchedulingServices:
         return cls(
             resources=resources,
             setup=SetupService(clock),
-            calendars=CalendarSourceService(clock, resources),
+            calendars=CalendarSourceService(clock, resources, feed_policy),
             slots=slots,
             referrals=ReferralService(clock, audit, patients),
             bookings=bookings,

@@ -7,8 +7,10 @@ mode may generate a development secret.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -61,6 +63,9 @@ class Settings:
     # The name people see in a join code message: the health service that invites them, never a ward.
     service_name: str = "Samkonsult"
     ice_servers: tuple[str, ...] = field(default_factory=tuple)
+    # Calendar feeds are fetched from public addresses only; a trust's own internal calendar server is
+    # let through by naming it here (host names, or address ranges in CIDR form such as 10.20.0.0/16).
+    calendar_feed_allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
     turn_secret: str = ""
     log_level: str = "INFO"
     background_jobs: bool = True
@@ -85,6 +90,7 @@ _INT_KEYS = {
     "room_opens_minutes_before",
 }
 _BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls", "background_jobs"}
+_LIST_KEYS = {"ice_servers", "calendar_feed_allowed_hosts"}
 _SECRET_KEYS = {"session_secret", "totp_encryption_key", "smtp_password", "turn_secret", "sms_gateway_token"}
 _LANGUAGES = {"nb", "en"}
 # Variables with our prefix that are not settings of the server itself.
@@ -183,7 +189,7 @@ def load_settings(
             values[name] = _parse_int(label, value)
         elif name in _BOOL_KEYS:
             values[name] = _parse_bool(label, value)
-        elif name == "ice_servers":
+        elif name in _LIST_KEYS:
             items = value if isinstance(value, list) else str(value).split(",")
             values[name] = tuple(str(item).strip() for item in items if str(item).strip())
         else:
@@ -226,6 +232,10 @@ def load_settings(
         # the token, every recipient's number and the join codes would cross the network in the clear
         if urlsplit(sms_url).hostname not in {"127.0.0.1", "localhost", "::1"}:
             raise SettingsError(ENV_PREFIX + "SMS_GATEWAY_URL", "use https:// for a gateway on another machine")
+    for entry in values.get("calendar_feed_allowed_hosts", ()):
+        if not _host_or_network(entry):
+            raise SettingsError(ENV_PREFIX + "CALENDAR_FEED_ALLOWED_HOSTS",
+                                f"{entry!r} is neither a host name nor an address range such as 10.20.0.0/16")
     if values.get("demo_relax_totp") and not demo:
         raise SettingsError(ENV_PREFIX + "DEMO_RELAX_TOTP", "only allowed together with SAMKONSULT_DEMO_MODE")
     if demo:
@@ -233,6 +243,18 @@ def load_settings(
     else:
         _refuse_demo_secrets(env, values)
     return Settings(**values)
+
+
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}\.?$){_LABEL}(\.{_LABEL})*\.?", re.IGNORECASE)
+
+
+def _host_or_network(entry: str) -> bool:
+    try:
+        ipaddress.ip_network(entry.removeprefix("[").removesuffix("]"), strict=False)
+    except ValueError:
+        return _HOST_NAME.fullmatch(entry) is not None
+    return True
 
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
