@@ -65,7 +65,6 @@ _MESSAGES: dict[str, str] = {
     "invalid_datetime": N_("Write a date and time, for example 2026-11-24 at 11:30."),
     "date_out_of_range": N_("Choose a date between the years 1900 and 2200."),
     "invalid_period": N_("The period is too long or ends before it starts."),
-    "number_too_long": N_("The number is too long."),
     "patient_unknown": N_("No patient has this national identity number. Check the 11 digits."),
     "dates_reversed": N_("The end date is before the start date."),
     "check_busy": N_("Many device checks are running right now. Wait a minute and try again."),
