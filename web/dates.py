@@ -13,10 +13,8 @@ from datetime import date, datetime
 
 from aiohttp import web
 
+from server.platform.date_bounds import EARLIEST, LATEST, in_range
 from server.platform.errors import ValidationFailed
-
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2200, 12, 31)
 
 # Only the extended form: fromisoformat also takes "20261124" and week dates ("2026-W48-1"), which no
 # form of ours sends and which would make the message "write a date as YYYY-MM-DD" a lie.
@@ -76,7 +74,7 @@ def parse_local(raw: str) -> datetime:
 
 def within_range(value: date) -> date:
     """``value`` itself, or ``DateRefused("date_out_of_range")`` outside EARLIEST..LATEST."""
-    if not EARLIEST <= value <= LATEST:
+    if not in_range(value):
         raise DateRefused("date_out_of_range")
     return value
 

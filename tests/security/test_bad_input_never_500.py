@@ -185,3 +185,19 @@ async def test_a_refused_date_names_the_field_and_the_range(client: TestClient, 
         assert ok.status == 200, await ok.text()
     page = await client.get("/day", params={"date": FAR_FUTURE})
     assert page.status == 422 and page.content_type == "text/html"
+
+
+@pytest.mark.parametrize("text", [f"{FAR_FUTURE}T23:59:59-23:59", f"{FAR_PAST}T00:00:00+14:00"])
+def test_signaling_and_note_readers_refuse_edge_dates(text: str) -> None:
+    """The WebSocket frames and the note document read dates with their own readers (no HTTP form
+    around them); they refuse the same range, so no later conversion to UTC or Oslo time can overflow."""
+    from notes.json_fields import FieldReader
+    from signaling.fields import Bad, aware_datetime
+
+    with pytest.raises(Bad):
+        aware_datetime(text)
+    reader = FieldReader()
+    assert reader.moment("measures[0]", {"at": text}, "at") is None
+    assert reader.day("measures[0]", {"start": text[:10]}, "start") is None
+    assert [e.code for e in reader.errors] == ["bad_time", "bad_date"]
+    assert aware_datetime("2026-11-24T11:30:00+01:00").year == 2026
