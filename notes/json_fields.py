@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from notes.errors import FieldError
+from server.platform.date_bounds import in_range
 
 E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
@@ -76,9 +77,11 @@ class FieldReader:
             return None
         if isinstance(value, str):
             try:
-                return date.fromisoformat(value)
+                parsed_day = date.fromisoformat(value)
             except ValueError:
-                pass
+                parsed_day = None
+            if parsed_day is not None and in_range(parsed_day):
+                return parsed_day
         self.fail(join_path(path, key), "bad_date", "must be a date YYYY-MM-DD")
         return None
 
@@ -89,7 +92,7 @@ class FieldReader:
                 parsed = datetime.fromisoformat(value)
             except ValueError:
                 parsed = None
-            if parsed is not None and parsed.tzinfo is not None:
+            if parsed is not None and parsed.tzinfo is not None and in_range(parsed):
                 return parsed
         self.fail(join_path(path, key), "bad_time", "must be an ISO time with offset, e.g. 2026-11-23T08:00:00Z")
         return None

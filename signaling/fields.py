@@ -14,6 +14,7 @@ from enum import StrEnum
 from rooms.readings import ReadingValue
 from rooms.room import MAX_CHAT_CHARS, MAX_WAITING_MESSAGE_CHARS
 from rooms.roster import is_display_text
+from server.platform.date_bounds import EARLIEST, LATEST, in_range
 
 
 class Bad(Exception):
@@ -129,6 +130,8 @@ def aware_datetime(value: object) -> datetime:
         raise Bad("must be an ISO 8601 time") from None
     if parsed.tzinfo is None:
         raise Bad("must include a time zone offset")
+    if not in_range(parsed):  # 9999-12-31T23:59-23:59 overflows as soon as it is turned into UTC
+        raise Bad(f"must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
     return parsed
 
 

@@ -12,6 +12,7 @@ from server.platform.appkeys import DATABASE
 from server.platform.errors import NotFound, ValidationFailed
 from server.platform.roles import Role
 from web.appkeys import SCHEDULING
+from web.dates import DateRefused, parse_day
 from web.forms import get_str, json_object, parse_id, reject_unknown
 from web.guards import require_actor
 
@@ -91,9 +92,9 @@ async def exception_create(request: web.Request) -> web.Response:
     errors: dict[str, str] = {}
     reject_unknown(body, {"day", "kind", "start", "end", "note"}, errors)
     try:
-        day = date.fromisoformat(get_str(body, "day", max_len=10, errors=errors) or "x")
-    except ValueError:
-        errors.setdefault("day", "invalid_date")
+        day = parse_day(get_str(body, "day", max_len=10, errors=errors) or "x")
+    except DateRefused as exc:
+        errors.setdefault("day", exc.code)
         day = date.min
     try:
         kind = ExceptionKindDb(get_str(body, "kind", max_len=10, errors=errors))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -19,6 +19,7 @@ from server.platform.appkeys import CLOCK, DATABASE
 from server.platform.errors import ValidationFailed
 from server.platform.local_time import OSLO
 from web.appkeys import SCHEDULING
+from web.dates import DateRefused, parse_aware, query_day
 from web.forms import get_bool, get_int, get_str, json_object, query_int, reject_unknown
 from web.guards import require_actor
 from web.reads import reading
@@ -30,14 +31,10 @@ def _aware(raw: object, field: str, errors: dict[str, str]) -> datetime | None:
         errors[field] = "required" if raw is None else "invalid_choice"
         return None
     try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        errors[field] = "invalid_datetime"
+        return parse_aware(raw)
+    except DateRefused as exc:
+        errors[field] = exc.code
         return None
-    if value.tzinfo is None:
-        errors[field] = "invalid_datetime"
-        return None
-    return value
 
 
 def _chosen(raw: object, errors: dict[str, str]) -> tuple[tuple[str, int], ...]:
@@ -124,21 +121,11 @@ async def referral_get(request: web.Request) -> web.Response:
     return web.json_response(referral_json(referral))
 
 
-def _query_date(request: web.Request, name: str, default: date) -> date:
-    raw = request.query.get(name)
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed("not a date", {name: "invalid_date"}) from None
-
-
 async def slots(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
     today = request.app[CLOCK].now().astimezone(OSLO).date()
-    start = _query_date(request, "from", today)
-    end = _query_date(request, "to", start + timedelta(days=14))
+    start = query_day(request, "from", today)
+    end = query_day(request, "to", start + timedelta(days=14))
     if not start < end <= start + timedelta(days=56):
         raise ValidationFailed("the period must be 1 to 56 days", {"to": "invalid_period"})
     type_id = query_int(request, "consultation_type_id", required=True)
@@ -240,7 +227,7 @@ async def booking_status(request: web.Request) -> web.Response:
 
 async def day_list(request: web.Request) -> web.Response:
     actor = require_actor(request, *CLINICAL_ROLES)
-    day = _query_date(request, "date", request.app[CLOCK].now().astimezone(OSLO).date())
+    day = query_day(request, "date", request.app[CLOCK].now().astimezone(OSLO).date())
     async with reading(request) as session:
         bookings = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
     return web.json_response([booking_json(b) for b in bookings])

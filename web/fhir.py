@@ -6,7 +6,7 @@ appointments go through the booking service, so they are audited like any other 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +19,7 @@ from server.platform.appkeys import CLOCK, DATABASE, SETTINGS
 from server.platform.errors import NotFound, ValidationFailed
 from server.platform.local_time import OSLO
 from web.appkeys import SCHEDULING
+from web.dates import query_day
 from web.fhir_outcome import fhir_response
 from web.forms import parse_id
 from web.guards import require_actor
@@ -128,11 +129,8 @@ def _base(request: web.Request) -> str:
 
 def _week(request: web.Request) -> tuple[datetime, datetime]:
     today = request.app[CLOCK].now().astimezone(OSLO).date()
-    try:
-        start = date.fromisoformat(request.query.get("start", "") or today.isoformat())
-        end = date.fromisoformat(request.query.get("end", "") or (start + timedelta(days=7)).isoformat())
-    except ValueError:
-        raise ValidationFailed("dates as YYYY-MM-DD", {"start": "invalid_date"}) from None
+    start = query_day(request, "start", today)
+    end = query_day(request, "end", start + timedelta(days=7))
     if not start < end <= start + timedelta(days=31):
         raise ValidationFailed("at most 31 days", {"end": "invalid_period"})
     return (datetime.combine(start, time(0), tzinfo=OSLO), datetime.combine(end, time(0), tzinfo=OSLO))
@@ -181,10 +179,7 @@ async def appointments(request: web.Request) -> web.Response:
     """The caller's appointments on a date (``date=YYYY-MM-DD``, default today)."""
     actor = require_actor(request, *CLINICAL_ROLES)
     today = request.app[CLOCK].now().astimezone(OSLO).date()
-    try:
-        day = date.fromisoformat(request.query.get("date", "") or today.isoformat())
-    except ValueError:
-        raise ValidationFailed("date as YYYY-MM-DD", {"date": "invalid_date"}) from None
+    day = query_day(request, "date", today)
     async with reading(request) as session:
         rows = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
     base = _base(request)

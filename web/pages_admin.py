@@ -13,6 +13,7 @@ from server.platform.appkeys import AUDIT, DATABASE
 from server.platform.errors import Conflict, ValidationFailed
 from server.platform.roles import OrganisationKind, Role
 from web import labels
+from web.dates import DateRefused, parse_day
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.labels import action_options, audit_reason_text
@@ -124,9 +125,9 @@ def _audit_filter(request: web.Request, errors: dict[str, str]) -> AuditFilter:
         if not raw:
             return None
         try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            errors[name] = message_for("invalid_date")
+            return parse_day(raw)
+        except DateRefused as exc:
+            errors[name] = message_for(exc.code)
             return None
 
     user_raw = query.get("user", "").strip()

@@ -123,7 +123,7 @@ def _choice(query: dict[str, str], today: date) -> Choice:
     elif kind is PeriodKind.YEAR:
         field_of_from = "year"
         year = values["year"].strip()
-        if year.isdigit():
+        if year.isascii() and year.isdigit() and len(year) == 4:  # "²".isdigit() is true, int("²") fails
             asked |= {"period": kind.value, "from": f"{int(year):04d}-01-01"}
         else:
             errors["year"] = message_for("invalid_choice")

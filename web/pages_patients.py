@@ -9,7 +9,7 @@ from server.people.patients import CLINICAL_ROLES, PatientInput
 from server.platform.appkeys import DATABASE
 from server.platform.errors import ValidationFailed
 from server.platform.roles import OrganisationKind
-from web.forms import form_fields
+from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.i18n import gettext as _
 from web.labels import ACCESS_REASONS, language_options
@@ -43,10 +43,8 @@ async def patient_new_form(request: web.Request) -> web.StreamResponse:
 async def patient_new_submit(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, *CLINICAL_ROLES)
     fields = await form_fields(request)
-    try:
-        municipality_id = int(fields.get("home_municipality_id", ""))
-    except ValueError:
-        municipality_id = 0
+    # 0 is no organisation: the service refuses it with a message on the field.
+    municipality_id = parse_id(fields.get("home_municipality_id", "")) or 0
     data = PatientInput(
         given_name=fields.get("given_name", ""), family_name=fields.get("family_name", ""),
         national_id=fields.get("national_id", ""), home_municipality_id=municipality_id,

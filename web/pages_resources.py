@@ -18,6 +18,7 @@ from server.platform.appkeys import DATABASE
 from server.platform.errors import ValidationFailed
 from server.platform.roles import Role
 from web.appkeys import SCHEDULING
+from web.dates import DateRefused, parse_day
 from web.forms import parse_id
 from web.guards import require_actor
 from web.labels import calendar_error_label, equipment_options
@@ -142,9 +143,9 @@ async def add_exception(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     errors: dict[str, str] = {}
     try:
-        day = date.fromisoformat(str(form.get("day", "")))
-    except ValueError:
-        errors["day"] = message_for("invalid_date")
+        day = parse_day(str(form.get("day", "")))
+    except DateRefused as exc:
+        errors["day"] = message_for(exc.code)
         day = date.min
     try:
         kind = ExceptionKindDb(str(form.get("kind", "")))

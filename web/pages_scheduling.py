@@ -26,6 +26,7 @@ from server.platform.errors import Conflict, ValidationFailed
 from server.platform.local_time import OSLO
 from server.platform.roles import Role
 from web.appkeys import SCHEDULING
+from web.dates import DateRefused, parse_aware, query_day
 from web.forms import form_fields, parse_id
 from web.guards import require_actor
 from web.i18n import babel_locale
@@ -39,13 +40,6 @@ from web.send_code_view import invite_area
 
 def _errors(exc: ValidationFailed) -> dict[str, str]:
     return {k: message_for(v) for k, v in exc.fields.items()}
-
-
-def _local_day(raw: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(raw) if raw else default
-    except ValueError:
-        return default
 
 
 def _today(request: web.Request) -> date:
@@ -123,8 +117,8 @@ async def referral_new_submit(request: web.Request) -> web.StreamResponse:
 
 def _window(request: web.Request) -> tuple[date, date]:
     today = _today(request)
-    start = _local_day(request.query.get("from"), today)
-    end = _local_day(request.query.get("to"), start + timedelta(days=14))
+    start = query_day(request, "from", today)
+    end = query_day(request, "to", start + timedelta(days=14))
     if end <= start:
         end = start + timedelta(days=1)
     return start, min(end, start + timedelta(days=56))
@@ -184,12 +178,9 @@ def _chosen(fields: dict[str, str]) -> tuple[tuple[str, int], ...]:
 
 def _start(fields: dict[str, str]) -> datetime:
     try:
-        value = datetime.fromisoformat(fields.get("start", ""))
-    except ValueError:
-        raise ValidationFailed("invalid start", {"start": "invalid_choice"}) from None
-    if value.tzinfo is None:
-        raise ValidationFailed("invalid start", {"start": "invalid_choice"})
-    return value
+        return parse_aware(fields.get("start", ""))
+    except DateRefused as exc:
+        raise ValidationFailed("invalid start", {"start": exc.code}) from None
 
 
 async def booking_create(request: web.Request) -> web.StreamResponse:
@@ -325,7 +316,7 @@ async def reschedule_submit(request: web.Request) -> web.StreamResponse:
 
 async def day_list(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request, Role.SPECIALIST, Role.NURSE, Role.COORDINATOR)
-    day = _local_day(request.query.get("date"), _today(request))
+    day = query_day(request, "date", _today(request))
     async with reading(request) as session:
         bookings = await request.app[SCHEDULING].bookings.day_list(session, actor, day)
     return render(request, "day_list.html", page_context({
@@ -338,7 +329,7 @@ async def week_calendar(request: web.Request) -> web.StreamResponse:
     """One person's or health room's week: open hours, busy times and bookings, Oslo time."""
     actor = require_actor(request, *CLINICAL_ROLES)
     services = request.app[SCHEDULING]
-    day = _local_day(request.query.get("week"), _today(request))
+    day = query_day(request, "week", _today(request))
     monday = day - timedelta(days=day.weekday())
     lo, hi = _utc_range(monday, monday + timedelta(days=7))
     async with reading(request) as session:

@@ -6,6 +6,7 @@ coordinator. A failed feed keeps the busy times of its last good import.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -175,7 +176,10 @@ class CalendarSourceService:
     async def _store_import(self, session: AsyncSession, source: CalendarSource, data: bytes) -> CalendarImportResult:
         resource = await self._resources.get_resource(session, source.resource_id)
         now = self._clock.now()
-        parsed = parse_busy(data, Interval(now - IMPORT_PAST, now + IMPORT_HORIZON), default_tz=resource.timezone)
+        # Unfolding recurrences of a large calendar is CPU work that grows with the file; a worker thread
+        # keeps the event loop (and every call's signaling) answering meanwhile.
+        parsed = await asyncio.to_thread(parse_busy, data, Interval(now - IMPORT_PAST, now + IMPORT_HORIZON),
+                                         default_tz=resource.timezone)
         await session.execute(delete(ImportedBusyInterval).where(ImportedBusyInterval.source_id == source.id))
         count = 0
         for start, end in parsed.busy.pairs():

@@ -8,6 +8,7 @@ is audited; the roles allowed are checked here.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -457,7 +458,9 @@ class SetupService:
         existing = {(mid, name.lower()) for mid, name in (await session.execute(select(
             Resource.municipality_id, Resource.name).where(Resource.kind == ResourceKind.HEALTH_ROOM,
                                                            Resource.active.is_(True)))).all() if mid is not None}
-        parsed = parse_rooms(data, municipalities=municipalities, equipment=aliases, existing=existing)
+        # Parsing and checking up to 2,000 rows is CPU work; a worker thread keeps the event loop answering.
+        parsed = await asyncio.to_thread(parse_rooms, data, municipalities=municipalities, equipment=aliases,
+                                         existing=existing)
         if parsed.problems or dry_run:
             return ImportReport(len(parsed.rooms), parsed.problems, imported=False)
         for room in parsed.rooms:
