@@ -53,6 +53,11 @@ class AccountService:
         self._relax_demo = relax_totp_for_demo
 
     @property
+    def failed_login_limit(self) -> int:
+        """Failed logins allowed in an hour for one name from one address (and for TOTP per account)."""
+        return self._limit
+
+    @property
     def throttle(self) -> LoginThrottle:
         """The password-login throttle (per name and address, and per address)."""
         return self._throttle

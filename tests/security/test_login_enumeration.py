@@ -1,0 +1,109 @@
+"""Finding 8: logins tell nobody which accounts exist, and a stranger cannot lock the owner out.
+
+Before, only real accounts were ever throttled (so a 429 proved an account existed), and nine wrong
+guesses from one address made the owner's right password fail from another. Now a name that is no
+account gets the same answer as a wrong password for a real one and is throttled alike, and failures
+count per (name, client address) and per address. The client addresses are real: the test connects
+from two loopback addresses, and no forwarded-for header is trusted.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient
+
+from server.people.appkeys import ACCOUNTS
+from server.platform.clock import FixedClock
+from tests.conftest import Seeded
+from tests.helpers import DEMO_PASSWORD, csrf_token
+from tests.security.clients import another_browser
+
+REAL = "lege"
+UNKNOWN = "lege.finnes.ikke"
+# Headers that differ by the moment of asking, not by the account.
+_MOMENTARY = {"date", "content-length"}
+
+
+async def _try(client: TestClient, token: str, username: str, password: str) -> ClientResponse:
+    return await client.post("/login", data={"csrf_token": token, "username": username, "password": password},
+                             allow_redirects=False)
+
+
+async def _answer(resp: ClientResponse, username: str) -> tuple[int, str, dict[str, str]]:
+    """What a client can tell from an answer, with the username it typed (echoed in the form) blanked out."""
+    body = (await resp.text()).replace(f'value="{username}"', 'value="…"')
+    headers = {k.lower(): v for k, v in resp.headers.items() if k.lower() not in _MOMENTARY}
+    return resp.status, body, headers
+
+
+async def test_an_unknown_name_is_answered_exactly_like_a_wrong_password(client: TestClient,
+                                                                         seeded: Seeded) -> None:
+    token = await csrf_token(client)
+    real = await _answer(await _try(client, token, REAL, "feil-passord-1"), REAL)
+    unknown = await _answer(await _try(client, token, UNKNOWN, "feil-passord-1"), UNKNOWN)
+    assert real[0] == 401
+    assert real == unknown
+    assert re.search(r"Feil brukernavn eller passord", real[1])
+
+
+async def test_unknown_names_are_throttled_exactly_like_real_ones(client: TestClient, seeded: Seeded) -> None:
+    token = await csrf_token(client)
+    answers = {}
+    for name in (REAL, UNKNOWN):
+        answers[name] = [await _answer(await _try(client, token, name, "feil-passord-1"), name) for _ in range(8)]
+    statuses = [status for status, _body, _headers in answers[REAL]]
+    assert statuses[:5] == [401] * 5 and 429 in statuses[5:]
+    assert answers[REAL] == answers[UNKNOWN]
+    # Throttled answers carry the same Retry-After for both (the clock stands still here).
+    assert [h.get("retry-after") for _s, _b, h in answers[REAL]] == [h.get("retry-after")
+                                                                    for _s, _b, h in answers[UNKNOWN]]
+
+
+async def test_a_strangers_guesses_never_lock_the_owner_out(client: TestClient, seeded: Seeded,
+                                                           clock: FixedClock) -> None:
+    async with another_browser(client, source_address="127.0.0.2") as stranger:
+        token = await csrf_token(stranger)
+        statuses = []
+        for attempt in range(9):
+            if attempt:
+                clock.advance(timedelta(seconds=2 ** attempt))  # wait out each delay, so every guess counts
+            statuses.append((await _try(stranger, token, REAL, f"gjetning-{attempt}-x")).status)
+        assert statuses == [401] * 9
+        throttle = client.app[ACCOUNTS].throttle
+        assert throttle.failures(REAL, "127.0.0.2") == 9
+        # The stranger's address must now wait, even with the right password ...
+        resp = await _try(stranger, token, REAL, DEMO_PASSWORD)
+        assert resp.status == 429 and int(resp.headers["Retry-After"]) > 0
+
+    # ... while the owner, from their own address, gets in at once.
+    owner_token = await csrf_token(client)
+    resp = await _try(client, owner_token, REAL, DEMO_PASSWORD)
+    assert resp.status == 303, await resp.text()
+    assert resp.headers["Location"].startswith("/login/totp")
+
+
+async def test_the_hourly_lock_holds_only_where_the_guesses_came_from(client: TestClient, seeded: Seeded,
+                                                                     clock: FixedClock) -> None:
+    throttle = client.app[ACCOUNTS].throttle
+    for _ in range(client.app[ACCOUNTS].failed_login_limit):
+        throttle.record_failure(REAL, "127.0.0.2")
+    async with another_browser(client, source_address="127.0.0.2") as stranger:
+        resp = await _try(stranger, await csrf_token(stranger), REAL, DEMO_PASSWORD)
+        assert resp.status == 429
+        assert int(resp.headers["Retry-After"]) > 15 * 60  # locked for the rest of the hour
+    resp = await _try(client, await csrf_token(client), REAL, DEMO_PASSWORD)
+    assert resp.status == 303
+
+
+async def test_one_address_spraying_many_names_is_slowed_too(client: TestClient, seeded: Seeded) -> None:
+    async with another_browser(client, source_address="127.0.0.3") as sprayer:
+        token = await csrf_token(sprayer)
+        statuses = [(await _try(sprayer, token, f"navn{i}", "feil-passord-1")).status for i in range(25)]
+        assert statuses[:20] == [401] * 20
+        assert 429 in statuses[20:]
+    # Another address is not affected.
+    resp = await _try(client, await csrf_token(client), REAL, DEMO_PASSWORD)
+    assert resp.status == 303
