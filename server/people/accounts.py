@@ -160,8 +160,10 @@ class AccountService:
             raise RateLimited("wait before trying again", retry_after_seconds=refusal.retry_after_seconds,
                               code="login_throttled")
         stored_hash = user.password_hash if user is not None and user.is_active else None
-        # verify_password checks a dummy hash when there is none: the same Argon2 work either way.
-        if user is None or not passwords.verify_password(stored_hash, password):
+        # verify_password checks a dummy hash when there is none: the same Argon2 work either way. It runs
+        # first, never short-circuited, or an unknown name would be answered faster than a real one.
+        matches = passwords.verify_password(stored_hash, password)
+        if not matches or user is None:
             self._throttle.record_failure(username, client)
             raise AuthenticationFailed("wrong username or password", code="login_failed")
         self._throttle.record_success(username, client)

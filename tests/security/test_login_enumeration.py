@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
+from server.people import passwords
 from server.people.appkeys import ACCOUNTS
 from server.platform.clock import FixedClock
 from tests.conftest import Seeded
@@ -107,3 +109,22 @@ async def test_one_address_spraying_many_names_is_slowed_too(client: TestClient,
     # Another address is not affected.
     resp = await _try(client, await csrf_token(client), REAL, DEMO_PASSWORD)
     assert resp.status == 303
+
+
+async def test_an_unknown_name_costs_the_same_password_check(client: TestClient, seeded: Seeded,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # Timing is not asserted (tests assert behaviour); what makes the timing equal is: one real
+    # Argon2id verification for every checked try, whether or not the name is an account.
+    checks: list[str | None] = []
+    real_verify = passwords.verify_password
+
+    def counting_verify(stored_hash: str | None, password: str) -> bool:
+        checks.append(stored_hash)
+        return real_verify(stored_hash, password)
+
+    monkeypatch.setattr(passwords, "verify_password", counting_verify)
+    token = await csrf_token(client)
+    for name in (REAL, UNKNOWN):
+        checks.clear()
+        assert (await _try(client, token, name, "feil-passord-1")).status == 401
+        assert len(checks) == 1, name
