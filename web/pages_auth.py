@@ -59,7 +59,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         db = request.app[DATABASE]
         failure: AuthenticationFailed | RateLimited | None = None
         async with db.session() as session:
-            # The failure is caught inside the unit of work so that the counted failure commits.
+            # Caught inside the unit of work: a refused login is an answer, not an error to roll back.
             try:
                 outcome = await request.app[ACCOUNTS].check_password(
                     session, username, password, client=request.remote or "unknown")
