@@ -15,6 +15,7 @@ from server.people.staff_actor import staff_actor
 from server.platform.appkeys import DATABASE, SETTINGS
 from server.platform.errors import AuthenticationFailed, RateLimited, ValidationFailed
 from web import i18n
+from web.client_address import client_address
 from web.context import ctx
 from web.forms import form_fields
 from web.guards import require_actor
@@ -62,7 +63,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             # Caught inside the unit of work: a refused login is an answer, not an error to roll back.
             try:
                 outcome = await request.app[ACCOUNTS].check_password(
-                    session, username, password, client=request.remote or "unknown")
+                    session, username, password, client=client_address(request))
             except (AuthenticationFailed, RateLimited) as exc:
                 failure = exc
             else:

@@ -7,6 +7,7 @@ mode may generate a development secret.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -18,6 +19,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ENV_PREFIX = "SAMKONSULT_"
+
+
+def _parse_network(label: str, value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise SettingsError(label, f"not an IP address or network: {value!r}") from None
 
 
 class SettingsError(Exception):
@@ -39,6 +47,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: trust none,
+    # the TCP peer is the client.
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     demo_mode: bool = False
     demo_relax_totp: bool = False
     default_language: str = "nb"
@@ -179,6 +190,9 @@ def load_settings(
             values[name] = _parse_int(label, value)
         elif name in _BOOL_KEYS:
             values[name] = _parse_bool(label, value)
+        elif name == "trusted_proxies":
+            items = value if isinstance(value, list) else str(value).split(",")
+            values[name] = tuple(_parse_network(label, str(item).strip()) for item in items if str(item).strip())
         elif name == "ice_servers":
             items = value if isinstance(value, list) else str(value).split(",")
             values[name] = tuple(str(item).strip() for item in items if str(item).strip())

@@ -10,17 +10,20 @@ from two loopback addresses, and no forwarded-for header is trusted.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
+from server.app import create_app
 from server.people import passwords
 from server.people.appkeys import ACCOUNTS
 from server.platform.clock import FixedClock
+from server.platform.settings import Settings
 from tests.conftest import Seeded
-from tests.helpers import DEMO_PASSWORD, csrf_token
+from tests.helpers import DEMO_PASSWORD, LoopbackSecureJar, csrf_token
 from tests.security.clients import another_browser
 
 REAL = "lege"
@@ -128,3 +131,39 @@ async def test_an_unknown_name_costs_the_same_password_check(client: TestClient,
         checks.clear()
         assert (await _try(client, token, name, "feil-passord-1")).status == 401
         assert len(checks) == 1, name
+
+
+@pytest.fixture
+async def behind_proxy(aiohttp_client, settings: Settings, clock: FixedClock) -> TestClient:  # type: ignore[no-untyped-def]
+    """The app as run behind a reverse proxy on this machine, named in SAMKONSULT_TRUSTED_PROXIES."""
+    app = create_app(replace(settings, trusted_proxies=("127.0.0.1",)), clock=clock)
+    return await aiohttp_client(app, cookie_jar=LoopbackSecureJar())
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_client_counts(behind_proxy: TestClient, seeded: Seeded) -> None:
+    client = behind_proxy
+    token = await csrf_token(client)
+    stranger = {"X-Forwarded-For": "198.51.100.7"}
+    statuses = [(await client.post("/login", headers=stranger, allow_redirects=False, data={
+        "csrf_token": token, "username": REAL, "password": "feil-passord-1"})).status for _ in range(8)]
+    assert 429 in statuses[5:]
+    # A spoofed hop left of what the proxy appended changes nothing for the stranger ...
+    resp = await client.post("/login", headers={"X-Forwarded-For": "203.0.113.5, 198.51.100.7"},
+                             allow_redirects=False,
+                             data={"csrf_token": token, "username": REAL, "password": DEMO_PASSWORD})
+    assert resp.status == 429
+    # ... while the owner, another client behind the same proxy, gets in.
+    resp = await client.post("/login", headers={"X-Forwarded-For": "203.0.113.5"}, allow_redirects=False,
+                             data={"csrf_token": token, "username": REAL, "password": DEMO_PASSWORD})
+    assert resp.status == 303, await resp.text()
+
+
+async def test_without_a_trusted_proxy_a_forwarded_header_is_ignored(client: TestClient, seeded: Seeded) -> None:
+    token = await csrf_token(client)
+    for attempt in range(8):
+        # A guesser who writes a new address each time does not escape the count of their real address.
+        await client.post("/login", headers={"X-Forwarded-For": f"198.51.100.{attempt}"}, allow_redirects=False,
+                          data={"csrf_token": token, "username": REAL, "password": "feil-passord-1"})
+    resp = await client.post("/login", headers={"X-Forwarded-For": "203.0.113.5"}, allow_redirects=False,
+                             data={"csrf_token": token, "username": REAL, "password": DEMO_PASSWORD})
+    assert resp.status == 429
