@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,19 +15,14 @@ from server.people.staff_actor import staff_actor
 from server.platform.appkeys import DATABASE, SETTINGS
 from server.platform.errors import AuthenticationFailed, RateLimited, ValidationFailed
 from web import i18n
+from web.client_address import client_address
 from web.context import ctx
 from web.forms import form_fields
 from web.guards import require_actor
 from web.messages import message_for
 from web.navigation import start_page
 from web.render import render
-
-
-def _safe_next(target: str | None) -> str | None:
-    # Only local paths: an open redirect would let a phishing link borrow our login page.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+from web.safe_next import safe_next
 
 
 def _set_session_cookie(response: web.StreamResponse, token: str, request: web.Request) -> None:
@@ -51,7 +48,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     fields = await form_fields(request)
     username = fields.get("username", "")
     password = fields.get("password", "")
-    next_page = _safe_next(fields.get("next"))
+    next_page = safe_next(fields.get("next"))
     errors: dict[str, str] = {}
     if not username.strip():
         errors["username"] = "required"
@@ -63,9 +60,10 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         db = request.app[DATABASE]
         failure: AuthenticationFailed | RateLimited | None = None
         async with db.session() as session:
-            # The failure is caught inside the unit of work so that the counted failure commits.
+            # Caught inside the unit of work: a refused login is an answer, not an error to roll back.
             try:
-                outcome = await request.app[ACCOUNTS].check_password(session, username, password)
+                outcome = await request.app[ACCOUNTS].check_password(
+                    session, username, password, client=client_address(request))
             except (AuthenticationFailed, RateLimited) as exc:
                 failure = exc
             else:
@@ -88,7 +86,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             else:
                 target = "/login/enrol" if outcome.needs_enrolment else "/login/totp"
                 if next_page:
-                    target += f"?next={next_page}"
+                    target += "?" + urlencode({"next": next_page})
             redirect = web.HTTPSeeOther(target)
             _set_session_cookie(redirect, token, request)
             raise redirect
@@ -121,7 +119,7 @@ async def totp_form(request: web.Request) -> web.StreamResponse:
 async def totp_submit(request: web.Request) -> web.StreamResponse:
     user = _pending_user(request)
     fields = await form_fields(request)
-    next_page = _safe_next(fields.get("next"))
+    next_page = safe_next(fields.get("next"))
     db = request.app[DATABASE]
     failure: AuthenticationFailed | RateLimited | None = None
     async with db.session() as session:
@@ -173,7 +171,7 @@ async def enrol_form(request: web.Request) -> web.StreamResponse:
 async def enrol_submit(request: web.Request) -> web.StreamResponse:
     user = _pending_user(request)
     fields = await form_fields(request)
-    next_page = _safe_next(fields.get("next"))
+    next_page = safe_next(fields.get("next"))
     db = request.app[DATABASE]
     try:
         async with db.session() as session:
@@ -214,7 +212,8 @@ async def set_language(request: web.Request) -> web.StreamResponse:
     if row is not None:
         async with request.app[DATABASE].session() as session:
             await request.app[SESSIONS].set_language(session, row.token_hash, lang)
-    response = web.HTTPSeeOther(_safe_next(fields.get("next")) or "/")
+    actor = ctx(request).actor
+    response = web.HTTPSeeOther(safe_next(fields.get("next")) or (start_page(actor) if actor else "/login"))
     response.set_cookie("lang", lang, path="/", secure=True, httponly=True, samesite="Lax",
                         max_age=365 * 24 * 3600)
     raise response
@@ -229,6 +228,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     actor = require_actor(request)
     fields = await form_fields(request)
     errors: dict[str, str] = {}
+    token = ""
     if fields.get("new_password", "") != fields.get("repeat_password", ""):
         errors["repeat_password"] = message_for("passwords_differ")
     else:
@@ -238,8 +238,13 @@ async def change_password(request: web.Request) -> web.StreamResponse:
                 user = await request.app[ACCOUNTS].get_user(session, actor.user_id)
                 await request.app[ACCOUNTS].change_password(
                     session, user, fields.get("old_password", ""), fields.get("new_password", ""))
+                # Every other browser of this user is logged out; this one continues on a new token.
+                token, _row = await request.app[SESSIONS].restart_for_user(
+                    session, user.id, ctx(request).language)
         except ValidationFailed as exc:
             errors = {k: message_for(v) for k, v in exc.fields.items()}
     if errors:
         return render(request, "account.html", {"errors": errors, "saved": False}, status=422)
-    raise web.HTTPSeeOther("/account?saved=1")
+    response = web.HTTPSeeOther("/account?saved=1")
+    _set_session_cookie(response, token, request)
+    raise response

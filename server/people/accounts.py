@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.people import passwords, totp
+from server.people.login_throttle import LoginThrottle
 from server.people.models import Department, LoginFailure, Organisation, PatientOrganisation, User
 from server.people.professions import profession_code
 from server.people.staff_actor import staff_actor
@@ -22,10 +23,6 @@ from server.platform.errors import AuthenticationFailed, Conflict, NotFound, Rat
 from server.platform.roles import OrganisationKind, Role
 
 log = logging.getLogger(__name__)
-
-# Growing delay: after this many failures in the hour each further try waits twice as long.
-FREE_FAILURES = 5
-MAX_DELAY_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,18 @@ class AccountService:
         self._audit = audit
         self._cipher = cipher
         self._limit = failed_login_limit
+        self._throttle = LoginThrottle(clock, failed_login_limit)
         self._relax_demo = relax_totp_for_demo
+
+    @property
+    def failed_login_limit(self) -> int:
+        """Failed logins allowed in an hour for one name from one address (and for TOTP per account)."""
+        return self._limit
+
+    @property
+    def throttle(self) -> LoginThrottle:
+        """The password-login throttle (per name and address, and per address)."""
+        return self._throttle
 
     @property
     def audit(self) -> AuditLog:
@@ -133,29 +141,32 @@ class AccountService:
         ).one()
         return int(row[0]), (row[1], row[2])
 
-    async def check_password(self, session: AsyncSession, username: str, password: str) -> LoginOutcome:
-        """First step of a login. Raises AuthenticationFailed or RateLimited."""
+    async def check_password(self, session: AsyncSession, username: str, password: str,
+                             client: str = "unknown") -> LoginOutcome:
+        """First step of a login from the client address ``client``. Raises AuthenticationFailed or RateLimited.
+
+        An unknown or deactivated name costs the same work and gets the same answer as a wrong
+        password, and is throttled alike, so no answer tells which accounts exist.
+        """
         user = (
             await session.execute(select(User).where(User.username == username.strip().lower()))
         ).scalar_one_or_none()
-        if user is None or not user.is_active:
-            passwords.verify_password(None, password)
+        # From here to the counted failure nothing awaits, so parallel guesses cannot slip past the check.
+        refusal = self._throttle.check(username, client)
+        if refusal is not None:
+            if refusal.locked:
+                raise RateLimited("too many failed logins", retry_after_seconds=refusal.retry_after_seconds,
+                                  code="login_locked")
+            raise RateLimited("wait before trying again", retry_after_seconds=refusal.retry_after_seconds,
+                              code="login_throttled")
+        stored_hash = user.password_hash if user is not None and user.is_active else None
+        # verify_password checks a dummy hash when there is none: the same Argon2 work either way. It runs
+        # first, never short-circuited, or an unknown name would be answered faster than a real one.
+        matches = passwords.verify_password(stored_hash, password)
+        if not matches or user is None:
+            self._throttle.record_failure(username, client)
             raise AuthenticationFailed("wrong username or password", code="login_failed")
-        now = self._clock.now()
-        count, (last_at, first_at) = await self._recent_failures(session, user.id)
-        if count >= self._limit and first_at is not None:
-            wait = int((first_at + timedelta(hours=1) - now).total_seconds()) + 1
-            raise RateLimited("too many failed logins", retry_after_seconds=max(wait, 1), code="login_locked")
-        if count >= FREE_FAILURES and last_at is not None:
-            delay = min(2 ** (count - FREE_FAILURES), MAX_DELAY_SECONDS)
-            ready = last_at + timedelta(seconds=delay)
-            if now < ready:
-                raise RateLimited("wait before trying again",
-                                  retry_after_seconds=int((ready - now).total_seconds()) + 1,
-                                  code="login_throttled")
-        if not passwords.verify_password(user.password_hash, password):
-            await self.record_failure(session, user.id)
-            raise AuthenticationFailed("wrong username or password", code="login_failed")
+        self._throttle.record_success(username, client)
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
         relaxed = self._relax_demo and user.is_demo

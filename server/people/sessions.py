@@ -106,6 +106,15 @@ class SessionStore:
     async def end_all_for_user(self, session: AsyncSession, user_id: int) -> None:
         await session.execute(delete(WebSession).where(WebSession.user_id == user_id))
 
+    async def restart_for_user(self, session: AsyncSession, user_id: int, language: str) -> tuple[str, WebSession]:
+        """End every session of the user and open one new, fully logged-in session for the caller.
+
+        Used when the password changes: whoever knew the old password may hold a session in another
+        browser, and the one making the change gets a new token so a copy of the old cookie is worthless.
+        """
+        await self.end_all_for_user(session, user_id)
+        return await self.create(session, user_id=user_id, language=language, second_factor_done=True)
+
     async def purge_expired(self, session: AsyncSession) -> None:
         now = self._clock.now()
         await session.execute(

@@ -22,6 +22,13 @@ from urllib.parse import urlsplit
 ENV_PREFIX = "SAMKONSULT_"
 
 
+def _parse_network(label: str, value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise SettingsError(label, f"not an IP address or network: {value!r}") from None
+
+
 class SettingsError(Exception):
     """A setting is missing or malformed; ``key`` names it."""
 
@@ -41,6 +48,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: trust none,
+    # the TCP peer is the client.
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     demo_mode: bool = False
     demo_relax_totp: bool = False
     default_language: str = "nb"
@@ -189,6 +199,9 @@ def load_settings(
             values[name] = _parse_int(label, value)
         elif name in _BOOL_KEYS:
             values[name] = _parse_bool(label, value)
+        elif name == "trusted_proxies":
+            items = value if isinstance(value, list) else str(value).split(",")
+            values[name] = tuple(_parse_network(label, str(item).strip()) for item in items if str(item).strip())
         elif name in _LIST_KEYS:
             items = value if isinstance(value, list) else str(value).split(",")
             values[name] = tuple(str(item).strip() for item in items if str(item).strip())
