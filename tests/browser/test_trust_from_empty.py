@@ -50,7 +50,8 @@ def empty_trust(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("empty-trust")
     port = free_port()
     env = server_env(tmp, port, SAMKONSULT_DEMO_MODE="false", SAMKONSULT_SESSION_SECRET=os.urandom(24).hex(),
-                     SAMKONSULT_TOTP_ENCRYPTION_KEY=os.urandom(24).hex())
+                     SAMKONSULT_TOTP_ENCRYPTION_KEY=os.urandom(24).hex(),
+                     SAMKONSULT_AUDIT_KEY=os.urandom(24).hex())
     run_cli(env, "migrate")
     name, username, email = ADMIN
     created = subprocess.run(
