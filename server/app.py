@@ -67,6 +67,7 @@ from web.middleware import (
     security_headers_middleware,
     session_middleware,
 )
+from web.refusals import REFUSALS, RefusalLog
 from web.routes import setup_routes
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[METRICS] = create_metrics()
     audit = configured_audit_log(the_clock, settings)
     app[AUDIT] = audit
+    app[REFUSALS] = RefusalLog()
     app[ACCOUNTS] = AccountService(
         the_clock, audit, TotpCipher(settings.totp_encryption_key),
         failed_login_limit=settings.failed_login_limit_per_hour,
