@@ -1,0 +1,189 @@
+"""Finding 5: someone who can write the database can no longer rewrite the audit log unnoticed.
+
+Each attack is done with plain SQL on a real database (SQLite file and PostgreSQL), as someone with the
+database's password but without the audit key would, and ``samkonsult audit verify`` runs as a separate
+process with the server's settings, the way an operator runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from server.platform.actors import Actor
+from server.platform.audit import GENESIS, AuditLog, audit_key_bytes
+from server.platform.audit_models import AuditEntry, AuditHead
+from server.platform.clock import FixedClock
+from server.platform.db import Database
+
+AUDIT_KEY = "audit-key-for-the-tamper-tests-0123456789"
+ROWS = 120
+ACTOR = Actor(kind="staff", id="user:1", name="Kari Nilsen", role="nurse", organisation_id=2,
+              organisation_name="Rødøy kommune", user_id=1)
+_HASHED = ("seq", "at", "actor_kind", "actor_id", "actor_name", "role", "organisation", "patient_id",
+           "object_type", "object_id", "action", "reason")
+
+
+@pytest.fixture
+def checkpoint_file(tmp_path: Path) -> Path:
+    return tmp_path / "audit-checkpoints.jsonl"
+
+
+@pytest.fixture
+def cli_env(database_url: str, checkpoint_file: Path) -> dict[str, str]:
+    """The settings of a production server: its own secrets, demo mode off."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMKONSULT_")}
+    env.update({
+        "SAMKONSULT_DATABASE_URL": database_url,
+        "SAMKONSULT_SESSION_SECRET": "session-secret-for-the-tamper-tests",
+        "SAMKONSULT_TOTP_ENCRYPTION_KEY": "totp-key-for-the-tamper-tests-0123",
+        "SAMKONSULT_AUDIT_KEY": AUDIT_KEY,
+        "SAMKONSULT_AUDIT_CHECKPOINT_FILE": str(checkpoint_file),
+    })
+    return env
+
+
+async def _cli(env: dict[str, str], *args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "server.cli", *args, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    return proc.returncode if proc.returncode is not None else -1, (out + err).decode()
+
+
+async def _verify(env: dict[str, str]) -> tuple[int, str]:
+    return await _cli(env, "audit", "verify")
+
+
+@pytest.fixture
+async def chain(db: Database, clock: FixedClock, cli_env: dict[str, str]) -> None:
+    """ROWS rows written by the server's keyed log, and a checkpoint of the head written by the CLI."""
+    audit = AuditLog(clock, audit_key_bytes(AUDIT_KEY))
+    for i in range(ROWS):
+        async with db.session() as session:
+            await audit.record(session, ACTOR, action="read", object_type="patient", object_id=f"p{i}",
+                               patient_id=7, reason="Planlagt samkonsultasjon")
+    code, output = await _cli(cli_env, "audit", "checkpoint")
+    assert code == 0 and f"{ROWS} rows" in output, output
+
+
+def _attacker_hash(prev_hash: str, entry: AuditEntry) -> str:
+    """The row hash as the code before the key computed it: what anyone can redo without the key."""
+    fields = {name: getattr(entry, name) for name in _HASHED}
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=datetime.isoformat)
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+async def _rehash_from(db: Database, first: int) -> None:
+    """Recompute every hash from row ``first`` on with SHA-256 and point the head at the new tip."""
+    async with db.session() as session:
+        rows = (await session.execute(select(AuditEntry).where(AuditEntry.seq >= first)
+                                      .order_by(AuditEntry.seq))).scalars().all()
+        before = await session.get(AuditEntry, first - 1)
+        prev = before.hash if before is not None else GENESIS
+        for entry in rows:
+            entry.prev_hash = prev
+            entry.hash = _attacker_hash(prev, entry)
+            prev = entry.hash
+        await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev))
+
+
+async def test_an_untouched_log_verifies(chain: None, cli_env: dict[str, str]) -> None:
+    code, output = await _verify(cli_env)
+    assert code == 0, output
+    assert f"audit log intact: {ROWS} rows" in output and "1 checkpoints" in output
+
+
+async def test_a_changed_row_with_recomputed_hashes_is_found(chain: None, db: Database,
+                                                             cli_env: dict[str, str]) -> None:
+    async with db.session() as session:
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == 50).values(actor_name="Someone Else"))
+    await _rehash_from(db, 50)
+    code, output = await _verify(cli_env)
+    assert code == 1 and "AUDIT LOG BROKEN: row 50 was changed" in output, output
+
+
+async def test_passing_the_forgery_off_as_rows_from_before_the_key_is_found(
+        chain: None, db: Database, cli_env: dict[str, str]) -> None:
+    """Moving the unkeyed-rows marker past the forged rows would make them pass as old SHA-256 rows."""
+    async with db.session() as session:
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == 50).values(actor_name="Someone Else"))
+    await _rehash_from(db, 1)
+    async with db.session() as session:
+        await session.execute(update(AuditHead).where(AuditHead.id == 1).values(keyed_from=ROWS + 1))
+    # Without the checkpoints the forgery would pass: the attacker's SHA-256 chain is a faithful one.
+    code, output = await _verify({**cli_env, "SAMKONSULT_AUDIT_CHECKPOINT_FILE": cli_env[
+        "SAMKONSULT_AUDIT_CHECKPOINT_FILE"] + ".absent"})
+    assert code == 0 and f"{ROWS} rows ({ROWS} from before the audit key" in output, output
+    code, output = await _verify(cli_env)
+    assert code == 1 and "marker of rows from before the audit key was moved" in output, output
+
+
+async def test_a_cut_tail_with_the_head_moved_back_is_found(chain: None, db: Database,
+                                                            cli_env: dict[str, str]) -> None:
+    async with db.session() as session:
+        await session.execute(delete(AuditEntry).where(AuditEntry.seq > 100))
+        last = await session.get(AuditEntry, 100)
+        assert last is not None
+        await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=100,
+                                                                                 last_hash=last.hash))
+    # The chain itself adds up: without the checkpoint the cut would not show.
+    code, output = await _verify({**cli_env, "SAMKONSULT_AUDIT_CHECKPOINT_FILE": cli_env[
+        "SAMKONSULT_AUDIT_CHECKPOINT_FILE"] + ".absent"})
+    assert code == 0 and "intact: 100 rows" in output, output
+    code, output = await _verify(cli_env)
+    assert code == 1 and f"saw {ROWS} rows, the database has 100" in output, output
+
+
+async def test_a_deleted_log_is_found(chain: None, db: Database, cli_env: dict[str, str]) -> None:
+    async with db.session() as session:
+        await session.execute(delete(AuditEntry))
+        await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=0, last_hash=GENESIS))
+    code, output = await _verify(cli_env)
+    assert code == 1 and f"saw {ROWS} rows, the database has 0" in output, output
+
+
+async def test_an_edited_checkpoint_file_is_found(chain: None, db: Database, cli_env: dict[str, str],
+                                                  checkpoint_file: Path) -> None:
+    """Lowering the checkpoint to match a cut log needs the key too."""
+    async with db.session() as session:
+        await session.execute(delete(AuditEntry).where(AuditEntry.seq > 100))
+        last = await session.get(AuditEntry, 100)
+        assert last is not None
+        await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=100,
+                                                                                 last_hash=last.hash))
+    line = json.loads(checkpoint_file.read_text(encoding="utf-8"))
+    checkpoint_file.write_text(json.dumps({**line, "seq": 100, "hash": last.hash}) + "\n", encoding="utf-8")
+    code, output = await _verify(cli_env)
+    assert code == 1 and "checkpoint file was altered (line 1)" in output, output
+
+
+async def test_a_new_checkpoint_is_written_only_when_the_log_grew(chain: None, db: Database, clock: FixedClock,
+                                                                  cli_env: dict[str, str],
+                                                                  checkpoint_file: Path) -> None:
+    code, output = await _cli(cli_env, "audit", "checkpoint")
+    assert code == 0 and "already shows this head" in output
+    async with db.session() as session:
+        await AuditLog(clock, audit_key_bytes(AUDIT_KEY)).record(session, ACTOR, action="read",
+                                                                 object_type="patient", object_id="p",
+                                                                 patient_id=7)
+    code, output = await _cli(cli_env, "audit", "checkpoint")
+    assert code == 0 and f"{ROWS + 1} rows" in output
+    assert len(checkpoint_file.read_text(encoding="utf-8").splitlines()) == 2
+    code, output = await _verify(cli_env)
+    assert code == 0 and "2 checkpoints" in output, output
+
+
+async def test_a_log_written_with_another_key_is_found(chain: None, cli_env: dict[str, str], tmp_path: Path) -> None:
+    """The key is what makes the chain: a copy of the database checked with another key fails."""
+    code, output = await _verify({**cli_env, "SAMKONSULT_AUDIT_KEY": "another-key-0123456789abcdef",
+                                  "SAMKONSULT_AUDIT_CHECKPOINT_FILE": str(tmp_path / "other.jsonl")})
+    assert code == 1 and "row 1 was changed" in output, output
