@@ -12,17 +12,21 @@ import hashlib
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient
 from sqlalchemy import delete, select, update
 
 from server.platform.actors import Actor
+from server.platform.appkeys import AUDIT
 from server.platform.audit import GENESIS, AuditLog, audit_key_bytes
 from server.platform.audit_models import AuditEntry, AuditHead
 from server.platform.clock import FixedClock
 from server.platform.db import Database
+from tests.conftest import Seeded
+from tests.helpers import login_as
 
 AUDIT_KEY = "audit-key-for-the-tamper-tests-0123456789"
 ROWS = 120
@@ -187,3 +191,47 @@ async def test_a_log_written_with_another_key_is_found(chain: None, cli_env: dic
     code, output = await _verify({**cli_env, "SAMKONSULT_AUDIT_KEY": "another-key-0123456789abcdef",
                                   "SAMKONSULT_AUDIT_CHECKPOINT_FILE": str(tmp_path / "other.jsonl")})
     assert code == 1 and "row 1 was changed" in output, output
+
+
+async def _refusals(db: Database) -> list[AuditEntry]:
+    async with db.session() as session:
+        return list((await session.execute(select(AuditEntry).where(AuditEntry.action == "refused")
+                                           .order_by(AuditEntry.seq))).scalars())
+
+
+async def test_a_refused_access_leaves_a_row_and_a_flood_of_them_does_not(
+        client: TestClient, seeded: Seeded, db: Database, clock: FixedClock) -> None:
+    """The finding's last point: refusals are logged, at most one row per person a minute."""
+    await login_as(client, "sykepleier.luroy", clock)
+    astrid = seeded.patients["Astrid"]  # lives in Rødøy: not this Lurøy nurse's patient
+    resp = await client.get(f"/api/patients/{astrid}", params={"reason": "Henvisning"})
+    assert resp.status == 404
+    rows = await _refusals(db)
+    assert len(rows) == 1
+    assert (rows[0].actor_name, rows[0].object_type, rows[0].object_id) == (
+        "Ola Johansen", "request", "/api/patients/{public_id}")
+    assert rows[0].reason == f"GET /api/patients/{astrid}"
+    # The admin pages are not a nurse's: 403. Within the minute, counted but not written.
+    for _ in range(20):
+        resp = await client.get("/admin/audit", allow_redirects=False)
+        assert resp.status == 403
+    assert len(await _refusals(db)) == 1
+    clock.advance(timedelta(seconds=61))
+    resp = await client.get("/admin/audit", allow_redirects=False)
+    assert resp.status == 403
+    rows = await _refusals(db)
+    assert len(rows) == 2
+    assert rows[1].object_id == "/admin/audit"
+    assert rows[1].reason == "GET /admin/audit (+20 refused since the previous row)"
+    # The page and API answers are unchanged, and the chain still holds.
+    async with db.session() as session:
+        assert (await client.app[AUDIT].verify(session)).ok
+
+
+async def test_a_bad_csrf_token_is_no_refused_access(client: TestClient, seeded: Seeded, db: Database,
+                                                     clock: FixedClock) -> None:
+    """A form without its token says nothing about data: no row (a stale tab would flood the log)."""
+    await login_as(client, "sykepleier.luroy", clock)
+    resp = await client.post("/api/patients", json={}, allow_redirects=False)
+    assert resp.status == 403
+    assert await _refusals(db) == []
