@@ -100,6 +100,16 @@ async def _rehash_from(db: Database, first: int) -> None:
         await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev))
 
 
+def _lower_the_checkpoint(path: Path, seq: int, head_hash: str) -> None:
+    """Rewrite the one checkpoint line to show a shorter log, keeping its (now wrong) signature."""
+    line = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**line, "seq": seq, "hash": head_hash}) + "\n", encoding="utf-8")
+
+
+def _line_count(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
 async def test_an_untouched_log_verifies(chain: None, cli_env: dict[str, str]) -> None:
     code, output = await _verify(cli_env)
     assert code == 0, output
@@ -164,8 +174,7 @@ async def test_an_edited_checkpoint_file_is_found(chain: None, db: Database, cli
         assert last is not None
         await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=100,
                                                                                  last_hash=last.hash))
-    line = json.loads(checkpoint_file.read_text(encoding="utf-8"))
-    checkpoint_file.write_text(json.dumps({**line, "seq": 100, "hash": last.hash}) + "\n", encoding="utf-8")
+    _lower_the_checkpoint(checkpoint_file, 100, last.hash)
     code, output = await _verify(cli_env)
     assert code == 1 and "checkpoint file was altered (line 1)" in output, output
 
@@ -181,7 +190,7 @@ async def test_a_new_checkpoint_is_written_only_when_the_log_grew(chain: None, d
                                                                  patient_id=7)
     code, output = await _cli(cli_env, "audit", "checkpoint")
     assert code == 0 and f"{ROWS + 1} rows" in output
-    assert len(checkpoint_file.read_text(encoding="utf-8").splitlines()) == 2
+    assert _line_count(checkpoint_file) == 2
     code, output = await _verify(cli_env)
     assert code == 0 and "2 checkpoints" in output, output
 
