@@ -11,7 +11,9 @@ import asyncio
 import hashlib
 import json
 import os
+import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from server.platform.clock import FixedClock
 from server.platform.db import Database
 from tests.conftest import Seeded
 from tests.helpers import login_as
+from tests.serverproc import run_cli, running_server
 
 AUDIT_KEY = "audit-key-for-the-tamper-tests-0123456789"
 ROWS = 120
@@ -244,3 +247,21 @@ async def test_a_bad_csrf_token_is_no_refused_access(client: TestClient, seeded:
     resp = await client.post("/api/patients", json={}, allow_redirects=False)
     assert resp.status == 403
     assert await _refusals(db) == []
+
+
+def test_the_server_writes_checkpoints_at_start_and_at_shutdown(tmp_path: Path) -> None:
+    """The background job: one checkpoint of the head when serving starts, one more when it stops."""
+    with running_server(tmp_path, seed=False) as server:
+        checkpoints = Path(server.env["SAMKONSULT_AUDIT_CHECKPOINT_FILE"])
+        deadline = time.monotonic() + 60  # a safety net; the job's first round runs at start-up
+        while not checkpoints.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _line_count(checkpoints) == 1
+        # Another process adds an audited row while the server runs.
+        run_cli(server.env, "create-org", "Testkommune", "--kind", "municipality")
+    # Stopped (SIGTERM): the rows written since the last round are covered by the shutdown checkpoint.
+    assert _line_count(checkpoints) == 2
+    done = subprocess.run([sys.executable, "-m", "server.cli", "audit", "verify"], env=server.env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "audit log intact: 1 rows" in done.stdout and "2 checkpoints" in done.stdout
