@@ -19,14 +19,15 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
+from server.migrate import upgrade
 from server.platform.actors import Actor
 from server.platform.appkeys import AUDIT
 from server.platform.audit import GENESIS, AuditLog, audit_key_bytes
 from server.platform.audit_models import AuditEntry, AuditHead
 from server.platform.clock import FixedClock
-from server.platform.db import Database
+from server.platform.db import Database, create_engine
 from tests.conftest import Seeded
 from tests.helpers import login_as
 from tests.serverproc import run_cli, running_server
@@ -265,3 +266,44 @@ def test_the_server_writes_checkpoints_at_start_and_at_shutdown(tmp_path: Path) 
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "audit log intact: 1 rows" in done.stdout and "2 checkpoints" in done.stdout
+
+
+async def test_an_upgraded_installation_keeps_a_verifiable_chain(tmp_path: Path, clock: FixedClock) -> None:
+    """Rows from before the key keep their SHA-256 hashes; the migration marks where the keyed rows start."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await upgrade(url, "0011_benefit_settings")
+    old = Database(create_engine(url))
+    try:
+        async with old.session() as session:  # three rows as the version before the key wrote them
+            prev = GENESIS
+            for seq in range(1, 4):
+                entry = AuditEntry(seq=seq, at=clock.now(), actor_kind="staff", actor_id="user:1",
+                                   actor_name="Kari Nilsen", role="nurse", organisation="Rødøy kommune",
+                                   patient_id=7, object_type="patient", object_id=f"p{seq}", action="read",
+                                   reason="", prev_hash=prev, hash="")
+                entry.hash = _attacker_hash(prev, entry)
+                prev = entry.hash
+                session.add(entry)
+            await session.execute(text("UPDATE audit_head SET last_seq = 3, last_hash = :h WHERE id = 1"),
+                                  {"h": prev})
+    finally:
+        await old.close()
+    await upgrade(url)
+    db = Database(create_engine(url))
+    try:
+        audit = AuditLog(clock, audit_key_bytes(AUDIT_KEY))
+        async with db.session() as session:
+            await audit.record(session, ACTOR, action="read", object_type="patient", object_id="p4", patient_id=7)
+        async with db.session() as session:
+            head = await session.get(AuditHead, 1)
+            assert head is not None and head.keyed_from == 4
+            result = await audit.verify(session)
+        assert result.ok and result.checked == 4 and result.legacy == 3
+        async with db.session() as session:  # the keyed row cannot be recomputed without the key
+            await session.execute(update(AuditEntry).where(AuditEntry.seq == 4).values(object_id="p9"))
+        await _rehash_from(db, 4)
+        async with db.session() as session:
+            result = await audit.verify(session)
+        assert not result.ok and result.seq == 4 and result.code == "changed"
+    finally:
+        await db.close()
