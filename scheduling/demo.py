@@ -64,11 +64,10 @@ SOON = timedelta(minutes=10)
 """How long after seeding the demo's try-it-now consultation starts: its room opens 15 minutes before."""
 
 
-async def seed_scheduling(session: AsyncSession, clock: Clock, *, hospital: str,
+async def seed_scheduling(session: AsyncSession, clock: Clock, audit: AuditLog, *, hospital: str,
                           public_url: str = "http://127.0.0.1:8080", actor: Actor = SYSTEM) -> None:
-    """Add the scheduling demo data (see the module docstring)."""
+    """Add the scheduling demo data (see the module docstring); ``audit`` is the server's keyed log."""
     now = clock.now()
-    audit = AuditLog(clock)
     orgs = {o.name: o for o in (await session.execute(select(Organisation))).scalars()}
     users = {u.username: u for u in (await session.execute(select(User))).scalars()}
     departments = {d.name: d.id for d in (await session.execute(select(Department))).scalars()}

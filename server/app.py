@@ -50,7 +50,7 @@ from server.people.staff_admin import StaffAdmin
 from server.people.staff_import import StaffImport
 from server.people.totp import TotpCipher
 from server.platform.appkeys import AUDIT, CLOCK, DATABASE, SETTINGS
-from server.platform.audit import AuditLog
+from server.platform.audit import configured_audit_log
 from server.platform.clock import Clock, SystemClock
 from server.platform.db import Database, create_engine
 from server.platform.settings import Settings
@@ -68,6 +68,7 @@ from web.middleware import (
     security_headers_middleware,
     session_middleware,
 )
+from web.refusals import REFUSALS, RefusalLog
 from web.routes import setup_routes
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SETTINGS] = settings
     app[CLOCK] = the_clock
     app[METRICS] = create_metrics()
-    audit = AuditLog(the_clock)
+    audit = configured_audit_log(the_clock, settings)
     app[AUDIT] = audit
+    app[REFUSALS] = RefusalLog()
     app[ACCOUNTS] = AccountService(
         the_clock, audit, TotpCipher(settings.totp_encryption_key),
         failed_login_limit=settings.failed_login_limit_per_hour,
@@ -215,7 +217,14 @@ async def _jobs_context(app: web.Application) -> AsyncIterator[None]:
         async with database.session(write_lock=True) as session:
             await scheduling.notifier.queue_due_reminders(session)
 
+    audit = app[AUDIT]
+
+    async def audit_checkpoint() -> None:
+        async with database.session(read_only=True) as session:
+            await audit.write_checkpoint(session)
+
     runner = JobRunner([
+        Job("audit-checkpoint", settings.audit_checkpoint_minutes * 60, audit_checkpoint),
         Job("outbox", 15, dispatcher.dispatch_due),
         Job("reminders", 60, reminders),
         Job("calendar-feeds", 300, lambda: scheduling.calendars.refresh_feeds(database)),
@@ -223,3 +232,8 @@ async def _jobs_context(app: web.Application) -> AsyncIterator[None]:
     runner.start()
     yield
     await runner.close()
+    # The last checkpoint at shutdown: the rows of the final minutes are covered too.
+    try:
+        await audit_checkpoint()
+    except Exception:  # stopping goes on; the next start's first round writes one
+        log.exception("could not write the audit checkpoint at shutdown")

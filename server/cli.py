@@ -1,4 +1,4 @@
-"""The ``samkonsult`` command: serve, migrate, seed-demo, create-admin, create-org, create-user, audit verify."""
+"""The ``samkonsult`` command: serve, migrate, seed-demo, create-admin, create-org, create-user, audit."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from server.demo import DEMO_PASSWORD, is_seeded, seed_demo
 from server.migrate import make_revision, upgrade
 from server.people.accounts import AccountService
 from server.people.totp import TotpCipher
-from server.platform.audit import AuditLog
+from server.platform.audit import configured_audit_log
 from server.platform.clock import SystemClock
 from server.platform.db import Database, create_engine
 from server.platform.errors import DomainError, ValidationFailed
@@ -34,7 +34,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _accounts(settings: Settings) -> AccountService:
     clock = SystemClock()
-    return AccountService(clock, AuditLog(clock), TotpCipher(settings.totp_encryption_key),
+    return AccountService(clock, configured_audit_log(clock, settings), TotpCipher(settings.totp_encryption_key),
                           failed_login_limit=settings.failed_login_limit_per_hour)
 
 
@@ -115,15 +115,40 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _audit_verify(settings: Settings) -> int:
+    """Check the chain with the key and against the signed checkpoints; 0 when intact, 1 when not."""
+    audit = configured_audit_log(SystemClock(), settings)
     db = Database(create_engine(settings.database_url))
     try:
-        async with db.session() as session:
-            result = await AuditLog(SystemClock()).verify(session)
+        async with db.session(read_only=True) as session:
+            result = await audit.verify(session)
         if result.ok:
-            print(f"audit log intact: {result.checked} rows")
+            where = audit.checkpoints.path if audit.checkpoints is not None else None
+            against = (f", {result.checkpoints} checkpoints in {where}" if result.checkpoints
+                       else f", no checkpoints yet in {where}" if where else ", no checkpoint file")
+            legacy = f" ({result.legacy} from before the audit key, checked unkeyed)" if result.legacy else ""
+            print(f"audit log intact: {result.checked} rows{legacy}{against}")
             return 0
         print(f"AUDIT LOG BROKEN: {result.problem} (checked {result.checked} rows)", file=sys.stderr)
         return 1
+    finally:
+        await db.close()
+
+
+async def _audit_checkpoint(settings: Settings) -> int:
+    """Append a signed checkpoint of the head now (the server also does so every few minutes)."""
+    audit = configured_audit_log(SystemClock(), settings)
+    if audit.checkpoints is None:
+        print("no checkpoint file is configured (SAMKONSULT_AUDIT_CHECKPOINT_FILE)", file=sys.stderr)
+        return 2
+    db = Database(create_engine(settings.database_url))
+    try:
+        async with db.session(read_only=True) as session:
+            mark = await audit.write_checkpoint(session)
+        if mark is None:
+            print(f"the newest checkpoint in {audit.checkpoints.path} already shows this head")
+        else:
+            print(f"checkpoint written to {audit.checkpoints.path}: {mark.seq} rows")
+        return 0
     finally:
         await db.close()
 
@@ -189,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--department")
     user.add_argument("--email")
     audit = sub.add_parser("audit", help="audit log tools")
-    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("action", choices=["verify", "checkpoint"],
+                       help="verify: check the chain and the checkpoints; checkpoint: write one now")
     return parser
 
 
@@ -221,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "create-user":
                 return asyncio.run(_create_user(settings, args))
             case "audit":
+                if args.action == "checkpoint":
+                    return asyncio.run(_audit_checkpoint(settings))
                 return asyncio.run(_audit_verify(settings))
     except DomainError as exc:
         print(f"samkonsult: {exc.message}", file=sys.stderr)

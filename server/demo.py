@@ -128,7 +128,7 @@ async def seed_demo(session: AsyncSession, accounts: AccountService, clock: Cloc
         for org_id in {orgs[municipality].id, hospital.id}:
             session.add(PatientOrganisation(patient_id=patient.id, organisation_id=org_id, since=now))
     await session.flush()
-    await seed_scheduling(session, clock, hospital=HOSPITAL, actor=actor)
+    await seed_scheduling(session, clock, accounts.audit, hospital=HOSPITAL, actor=actor)
     # six months of past consultations, so the benefits report has something to show on first start
     if history:
         await seed_history(session, clock, hospital=HOSPITAL)

@@ -75,6 +75,8 @@ _ACTIONS = {
     "ended": N_("ended the consultation"),
     "chat_posted": N_("wrote in the chat"),
     "reading_posted": N_("shared a measurement"),
+    # Refused: no permission, or not theirs
+    "refused": N_("was refused"),
 }
 _OBJECTS = {
     "patient": N_("patient details"),
@@ -96,6 +98,7 @@ _OBJECTS = {
     "feed_token": N_("calendar subscription link"),
     "benefits_report": N_("benefits report"),
     "benefit_settings": N_("settings of the benefits report"),
+    "request": N_("page or address"),
 }
 
 _REASONS = {
@@ -289,11 +292,17 @@ _AUDIT_PROBLEMS = {
     "out_of_order": N_("Row %(seq)d does not follow the row before it."),
     "changed": N_("Row %(seq)d has been changed."),
     "truncated": N_("Rows have been removed from the end of the log, from row %(seq)d."),
+    "checkpoint_missing": N_("Rows have been removed: a signed checkpoint saw more rows than the log has, "
+                             "from row %(seq)d."),
+    "checkpoint_changed": N_("Row %(seq)d differs from what a signed checkpoint saw."),
+    "checkpoint_marker": N_("The marker of rows from before the audit key was moved (it was %(seq)d)."),
 }
 
 
 def audit_problem_label(code: str, seq: int | None) -> str:
     """What the audit chain check found wrong, worded for the administrator."""
+    if code == "checkpoint_forged":
+        return _("The file of signed checkpoints kept outside the database has been altered.")
     message = _AUDIT_PROBLEMS.get(code)
     if message is None or seq is None:
         return _("The chain of rows does not add up.")

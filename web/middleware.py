@@ -19,6 +19,7 @@ from web import i18n
 from web.context import REQUEST_CONTEXT, RequestContext, ctx
 from web.errors import render_domain_error, render_http_error, render_internal_error
 from web.metrics import METRICS, route_label
+from web.refusals import REFUSALS
 from web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -83,6 +84,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         return render_http_error(request, exc)
     except DomainError as exc:
+        refusals = request.app.get(REFUSALS)
+        actor = ctx(request).actor if REQUEST_CONTEXT in request else None
+        if refusals is not None and actor is not None and refusals.is_refused_access(exc):
+            await refusals.record(request, actor)
         return render_domain_error(request, exc)
     except Exception:
         error_id = secrets.token_hex(6)

@@ -1,4 +1,13 @@
-"""The append-only audit log, each row chained to the previous one by a SHA-256 hash.
+"""The append-only audit log, each row chained to the previous one by an HMAC-SHA256.
+
+The chain is keyed with a secret kept outside the database (``SAMKONSULT_AUDIT_KEY``): someone who can
+write the database can change a row, but cannot compute the hashes that would hide it. What the key
+cannot show (a cut tail with ``audit_head`` moved back, or every row deleted) the signed checkpoints of
+the head, written to a file outside the database, show (``audit_checkpoints``).
+
+Installations older than the key have rows hashed with plain SHA-256: those rows, up to the head's
+``keyed_from`` marker set by the migration, are checked the old way, and the marker itself is in every
+checkpoint, so moving it to pass off recomputed rows as old ones is detected too.
 
 Every service that reads or writes health data calls ``record`` inside its own unit of work, so
 the audit row commits (or rolls back) together with what it describes. Writers are serialised by
@@ -13,9 +22,12 @@ that is not logged.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import hmac
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,9 +38,11 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.platform.actors import Actor
+from server.platform.audit_checkpoints import Checkpoint, CheckpointFile, CheckpointProblem
 from server.platform.audit_models import AuditEntry, AuditHead
 from server.platform.clock import Clock
 from server.platform.db import Database
+from server.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +73,32 @@ _HASHED = ("seq", "at", "actor_kind", "actor_id", "actor_name", "role", "organis
 """The columns a row's hash covers (all but its own id and the hashes)."""
 
 
-def _entry_hash(prev_hash: str, fields: dict[str, object]) -> str:
+_PROCESS_KEY = secrets.token_bytes(32)
+"""The key of an ``AuditLog`` built without one (tests, tools): a chain only this process can verify.
+
+The server and the command line always pass the configured ``SAMKONSULT_AUDIT_KEY``.
+"""
+
+
+def _canonical(prev_hash: str, fields: dict[str, object]) -> bytes:
     # Times hash as ISO 8601, the form they have always had in the chain.
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                            default=datetime.isoformat)
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+    return (prev_hash + canonical).encode("utf-8")
+
+
+def _legacy_hash(prev_hash: str, fields: dict[str, object]) -> str:
+    """The unkeyed SHA-256 of rows written before the chain had a key (below ``keyed_from``)."""
+    return hashlib.sha256(_canonical(prev_hash, fields)).hexdigest()
+
+
+def _keyed_hash(key: bytes, prev_hash: str, fields: dict[str, object]) -> str:
+    return hmac.new(key, _canonical(prev_hash, fields), hashlib.sha256).hexdigest()
+
+
+def audit_key_bytes(secret: str) -> bytes:
+    """The HMAC key for a configured secret (the setting's text, as UTF-8)."""
+    return secret.encode("utf-8")
 
 
 def _fields(entry: AuditEntry) -> dict[str, object]:
@@ -93,7 +128,14 @@ class VerifyResult:
     problem: str = ""
     seq: int | None = None
     code: str = ""
-    """What is wrong, for people to read worded: ``missing``, ``out_of_order``, ``changed`` or ``truncated``."""
+    """What is wrong, for people to read worded: ``missing``, ``out_of_order``, ``changed``, ``truncated``,
+    ``checkpoint_missing`` (a checkpointed row is gone or the head is behind it), ``checkpoint_changed``
+    (a checkpointed row's hash differs), ``checkpoint_marker`` (the unkeyed-rows marker was moved) or
+    ``checkpoint_forged`` (the checkpoint file itself was altered)."""
+    checkpoints: int = 0
+    """How many signed checkpoints the chain was checked against."""
+    legacy: int = 0
+    """How many of the rows are from before the chain had a key (checked with plain SHA-256)."""
 
 
 @dataclass(frozen=True)
@@ -110,15 +152,35 @@ class AccessRecord:
     reason: str
 
 
-class AuditLog:
-    """Writes and checks the audit chain."""
+def configured_audit_log(clock: Clock, settings: Settings) -> AuditLog:
+    """The audit log with the configured key and checkpoint file (the server's and the CLI's)."""
+    key = audit_key_bytes(settings.audit_key) if settings.audit_key else None
+    checkpoints = (CheckpointFile(settings.audit_checkpoint_file, key)
+                   if settings.audit_checkpoint_file and key is not None else None)
+    return AuditLog(clock, key, checkpoints)
 
-    def __init__(self, clock: Clock) -> None:
+
+class AuditLog:
+    """Writes and checks the audit chain.
+
+    ``key`` is the HMAC key (``audit_key_bytes`` of the setting); ``checkpoints`` the file of signed
+    checkpoints that ``verify`` checks the database against and ``write_checkpoint`` appends to.
+    """
+
+    def __init__(self, clock: Clock, key: bytes | None = None,
+                 checkpoints: CheckpointFile | None = None) -> None:
         self._clock = clock
+        self._key = key if key is not None else _PROCESS_KEY
+        self._checkpoints = checkpoints
+
+    @property
+    def checkpoints(self) -> CheckpointFile | None:
+        return self._checkpoints
 
     async def ensure_head(self, session: AsyncSession) -> None:
         if await session.get(AuditHead, 1) is None:
-            session.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS))
+            # A new chain is keyed from its first row.
+            session.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS, keyed_from=1))
             await session.flush()
 
     async def record(
@@ -180,7 +242,7 @@ class AuditLog:
                 "action": row.action,
                 "reason": row.reason,
             }
-            entry_hash = _entry_hash(prev_hash, fields)
+            entry_hash = _keyed_hash(self._key, prev_hash, fields)
             entries.append({**fields, "prev_hash": prev_hash, "hash": entry_hash})
             prev_hash = entry_hash
         await session.execute(_INSERT_ENTRY, entries[0] if len(entries) == 1 else entries)
@@ -204,7 +266,29 @@ class AuditLog:
                 await self.record_many(session, rows)
 
     async def verify(self, session: AsyncSession, batch: int = 5000) -> VerifyResult:
-        """Recompute the chain; report the first changed, inserted or removed row."""
+        """Recompute the chain and hold it against the signed checkpoints; report the first problem.
+
+        Finds a changed, inserted or removed row (the keyed hashes), and, with a checkpoint file, a cut
+        tail with the head moved back, a deleted log, and a moved ``keyed_from`` marker.
+        """
+        marks: dict[int, Checkpoint] = {}
+        newest: Checkpoint | None = None
+        if self._checkpoints is not None:
+            try:
+                # A file of a year's checkpoints is read off the serving loop.
+                for mark in await asyncio.to_thread(self._checkpoints.read):
+                    marks[mark.seq] = mark
+                    if newest is None or mark.seq >= newest.seq:
+                        newest = mark
+            except CheckpointProblem as exc:
+                return VerifyResult(False, 0, f"the checkpoint file was altered (line {exc.line})", None,
+                                    "checkpoint_forged")
+        head = await session.get(AuditHead, 1)
+        keyed_from = head.keyed_from if head is not None else 1
+        if newest is not None and newest.keyed_from != keyed_from:
+            return VerifyResult(False, 0, "the marker of rows from before the audit key was moved "
+                                f"(from {newest.keyed_from} to {keyed_from})", newest.keyed_from,
+                                "checkpoint_marker", len(marks))
         prev = GENESIS
         expected_seq = 1
         checked = 0
@@ -219,21 +303,44 @@ class AuditLog:
                 break
             for entry in rows:
                 if entry.seq != expected_seq:
-                    return VerifyResult(False, checked, f"row {expected_seq} is missing", expected_seq, "missing")
+                    return VerifyResult(False, checked, f"row {expected_seq} is missing", expected_seq, "missing",
+                                        len(marks))
                 if entry.prev_hash != prev:
                     return VerifyResult(False, checked, f"row {entry.seq} does not follow its predecessor",
-                                        entry.seq, "out_of_order")
-                if _entry_hash(prev, _fields(entry)) != entry.hash:
-                    return VerifyResult(False, checked, f"row {entry.seq} was changed", entry.seq, "changed")
+                                        entry.seq, "out_of_order", len(marks))
+                fields = _fields(entry)
+                expected = (_legacy_hash(prev, fields) if entry.seq < keyed_from
+                            else _keyed_hash(self._key, prev, fields))
+                if not hmac.compare_digest(expected, entry.hash):
+                    return VerifyResult(False, checked, f"row {entry.seq} was changed", entry.seq, "changed",
+                                        len(marks))
+                seen = marks.get(entry.seq)
+                if seen is not None and seen.head_hash != entry.hash:
+                    return VerifyResult(False, checked, f"row {entry.seq} differs from the checkpoint of "
+                                        f"{seen.at}", entry.seq, "checkpoint_changed", len(marks))
                 prev = entry.hash
                 expected_seq += 1
                 checked += 1
                 last_seq = entry.seq
-        head = await session.get(AuditHead, 1)
+        if newest is not None and newest.seq > checked:
+            return VerifyResult(False, checked, f"the checkpoint of {newest.at} saw {newest.seq} rows, the "
+                                f"database has {checked}: rows were removed from the end",
+                                checked + 1, "checkpoint_missing", len(marks))
         if head is not None and (head.last_seq != checked or head.last_hash != prev):
             return VerifyResult(False, checked, "rows were removed from the end of the log", checked + 1,
-                                "truncated")
-        return VerifyResult(True, checked)
+                                "truncated", len(marks))
+        return VerifyResult(True, checked, checkpoints=len(marks), legacy=min(checked, keyed_from - 1))
+
+    async def write_checkpoint(self, session: AsyncSession) -> Checkpoint | None:
+        """Append a signed checkpoint of the head to the checkpoint file, unless it saw this head already.
+
+        Returns what was written (``None`` without a file or when nothing was appended since).
+        """
+        if self._checkpoints is None:
+            return None
+        head = await session.get(AuditHead, 1)
+        seq, head_hash, keyed_from = (head.last_seq, head.last_hash, head.keyed_from) if head else (0, GENESIS, 1)
+        return await asyncio.to_thread(self._checkpoints.append, seq, head_hash, keyed_from, self._clock.now())
 
     async def accesses_for_patient(
         self, session: AsyncSession, patient_id: int, limit: int = 500

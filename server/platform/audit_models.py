@@ -18,6 +18,9 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # Rows below this sequence number were written before the chain had a key (plain SHA-256); set by
+    # the migration that introduced the key, and carried in every signed checkpoint.
+    keyed_from: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class AuditEntry(Base):

@@ -45,6 +45,14 @@ class Settings:
     database_url: str
     session_secret: str
     totp_encryption_key: str
+    # Keys the audit chain (HMAC-SHA256) and signs its checkpoints. Kept outside the database, like the
+    # TOTP key: lose it and the existing chain can no longer be verified. Empty only in Settings built
+    # in code (tests): load_settings requires it outside demo mode.
+    audit_key: str = ""
+    # Where signed checkpoints of the audit chain's head are appended: outside the database, ideally on
+    # storage the database's users cannot write. load_settings fills in var/audit-checkpoints.jsonl.
+    audit_checkpoint_file: str = ""
+    audit_checkpoint_minutes: int = 5
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
@@ -98,10 +106,13 @@ _INT_KEYS = {
     "smtp_port",
     "reminder_hours",
     "room_opens_minutes_before",
+    "audit_checkpoint_minutes",
 }
 _BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls", "background_jobs"}
 _LIST_KEYS = {"ice_servers", "calendar_feed_allowed_hosts"}
-_SECRET_KEYS = {"session_secret", "totp_encryption_key", "smtp_password", "turn_secret", "sms_gateway_token"}
+_SECRET_KEYS = {"session_secret", "totp_encryption_key", "audit_key", "smtp_password", "turn_secret",
+                "sms_gateway_token"}
+_REQUIRED_SECRETS = ("session_secret", "totp_encryption_key", "audit_key")
 _LANGUAGES = {"nb", "en"}
 # Variables with our prefix that are not settings of the server itself.
 _NOT_SETTINGS = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "DEMO_SECRETS_FILE", ENV_PREFIX + "NEW_USER_PASSWORD",
@@ -188,8 +199,9 @@ def load_settings(
             raw[name] = _read_secret_file(env_key, env[file_key])
     for env_key in env:
         if env_key.startswith(ENV_PREFIX) and env_key not in _NOT_SETTINGS:
-            name = env_key[len(ENV_PREFIX) :].lower().removesuffix("_file")
-            if name not in known:
+            name = env_key[len(ENV_PREFIX) :].lower()
+            # A name ending in _FILE is a setting of its own (AUDIT_CHECKPOINT_FILE) or a secret's file.
+            if name not in known and name.removesuffix("_file") not in _SECRET_KEYS:
                 raise SettingsError(env_key, "unknown setting")
 
     values: dict[str, Any] = {}
@@ -209,13 +221,20 @@ def load_settings(
             values[name] = str(value)
 
     demo = bool(values.get("demo_mode", False))
-    for secret_name in ("session_secret", "totp_encryption_key"):
+    for secret_name in _REQUIRED_SECRETS:
         if not values.get(secret_name):
             if not demo:
                 raise SettingsError(ENV_PREFIX + secret_name.upper(), "missing (set it or its _FILE variant)")
             values[secret_name] = _demo_secret(env, secret_name)
         elif len(values[secret_name]) < 16:
             raise SettingsError(ENV_PREFIX + secret_name.upper(), "too short, use at least 16 characters")
+    if not values.get("audit_checkpoint_file"):
+        # Demo mode keeps its checkpoints beside its generated key, so each demo has its own.
+        values["audit_checkpoint_file"] = str(
+            Path(env.get(ENV_PREFIX + "DEMO_SECRETS_FILE", "var/demo-secrets.json")).parent
+            / "audit-checkpoints.jsonl") if demo else "var/audit-checkpoints.jsonl"
+    if values.get("audit_checkpoint_minutes", 5) < 1:
+        raise SettingsError(ENV_PREFIX + "AUDIT_CHECKPOINT_MINUTES", "must be at least 1")
     if not values.get("database_url"):
         raise SettingsError(ENV_PREFIX + "DATABASE_URL", "missing")
     url = values["database_url"]
@@ -308,7 +327,7 @@ def _refuse_demo_secrets(env: Mapping[str, str], values: Mapping[str, Any]) -> N
             stored = {}
         if isinstance(stored, dict):
             demo_values = {str(v) for v in stored.values()}
-    for name in ("session_secret", "totp_encryption_key"):
+    for name in _REQUIRED_SECRETS:
         key = ENV_PREFIX + name.upper()
         named_file = env.get(key + "_FILE")
         if named_file and demo_file.is_file() and Path(named_file).resolve() == demo_file.resolve():

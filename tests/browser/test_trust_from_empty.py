@@ -52,7 +52,8 @@ def empty_trust(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # The trust lets people in half an hour ahead: the first time offered (ten minutes' notice, on the
     # quarter hour) then always has its room open, whatever the clock says when the test runs.
     env = server_env(tmp, port, SAMKONSULT_DEMO_MODE="false", SAMKONSULT_SESSION_SECRET=os.urandom(24).hex(),
-                     SAMKONSULT_TOTP_ENCRYPTION_KEY=os.urandom(24).hex(), SAMKONSULT_ROOM_OPENS_MINUTES_BEFORE="30")
+                     SAMKONSULT_TOTP_ENCRYPTION_KEY=os.urandom(24).hex(), SAMKONSULT_AUDIT_KEY=os.urandom(24).hex(),
+                     SAMKONSULT_ROOM_OPENS_MINUTES_BEFORE="30")
     run_cli(env, "migrate")
     name, username, email = ADMIN
     created = subprocess.run(

@@ -34,7 +34,8 @@ def production_env(tmp: Path) -> dict[str, str]:
     """Demo mode off, secrets of its own: what the README tells a trust to set."""
     port = free_port()
     return server_env(tmp, port, SAMKONSULT_DEMO_MODE="false", SAMKONSULT_SESSION_SECRET=os.urandom(24).hex(),
-                      SAMKONSULT_TOTP_ENCRYPTION_KEY=os.urandom(24).hex())
+                      SAMKONSULT_TOTP_ENCRYPTION_KEY=os.urandom(24).hex(),
+                      SAMKONSULT_AUDIT_KEY=os.urandom(24).hex())
 
 
 def cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -42,6 +42,8 @@ def test_the_health_trust_section_names_the_settings_it_is_about() -> None:
     assert named <= _known()
     assert not named & _DEVELOPMENT_ONLY  # an operator never needs these
     for needed in ("SAMKONSULT_DATABASE_URL", "SAMKONSULT_SESSION_SECRET_FILE", "SAMKONSULT_TOTP_ENCRYPTION_KEY_FILE",
+                   "SAMKONSULT_AUDIT_KEY_FILE", "SAMKONSULT_AUDIT_CHECKPOINT_FILE",
+                   "SAMKONSULT_AUDIT_CHECKPOINT_MINUTES",
                    "SAMKONSULT_PUBLIC_URL", "SAMKONSULT_SMTP_HOST", "SAMKONSULT_SMS_GATEWAY_URL",
                    "SAMKONSULT_ICE_SERVERS", "SAMKONSULT_TURN_SECRET_FILE"):
         assert needed in named

@@ -30,13 +30,17 @@ def test_demo_mode_on_an_address_others_reach_is_refused(tmp_path: Path, key: st
     assert key in str(info.value)
 
 
-@pytest.mark.parametrize("name", ["SAMKONSULT_SESSION_SECRET", "SAMKONSULT_TOTP_ENCRYPTION_KEY"])
+@pytest.mark.parametrize("name", ["SAMKONSULT_SESSION_SECRET", "SAMKONSULT_TOTP_ENCRYPTION_KEY",
+                                  "SAMKONSULT_AUDIT_KEY"])
 def test_production_refuses_a_secret_demo_mode_generated(tmp_path: Path, name: str) -> None:
     demo = load_settings(_demo(tmp_path))  # writes the demo secrets file, as `make run` does
-    own = {"SAMKONSULT_SESSION_SECRET": "a" * 40, "SAMKONSULT_TOTP_ENCRYPTION_KEY": "b" * 40}
+    own = {"SAMKONSULT_SESSION_SECRET": "a" * 40, "SAMKONSULT_TOTP_ENCRYPTION_KEY": "b" * 40,
+           "SAMKONSULT_AUDIT_KEY": "c" * 40}
     production = {**DB, "SAMKONSULT_DEMO_SECRETS_FILE": str(tmp_path / "demo.json"), **own}
     assert not load_settings(production).demo_mode
-    copied = demo.session_secret if name == "SAMKONSULT_SESSION_SECRET" else demo.totp_encryption_key
+    copied = {"SAMKONSULT_SESSION_SECRET": demo.session_secret,
+              "SAMKONSULT_TOTP_ENCRYPTION_KEY": demo.totp_encryption_key,
+              "SAMKONSULT_AUDIT_KEY": demo.audit_key}[name]
     with pytest.raises(SettingsError) as info:
         load_settings({**production, name: copied})
     assert info.value.key == name and "demo secret" in str(info.value)
@@ -45,7 +49,8 @@ def test_production_refuses_a_secret_demo_mode_generated(tmp_path: Path, name: s
 def test_production_refuses_the_demo_secrets_file_as_a_secret_file(tmp_path: Path) -> None:
     load_settings(_demo(tmp_path))
     env = {**DB, "SAMKONSULT_DEMO_SECRETS_FILE": str(tmp_path / "demo.json"),
-           "SAMKONSULT_SESSION_SECRET_FILE": str(tmp_path / "demo.json"), "SAMKONSULT_TOTP_ENCRYPTION_KEY": "b" * 40}
+           "SAMKONSULT_SESSION_SECRET_FILE": str(tmp_path / "demo.json"), "SAMKONSULT_TOTP_ENCRYPTION_KEY": "b" * 40,
+           "SAMKONSULT_AUDIT_KEY": "c" * 40}
     with pytest.raises(SettingsError) as info:
         load_settings(env)
     assert info.value.key == "SAMKONSULT_SESSION_SECRET"
