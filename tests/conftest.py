@@ -147,7 +147,10 @@ async def seeded(db: Database, clock: FixedClock) -> Seeded:
 
     accounts = AccountService(clock, AuditLog(clock), TotpCipher("test-totp-key-0123456789abcdef"))
     async with db.session() as session:
-        await seed_demo(session, accounts, clock)
+        # Without the six months of past consultations: most tests need only the people and today's
+        # bookings, and the history cost every test a third of a second (tests/integration/test_demo_history.py
+        # and the servers started as `make run` starts them have it).
+        await seed_demo(session, accounts, clock, history=False)
         users = (await session.execute(select(User))).scalars().all()
         for user in users:
             await accounts.set_totp_secret(session, user, DEMO_TOTP_SECRET)
