@@ -64,7 +64,8 @@ def test_a_public_name_passes_the_first_check_and_credentials_are_redacted() -> 
 
 def test_the_setting_is_read_as_a_list_and_checked() -> None:
     env = {"SAMKONSULT_DATABASE_URL": "sqlite+aiosqlite:///x.db", "SAMKONSULT_SESSION_SECRET": "s" * 32,
-           "SAMKONSULT_TOTP_ENCRYPTION_KEY": "t" * 32}
+           "SAMKONSULT_TOTP_ENCRYPTION_KEY": "t" * 32,
+           "SAMKONSULT_AUDIT_KEY": "a" * 32}
     settings = load_settings({**env, "SAMKONSULT_CALENDAR_FEED_ALLOWED_HOSTS": "kalender.hf.example.no, 10.20.0.0/16"})
     assert settings.calendar_feed_allowed_hosts == ("kalender.hf.example.no", "10.20.0.0/16")
     with pytest.raises(SettingsError, match="CALENDAR_FEED_ALLOWED_HOSTS"):

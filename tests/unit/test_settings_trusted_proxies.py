@@ -10,6 +10,7 @@ GOOD = {
     "SAMKONSULT_DATABASE_URL": "sqlite+aiosqlite:///var/x.db",
     "SAMKONSULT_SESSION_SECRET": "s" * 32,
     "SAMKONSULT_TOTP_ENCRYPTION_KEY": "k" * 32,
+    "SAMKONSULT_AUDIT_KEY": "a" * 32,
 }
 
 
