@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
@@ -19,15 +20,18 @@ from yarl import URL
 REDACTED = "[redacted]"
 # Paths whose rest is a credential. Leading slashes and case do not matter: a calendar client that
 # asks for //FEEDS/<token>.ics must not have its token written down either.
-_SECRET_PATH = re.compile(r"^(/+feeds/).*", re.IGNORECASE | re.DOTALL)
+_SECRET_PATH = re.compile(r"/+feeds/", re.IGNORECASE)
 # The parameter names our pages and API use; anything else a client put there is not written either.
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
 def loggable_path(url: URL) -> str:
-    """The path as sent (still percent-encoded, so no control character reaches the log), a feed token
-    replaced by ``[redacted]``."""
-    return _SECRET_PATH.sub(lambda m: m.group(1) + REDACTED, url.raw_path)
+    """The path as sent (still percent-encoded, so no control character reaches the log), or
+    ``/feeds/[redacted]`` for a feed's path however it was spelt (the router reads the decoded path, so
+    ``/%66eeds/<token>.ics`` is a feed too)."""
+    if _SECRET_PATH.match(url.raw_path) or _SECRET_PATH.match(unquote(url.raw_path)):
+        return f"/feeds/{REDACTED}"
+    return url.raw_path
 
 
 def loggable_target(url: URL) -> str:

@@ -77,9 +77,10 @@ async def _use_the_server(base_url: str) -> tuple[str, str]:
     async with aiohttp.ClientSession(base_url) as calendar_program:
         async with calendar_program.get(feed_path) as resp:
             assert resp.status == 200 and "BEGIN:VCALENDAR" in await resp.text()
-    # A mistyped address: whatever the answer, the token is not written down either.
-    mistyped = feed_path.replace("/feeds/", "//FEEDS/")
-    await _raw(int(urlsplit(base_url).port or 0), f"GET {mistyped} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    # Other spellings of the address: whatever the answer, the token is not written down either.
+    for spelling in ("//FEEDS/", "/%66eeds/"):
+        other = feed_path.replace("/feeds/", spelling)
+        await _raw(int(urlsplit(base_url).port or 0), f"GET {other} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     return feed_path.removeprefix("/feeds/").removesuffix(".ics"), patient
 
 
