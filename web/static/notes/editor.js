@@ -302,7 +302,7 @@ class NoteEditor {
       this.baseVersion = this.note.version;
       this.baseDoc = serverDoc(this.note);
       this.render(this.baseDoc);
-      this.setStatus(this.note.drafts?.some((d) => !d.after_signing) ? "kept_drafts" : "saved");
+      this.setStatus(this.settledStatus());
     }
     this.connect();
   }
@@ -365,7 +365,7 @@ class NoteEditor {
       this.edited.clear();
       this.render(this.baseDoc);
       if (!wasLocked && this.locked()) this.afterSigning();
-      else if (!this.locked()) this.setStatus(latest.drafts?.some((d) => !d.after_signing) ? "kept_drafts" : "saved");
+      else if (!this.locked()) this.setStatus(this.settledStatus());
     } finally {
       this.fetching = false;
       if (this.refetch) { this.refetch = false; this.noteChanged(Infinity); }
@@ -545,6 +545,11 @@ class NoteEditor {
   }
 
   locked() { return !this.note || this.note.status !== "preliminary"; }
+
+  /** The status once the server has everything on screen: saved, or saved with parts kept to fix. */
+  settledStatus() {
+    return (this.note && this.note.drafts || []).some((d) => !d.after_signing) ? "kept_drafts" : "saved";
+  }
   may(action) { return Boolean(this.note && this.note.permissions.includes(action)); }
 
   // ---------------------------------------------------------------------------------- saving
@@ -585,7 +590,8 @@ class NoteEditor {
     const sent = this.truthfulScreen();
     if (canon(sent) === canon(this.baseDoc) && !this.conflicts.length) {
       localStorage.removeItem(this.storageKey);
-      this.setStatus("saved");
+      // Nothing new to send, but what the server kept as drafts still needs fixing: say so, not just "saved".
+      this.setStatus(this.settledStatus());
       return;
     }
     this.inFlight = true;
@@ -656,7 +662,7 @@ class NoteEditor {
     const pending = canon(this.collect()) !== canon(this.baseDoc);
     if (pending || this.conflicts.length) this.keep(this.collect());
     else localStorage.removeItem(this.storageKey);
-    this.setStatus(pending ? "unsaved" : this.note.drafts?.length ? "kept_drafts" : "saved");
+    this.setStatus(pending ? "unsaved" : this.settledStatus());
     if (pending) this.saveSoon(DEBOUNCE_MS);
     this.tellPresence();
   }
@@ -691,7 +697,7 @@ class NoteEditor {
     this.baseDoc = serverDoc(latest);
     this.render(merged);
     this.settleEdited();
-    this.setStatus(canon(merged) === canon(this.baseDoc) ? "saved" : "unsaved");
+    this.setStatus(canon(merged) === canon(this.baseDoc) ? this.settledStatus() : "unsaved");
     throw new Error(this.s("changed_before_sign"));
   }
 
