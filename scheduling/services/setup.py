@@ -375,10 +375,17 @@ class SetupService:
                     fields[f"requirements.{r.key}"] = "unknown_department"
 
     def _requirement_rows(self, data: ConsultationTypeInput) -> list[TypeRequirement]:
-        return [TypeRequirement(position=i, key=r.key, kind=r.kind, resource_id=r.resource_id,
-                                department_id=r.department_id, profession=r.profession,
-                                equipment_codes=",".join(dict.fromkeys(r.equipment_codes)))
-                for i, r in enumerate(data.requirements)]
+        # Only the fields a kind uses are kept: a person, department or profession sent with a kind that
+        # has none means nothing, was never checked, and must not reach the database (an unknown resource
+        # id there broke the foreign key).
+        kinds = RequirementKind
+        return [TypeRequirement(
+            position=i, key=r.key, kind=r.kind,
+            resource_id=r.resource_id if r.kind is kinds.NAMED_PERSON else None,
+            department_id=r.department_id if r.kind in (kinds.DEPARTMENT_SPECIALIST, kinds.PROFESSION) else None,
+            profession=r.profession if r.kind is kinds.PROFESSION else "",
+            equipment_codes=",".join(dict.fromkeys(r.equipment_codes)) if r.kind is kinds.HEALTH_ROOM else "")
+            for i, r in enumerate(data.requirements)]
 
     async def create_consultation_type(self, session: AsyncSession, actor: Actor,
                                        data: ConsultationTypeInput) -> ConsultationTypeView:

@@ -263,3 +263,28 @@ async def test_the_type_form_takes_a_profession_and_says_when_it_is_missing(clie
         ("nurse", "municipality_nurse", ""), ("pharmacist", "profession", "pharmacist")]
     page = await (await client.get(f"/consultation-types/{review['id']}")).text()
     assert '<option value="pharmacist" selected>' in page
+
+
+async def test_a_requirement_keeps_only_what_its_kind_uses(client: TestClient, seeded: Seeded,
+                                                          clock: FixedClock) -> None:
+    # Found by the API fuzzer's chains of calls: a person id that does not exist, sent with a kind that
+    # names no person, reached the database and broke its foreign key (500). It means nothing there.
+    headers = api_headers(await login_as(client, "koordinator", clock))
+    types = {t["code"]: t for t in await (await client.get("/api/consultation-types")).json()}
+    short = types["short_follow_up"]
+    body = {"name": short["name"], "name_en": short["name_en"], "duration_minutes": 20, "min_notice_minutes": 60,
+            "buffer_before_minutes": 0, "buffer_after_minutes": 5, "requirements": [
+                {"key": "nurse", "kind": "municipality_nurse", "resource_id": 707, "department_id": 999_999,
+                 "profession": "pharmacist"},
+                {"key": "specialist", "kind": "department_specialist", "department_id": next(
+                    r["department_id"] for r in short["requirements"] if r.get("department_id")),
+                 "resource_id": 707}]}
+    resp = await client.put(f"/api/consultation-types/{short['id']}", json=body, headers=headers)
+    assert resp.status == 200, await resp.text()
+    kept = {r["key"]: r for r in (await resp.json())["requirements"]}
+    assert kept["nurse"]["kind"] == "municipality_nurse"
+    assert not kept["nurse"].get("resource_id") and not kept["nurse"].get("department_id")
+    assert not kept["nurse"].get("profession")
+    assert not kept["specialist"].get("resource_id") and kept["specialist"]["department_id"]
+    again = {t["code"]: t for t in await (await client.get("/api/consultation-types")).json()}
+    assert again["short_follow_up"]["requirements"] == (await resp.json())["requirements"]
