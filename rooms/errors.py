@@ -126,7 +126,10 @@ class JoinCodeRefused(DomainError):
 
 
 class JoinCodeRateLimited(RateLimited):
-    """Too many failed join code attempts from this client or for this room; try again later."""
+    """A wrong join code from a client that has typed too many wrong ones lately; try again later.
+
+    Only ever raised for a code that was checked and refused: a valid code is never answered with it.
+    """
 
     code = "rate_limited"
 

@@ -7,11 +7,11 @@ keeps the comparison out of Python. The hash is the table's key, so a code alone
 guest types it at plain ``/join``. A code is valid for one room, inside a window around the
 consultation, and exactly once.
 
-Failed attempts are limited per client, always, before the code is looked at. When the caller names a
-room (``/join?room=...``) that room's limit is checked first too, so a room cannot be the target of a
-distributed guess. A code typed without a room cannot aim at one room: a guess then hits some live code
-anywhere with odds of (live codes) / 2**79, the same as before per code; failures of a code that does
-exist (already used) still count against its room.
+Wrong codes are counted per client address, and only after the code has been checked: a valid code
+is always accepted, from any address, however many wrong ones came before it from there or aimed at
+its room. There is no lock on a room, which strangers could fill to shut the real patient out (behind
+a proxy everyone shares one address). What stops guessing is the code's length: about 79 bits. The
+count only tells a client that keeps typing wrong codes to wait (429, ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -42,14 +42,12 @@ _SEPARATORS = str.maketrans("", "", " -\t\u00a0")
 VALID_BEFORE_START = timedelta(minutes=30)
 VALID_AFTER_END = timedelta(minutes=30)
 
-# A single client gets few tries. The per-room limit is higher on purpose: it stops a distributed guess
-# at one room, but an attacker who exhausts it also locks the real patient out until the window slides.
+# Wrong codes a client may type in the window before it is told to wait.
 CLIENT_MAX_FAILURES = 10
-ROOM_MAX_FAILURES = 30
 FAILURE_WINDOW = timedelta(minutes=10)
 
-# Only these count against the limits. A too-early or too-late attempt proves the caller holds the
-# genuine code for this room, so it is not guessing and must not lock itself (or the room) out.
+# Only these count against the limit. A too-early or too-late attempt proves the caller holds the
+# genuine code for this room, so it is not guessing: it is told when, never to wait.
 _COUNTED = frozenset(
     {RefusalReason.MALFORMED, RefusalReason.UNKNOWN, RefusalReason.OTHER_ROOM, RefusalReason.USED}
 )
@@ -184,7 +182,6 @@ class JoinCodeService:
         *,
         clock: Clock,
         client_limiter: AttemptLimiter | None = None,
-        room_limiter: AttemptLimiter | None = None,
         valid_before_start: timedelta = VALID_BEFORE_START,
         valid_after_end: timedelta = VALID_AFTER_END,
     ) -> None:
@@ -192,9 +189,6 @@ class JoinCodeService:
         self._clock = clock
         self._client_limiter = client_limiter or AttemptLimiter(
             max_failures=CLIENT_MAX_FAILURES, window=FAILURE_WINDOW
-        )
-        self._room_limiter = room_limiter or AttemptLimiter(
-            max_failures=ROOM_MAX_FAILURES, window=FAILURE_WINDOW
         )
         self._before = valid_before_start
         self._after = valid_after_end
@@ -248,29 +242,28 @@ class JoinCodeService:
     async def redeem(self, code: str, *, room_id: str | None, client_key: str) -> JoinGrant:
         """Exchange a code for a grant to its room; with ``room_id``, only to that room.
 
-        Raises ``JoinCodeRateLimited`` while the client (or the named room) has too many recent
-        failures (the code is then not even looked at), else ``JoinCodeRefused`` with the precise
-        ``reason`` for the audit log and a ``code`` that tells the caller no more than is safe.
+        The code is always checked first, so a valid code is accepted whatever the client (an address)
+        or anyone else tried before. A refused code raises ``JoinCodeRefused`` with the precise
+        ``reason`` for the audit log and a ``code`` that tells the caller no more than is safe; a wrong
+        code from a client that has typed too many wrong ones lately raises ``JoinCodeRateLimited``
+        instead (and is not counted again, as a refused login try is not).
         """
         now = self._clock.now()
-        keys = [(self._client_limiter, f"client:{client_key}")]
-        if room_id is not None:
-            keys.append((self._room_limiter, f"room:{room_id}"))
-        waits = [w for limiter, key in keys if (w := limiter.retry_after(key, now)) is not None]
-        if waits:
-            seconds = max(1, math.ceil(max(waits).total_seconds()))
-            log.warning("join code attempts rate limited for room %s", room_id or "(by code)")
-            raise JoinCodeRateLimited("too many attempts; try again later", retry_after_seconds=seconds)
         normalized = normalize_code(code)
         record = None if normalized is None else await self._repository.find(hash_code(normalized))
         try:
             return await self._redeem(normalized, record, room_id, now)
         except JoinCodeRefused as refused:
-            if refused.reason in _COUNTED:
-                if room_id is None and record is not None:
-                    keys.append((self._room_limiter, f"room:{record.room_id}"))
-                for limiter, key in keys:
-                    limiter.record_failure(key, now)
+            if refused.reason not in _COUNTED:
+                log.info("join code refused for room %s: %s", room_id or "(by code)", refused.reason)
+                raise
+            key = f"client:{client_key}"
+            wait = self._client_limiter.retry_after(key, now)
+            if wait is not None:
+                log.warning("wrong join codes rate limited for room %s: %s", room_id or "(by code)", refused.reason)
+                raise JoinCodeRateLimited("too many attempts; try again later",
+                                          retry_after_seconds=max(1, math.ceil(wait.total_seconds()))) from None
+            self._client_limiter.record_failure(key, now)
             log.info("join code refused for room %s: %s", room_id or "(by code)", refused.reason)
             raise
 

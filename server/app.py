@@ -70,6 +70,7 @@ from web.middleware import (
 )
 from web.refusals import REFUSALS, RefusalLog
 from web.routes import setup_routes
+from web.security import name_the_server
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             csrf_middleware,
         ],
     )
+    app.on_response_prepare.append(name_the_server)
     app[SETTINGS] = settings
     app[CLOCK] = the_clock
     app[METRICS] = create_metrics()

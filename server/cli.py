@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from aiohttp import web
+from aiohttp import web, web_response
 
 from server.admin_console import CREATE_ADMIN_HINT, database_state, run_create_admin, startup_problem
 from server.demo import DEMO_PASSWORD, is_seeded, seed_demo
@@ -165,6 +165,8 @@ async def _freeze_startup_objects(_app: web.Application) -> None:
 
 def _serve(settings: Settings) -> int:
     from server.app import create_app
+    from web.access_log import AccessLogger
+    from web.security import SERVER_NAME
 
     state = asyncio.run(database_state(settings))
     problem = startup_problem(settings, state)
@@ -178,7 +180,12 @@ def _serve(settings: Settings) -> int:
     if settings.demo_mode:
         print_demo_logins()
     print(f"Samkonsult serves on {settings.public_url}", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10)
+    # Answers aiohttp writes itself, before any of the app's code runs (a malformed request), take
+    # their Server header from this module constant; the app names itself on all others.
+    web_response.SERVER_SOFTWARE = SERVER_NAME  # type: ignore[attr-defined]  # imported there from .http
+    # The access log leaves feed tokens and query values out (web/access_log.py).
+    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10,
+                access_log_class=AccessLogger)
     return 0
 
 

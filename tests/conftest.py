@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -59,35 +60,73 @@ def postgres_template() -> Iterator[str | None]:
     yield name
 
 
-@dataclass
-class PgAdmin:
-    dsn: str
+# Seeded copies of the templates, one per backend and clock time: seeding the demo for every test cost a
+# third of the suite's time, and the demo depends only on the clock it is seeded at.
+_SEEDED_TEMPLATES: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
                        postgres_template: str | None) -> AsyncIterator[str]:
+    # A test that asks for the demo data (directly or through a fixture) starts from a seeded copy.
+    now = request.getfixturevalue("clock").now().isoformat() if "seeded" in request.fixturenames else None
     if request.param == "sqlite":
+        source = sqlite_template
+        if now is not None:
+            source = Path(await _seeded_template("sqlite", str(sqlite_template), now))
         target = tmp_path / "test.db"
-        shutil.copyfile(sqlite_template, target)
+        shutil.copyfile(source, target)
         yield f"sqlite+aiosqlite:///{target}"
         return
     if postgres_template is None:
         if os.environ.get("CI"):
             pytest.fail(f"{PG_ENV} is not set; run the suite through `make test`")
         pytest.skip(f"PostgreSQL not configured ({PG_ENV})")
+    template = postgres_template
+    if now is not None:
+        template = await _seeded_template("postgres", postgres_template, now)
+    name = f"samk_t_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _pg_url(name)
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _pg_url(name: str) -> str:
+    return str(make_url(os.environ[PG_ENV]).set(database=name))
+
+
+async def _pg_admin(statement: str) -> None:
     import asyncpg
 
     url = make_url(os.environ[PG_ENV])
-    admin_dsn = f"postgresql://{url.username}@{url.host}:{url.port}/postgres"
-    name = f"samk_t_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin_dsn)
-    await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
-    await conn.close()
-    yield str(url.set(database=name))
-    conn = await asyncpg.connect(admin_dsn)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
+    conn = await asyncpg.connect(f"postgresql://{url.username}@{url.host}:{url.port}/postgres")
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _seeded_template(backend: str, plain: str, now: str) -> str:
+    """A copy of the plain template with the demo seeded at ``now``, made once and reused."""
+    key = (backend, now)
+    if key in _SEEDED_TEMPLATES:
+        return _SEEDED_TEMPLATES[key]
+    if backend == "sqlite":
+        made = str(Path(plain).with_name(f"seeded-{uuid.uuid4().hex[:8]}.db"))
+        shutil.copyfile(plain, made)
+        url = f"sqlite+aiosqlite:///{made}"
+    else:
+        made = f"samk_seeded_{uuid.uuid4().hex[:8]}"
+        await _pg_admin(f'CREATE DATABASE "{made}" TEMPLATE "{plain}"')
+        url = _pg_url(made)
+    database = Database(create_engine(url))
+    try:
+        await _seed_demo(database, FixedClock(datetime.fromisoformat(now)))
+    finally:
+        # Closed before use: a PostgreSQL template may have no connections, a SQLite copy no open WAL.
+        await database.close()
+    _SEEDED_TEMPLATES[key] = made
+    return made
 
 
 @pytest.fixture
@@ -134,14 +173,13 @@ class Seeded:
     organisations: dict[str, int]
 
 
-@pytest.fixture
-async def seeded(db: Database, clock: FixedClock) -> Seeded:
+async def _seed_demo(db: Database, clock: FixedClock) -> None:
     """The demo data, with a known TOTP secret for every user."""
     from sqlalchemy import select
 
     from server.demo import seed_demo
     from server.people.accounts import AccountService
-    from server.people.models import Organisation, Patient, User
+    from server.people.models import User
     from server.people.totp import TotpCipher
     from server.platform.audit import AuditLog
 
@@ -151,9 +189,19 @@ async def seeded(db: Database, clock: FixedClock) -> Seeded:
         # bookings, and the history cost every test a third of a second (tests/integration/test_demo_history.py
         # and the servers started as `make run` starts them have it).
         await seed_demo(session, accounts, clock, history=False)
-        users = (await session.execute(select(User))).scalars().all()
-        for user in users:
+        for user in (await session.execute(select(User))).scalars().all():
             await accounts.set_totp_secret(session, user, DEMO_TOTP_SECRET)
+
+
+@pytest.fixture
+async def seeded(db: Database, clock: FixedClock) -> Seeded:
+    """The demo data, with a known TOTP secret for every user (seeded into the database's template)."""
+    from sqlalchemy import select
+
+    from server.people.models import Organisation, Patient, User
+
+    async with db.session() as session:
+        users = (await session.execute(select(User))).scalars().all()
         patients = (await session.execute(select(Patient))).scalars().all()
         orgs = (await session.execute(select(Organisation))).scalars().all()
         return Seeded(

@@ -143,6 +143,8 @@ def render_http_error(request: web.Request, exc: web.HTTPException) -> web.Respo
         response = _page(request, exc.status, message_for(code), "")
     if exc.status == 405 and "Allow" in exc.headers:
         response.headers["Allow"] = exc.headers["Allow"]
+    if exc.status == 401 and "WWW-Authenticate" in exc.headers:
+        response.headers["WWW-Authenticate"] = exc.headers["WWW-Authenticate"]
     return response
 
 

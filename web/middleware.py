@@ -16,6 +16,7 @@ from server.people.staff_actor import staff_actor
 from server.platform.appkeys import DATABASE, SETTINGS
 from server.platform.errors import DomainError
 from web import i18n
+from web.access_log import loggable_path
 from web.context import REQUEST_CONTEXT, RequestContext, ctx
 from web.errors import render_domain_error, render_http_error, render_internal_error
 from web.metrics import METRICS, route_label
@@ -35,8 +36,9 @@ from web.security import (
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# Paths without personal data that may be cached (static assets carry their own headers).
-_PUBLIC_PREFIXES = ("/static/", "/healthz", "/readyz", "/metrics")
+# Paths without personal data that may be cached (static assets carry their own headers). /metrics is
+# not one: it answers only an operator's scraper, and no cache should keep it.
+_PUBLIC_PREFIXES = ("/static/", "/healthz", "/readyz")
 
 
 @web.middleware
@@ -91,7 +93,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return render_domain_error(request, exc)
     except Exception:
         error_id = secrets.token_hex(6)
-        log.exception("unhandled error %s on %s %s", error_id, request.method, request.path)
+        log.exception("unhandled error %s on %s %s", error_id, request.method, loggable_path(request.rel_url))
         return render_internal_error(request, error_id)
 
 
@@ -144,7 +146,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     settings = request.app[SETTINGS]
     if not same_origin(request, settings.public_url):
-        log.warning("cross-site %s to %s refused", request.method, request.path)
+        log.warning("cross-site %s to %s refused", request.method, loggable_path(request.rel_url))
         raise DomainError("cross-site request refused", code="csrf_failed")
     presented = request.headers.get(CSRF_HEADER)
     if presented is None and request.content_type in {

@@ -22,6 +22,7 @@ from server.platform.errors import DomainError
 from server.platform.local_time import OSLO
 from server.platform.roles import Role
 from web.appkeys import NOTES
+from web.client_address import client_address
 from web.context import GUEST_COOKIE, caller, ctx
 from web.forms import form_fields
 from web.guards import require_actor
@@ -248,7 +249,7 @@ async def join_submit(request: web.Request) -> web.StreamResponse:
     room = fields.get("room", "")[:_MAX_ROOM_ID]
     try:
         entry = await request.app[GUEST_ACCESS].redeem(
-            room or None, fields.get("code", ""), client_key=request.remote or "unknown"
+            room or None, fields.get("code", ""), client_key=client_address(request)
         )
     except JoinCodeRateLimited as exc:
         response = render(request, "join.html", _join_context(

@@ -19,6 +19,7 @@ from rooms.appkeys import CONNECTION_CHECKS
 from rooms.media.connection_check import MAX_OFFER_CHARS, InvalidCheckOffer
 from server.platform.errors import ValidationFailed
 from web.appkeys import BROWSER_ICE_SERVERS
+from web.client_address import client_address
 from web.forms import get_str, json_object, reject_unknown
 from web.i18n import gettext as _
 from web.openapi import ApiRoute
@@ -26,11 +27,6 @@ from web.render import render
 
 API_BASE = "/api/connection-checks"
 _MAX_CHECK_ID = 64
-
-
-def _client_key(request: web.Request) -> str:
-    # As for join codes: the peer address (a proxy in front must pass the client's own, see architecture.md).
-    return request.remote or "unknown"
 
 
 def _check_id(request: web.Request) -> str:
@@ -112,7 +108,7 @@ async def start_check(request: web.Request) -> web.Response:
     reject_unknown(body, set(), errors)
     if errors:
         raise ValidationFailed("this request takes an empty object", errors)
-    ticket = request.app[CONNECTION_CHECKS].start(_client_key(request))
+    ticket = request.app[CONNECTION_CHECKS].start(client_address(request))
     answer: dict[str, Any] = {
         "id": ticket.check_id,
         "ice_servers": request.app[BROWSER_ICE_SERVERS](f"check:{ticket.check_id}"),

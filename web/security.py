@@ -13,6 +13,9 @@ import secrets
 
 from aiohttp import web
 
+# What every answer says in ``Server``: the product, never the library and its version.
+SERVER_NAME = "Samkonsult"
+
 CSRF_COOKIE = "__Host-samkonsult-csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -48,6 +51,13 @@ def apply_security_headers(response: web.StreamResponse, *, over_tls: bool, pers
     if personal:
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
+
+
+async def name_the_server(_request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: replace aiohttp's ``Server: Python/3.x aiohttp/3.y`` on every answer the
+    app makes (pages, API, static files, WebSocket upgrades, 404s and errors); the version would only
+    help someone look up which known flaws to try."""
+    response.headers["Server"] = SERVER_NAME
 
 
 def new_csrf_cookie() -> str:

@@ -59,6 +59,9 @@ class Settings:
     # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: trust none,
     # the TCP peer is the client.
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+    # The bearer token a metrics scraper sends to /metrics. Empty: /metrics answers only requests made
+    # on this machine (loopback, not forwarded by a proxy), and 404 to everyone else.
+    metrics_token: str = ""
     demo_mode: bool = False
     demo_relax_totp: bool = False
     default_language: str = "nb"
@@ -111,7 +114,7 @@ _INT_KEYS = {
 _BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls", "background_jobs"}
 _LIST_KEYS = {"ice_servers", "calendar_feed_allowed_hosts"}
 _SECRET_KEYS = {"session_secret", "totp_encryption_key", "audit_key", "smtp_password", "turn_secret",
-                "sms_gateway_token"}
+                "sms_gateway_token", "metrics_token"}
 _REQUIRED_SECRETS = ("session_secret", "totp_encryption_key", "audit_key")
 _LANGUAGES = {"nb", "en"}
 # Variables with our prefix that are not settings of the server itself.
@@ -233,6 +236,8 @@ def load_settings(
         values["audit_checkpoint_file"] = str(
             Path(env.get(ENV_PREFIX + "DEMO_SECRETS_FILE", "var/demo-secrets.json")).parent
             / "audit-checkpoints.jsonl") if demo else "var/audit-checkpoints.jsonl"
+    if values.get("metrics_token") and len(values["metrics_token"]) < 16:
+        raise SettingsError(ENV_PREFIX + "METRICS_TOKEN", "too short, use at least 16 characters")
     if values.get("audit_checkpoint_minutes", 5) < 1:
         raise SettingsError(ENV_PREFIX + "AUDIT_CHECKPOINT_MINUTES", "must be at least 1")
     if not values.get("database_url"):

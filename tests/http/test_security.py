@@ -15,7 +15,7 @@ REQUIRED = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-PUBLIC = ("/static/", "/healthz", "/readyz", "/metrics")
+PUBLIC = ("/static/", "/healthz", "/readyz")
 
 
 def _concrete(path: str, seeded: Seeded) -> str:
@@ -30,6 +30,7 @@ def _check_headers(path: str, headers: object) -> None:
     assert "frame-ancestors 'none'" in csp, path
     for name, value in REQUIRED.items():
         assert h.get(name) == value, (path, name)  # type: ignore[attr-defined]
+    assert h.get("Server") == "Samkonsult", path  # type: ignore[attr-defined]  # never the library's version
     if not path.startswith(PUBLIC):
         assert h.get("Cache-Control") == "no-store", path  # type: ignore[attr-defined]
     assert "Strict-Transport-Security" not in h  # type: ignore[operator]
