@@ -510,7 +510,7 @@ class NoteService:
                                            author_id=author.id, author_name=author.name,
                                            author_profession=author.profession, created_at=now))
         except IntegrityError:
-            # Somebody opened the same consultation's note at the same moment: theirs is the note.
+            # Somebody saved the same consultation's first note at the same moment: theirs is the note.
             existing = await self._note_for_booking(session, booking.id)
             if existing is None:
                 raise

@@ -1,11 +1,15 @@
 """The JSON API of consultation notes: thin handlers that parse, call the notes service and answer.
 
-Every note handler writes (at least an audit row), so each runs in a unit of work that takes SQLite's
-write lock up front. Errors of the notes domain (:class:`notes.errors.NotesError`) are domain errors like
-any other, answered as problem+json by the error middleware (:mod:`web.errors`); a save whose parts collide
-answers 409 with both texts of each part. A save with parts that break a rule is not refused: it answers
-200 with the parts kept as the author's drafts and their problems in the reader's words; signing while
-drafts are outstanding answers 409 with every blocker.
+Handlers that change a note run in a unit of work that takes SQLite's write lock up front; reads (the note,
+its versions, exports) change nothing but the audit log and run in a read-only one (:func:`web.reads.reading`).
+A consultation's note is read and saved at ``/api/bookings/{id}/note`` too, before it exists: reading it
+then creates nothing, the first save does.
+
+Errors of the notes domain (:class:`notes.errors.NotesError`) are domain errors like any other, answered
+as problem+json by the error middleware (:mod:`web.errors`); a save whose parts collide answers 409 with
+both texts of each part. A save with parts that break a rule is not refused: it answers 200 with the parts
+kept as the author's drafts and their problems in the reader's words; signing while drafts are outstanding
+answers 409 with every blocker.
 """
 
 from __future__ import annotations
