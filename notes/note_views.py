@@ -62,9 +62,13 @@ class StoredDraft:
 
 @dataclass(frozen=True)
 class NoteView:
-    """A note as the web layer shows it: the state, the header for exports, and what the reader may do."""
+    """A note as the web layer shows it: the state, the header for exports, and what the reader may do.
 
-    public_id: str
+    ``public_id`` is ``None`` for a consultation whose note nobody has saved yet: an empty note at version 0
+    that exists nowhere but on the reader's screen until the first save creates it.
+    """
+
+    public_id: str | None
     booking_public_id: str
     patient_id: int
     patient_public_id: str
@@ -101,9 +105,10 @@ class SaveResult:
 
 @dataclass(frozen=True)
 class LiveAccess:
-    """Who has a note open live: the note, the person as notes name them, and whether they may write."""
+    """Who has a note open live: the consultation whose note it is (the live channel is keyed by it, so
+    editors meet before the note exists), the person as notes name them, and whether they may write."""
 
-    note_id: str
+    consultation_id: str
     person: Person
     may_write: bool
 

@@ -93,6 +93,11 @@ class _Loaded:
     relation: Relation
 
 
+NO_SUCH_NOTE = "no such note"
+"""The one answer to a note or consultation that does not exist *and* to one the caller has no access to:
+the same status, problem and detail, so ids cannot be probed."""
+
+
 class NoteService:
     """Opens, saves, signs, amends, shares and exports consultation notes, auditing each step."""
 
@@ -107,19 +112,47 @@ class NoteService:
 
     async def open_for_booking(self, session: AsyncSession, actor: Actor, booking_public_id: str,
                                reason: str = "") -> NoteView:
-        """The booking's note, created empty (version 1) the first time anybody with access opens it."""
+        """The booking's note for a reader; the read is audited and nothing else is written.
+
+        A consultation nobody has written a note for yet answers an empty note (:attr:`NoteView.public_id`
+        ``None``, version 0): opening it creates nothing, the first save does (:meth:`save_for_booking`).
+        The read of such a note is logged against the consultation (its public id), as there is no note id.
+        """
         booking = await self._consultations.by_public_id(session, booking_public_id)
         if booking is None:
-            raise NotFound("no such consultation")
+            raise NotFound(NO_SUCH_NOTE)
         relation = await self._relation(session, actor, booking)
         why = self._check(actor, relation, NoteAction.READ, reason)
+        note = await self._note_for_booking(session, booking.id)
+        patient = await self._patient(session, booking.patient_id)
+        if note is None:
+            await self._audit.record(session, actor, action="read", object_type=OBJECT_TYPE,
+                                     object_id=booking.public_id, patient_id=booking.patient_id, reason=why)
+            return await self._empty_view(session, actor, booking, patient, relation)
+        loaded = _Loaded(note, booking, patient, relation)
+        await self._record(session, actor, note, "read", why)
+        return await self._view(session, actor, loaded)
+
+    async def save_for_booking(self, session: AsyncSession, actor: Actor, booking_public_id: str, *,
+                               based_on: int, content: NoteContent | Submission, reason: str = "",
+                               lang: Language = DEFAULT_LANGUAGE) -> SaveResult:
+        """Save the booking's note (as :meth:`save`), creating it first if nobody has saved one yet.
+
+        ``based_on`` 0 is the empty note an editor shows before the note exists; every note starts as an
+        empty version 1, so a save based on 0 merges exactly like one based on 1 (two first saves at the
+        same moment merge part by part, as any two saves do).
+        """
+        booking = await self._consultations.by_public_id(session, booking_public_id)
+        if booking is None:
+            raise NotFound(NO_SUCH_NOTE)
+        relation = await self._relation(session, actor, booking)
+        why = self._check(actor, relation, NoteAction.SAVE, reason)
         note = await self._note_for_booking(session, booking.id)
         if note is None:
             note = await self._create(session, actor, booking)
             await self._record(session, actor, note, "create", why)
-        loaded = _Loaded(note, booking, await self._patient(session, booking.patient_id), relation)
-        await self._record(session, actor, note, "read", why)
-        return await self._view(session, actor, loaded)
+        return await self.save(session, actor, note.public_id, based_on=1 if based_on == 0 else based_on,
+                               content=content, reason=reason, lang=lang)
 
     async def load(self, session: AsyncSession, actor: Actor, note_id: str, reason: str = "") -> NoteView:
         """The latest state of a note, for a reader; the read is audited."""
@@ -304,15 +337,29 @@ class NoteService:
         await self._record(session, actor, loaded.note, "save", why)
         return await self._view(session, actor, loaded)
 
-    async def live_access(self, session: AsyncSession, actor: Actor, note_id: str, reason: str = "") -> LiveAccess:
-        """Whether ``actor`` may have the note open live (as for reading it), who they are and what they may do.
+    async def live_access(self, session: AsyncSession, actor: Actor, booking_public_id: str,
+                          reason: str = "") -> LiveAccess:
+        """Whether ``actor`` may have the consultation's note open live (as for reading it), who they are and
+        what they may do; the note need not exist yet (editors meet before the first save creates it).
 
         Not audited: the live channel carries no health data (versions, part keys, who is present); the
-        editor reads the note itself through :meth:`load`, which is audited as every read.
+        editor reads the note itself through :meth:`open_for_booking`, which is audited as every read.
         """
+        booking = await self._consultations.by_public_id(session, booking_public_id)
+        if booking is None:
+            raise NotFound(NO_SUCH_NOTE)
+        relation = await self._relation(session, actor, booking)
+        self._check(actor, relation, NoteAction.READ, reason)
+        return LiveAccess(booking.public_id, await self._person(session, actor),
+                          allowed(actor, relation, NoteAction.SAVE))
+
+    async def live_access_by_note(self, session: AsyncSession, actor: Actor, note_id: str,
+                                  reason: str = "") -> LiveAccess:
+        """:meth:`live_access` for an existing note named by its own id (the socket address editors used
+        before the channel was keyed by consultation)."""
         loaded = await self._load(session, actor, note_id)
         self._check(actor, loaded.relation, NoteAction.READ, reason)
-        return LiveAccess(loaded.note.public_id, await self._person(session, actor),
+        return LiveAccess(loaded.booking.public_id, await self._person(session, actor),
                           allowed(actor, loaded.relation, NoteAction.SAVE))
 
     async def _keep_after_signing(self, session: AsyncSession, actor: Actor, loaded: _Loaded, base: NoteContent,
@@ -375,7 +422,7 @@ class NoteService:
                                 is_d_number)
         consultation = await self._consultations.details(session, loaded.booking.id)
         if consultation is None:
-            raise NotFound("no such note")
+            raise NotFound(NO_SUCH_NOTE)
         known = {p.person_id for p in consultation.participants}
         writers = [*(a.author for a in state.amendments)]
         if state.signature is not None:
@@ -411,7 +458,7 @@ class NoteService:
         """Raise unless allowed; return the reason for the log (participants need not give one)."""
         if not relation.any or not actor.is_staff:
             # Same answer as for a note that does not exist: ids must not be probed.
-            raise NotFound("no such note")
+            raise NotFound(NO_SUCH_NOTE)
         if not allowed(actor, relation, action):
             raise PermissionDenied(f"your role may not {action.value} notes")
         reason = reason.strip()[:MAX_REASON]
@@ -432,10 +479,10 @@ class NoteService:
         note = (await session.execute(select(NoteRow).where(NoteRow.public_id == note_id)
                                       .execution_options(populate_existing=True))).scalar_one_or_none()
         if note is None:
-            raise NotFound("no such note")
+            raise NotFound(NO_SUCH_NOTE)
         booking = await self._consultations.by_id(session, note.booking_id)
         if booking is None:
-            raise NotFound("no such note")
+            raise NotFound(NO_SUCH_NOTE)
         relation = await self._relation(session, actor, booking)
         return _Loaded(note, booking, await self._patient(session, note.patient_id), relation)
 
@@ -463,7 +510,7 @@ class NoteService:
                                            author_id=author.id, author_name=author.name,
                                            author_profession=author.profession, created_at=now))
         except IntegrityError:
-            # Somebody opened the same consultation's note at the same moment: theirs is the note.
+            # Somebody saved the same consultation's first note at the same moment: theirs is the note.
             existing = await self._note_for_booking(session, booking.id)
             if existing is None:
                 raise
@@ -560,6 +607,20 @@ class NoteService:
             verified=verified, permissions=permissions, profession=(await self._person(session, actor)).profession,
             drafts=tuple(StoredDraft(row.part, json.loads(row.content), _errors_from(row.errors), row.updated_at)
                          for row in await self._drafts(session, loaded.note.id, actor.id)))
+
+    async def _empty_view(self, session: AsyncSession, actor: Actor, booking: Consultation, patient: Patient,
+                          relation: Relation) -> NoteView:
+        """The note of a consultation nobody has saved one for: empty, version 0, no id, nothing stored."""
+        state = NoteState(content=NoteContent(), version=0)
+        header = NoteHeader(
+            note_id="",
+            subject=SubjectRef(reference=f"Patient/{patient.public_id.replace('_', '.')}", display=patient.full_name),
+            consultation_date=booking.start, authors=(), consultation_id=booking.public_id)
+        return NoteView(
+            public_id=None, booking_public_id=booking.public_id, patient_id=patient.id,
+            patient_public_id=patient.public_id, patient_name=patient.full_name, state=state, header=header,
+            shared=False, verified=True, permissions=frozenset(a for a in NoteAction if allowed(actor, relation, a)),
+            profession=(await self._person(session, actor)).profession)
 
     async def _record(self, session: AsyncSession, actor: Actor, note: NoteRow, action: str, reason: str) -> None:
         await self._audit.record(session, actor, action=action, object_type=OBJECT_TYPE, object_id=note.public_id,

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 REAP_INTERVAL = 2.0
 """Seconds between reaper passes: well inside the 5 s dead-peer and 30 s grace periods."""
 GUEST_SESSION_MAX = timedelta(hours=4)
+NO_SUCH_CONSULTATION = "no such consultation"
+"""The answer to a room id that does not exist and to staff who are not in the consultation, alike."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,14 @@ class BookingDirectory(Protocol):
 
 
 def staff_identity(booking: BookingRoom, actor: Actor) -> Identity:
-    """The identity a logged-in staff user has in this consultation; only the booking's staff get one."""
+    """The identity a logged-in staff user has in this consultation; only the booking's staff get one.
+
+    Anyone else is answered exactly as for a room id that does not exist (``NotFound`` with the same
+    message as :meth:`LiveRegistry.booking`), so staff cannot learn which consultations exist by probing.
+    """
     role = booking.staff.get(actor.id)
     if not actor.is_staff or role is None:
-        raise PermissionDenied("you are not a participant of this consultation")
+        raise NotFound(NO_SUCH_CONSULTATION)
     presence = None
     if role is ParticipantRole.NURSE and booking.health_room:
         presence = HealthRoomPresence(booking.health_room, actor.name)
@@ -185,13 +191,13 @@ class LiveRegistry:
     async def booking(self, booking_id: str) -> BookingRoom:
         """The booking behind a room id; ``NotFound`` for an unknown (or guessed) id."""
         if not booking_id or len(booking_id) > 64:
-            raise NotFound("no such consultation")
+            raise NotFound(NO_SUCH_CONSULTATION)
         known = self._bookings.get(booking_id)
         if known is not None:
             return known
         booking = await self.directory.room_for(booking_id)
         if booking is None:
-            raise NotFound("no such consultation")
+            raise NotFound(NO_SUCH_CONSULTATION)
         return booking
 
     def get(self, booking_id: str) -> LiveRoom | None:

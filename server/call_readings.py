@@ -49,7 +49,8 @@ class NoteReadingSink:
             content = replace(view.state.content,
                               readings=(*view.state.content.readings, to_note_reading(reading, user.display_name)))
             try:
-                await self._notes.save(session, actor, view.public_id, based_on=view.state.version, content=content,
-                                       reason="reading from the call")
+                # At the consultation's address: the first reading of a consultation creates its note.
+                await self._notes.save_for_booking(session, actor, booking_id, based_on=view.state.version,
+                                                   content=content, reason="reading from the call")
             except NoteLocked:
                 log.info("note for %s is signed; the reading stays in the call's log", booking_id)

@@ -1,15 +1,20 @@
 """The JSON API of consultation notes: thin handlers that parse, call the notes service and answer.
 
-Every note handler writes (at least an audit row), so each runs in a unit of work that takes SQLite's
-write lock up front. Errors of the notes domain (:class:`notes.errors.NotesError`) are domain errors like
-any other, answered as problem+json by the error middleware (:mod:`web.errors`); a save whose parts collide
-answers 409 with both texts of each part. A save with parts that break a rule is not refused: it answers
-200 with the parts kept as the author's drafts and their problems in the reader's words; signing while
-drafts are outstanding answers 409 with every blocker.
+Handlers that change a note run in a unit of work that takes SQLite's write lock up front; reads (the note,
+its versions, exports) change nothing but the audit log and run in a read-only one (:func:`web.reads.reading`).
+A consultation's note is read and saved at ``/api/bookings/{id}/note`` too, before it exists: reading it
+then creates nothing, the first save does.
+
+Errors of the notes domain (:class:`notes.errors.NotesError`) are domain errors like any other, answered
+as problem+json by the error middleware (:mod:`web.errors`); a save whose parts collide answers 409 with
+both texts of each part. A save with parts that break a rule is not refused: it answers 200 with the parts
+kept as the author's drafts and their problems in the reader's words; signing while drafts are outstanding
+answers 409 with every blocker.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -21,9 +26,9 @@ from notes.headings import Language
 from notes.live import ChangeKind, NoteChanged
 from notes.merge import Conflict
 from notes.model import Person
-from notes.note_views import ExportFormat, NoteView, StoredDraft, VersionInfo, VersionSummary
+from notes.note_views import ExportFormat, NoteView, SaveResult, StoredDraft, VersionInfo, VersionSummary
 from notes.signing import Amendment, NoteState
-from notes.submission import read_submission
+from notes.submission import Submission, read_submission
 from notes.validation import NOTE_TEXT_LIMIT
 from server.platform.appkeys import DATABASE
 from server.platform.errors import ValidationFailed
@@ -71,14 +76,19 @@ def draft_json(d: StoredDraft, state: NoteState, *, with_content: bool = True) -
 
 
 def _publish(request: web.Request, view: NoteView, kind: str, parts: tuple[str, ...] = ()) -> None:
-    """Tell the note's open editors (after the unit of work has committed, so they read the new state)."""
+    """Tell the note's open editors (after the unit of work has committed, so they read the new state); the
+    live channel is the consultation's, so editors who opened it before the first save hear of that too."""
     actor = require_actor(request)
-    request.app[NOTE_HUB].publish(view.public_id, NoteChanged(kind, view.version, parts,
+    request.app[NOTE_HUB].publish(view.booking_public_id, NoteChanged(kind, view.version, parts,
                                                               Person(actor.id, actor.name, view.profession)))
 
 
 def note_json(view: NoteView) -> dict[str, Json]:
-    """The note as the editor reads it: content in the stored JSON form, state, and what the reader may do."""
+    """The note as the editor reads it: content in the stored JSON form, state, and what the reader may do.
+
+    A note nobody has saved yet has ``id`` null and version 0; it is saved (and so created) at the
+    consultation's address, and has no versions or exports to link to.
+    """
     sig = view.state.signature
     permissions: list[Json] = [a.value for a in sorted(view.permissions)]
     return {
@@ -98,14 +108,21 @@ def note_json(view: NoteView) -> dict[str, Json]:
         "profession": view.profession,
         "drafts": [draft_json(d, view.state) for d in view.drafts],
         "limits": {"note_chars": NOTE_TEXT_LIMIT},
-        "links": {
-            "self": f"/api/notes/{view.public_id}",
-            "versions": f"/api/notes/{view.public_id}/versions",
-            "text": f"/api/notes/{view.public_id}/export.txt",
-            "pdf": f"/api/notes/{view.public_id}/export.pdf",
-            "fhir": f"/api/notes/{view.public_id}/fhir",
-            "print": f"/notes/{view.public_id}/print",
-        },
+        "links": _links(view),
+    }
+
+
+def _links(view: NoteView) -> dict[str, Json]:
+    if view.public_id is None:
+        return {"self": f"/api/bookings/{view.booking_public_id}/note", "versions": None, "text": None,
+                "pdf": None, "fhir": None, "print": None}
+    return {
+        "self": f"/api/notes/{view.public_id}",
+        "versions": f"/api/notes/{view.public_id}/versions",
+        "text": f"/api/notes/{view.public_id}/export.txt",
+        "pdf": f"/api/notes/{view.public_id}/export.pdf",
+        "fhir": f"/api/notes/{view.public_id}/fhir",
+        "print": f"/notes/{view.public_id}/print",
     }
 
 
@@ -127,9 +144,12 @@ def _version_json(v: VersionInfo) -> dict[str, Json]:
 
 
 async def booking_note(request: web.Request) -> web.Response:
-    """GET /api/bookings/{public_id}/note: the consultation's note, created on first open."""
+    """GET /api/bookings/{public_id}/note: the consultation's note (an empty one before the first save).
+
+    A read: it writes the read's audit row and nothing else, whether or not the note exists yet.
+    """
     actor = require_actor(request)
-    async with request.app[DATABASE].session(write_lock=True) as session:
+    async with reading(request) as session:
         view = await request.app[NOTES].open_for_booking(session, actor, request.match_info["public_id"],
                                                          _reason(request))
     return web.json_response(note_json(view))
@@ -143,9 +163,14 @@ async def note_get(request: web.Request) -> web.Response:
     return web.json_response(note_json(view))
 
 
-async def note_put(request: web.Request) -> web.Response:
-    """PUT /api/notes/{note_id}: save ``content`` based on version ``based_on``; 409 lists conflicts."""
-    actor = require_actor(request)
+@dataclass(frozen=True)
+class _SaveRequest:
+    based_on: int
+    content: Submission
+    reason: str
+
+
+async def _save_request(request: web.Request) -> _SaveRequest:
     body = await json_object(request)
     errors: dict[str, str] = {}
     reject_unknown(body, {"based_on", "content", "reason"}, errors)
@@ -155,11 +180,10 @@ async def note_put(request: web.Request) -> web.Response:
         errors["content"] = "required"
     if errors or based_on is None:
         raise ValidationFailed("the save could not be read", errors)
-    content = read_submission(body["content"])
-    async with request.app[DATABASE].session(write_lock=True) as session:
-        result = await request.app[NOTES].save(session, actor, request.match_info["note_id"], based_on=based_on,
-                                               content=content, reason=reason or _reason(request),
-                                               lang="en" if current_language() == "en" else "nb")
+    return _SaveRequest(based_on, read_submission(body["content"]), reason or _reason(request))
+
+
+def _save_answer(request: web.Request, result: SaveResult) -> web.Response:
     if result.new_version:
         _publish(request, result.view, ChangeKind.SAVED, result.applied)
     answer: dict[str, Json] = {"version": result.view.version, "saved": result.new_version,
@@ -174,6 +198,35 @@ async def note_put(request: web.Request) -> web.Response:
                        "status": 409, "title": _("Someone else changed the same part. Choose which text to keep.")})
         return web.json_response(answer, status=409)
     return web.json_response(answer)
+
+
+def _save_language() -> Language:
+    return "en" if current_language() == "en" else "nb"
+
+
+async def note_put(request: web.Request) -> web.Response:
+    """PUT /api/notes/{note_id}: save ``content`` based on version ``based_on``; 409 lists conflicts."""
+    actor = require_actor(request)
+    save = await _save_request(request)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        result = await request.app[NOTES].save(session, actor, request.match_info["note_id"],
+                                               based_on=save.based_on, content=save.content, reason=save.reason,
+                                               lang=_save_language())
+    return _save_answer(request, result)
+
+
+async def booking_note_put(request: web.Request) -> web.Response:
+    """PUT /api/bookings/{public_id}/note: save the consultation's note, creating it on the first save.
+
+    ``based_on`` 0 is the empty note shown before anybody saved; otherwise as ``PUT /api/notes/{note_id}``.
+    """
+    actor = require_actor(request)
+    save = await _save_request(request)
+    async with request.app[DATABASE].session(write_lock=True) as session:
+        result = await request.app[NOTES].save_for_booking(
+            session, actor, request.match_info["public_id"], based_on=save.based_on, content=save.content,
+            reason=save.reason, lang=_save_language())
+    return _save_answer(request, result)
 
 
 async def note_sign(request: web.Request) -> web.Response:

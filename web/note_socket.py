@@ -1,6 +1,10 @@
-"""``/ws/notes/{note_id}``: the note's own WebSocket, so open editors see each other's saves and presence at once.
+"""``/ws/consultations/{booking_id}/note``: the note's own WebSocket, so open editors see each other's saves and
+presence at once.
 
 The note page exists outside a call too, so it has its own socket rather than a share of the call's ``/ws``.
+The live channel is the consultation's, not the note row's: opening a note creates nothing (the first save
+does), so editors who open a consultation nobody has written in yet meet there, and the first save reaches
+the others as any save does. ``/ws/notes/{note_id}``, the address of an existing note, joins the same channel.
 It lives in ``web`` because it is the note page's: the same staff session, CSRF token and Origin check as
 the page and its API, the same access check as reading the note (:meth:`notes.service.NoteService.live_access`).
 
@@ -143,7 +147,17 @@ def _origin_ours(request: web.Request, public_url: str) -> bool:
     return origin is not None and origin in {public_url.rstrip("/"), f"{request.scheme}://{request.host}"}
 
 
+async def consultation_note_socket(request: web.Request) -> web.StreamResponse:
+    """``/ws/consultations/{booking_id}/note``: the live channel of a consultation's note (existing or not)."""
+    return await _serve(request, request.match_info["booking_id"], by_note=False)
+
+
 async def note_socket(request: web.Request) -> web.StreamResponse:
+    """``/ws/notes/{note_id}``: the same channel, found from an existing note's id."""
+    return await _serve(request, request.match_info["note_id"], by_note=True)
+
+
+async def _serve(request: web.Request, key: str, *, by_note: bool) -> web.StreamResponse:
     """Upgrade a same-origin request of staff with access to the note, then relay presence and changes."""
     settings = request.app[SETTINGS]
     if not _origin_ours(request, settings.public_url):
@@ -151,9 +165,9 @@ async def note_socket(request: web.Request) -> web.StreamResponse:
     if not csrf_valid(settings.session_secret, request.cookies.get(CSRF_COOKIE), request.query.get("csrf")):
         raise DomainError("missing or wrong CSRF token", code="csrf_failed")
     actor = require_actor(request)
-    note_id = request.match_info["note_id"]
     reason = request.query.get("reason", "")[:300]
-    access = await _access(request, actor, note_id, reason)
+    access = await _access(request, actor, key, reason, by_note=by_note)
+    channel = access.consultation_id
 
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_FRAME_BYTES, timeout=CLOSE_TIMEOUT,
                                compress=False)
@@ -162,21 +176,21 @@ async def note_socket(request: web.Request) -> web.StreamResponse:
     writer = asyncio.create_task(link.run())
     hub = request.app[NOTE_HUB]
     try:
-        editor_id = hub.join(access.note_id, access.person, link, may_write=access.may_write)
+        editor_id = hub.join(channel, access.person, link, may_write=access.may_write)
     except TooManyEditors:
         link.send(error_frame("too_many_editors", "the note has too many open editors"))
         link.close(WSCloseCode.TRY_AGAIN_LATER)
         await writer
         return ws
     # The hello goes out after the presence the join queued; the client only needs its own id from it.
-    link.send({"type": "hello", "editor": editor_id, "note": access.note_id})
+    link.send({"type": "hello", "editor": editor_id, "consultation": channel})
     recheck = asyncio.create_task(_recheck(request, actor, access, reason, link))
     limit = _RateLimit()
     try:
         async for message in ws:
             if message.type is WSMsgType.TEXT:
                 if limit.take():
-                    _handle(hub, access.note_id, editor_id, message.data, link)
+                    _handle(hub, channel, editor_id, message.data, link)
                 else:
                     link.send(error_frame("rate_limited", "too many messages; slow down"))
             elif message.type is WSMsgType.BINARY:
@@ -184,19 +198,21 @@ async def note_socket(request: web.Request) -> web.StreamResponse:
             elif message.type is WSMsgType.ERROR:
                 log.info("note socket error: %s", ws.exception())
     finally:
-        hub.leave(access.note_id, editor_id)
+        hub.leave(channel, editor_id)
         recheck.cancel()
         link.close()
         await writer
     return ws
 
 
-async def _access(request: web.Request, actor: Actor, note_id: str, reason: str) -> LiveAccess:
+async def _access(request: web.Request, actor: Actor, key: str, reason: str, *, by_note: bool) -> LiveAccess:
     async with request.app[DATABASE].session() as session:
-        return await request.app[NOTES].live_access(session, actor, note_id, reason)
+        if by_note:
+            return await request.app[NOTES].live_access_by_note(session, actor, key, reason)
+        return await request.app[NOTES].live_access(session, actor, key, reason)
 
 
-def _handle(hub: NoteHub, note_id: str, editor_id: str, data: str, link: _Link) -> None:
+def _handle(hub: NoteHub, channel: str, editor_id: str, data: str, link: _Link) -> None:
     """One inbound frame; a bad one gets an error frame and the socket goes on."""
     try:
         frame = loads(data, max_bytes=MAX_FRAME_BYTES)
@@ -220,7 +236,7 @@ def _handle(hub: NoteHub, note_id: str, editor_id: str, data: str, link: _Link) 
         link.send(error_frame("bad_message", "presence is {part: string or null, typing: bool, unsaved: bool}"))
         return
     try:
-        hub.update(note_id, editor_id, part=part, typing=typing, unsaved=unsaved)
+        hub.update(channel, editor_id, part=part, typing=typing, unsaved=unsaved)
     except BadPart as exc:
         link.send(error_frame("bad_part", str(exc)))
 
@@ -235,7 +251,7 @@ async def _recheck(request: web.Request, actor: Actor, access: LiveAccess, reaso
             async with request.app[DATABASE].session() as session:
                 alive = token_hash is not None and await session.get(WebSession, token_hash) is not None
                 if alive:
-                    await request.app[NOTES].live_access(session, actor, access.note_id, reason)
+                    await request.app[NOTES].live_access(session, actor, access.consultation_id, reason)
         except DomainError:
             alive = False
         if not alive:

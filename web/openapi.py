@@ -172,7 +172,9 @@ SCHEMAS: dict[str, Any] = {
     # Consultation notes (web/api_notes.py); "content" is the stored note document (notes/codec.py, schema 1).
     "Note": {"type": "object", "required": ["id", "booking", "version", "status", "content", "permissions"],
              "properties": {
-        "id": {"type": "string"}, "booking": {"type": "string"}, "version": {"type": "integer"},
+        "id": {"type": ["string", "null"], "description": "null until the first save creates the note"},
+        "booking": {"type": "string"},
+        "version": {"type": "integer", "description": "0 until the first save creates the note"},
         "status": {"type": "string", "enum": ["preliminary", "final", "amended"]},
         "content": {"type": "object"}, "signature": {"type": ["object", "null"]},
         "amendments": {"type": "array", "items": {"type": "object"}}, "shared": {"type": "boolean"},
@@ -206,6 +208,9 @@ SCHEMAS: dict[str, Any] = {
     "NoteSave": {"type": "object", "additionalProperties": False, "required": ["based_on", "content"],
                  "properties": {"based_on": {"type": "integer", "minimum": 1}, "content": {"type": "object"},
                                 "reason": {"type": "string", "maxLength": 300}}},
+    "NoteFirstSave": {"type": "object", "additionalProperties": False, "required": ["based_on", "content"],
+                      "properties": {"based_on": {"type": "integer", "minimum": 0}, "content": {"type": "object"},
+                                     "reason": {"type": "string", "maxLength": 300}}},
     "NoteSaved": {"type": "object", "required": ["version", "saved", "note"], "properties": {
         "version": {"type": "integer"}, "saved": {"type": "boolean"}, "note": {"$ref": "#/components/schemas/Note"},
         "conflicts": {"type": "array", "description": "Only in a 409 answer: parts changed on both sides",

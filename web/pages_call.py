@@ -30,6 +30,7 @@ from web.i18n import babel_locale, current_language
 from web.i18n import gettext as _
 from web.pages_access_report import patient_summary_section
 from web.pages_notes import note_editor_config
+from web.reads import reading
 from web.render import local_datetime, render
 
 _MAX_ROOM_ID = 64
@@ -209,11 +210,11 @@ async def _note_config(request: web.Request, booking_id: str) -> dict[str, Any] 
     if actor is None:
         return None
     try:
-        async with request.app[DATABASE].session(write_lock=True) as session:
+        async with reading(request) as session:  # a read: the note is created by the editor's first save
             view = await request.app[NOTES].open_for_booking(session, actor, booking_id, "")
     except DomainError:
         return None
-    return note_editor_config(request, view.public_id)
+    return note_editor_config(request, view.booking_public_id)
 
 
 async def summary_page(request: web.Request) -> web.StreamResponse:

@@ -15,7 +15,6 @@ from notes.document import build_document
 from notes.headings import HEADINGS, Language
 from notes.model import CognitiveLevel, MeasureStatus, ResponsibleKind
 from server.people.vital_signs import VITAL_SIGNS
-from server.platform.appkeys import DATABASE
 from web.appkeys import NOTES
 from web.context import ctx
 from web.guards import require_actor
@@ -119,19 +118,26 @@ def editor_vocabulary() -> dict[str, Any]:
 
 
 async def note_page(request: web.Request) -> web.StreamResponse:
-    """The editor of a consultation's note, opened (and created on first use) for a participant."""
+    """The editor of a consultation's note, for a participant. A read: opening a consultation nobody has
+    written in yet shows an empty note and stores nothing; the editor's first save creates the note."""
     actor = require_actor(request)
-    async with request.app[DATABASE].session(write_lock=True) as session:
+    async with reading(request) as session:
         view = await request.app[NOTES].open_for_booking(session, actor, request.match_info["booking_id"],
                                                          request.query.get("reason", ""))
-    return render(request, "note.html", {"view": view, "config": note_editor_config(request, view.public_id)})
+    return render(request, "note.html", {"view": view,
+                                         "config": note_editor_config(request, view.booking_public_id)})
 
 
-def note_editor_config(request: web.Request, note_public_id: str) -> dict[str, Any]:
-    """What the editor script needs; also used by the call page, where the editor sits beside the video."""
+def note_editor_config(request: web.Request, booking_public_id: str) -> dict[str, Any]:
+    """What the editor script needs; also used by the call page, where the editor sits beside the video.
+
+    The editor reads and saves the note at the consultation's address, which exists before the note does
+    (the first save creates it) and stays the same after, so the copy of unsaved text the browser keeps
+    under it is found again whatever happened in between.
+    """
     lang = _lang()
     return {
-        "noteUrl": f"/api/notes/{note_public_id}",
+        "noteUrl": f"/api/bookings/{booking_public_id}/note",
         "labels": dict(HEADINGS[lang]),
         "strings": editor_strings(),
         **editor_vocabulary(),

@@ -146,8 +146,13 @@ API_ROUTES: list[ApiRoute] = [
     ApiRoute("GET", "/api/audit/verify", api.audit_verify, "Check the audit chain",
              {"$ref": "#/components/schemas/AuditVerification"}, tag="audit"),
     ApiRoute("GET", "/api/bookings/{public_id}/note", api_notes.booking_note,
-             "The consultation's note, created on first open (audited)", {"$ref": "#/components/schemas/Note"},
+             "The consultation's note (audited); before the first save an empty note with no id at version 0 "
+             "(opening creates nothing)", {"$ref": "#/components/schemas/Note"},
              parameters=[PUBLIC_ID_PARAM], tag="notes"),
+    ApiRoute("PUT", "/api/bookings/{public_id}/note", api_notes.booking_note_put,
+             "Save the consultation's note, creating it on the first save (based_on 0 for a note not yet "
+             "created); as PUT /api/notes/{note_id}", {"$ref": "#/components/schemas/NoteSaved"},
+             parameters=[PUBLIC_ID_PARAM], request_schema="NoteFirstSave", tag="notes"),
     ApiRoute("GET", "/api/notes/{note_id}", api_notes.note_get, "A note's latest state (audited)",
              {"$ref": "#/components/schemas/Note"}, parameters=[NOTE_ID_PARAM], tag="notes"),
     ApiRoute("PUT", "/api/notes/{note_id}", api_notes.note_put,
@@ -283,6 +288,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/notes/{note_id}/print", pages_notes.print_page)
     pages_setup.setup_routes(r)  # before the resource page: "/resources/import" is no resource id
     r.add_get("/ws/notes/{note_id}", note_socket.note_socket)
+    r.add_get("/ws/consultations/{booking_id}/note", note_socket.consultation_note_socket)
     pages_resources.setup_routes(r)
     fhir.setup_routes(r)
     r.add_get("/healthz", healthz)

@@ -45,10 +45,10 @@ def join_url(request: web.Request) -> str:
 
 async def inviting_staff(request: web.Request, booking_public_id: str) -> tuple[BookingRoom, Actor]:
     """The booking and the logged-in actor, who must take part in it; domain errors otherwise (404 for
-    an unknown or cancelled booking, 403 for staff not booked into it)."""
+    an unknown or cancelled booking and, alike, for staff not booked into it; 403 for a role that makes no codes)."""
     actor = require_actor(request, *CLINICAL_ROLES)
     booking = await request.app[LIVE_REGISTRY].booking(booking_public_id)
-    staff_identity(booking, actor)  # PermissionDenied for anyone the call would not let in as staff
+    staff_identity(booking, actor)  # NotFound for anyone the call would not let in as staff
     return booking, actor
 
 

@@ -116,6 +116,7 @@ async def _demo_world(client: TestClient, db: Database, clock: FixedClock, seede
         what_matters=WHAT_MATTERS, risks=[RISK], measures=[MEASURE], readings=READINGS)},
         headers=api_headers(token))
     assert resp.status == 200, await resp.text()
+    note_id = (await resp.json())["note"]["id"]  # opening created nothing; this first save created the note
     feeds = await (await client.get("/calendar/feeds")).text()
     resource = re.search(r'name="resource_id" value="(\d+)"', feeds)
     assert resource, feeds
@@ -125,7 +126,7 @@ async def _demo_world(client: TestClient, db: Database, clock: FixedClock, seede
     assert feed, page
     await client.post("/logout", data={"csrf_token": token})
     return {"public_id:/patients": seeded.patients["Astrid"], "public_id:/bookings": booking,
-            "public_id:/referrals": referral, "booking_id": booking, "note_id": note["id"],
+            "public_id:/referrals": referral, "booking_id": booking, "note_id": note_id,
             "resource_id": str(room_id), "type_id": str(type_id), "token": feed.group(1),
             "patient": seeded.patients["Astrid"],
             "organisation_id": str(seeded.organisations["Rødøy kommune"]), "user_id": str(seeded.users["lege"])}

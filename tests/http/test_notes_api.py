@@ -16,7 +16,7 @@ from server.platform.clock import FixedClock
 from server.platform.db import Database
 from tests.conftest import Seeded
 from tests.helpers import api_headers, csrf_token, login_as
-from tests.http.notes_documents import WHAT_MATTERS, note_document, seeded_booking
+from tests.http.notes_documents import WHAT_MATTERS, created_note, note_document, seeded_booking
 
 RISK = {"id": "r1", "unwanted_event": "Fall", "causes": ["Svimmelhet"], "consequences": ["Brudd"],
         "proactive_measures": ["Trening"], "reactive_measures": ["Trygghetsalarm"]}
@@ -28,7 +28,11 @@ async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock
     resp = await client.get(f"/api/bookings/{booking}/note")
     assert resp.status == 200, await resp.text()
     note = await resp.json()
-    assert note["version"] == 1 and note["status"] == "preliminary" and "sign" in note["permissions"]
+    # Nobody has written yet: an empty note, with nothing stored for it (the first save creates it).
+    assert note["id"] is None and note["version"] == 0 and note["status"] == "preliminary"
+    assert "sign" in note["permissions"] and note["links"]["self"] == f"/api/bookings/{booking}/note"
+    note = await created_note(client, booking, token)
+    assert note["version"] == 1 and note["id"]
     url = note["links"]["self"]
 
     # Without the CSRF header a save is refused.
@@ -121,15 +125,18 @@ async def test_write_sign_amend_export(client: TestClient, seeded: Seeded, clock
     async with db.session() as session:
         actions = (await session.execute(select(AuditEntry.action).where(AuditEntry.object_type == "note")
                                          .order_by(AuditEntry.seq))).scalars().all()
-    assert actions.count("save") == 7 and "sign" in actions and "amend" in actions
+    # The first save (of nothing) created the note; seven more followed.
+    assert actions[:3] == ["read", "create", "save"]
+    assert actions.count("save") == 8 and "sign" in actions and "amend" in actions
     assert {"export:text", "export:pdf", "export:fhir", "read_versions"} <= set(actions)
 
 
 async def test_notes_refusals_are_problem_json(client: TestClient, seeded: Seeded, clock: FixedClock,
                                               db: Database) -> None:
     booking = await seeded_booking(db)
-    headers = api_headers(await login_as(client, "lege", clock))
-    url = (await (await client.get(f"/api/bookings/{booking}/note")).json())["links"]["self"]
+    token = await login_as(client, "lege", clock)
+    headers = api_headers(token)
+    url = (await created_note(client, booking, token))["links"]["self"]
 
     async def problem(resp: Any) -> dict[str, Any]:
         assert resp.content_type == "application/problem+json"
@@ -164,8 +171,7 @@ async def test_notes_refusals_are_problem_json(client: TestClient, seeded: Seede
 async def test_other_municipality_gets_not_found(client: TestClient, seeded: Seeded, clock: FixedClock,
                                                  db: Database) -> None:
     booking = await seeded_booking(db)
-    await login_as(client, "lege", clock)
-    note = await (await client.get(f"/api/bookings/{booking}/note")).json()
+    note = await created_note(client, booking, await login_as(client, "lege", clock))
     await client.post("/logout", data={"csrf_token": await csrf_token(client, "/account")})
     token = await login_as(client, "sykepleier.luroy", clock)
     assert (await client.get(note["links"]["self"])).status == 404
@@ -206,7 +212,7 @@ async def test_exports_carry_identity_consultation_and_bow_tie(client: TestClien
         national_id, birth = (await session.execute(
             select(Patient.national_id, Patient.birth_date).where(Patient.given_name == "Marit"))).one()
     token = await login_as(client, "lege", clock)
-    note = await (await client.get(f"/api/bookings/{booking}/note")).json()
+    note = await created_note(client, booking, token)
     url = note["links"]["self"]
     resp = await client.put(url, json={"based_on": 1, "content": note_document(risks=[RISK])},
                             headers=api_headers(token))

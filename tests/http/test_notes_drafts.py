@@ -11,7 +11,7 @@ from server.platform.clock import FixedClock
 from server.platform.db import Database
 from tests.conftest import Seeded
 from tests.helpers import api_headers, login_as
-from tests.http.notes_documents import WHAT_MATTERS, note_document, seeded_booking
+from tests.http.notes_documents import WHAT_MATTERS, created_note, note_document, seeded_booking
 
 MEASURE = {"id": "m1", "what": "Fysioterapi", "responsible": {"kind": "home_care", "name": ""},
            "start_date": "2026-12-10", "evaluation_date": "2026-12-01", "status": "planned"}
@@ -21,8 +21,9 @@ LONG = "x" * 10_001
 async def test_invalid_parts_are_drafts_with_bokmal_messages(client: TestClient, seeded: Seeded, clock: FixedClock,
                                                              db: Database) -> None:
     booking = await seeded_booking(db)
-    headers = api_headers(await login_as(client, "lege", clock))
-    note = await (await client.get(f"/api/bookings/{booking}/note")).json()
+    token = await login_as(client, "lege", clock)
+    headers = api_headers(token)
+    note = await created_note(client, booking, token)
     url = note["links"]["self"]
     assert note["drafts"] == [] and note["limits"] == {"note_chars": 1_500_000}
 

@@ -15,7 +15,7 @@ from server.platform.clock import FixedClock
 from server.platform.settings import Settings
 from tests.conftest import Seeded
 from tests.helpers import LoopbackSecureJar, api_headers, csrf_token, login_as
-from tests.http.notes_documents import WHAT_MATTERS, note_document, seeded_booking
+from tests.http.notes_documents import WHAT_MATTERS, created_note, note_document, seeded_booking
 
 ORIGIN = {"Origin": "http://127.0.0.1"}
 REASON = "oppfølging i kommunen"
@@ -49,9 +49,7 @@ async def two(aiohttp_client: Any, settings: Settings, clock: FixedClock, seeded
     d_token = await login_as(doctor, "lege", clock)
     n_token = await login_as(nurse, "sykepleier.rodoy", clock)
     booking = await seeded_booking(db)
-    resp = await doctor.get(f"/api/bookings/{booking}/note?reason={REASON}")
-    assert resp.status == 200, await resp.text()
-    note_id = (await resp.json())["id"]
+    note_id: str = (await created_note(doctor, booking, d_token, REASON))["id"]
     return doctor, d_token, nurse, n_token, note_id
 
 
@@ -63,7 +61,7 @@ async def test_two_editors_see_presence_and_each_others_saves(two: Any) -> None:
     doctor, d_token, nurse, n_token, note_id = two
     d_ws = await doctor.ws_connect(socket_url(note_id, d_token), headers=ORIGIN)
     hello = await recv_until(d_ws, lambda f: f["type"] == "hello")
-    assert hello["note"] == note_id
+    assert hello["editor"] and hello["consultation"]
     n_ws = await nurse.ws_connect(socket_url(note_id, n_token), headers=ORIGIN)
     # Each sees the other arrive, with name and profession.
     await recv_until(d_ws, presence_of("Kari Nilsen", profession="nurse", may_write=True))
@@ -114,6 +112,49 @@ async def test_two_editors_see_presence_and_each_others_saves(two: Any) -> None:
     await n_ws.close()
     await recv_until(d_ws, lambda f: f["type"] == "presence" and [e["name"] for e in f["editors"]] == ["Ingrid Hansen"])
     await d_ws.close()
+
+
+async def test_editors_meet_before_the_note_exists_and_hear_of_the_first_save(
+        aiohttp_client: Any, settings: Settings, clock: FixedClock, seeded: Seeded, db: Any) -> None:
+    """The live channel is the consultation's: opening the note creates nothing, yet both editors are there."""
+    app = create_app(settings, clock=clock)
+    doctor: TestClient = await aiohttp_client(app, cookie_jar=LoopbackSecureJar())
+    nurse: TestClient = await aiohttp_client(doctor.server, cookie_jar=LoopbackSecureJar())
+    d_token = await login_as(doctor, "lege", clock)
+    n_token = await login_as(nurse, "sykepleier.rodoy", clock)
+    booking = await seeded_booking(db)
+    empty = await (await nurse.get(f"/api/bookings/{booking}/note?reason={REASON}")).json()
+    assert empty["id"] is None and empty["version"] == 0
+
+    def url(token: str) -> str:
+        return f"/ws/consultations/{booking}/note?csrf={token}&reason={REASON}"
+
+    d_ws = await doctor.ws_connect(url(d_token), headers=ORIGIN)
+    assert (await recv_until(d_ws, lambda f: f["type"] == "hello"))["consultation"] == booking
+    n_ws = await nurse.ws_connect(url(n_token), headers=ORIGIN)
+    await recv_until(d_ws, presence_of("Kari Nilsen", profession="nurse", may_write=True))
+
+    # The doctor's first save creates the note; the nurse hears of it as of any save, and reads it.
+    resp = await doctor.put(f"/api/bookings/{booking}/note?reason={REASON}", headers=api_headers(d_token),
+                            json={"based_on": 0, "content": note_document(what_matters=WHAT_MATTERS)})
+    assert resp.status == 200, await resp.text()
+    note = (await resp.json())["note"]
+    assert note["id"] and note["version"] == 2
+    changed = await recv_until(n_ws, lambda f: f["type"] == "changed")
+    assert changed["version"] == 2 and changed["parts"] == ["what_matters"]
+    # Her own first save, made from the empty note too, merges with his: nothing of his is lost.
+    resp = await nurse.put(f"/api/bookings/{booking}/note?reason={REASON}", headers=api_headers(n_token),
+                           json={"based_on": 0, "content": note_document(
+                               profession_texts=[{"profession": "nurse", "text": "Sår på legg"}])})
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body["note"]["id"] == note["id"] and body["version"] == 3
+    assert body["note"]["content"]["what_matters"] == WHAT_MATTERS
+    # The note's own address joins the same channel.
+    o_ws = await doctor.ws_connect(socket_url(note["id"], d_token), headers=ORIGIN)
+    assert (await recv_until(o_ws, lambda f: f["type"] == "hello"))["consultation"] == booking
+    for ws in (o_ws, n_ws, d_ws):
+        await ws.close()
 
 
 async def test_bad_frames_get_error_frames_and_the_socket_goes_on(two: Any) -> None:

@@ -13,14 +13,14 @@ from server.platform.clock import FixedClock
 from server.platform.db import Database
 from tests.conftest import Seeded
 from tests.helpers import api_headers, csrf_token, login_as
-from tests.http.notes_documents import WHAT_MATTERS, note_document, seeded_booking
+from tests.http.notes_documents import WHAT_MATTERS, created_note, note_document, seeded_booking
 
 
 async def test_guest_reads_the_shared_signed_note_only(client: TestClient, seeded: Seeded, clock: FixedClock,
                                                         db: Database) -> None:
     booking = await seeded_booking(db)
     token = await login_as(client, "lege", clock)
-    note = await (await client.get(f"/api/bookings/{booking}/note")).json()
+    note = await created_note(client, booking, token)
     url = note["links"]["self"]
     resp = await client.put(url, json={"based_on": 1, "content": note_document(what_matters=WHAT_MATTERS)},
                             headers=api_headers(token))

@@ -16,7 +16,7 @@ from server.platform.clock import FixedClock
 from server.platform.db import Database
 from tests.conftest import Seeded
 from tests.helpers import api_headers, csrf_token, login_as
-from tests.http.notes_documents import WHAT_MATTERS, note_document, seeded_booking
+from tests.http.notes_documents import WHAT_MATTERS, created_note, note_document, seeded_booking
 
 SECTION = "Hvem har sett opplysningene dine"
 RAW_CODES = ("day list", "patient list", "shared summary", "consultation participant", "read_shared", "user:",
@@ -28,7 +28,7 @@ async def _signed_and_shared(client: TestClient, clock: FixedClock, db: Database
     booking = await seeded_booking(db)
     token = await login_as(client, "lege", clock)
     await client.get("/patients")  # Marit's name seen in the patient list: a "pasientliste" line
-    note = await (await client.get(f"/api/bookings/{booking}/note")).json()
+    note = await created_note(client, booking, token)
     url = note["links"]["self"]
     resp = await client.put(url, json={"based_on": 1, "content": note_document(what_matters=WHAT_MATTERS)},
                             headers=api_headers(token))

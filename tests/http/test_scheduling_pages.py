@@ -133,7 +133,8 @@ async def test_call_page_has_the_joint_note_beside_the_video(client: TestClient,
     page = await resp.text()
     assert resp.status == 200, page
     assert 'id="note-editor"' in page and "/static/notes/note-page.js" in page
-    assert re.search(r'"noteUrl": "/api/notes/[^"]+"', page)
+    # The editor works at the consultation's address: the note need not exist yet (its first save creates it).
+    assert f'"noteUrl": "/api/bookings/{booking.group(1)}/note"' in page
 
 
 async def test_coordinator_sets_hours_closes_a_day_and_imports_a_calendar(client: TestClient, seeded: Seeded,

@@ -67,6 +67,11 @@ async def world(db: Database, seeded: Seeded, clock: FixedClock) -> NotesWorld:
 
 
 async def _open(db: Database, w: NotesWorld, who: str = "lege") -> NoteView:
+    """The note as ``who`` opens it, after the specialist's first save created it (opening creates nothing)."""
+    async with db.session(write_lock=True) as session:
+        exists = (await w.service.open_for_booking(session, w.actors["lege"], w.booking)).public_id is not None
+        if not exists:
+            await w.service.save_for_booking(session, w.actors["lege"], w.booking, based_on=0, content=NoteContent())
     async with db.session(write_lock=True) as session:
         return await w.service.open_for_booking(session, w.actors[who], w.booking)
 
@@ -176,8 +181,14 @@ async def test_sign_locks_and_amendments_chain(db: Database, world: NotesWorld, 
 
 
 async def test_every_read_and_write_is_audited(db: Database, world: NotesWorld) -> None:
-    note = (await _open(db, world)).public_id
-    await _save(db, world, note, 1, NoteContent(what_matters=WM))
+    async with db.session(write_lock=True) as session:
+        empty = await world.service.open_for_booking(session, world.actors["lege"], world.booking)
+    assert empty.public_id is None and empty.version == 0  # opened before anyone wrote: nothing stored
+    async with db.session(write_lock=True) as session:
+        first = await world.service.save_for_booking(session, world.actors["lege"], world.booking, based_on=0,
+                                                     content=NoteContent(what_matters=WM))
+    note = first.view.public_id
+    assert note is not None and first.view.version == 2
     async with db.session(write_lock=True) as session:
         await world.service.load(session, world.actors["sykepleier.rodoy"], note)
         await world.service.versions(session, world.actors["lege"], note)
@@ -189,9 +200,11 @@ async def test_every_read_and_write_is_audited(db: Database, world: NotesWorld) 
         rows = (await session.execute(select(AuditEntry).where(AuditEntry.object_type == "note")
                                       .order_by(AuditEntry.seq))).scalars().all()
         verified = await AuditLog(FixedClock()).verify(session)
-    assert [r.action for r in rows] == ["create", "read", "save", "read", "read_versions", "sign", "amend",
+    assert [r.action for r in rows] == ["read", "create", "save", "read", "read_versions", "sign", "amend",
                                         "export:pdf", "share"]
-    assert all(r.patient_id == world.patient_id and r.object_id == note for r in rows)
+    # The read before the note existed is logged against the consultation; the rest against the note.
+    assert rows[0].object_id == world.booking and rows[0].patient_id == world.patient_id
+    assert all(r.patient_id == world.patient_id and r.object_id == note for r in rows[1:])
     assert rows[-2].reason == "Arkiv" and rows[-2].role == "coordinator"
     assert verified.ok
 

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient
 from server.platform.clock import FixedClock
 from tests.conftest import Seeded
 from tests.helpers import api_headers, login_as
+from tests.http.notes_documents import note_document
 
 FAR_FUTURE = "9999-12-31"
 FAR_PAST = "0001-01-01"
@@ -100,6 +101,7 @@ PROBES: list[Probe] = [
 # Every JSON body the API takes also gets the deep document (the path ids are real where it matters).
 _JSON_ROUTES = [("POST", "/api/referrals"), ("POST", "/api/bookings/{booking}/cancel"),
                 ("POST", "/api/bookings/{booking}/status"), ("PUT", "/api/resources/{room}/hours"),
+                ("PUT", "/api/bookings/{booking}/note"),
                 ("POST", "/api/notes/{note}/amendments"), ("PUT", "/api/notes/{note}/amendment-drafts"),
                 ("POST", "/api/notes/{note}/share"), ("POST", "/api/health-rooms"),
                 ("POST", "/api/consultation-types"), ("PATCH", "/api/resources/{room}")]
@@ -117,7 +119,7 @@ def _expected_type(path: str) -> str:
 
 async def _demo_ids(client: TestClient, clock: FixedClock) -> dict[str, str]:
     """Real ids of the demo data: a booking of the doctor's, its note, a referral, a health room."""
-    await login_as(client, "lege", clock)
+    token = await login_as(client, "lege", clock)
     days = ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
     booking = None
     for day in days:
@@ -126,9 +128,11 @@ async def _demo_ids(client: TestClient, clock: FixedClock) -> dict[str, str]:
             booking = rows[0]["id"]
             break
     assert booking, "the demo data has no booking of the doctor's this week"
-    note = await client.get(f"/api/bookings/{booking}/note")
+    # Opening a note creates nothing; the first save does (and gives it its id).
+    note = await client.put(f"/api/bookings/{booking}/note", headers=api_headers(token),
+                            json={"based_on": 0, "content": note_document()})
     assert note.status == 200, await note.text()
-    note_id = (await note.json())["id"]
+    note_id = (await note.json())["note"]["id"]
     await login_as(client, "koordinator", clock)
     referrals = await (await client.get("/api/referrals")).json()
     rooms = await (await client.get("/api/resources", params={"kind": "health_room"})).json()

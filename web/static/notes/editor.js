@@ -1,7 +1,12 @@
 // The consultation note editor: a plain ES module, embeddable beside the video on the call page.
 //
 //   import { mountNoteEditor } from "/static/notes/editor.js";
-//   mountNoteEditor(element, "/api/notes/<id>", { csrf, labels, strings, readingKinds, units, enums });
+//   mountNoteEditor(element, "/api/bookings/<consultation>/note", { csrf, labels, strings, readingKinds, units, enums });
+//
+// The editor reads and saves the note at the consultation's address. Opening a consultation nobody has
+// written in yet creates nothing: the server answers an empty note (id null, version 0) and the first save
+// (based on version 0) creates it. Signing, amending and sharing go to the note's own address (links.self)
+// once it exists.
 //
 // The note's vocabulary (reading kinds with their units, the enums' values) comes from the page config,
 // which the server renders from its one model: nothing of it is copied here.
@@ -18,7 +23,8 @@
 // saved. The note sent back carries those drafts; the editor shows the draft text in place of the stored
 // one, marks the field (aria-invalid, the message beside it) and lists each problem once at the top.
 //
-// Written together, live: the editor keeps the note's own WebSocket (/ws/notes/<id>) open. When somebody
+// Written together, live: the editor keeps the note's WebSocket (/ws/consultations/<consultation>/note) open;
+// it is the consultation's, so it works before the note exists and the first save reaches the others too. When somebody
 // else's save lands, the server says so at once (version, parts, who; never the text): with nothing unsaved
 // here the editor fetches the note and shows it; with unsaved text here it saves now, so the server merges
 // part by part and a part both changed comes back as a conflict with both texts, as for any save. The
@@ -185,6 +191,12 @@ export function guardStale(local, base, edited) {
   return { doc: docFromParts(out), stale };
 }
 
+/** Whether two notes the server sent are the same consultation's note (one may predate its first save). */
+function sameNote(a, b) {
+  if (a.booking && b.booking) return a.booking === b.booking;
+  return a.id === b.id;
+}
+
 function setPart(doc, key, value) {
   const parts = partsOf(doc);
   if (value === null || value === undefined) parts.delete(key);
@@ -276,7 +288,7 @@ class NoteEditor {
   // ---------------------------------------------------------------------------------- loading
 
   async start() {
-    const kept = this.kept();
+    let kept = this.kept();
     try {
       const resp = await fetch(this.noteUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (!resp.ok) throw new Error(await this.problem(resp));
@@ -285,7 +297,9 @@ class NoteEditor {
       if (!kept) { this.root.replaceChildren(h("p", { role: "alert", text: `${this.s("error")} ${err.message}` })); return; }
       this.note = kept.note;
     }
-    if (kept && kept.note && kept.note.id === this.note.id && !this.locked()) {
+    kept = kept || this.keptUnderNoteId();
+    // The same consultation's note: a copy kept before the first save has no note id, and is still this note.
+    if (kept && kept.note && sameNote(kept.note, this.note) && !this.locked()) {
       // Text typed before a closed tab or a lost connection: show it and save it (the server merges).
       this.baseVersion = kept.baseVersion;
       this.baseDoc = kept.baseDoc;
@@ -310,9 +324,9 @@ class NoteEditor {
   // ---------------------------------------------------------------------------------- live
 
   connect() {
-    if (!this.note || !this.note.id) return;
+    if (!this.note || !this.note.booking) return;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${proto}//${location.host}/ws/notes/${encodeURIComponent(this.note.id)}?csrf=${encodeURIComponent(this.csrf)}`);
+    const ws = new WebSocket(`${proto}//${location.host}/ws/consultations/${encodeURIComponent(this.note.booking)}/note?csrf=${encodeURIComponent(this.csrf)}`);
     this.socket = ws;
     ws.addEventListener("open", () => {
       this.reconnects = 0;
@@ -490,7 +504,7 @@ class NoteEditor {
 
   async keepDraft(part, text) {
     try {
-      const resp = await fetch(`${this.noteUrl}/amendment-drafts`, {
+      const resp = await fetch(`${this.noteApi()}/amendment-drafts`, {
         method: "PUT", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf, Accept: "application/json" },
         body: JSON.stringify({ part, text }),
@@ -506,9 +520,22 @@ class NoteEditor {
     }
   }
 
-  kept() {
-    try { return JSON.parse(localStorage.getItem(this.storageKey) || "null"); } catch { return null; }
+  kept(key = this.storageKey) {
+    try { return JSON.parse(localStorage.getItem(key) || "null"); } catch { return null; }
   }
+
+  /** A copy kept by an editor that named the note by its own address (before it opened at the consultation's):
+   *  taken over under this editor's key, so it is saved like any kept copy and found only once. */
+  keptUnderNoteId() {
+    if (!this.note || !this.note.id) return null;
+    const key = `samkonsult-note:/api/notes/${this.note.id}`;
+    const kept = key === this.storageKey ? null : this.kept(key);
+    if (kept) { localStorage.setItem(this.storageKey, JSON.stringify(kept)); localStorage.removeItem(key); }
+    return kept;
+  }
+
+  /** Where the existing note's own actions go (sign, amend, share); the consultation's address before that. */
+  noteApi() { return this.note && this.note.id ? this.note.links.self : this.noteUrl; }
 
   keep(local) {
     localStorage.setItem(this.storageKey, JSON.stringify({
@@ -710,7 +737,7 @@ class NoteEditor {
   }
 
   async post(path, body) {
-    const resp = await fetch(`${this.noteUrl}${path}`, {
+    const resp = await fetch(`${this.noteApi()}${path}`, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf, Accept: "application/json" },
       body: JSON.stringify(body),
@@ -725,7 +752,8 @@ class NoteEditor {
 
   /** Sign; when something blocks it, list exactly what (each with a link to its field) and stay unsigned. */
   async signNow() {
-    const resp = await fetch(`${this.noteUrl}/sign`, {
+    if (!this.note.id) throw new Error(this.s("empty_sign"));  // nothing was ever saved: there is no note yet
+    const resp = await fetch(`${this.noteApi()}/sign`, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf, Accept: "application/json" },
       body: "{}",
@@ -892,8 +920,9 @@ class NoteEditor {
 
   toolbar() {
     const n = this.note;
-    return h("nav", { class: "note-toolbar", "aria-label": this.s("exports") },
-      h("span", { class: "badge", text: `${this.l(`status.${n.status}`)} · ${this.s("version")} ${n.version}` }),
+    const badge = h("span", { class: "badge", text: `${this.l(`status.${n.status}`)} · ${this.s("version")} ${n.version}` });
+    if (!n.id) return h("nav", { class: "note-toolbar", "aria-label": this.s("exports") }, badge);  // nothing to export yet
+    return h("nav", { class: "note-toolbar", "aria-label": this.s("exports") }, badge,
       h("a", { href: n.links.pdf, text: this.s("export_pdf") }),
       h("a", { href: n.links.text, text: this.s("export_text") }),
       h("a", { href: n.links.fhir, text: this.s("export_fhir") }),
