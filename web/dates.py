@@ -9,7 +9,9 @@ than any consultation, referral or report needs, and far from the edges of ``dat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -24,6 +26,9 @@ _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ][0-9:.,]{5,15}(?:Z|[+-]\d{2}(?::?\
                        re.ASCII)
 
 
+_T = TypeVar("_T")
+
+
 class DateRefused(ValueError):
     """Text that is not a date in range; ``code`` is the message code for the field."""
 
@@ -32,27 +37,25 @@ class DateRefused(ValueError):
         self.code = code
 
 
+def _read(raw: str, pattern: re.Pattern[str], code: str, convert: Callable[[str], _T]) -> _T:
+    """``raw`` stripped, matched whole by ``pattern`` and converted; ``DateRefused(code)`` otherwise."""
+    text = raw.strip()
+    if not pattern.fullmatch(text):
+        raise DateRefused(code)
+    try:
+        return convert(text)
+    except ValueError:
+        raise DateRefused(code) from None
+
+
 def parse_day(raw: str) -> date:
     """A ``YYYY-MM-DD`` date between EARLIEST and LATEST; ``DateRefused`` otherwise."""
-    text = raw.strip()
-    if not _DATE.fullmatch(text):
-        raise DateRefused("invalid_date")
-    try:
-        value = date.fromisoformat(text)
-    except ValueError:
-        raise DateRefused("invalid_date") from None
-    return within_range(value)
+    return within_range(_read(raw, _DATE, "invalid_date", date.fromisoformat))
 
 
 def parse_aware(raw: str) -> datetime:
     """An ISO date and time with its UTC offset, on a day between EARLIEST and LATEST."""
-    text = raw.strip()
-    if not _DATETIME.fullmatch(text):
-        raise DateRefused("invalid_datetime")
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise DateRefused("invalid_datetime") from None
+    value = _read(raw, _DATETIME, "invalid_datetime", datetime.fromisoformat)
     if value.tzinfo is None:
         raise DateRefused("invalid_datetime")
     within_range(value.date())
@@ -61,13 +64,7 @@ def parse_aware(raw: str) -> datetime:
 
 def parse_local(raw: str) -> datetime:
     """An ISO date and time without offset (a form's datetime-local), on a day in range."""
-    text = raw.strip()
-    if not _DATETIME.fullmatch(text):
-        raise DateRefused("invalid_datetime")
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise DateRefused("invalid_datetime") from None
+    value = _read(raw, _DATETIME, "invalid_datetime", datetime.fromisoformat)
     within_range(value.date())
     return value
 

@@ -94,11 +94,11 @@ def problem_response(status: int, code: str, detail: str, *, extra: dict[str, An
                         content_type=PROBLEM_TYPE, headers=headers)
 
 
-def _page(request: web.Request, status: int, title: str, detail: str, error_id: str | None = None
-          ) -> web.Response:
+def _page(request: web.Request, status: int, title: str, detail: str, error_id: str | None = None,
+          problems: list[str] | None = None) -> web.Response:
     try:
-        return render(request, "error.html", {"title": title, "detail": detail, "error_id": error_id},
-                      status=status)
+        return render(request, "error.html", {"title": title, "detail": detail, "error_id": error_id,
+                                              "problems": problems or []}, status=status)
     except Exception:  # the layout itself failed; answer in plain text rather than not at all
         text = f"{title}\n{detail}" + (f"\nError id: {error_id}" if error_id else "")
         return web.Response(status=status, text=text)
@@ -120,7 +120,10 @@ def render_domain_error(request: web.Request, exc: DomainError) -> web.Response:
             extra["errors"] = errors
         return problem_response(status, exc.code, exc.message, extra=extra, headers=headers,
                                 title=title_for(exc))
-    response = _page(request, status, title_for(exc), "")
+    # A page refused for its address (a ?date= that is no date) says what is wrong with it, not only that
+    # something is: the same words a form shows beside the field.
+    problems = [item["message"] for item in field_errors(exc) or []] if isinstance(exc, ValidationFailed) else []
+    response = _page(request, status, title_for(exc), "", problems=problems)
     response.headers.update(headers)
     return response
 

@@ -189,6 +189,10 @@ async def test_a_refused_date_names_the_field_and_the_range(client: TestClient, 
         assert ok.status == 200, await ok.text()
     page = await client.get("/day", params={"date": FAR_FUTURE})
     assert page.status == 422 and page.content_type == "text/html"
+    # A page says it in words, in the reader's language, as a form would beside the field.
+    assert "Velg en dato mellom år 1900 og 2200." in await page.text()
+    page = await client.get("/calendar", params={"week": "24.11.2026"})
+    assert page.status == 422 and "Skriv datoen som ÅÅÅÅ-MM-DD." in await page.text()
 
 
 @pytest.mark.parametrize("text", [f"{FAR_FUTURE}T23:59:59-23:59", f"{FAR_PAST}T00:00:00+14:00"])
