@@ -118,7 +118,7 @@ class AccountService:
         user = User(
             username=username, display_name=display_name.strip(), email=email.strip(), phone=phone.strip(),
             role=role, profession=code or "", organisation_id=organisation_id, department_id=department_id,
-            password_hash=passwords.hash_password(password), is_demo=is_demo, created_at=now,
+            password_hash=await passwords.hash_off_loop(password), is_demo=is_demo, created_at=now,
             password_changed_at=now, totp_confirmed=False,
         )
         session.add(user)
@@ -162,13 +162,13 @@ class AccountService:
         stored_hash = user.password_hash if user is not None and user.is_active else None
         # verify_password checks a dummy hash when there is none: the same Argon2 work either way. It runs
         # first, never short-circuited, or an unknown name would be answered faster than a real one.
-        matches = passwords.verify_password(stored_hash, password)
+        matches = await passwords.verify_off_loop(stored_hash, password)
         if not matches or user is None:
             self._throttle.record_failure(username, client)
             raise AuthenticationFailed("wrong username or password", code="login_failed")
         self._throttle.record_success(username, client)
         if passwords.needs_rehash(user.password_hash):
-            user.password_hash = passwords.hash_password(password)
+            user.password_hash = await passwords.hash_off_loop(password)
         relaxed = self._relax_demo and user.is_demo
         return LoginOutcome(user=user, needs_totp=not relaxed and user.totp_confirmed,
                             needs_enrolment=not relaxed and not user.totp_confirmed)
@@ -224,14 +224,14 @@ class AccountService:
         await session.flush()
 
     async def change_password(self, session: AsyncSession, user: User, old: str, new: str) -> None:
-        if not passwords.verify_password(user.password_hash, old):
+        if not await passwords.verify_off_loop(user.password_hash, old):
             raise ValidationFailed("wrong password", {"old_password": "wrong_password"})
         problem = passwords.password_problem(new)
         if problem:
             raise ValidationFailed("weak password", {"new_password": problem})
-        if passwords.verify_password(user.password_hash, new):
+        if await passwords.verify_off_loop(user.password_hash, new):
             raise ValidationFailed("same password", {"new_password": "password_unchanged"})
-        user.password_hash = passwords.hash_password(new)
+        user.password_hash = await passwords.hash_off_loop(new)
         user.password_changed_at = self._clock.now()
         user.must_change_password = False
         await session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))

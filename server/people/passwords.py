@@ -6,6 +6,8 @@ safe because ``needs_rehash`` upgrades a stored hash at the next login.
 
 from __future__ import annotations
 
+import asyncio
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -33,6 +35,20 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_off_loop(password: str) -> str:
+    """:func:`hash_password` in a worker thread.
+
+    Argon2 is 20 to 50 ms of CPU by design (argon2-cffi lets go of the GIL meanwhile); on the serving
+    loop every call's signaling would wait that long for each login or password change.
+    """
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_off_loop(stored_hash: str | None, password: str) -> bool:
+    """:func:`verify_password` in a worker thread (see :func:`hash_off_loop`)."""
+    return await asyncio.to_thread(verify_password, stored_hash, password)
 
 
 def needs_rehash(stored_hash: str) -> bool:

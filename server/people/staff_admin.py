@@ -160,7 +160,7 @@ class StaffAdmin:
         if not user.is_active:
             raise Conflict("the user is deactivated", code="user_inactive")
         password = temporary_password()
-        user.password_hash = passwords.hash_password(password)
+        user.password_hash = await passwords.hash_off_loop(password)
         user.must_change_password = True
         await self._end_sessions(session, user.id)
         await session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))

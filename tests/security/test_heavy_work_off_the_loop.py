@@ -69,3 +69,26 @@ async def test_a_large_staff_file_is_read_and_checked_off_the_loop(
     assert set(threads) == {"read", "check"}
     assert loop_thread not in threads.values(), "a heavy step ran on the serving loop"
     assert answered >= 1
+
+
+async def test_password_hashing_runs_off_the_loop(client: TestClient, seeded: Seeded, clock: FixedClock,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 is 20 to 50 ms of CPU by design: a login, wrong or right, and a password change hash and
+    verify in a worker thread, so a crowd logging in at 08:00 does not stall the calls."""
+    from server.people import passwords
+
+    threads: dict[str, int] = {}
+    monkeypatch.setattr(passwords, "verify_password", _recording(threads, "verify", passwords.verify_password))
+    monkeypatch.setattr(passwords, "hash_password", _recording(threads, "hash", passwords.hash_password))
+    token = await csrf_token(client)
+    resp = await client.post("/login", data={"csrf_token": token, "username": "lege", "password": "feil-passord-1"},
+                             allow_redirects=False)
+    assert resp.status != 303  # refused
+    await login_as(client, "lege", clock)
+    token = await csrf_token(client, "/account")
+    resp = await client.post("/account/password", data={
+        "csrf_token": token, "old_password": "demo-passord-2026", "new_password": "et-nytt-passord-2026",
+        "repeat_password": "et-nytt-passord-2026"}, allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/account?saved=1", await resp.text()
+    assert set(threads) == {"verify", "hash"}
+    assert threading.get_ident() not in threads.values(), "Argon2 ran on the serving loop"
