@@ -186,3 +186,22 @@ def test_limits_on_size_occurrences_and_window() -> None:
     with pytest.raises(InvalidCalendar) as info:
         parse_busy(ics(WEEKLY), Interval(MARCH.start, MARCH.start + timedelta(days=500)))
     assert info.value.code == "calendar.window_too_long"
+
+
+def test_events_across_the_expansion_chunks_count_once() -> None:
+    """The window is expanded a fortnight at a time; what lies across a seam is one event, not two."""
+    weeks = vevent("weeks@test", "DTSTART;VALUE=DATE:20260305", "DTEND;VALUE=DATE:20260405", "SUMMARY:Permisjon")
+    night = vevent("night@test", "DTSTART:20260314T230000Z", "DTEND:20260315T010000Z")  # the first seam
+    daily = vevent("d@test", "DTSTART:20260301T070000Z", "DTEND:20260301T073000Z", "RRULE:FREQ=DAILY;COUNT=60")
+    result = parse_busy(ics(weeks, night, daily), MARCH)
+    assert result.occurrences == 1 + 1 + 60
+
+
+def test_a_year_of_plain_events_is_read_whole() -> None:
+    """A full calendar (2,000 meetings over a year, 2,000 series for the expander) comes through whole."""
+    start = datetime(2026, 3, 2, 7, tzinfo=UTC)
+    events = [vevent(f"m{i}@test", f"DTSTART:{start + timedelta(hours=4 * i):%Y%m%dT%H%M%SZ}", "DURATION:PT45M")
+              for i in range(2000)]
+    year = Interval(datetime(2026, 3, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
+    result = parse_busy(ics(*events), year)
+    assert result.occurrences == 2000 and len(result.busy) == 2000
