@@ -75,6 +75,13 @@ _ACTIONS = {
     "ended": N_("ended the consultation"),
     "chat_posted": N_("wrote in the chat"),
     "reading_posted": N_("shared a measurement"),
+    # A booking's status set by hand (scheduling.services.bookings writes "status:<new status>")
+    "status:booked": N_("set back to booked"),
+    "status:arrived": N_("marked as arrived"),
+    "status:in_progress": N_("marked as under way"),
+    "status:completed": N_("marked as held"),
+    "status:cancelled": N_("marked as cancelled"),
+    "status:no_show": N_("marked as not attended"),
     # Refused: no permission, or not theirs
     "refused": N_("was refused"),
 }
