@@ -118,11 +118,8 @@ class NoteService:
         ``None``, version 0): opening it creates nothing, the first save does (:meth:`save_for_booking`).
         The read of such a note is logged against the consultation (its public id), as there is no note id.
         """
-        booking = await self._consultations.by_public_id(session, booking_public_id)
-        if booking is None:
-            raise NotFound(NO_SUCH_NOTE)
-        relation = await self._relation(session, actor, booking)
-        why = self._check(actor, relation, NoteAction.READ, reason)
+        booking, relation, why = await self._booking_checked(session, actor, booking_public_id, NoteAction.READ,
+                                                             reason)
         note = await self._note_for_booking(session, booking.id)
         patient = await self._patient(session, booking.patient_id)
         if note is None:
@@ -142,17 +139,23 @@ class NoteService:
         empty version 1, so a save based on 0 merges exactly like one based on 1 (two first saves at the
         same moment merge part by part, as any two saves do).
         """
-        booking = await self._consultations.by_public_id(session, booking_public_id)
-        if booking is None:
-            raise NotFound(NO_SUCH_NOTE)
-        relation = await self._relation(session, actor, booking)
-        why = self._check(actor, relation, NoteAction.SAVE, reason)
+        booking, _relation, why = await self._booking_checked(session, actor, booking_public_id,
+                                                              NoteAction.SAVE, reason)
         note = await self._note_for_booking(session, booking.id)
         if note is None:
             note = await self._create(session, actor, booking)
             await self._record(session, actor, note, "create", why)
         return await self.save(session, actor, note.public_id, based_on=1 if based_on == 0 else based_on,
                                content=content, reason=reason, lang=lang)
+
+    async def _booking_checked(self, session: AsyncSession, actor: Actor, booking_public_id: str,
+                               action: NoteAction, reason: str) -> tuple[Consultation, Relation, str]:
+        """The booking, the actor's relation to it and the reason the action is allowed (or a refusal)."""
+        booking = await self._consultations.by_public_id(session, booking_public_id)
+        if booking is None:
+            raise NotFound(NO_SUCH_NOTE)
+        relation = await self._relation(session, actor, booking)
+        return booking, relation, self._check(actor, relation, action, reason)
 
     async def load(self, session: AsyncSession, actor: Actor, note_id: str, reason: str = "") -> NoteView:
         """The latest state of a note, for a reader; the read is audited."""
@@ -345,11 +348,8 @@ class NoteService:
         Not audited: the live channel carries no health data (versions, part keys, who is present); the
         editor reads the note itself through :meth:`open_for_booking`, which is audited as every read.
         """
-        booking = await self._consultations.by_public_id(session, booking_public_id)
-        if booking is None:
-            raise NotFound(NO_SUCH_NOTE)
-        relation = await self._relation(session, actor, booking)
-        self._check(actor, relation, NoteAction.READ, reason)
+        booking, relation, _why = await self._booking_checked(session, actor, booking_public_id,
+                                                              NoteAction.READ, reason)
         return LiveAccess(booking.public_id, await self._person(session, actor),
                           allowed(actor, relation, NoteAction.SAVE))
 

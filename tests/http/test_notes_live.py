@@ -39,16 +39,22 @@ def presence_of(name: str, **want: Any) -> Any:
     return check
 
 
-@pytest.fixture
-async def two(aiohttp_client: Any, settings: Settings, clock: FixedClock, seeded: Seeded, db: Any
-              ) -> tuple[TestClient, str, TestClient, str, str]:
-    """The specialist and the Rødøy nurse, each in their own browser, on the note of Marit's consultation."""
+async def _doctor_and_nurse(aiohttp_client: Any, settings: Settings, clock: FixedClock, db: Any
+                            ) -> tuple[TestClient, str, TestClient, str, str]:
+    """The specialist and the Rødøy nurse logged in, each in their own browser, and Marit's consultation."""
     app = create_app(settings, clock=clock)
     doctor: TestClient = await aiohttp_client(app, cookie_jar=LoopbackSecureJar())
     nurse: TestClient = await aiohttp_client(doctor.server, cookie_jar=LoopbackSecureJar())
     d_token = await login_as(doctor, "lege", clock)
     n_token = await login_as(nurse, "sykepleier.rodoy", clock)
-    booking = await seeded_booking(db)
+    return doctor, d_token, nurse, n_token, await seeded_booking(db)
+
+
+@pytest.fixture
+async def two(aiohttp_client: Any, settings: Settings, clock: FixedClock, seeded: Seeded, db: Any
+              ) -> tuple[TestClient, str, TestClient, str, str]:
+    """The specialist and the Rødøy nurse, each in their own browser, on the note of Marit's consultation."""
+    doctor, d_token, nurse, n_token, booking = await _doctor_and_nurse(aiohttp_client, settings, clock, db)
     note_id: str = (await created_note(doctor, booking, d_token, REASON))["id"]
     return doctor, d_token, nurse, n_token, note_id
 
@@ -117,12 +123,7 @@ async def test_two_editors_see_presence_and_each_others_saves(two: Any) -> None:
 async def test_editors_meet_before_the_note_exists_and_hear_of_the_first_save(
         aiohttp_client: Any, settings: Settings, clock: FixedClock, seeded: Seeded, db: Any) -> None:
     """The live channel is the consultation's: opening the note creates nothing, yet both editors are there."""
-    app = create_app(settings, clock=clock)
-    doctor: TestClient = await aiohttp_client(app, cookie_jar=LoopbackSecureJar())
-    nurse: TestClient = await aiohttp_client(doctor.server, cookie_jar=LoopbackSecureJar())
-    d_token = await login_as(doctor, "lege", clock)
-    n_token = await login_as(nurse, "sykepleier.rodoy", clock)
-    booking = await seeded_booking(db)
+    doctor, d_token, nurse, n_token, booking = await _doctor_and_nurse(aiohttp_client, settings, clock, db)
     empty = await (await nurse.get(f"/api/bookings/{booking}/note?reason={REASON}")).json()
     assert empty["id"] is None and empty["version"] == 0
 
