@@ -49,17 +49,21 @@ def _login(base: str, username: str) -> tuple[str, str]:
     return "; ".join(f"{k}={v}" for k, v in jar.items()), token.group(1)
 
 
-def run_schemathesis(server: Server, username: str, *options: str) -> None:
+ALL_PHASES = "examples,coverage,fuzzing,stateful"
+
+
+def run_schemathesis(server: Server, username: str, *options: str, phases: str = ALL_PHASES,
+                     max_time: int = 90) -> None:
     """Fuzz the server's /api as ``username`` (checks: no 5xx, status, content type and body per schema)."""
     cookie, token = _login(server.base_url, username)
     done = subprocess.run([
         str(Path(sys.executable).parent / "schemathesis"), "run", f"{server.base_url}/api/openapi.json",
         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
                     "response_schema_conformance",
-        # Every phase, the stateful one too: its chains of calls along the API links found a type requirement
-        # that kept a person id its kind never checked (tests/http/test_setup_resources.py).
-        "--phases", "examples,coverage,fuzzing,stateful",
-        "--workers", "1", "--max-time", "90", "--request-timeout", "20", *options,
+        # By default every phase, the stateful one too: its chains of calls along the API links found a type
+        # requirement that kept a person id its kind never checked (tests/http/test_setup_resources.py).
+        "--phases", phases,
+        "--workers", "1", "--max-time", str(max_time), "--request-timeout", "20", *options,
         "-H", f"Cookie: {cookie}", "-H", f"X-CSRF-Token: {token}", "-H", f"Origin: {server.base_url}",
     ], cwd=ROOT, capture_output=True, text=True, timeout=420, check=False)
     output = done.stdout + done.stderr
