@@ -333,11 +333,11 @@ async def week_calendar(request: web.Request) -> web.StreamResponse:
     monday = day - timedelta(days=day.weekday())
     lo, hi = _utc_range(monday, monday + timedelta(days=7))
     async with reading(request) as session:
-        people = await services.resources.list_resources(session, kind=ResourceKind.PERSON)
-        rooms = await services.resources.list_resources(session, kind=ResourceKind.HEALTH_ROOM)
+        people = await services.resources.choices(session, ResourceKind.PERSON)
+        rooms = await services.resources.choices(session, ResourceKind.HEALTH_ROOM)
         raw = request.query.get("resource", "")
         own = await services.resources.resource_for_user(session, actor.user_id) if actor.user_id else None
-        resource_id = parse_id(raw) or (own.id if own else (people + rooms)[0].id)
+        resource_id = parse_id(raw) or (own.id if own else (people + rooms)[0][0])
         free_busy = (await services.slots.free_busy(session, actor, [resource_id], lo, hi))[0]
         bookings = await services.bookings.for_resource(session, actor, resource_id, lo, hi)
     days = []

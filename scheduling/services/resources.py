@@ -165,6 +165,14 @@ class ResourceService:
         rows = (await session.execute(stmt.order_by(Resource.kind, Resource.name))).scalars().all()
         return [resource_view(r) for r in rows]
 
+    async def choices(self, session: AsyncSession, kind: ResourceKind) -> list[tuple[int, str]]:
+        """Active resources of ``kind`` as (id, name), by name: for a chooser, without what a full view
+        loads (the equipment of every room is a query of its own)."""
+        rows = await session.execute(select(Resource.id, Resource.name)
+                                     .where(Resource.active.is_(True), Resource.kind == kind)
+                                     .order_by(Resource.name))
+        return [(rid, name) for rid, name in rows.all()]
+
     async def deactivate_resource(self, session: AsyncSession, actor: Actor, resource_id: int) -> None:
         """Take a resource out of slot search; its bookings stay."""
         require_roles(actor, *ADMIN_ROLES, what="configure resources")
