@@ -337,7 +337,10 @@ async def week_calendar(request: web.Request) -> web.StreamResponse:
         rooms = await services.resources.choices(session, ResourceKind.HEALTH_ROOM)
         raw = request.query.get("resource", "")
         own = await services.resources.resource_for_user(session, actor.user_id) if actor.user_id else None
-        resource_id = parse_id(raw) or (own.id if own else (people + rooms)[0][0])
+        resource_id = parse_id(raw) or (own.id if own else (people + rooms)[0][0] if people or rooms else None)
+        if resource_id is None:
+            # A trust that has set up nobody bookable yet: say so, rather than fail on an empty list.
+            return render(request, "calendar_empty.html", page_context({}))
         free_busy = (await services.slots.free_busy(session, actor, [resource_id], lo, hi))[0]
         bookings = await services.bookings.for_resource(session, actor, resource_id, lo, hi)
     days = []

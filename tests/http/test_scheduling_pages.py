@@ -6,8 +6,11 @@ import re
 
 import vobject
 from aiohttp.test_utils import TestClient
+from sqlalchemy import update
 
+from scheduling.models import Resource
 from server.platform.clock import FixedClock
+from server.platform.db import Database
 from tests.conftest import Seeded
 from tests.helpers import login_as
 
@@ -181,3 +184,14 @@ async def test_nurses_cannot_change_resources(client: TestClient, seeded: Seeded
     assert (await client.get("/resources")).status == 403
     resp = await client.post("/resources/1/hours", data={"csrf_token": token, "day0": "08:00-09:00"})
     assert resp.status == 403
+
+
+async def test_the_calendar_of_a_trust_with_nobody_bookable_says_so(client: TestClient, seeded: Seeded,
+                                                                   clock: FixedClock, db: Database) -> None:
+    # A new trust has set up no bookable person or room yet; the coordinator has no calendar of their own.
+    async with db.session() as session:
+        await session.execute(update(Resource).values(active=False))
+    await login_as(client, "koordinator", clock)
+    resp = await client.get("/calendar")
+    assert resp.status == 200, await resp.text()
+    assert "Ingen personer eller helserom kan bookes ennå" in await resp.text()
