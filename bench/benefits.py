@@ -23,20 +23,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import sys
-import tempfile
 import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere without installing
 
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import insert, select
 
-from bench.pages import _audit_rows, _get, _time, percentile
+from bench.common import TOTP_KEY, audit_rows, getter, load_line, percentile, served_app, time_requests
 from scheduling.models import (
     AdmissionAvoided,
     Booking,
@@ -50,22 +47,18 @@ from scheduling.models import (
     ResourceKind,
     Urgency,
 )
-from server.app import create_app
 from server.demo import seed_demo
-from server.migrate import upgrade
 from server.people.accounts import AccountService
 from server.people.models import Organisation, Patient, User
 from server.people.totp import TotpCipher
 from server.platform.audit import AuditLog
 from server.platform.clock import FixedClock
-from server.platform.db import Database, create_engine
+from server.platform.db import Database
 from server.platform.local_time import OSLO
 from server.platform.roles import OrganisationKind
-from server.platform.settings import Settings
-from tests.conftest import DEMO_TOTP_SECRET, SECRET
-from tests.helpers import LoopbackSecureJar, login_as
+from tests.conftest import DEMO_TOTP_SECRET
+from tests.helpers import login_as
 
-TOTP_KEY = "bench-totp-key-0123456789abcdef"
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 FIRST_DAY, LAST_DAY = date(2026, 5, 1), date(2026, 10, 31)
 TARGET_P95_MS = 500.0
@@ -146,32 +139,24 @@ async def _seed(db: Database, fixed: FixedClock, consultations: int) -> None:
 
 
 async def main(rounds: int, consultations: int) -> None:
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        await upgrade(url)
-        fixed = FixedClock(NOW)
-        db = Database(create_engine(url))
+    print(load_line("before"))
+    fixed = FixedClock(NOW)
+
+    async def seed(db: Database) -> None:
         await _seed(db, fixed, consultations)
-        settings = Settings(database_url=url, session_secret=SECRET, totp_encryption_key=TOTP_KEY,
-                            public_url="http://127.0.0.1", background_jobs=False)
-        client = TestClient(TestServer(create_app(settings, clock=fixed), host="127.0.0.1"),
-                            cookie_jar=LoopbackSecureJar())
-        await client.start_server()
-        try:
-            baseline = await _time(rounds, _get(client, "/healthz"))
-            await login_as(client, "leder", fixed)
-            before = await _audit_rows(db)
-            path = f"/api/reports/benefits?from={FIRST_DAY.isoformat()}&to={LAST_DAY.isoformat()}"
-            async with client.get(path) as resp:
-                held = (await resp.json())["totals"]["held"]["value"]
-            cpu_before = clock.process_time()
-            timings = await _time(rounds, _get(client, path))
-            cpu_ms = (clock.process_time() - cpu_before) * 1000 / (rounds + 1)
-            rows = (await _audit_rows(db) - before) / (rounds + 2)
-        finally:
-            await client.close()
-            await db.close()
+
+    async with served_app(fixed, seed) as served:
+        client, db = served.client, served.db
+        baseline = await time_requests(rounds, getter(client, "/healthz"))
+        await login_as(client, "leder", fixed)
+        before = await audit_rows(db)
+        path = f"/api/reports/benefits?from={FIRST_DAY.isoformat()}&to={LAST_DAY.isoformat()}"
+        async with client.get(path) as resp:
+            held = (await resp.json())["totals"]["held"]["value"]
+        cpu_before = clock.process_time()
+        timings = await time_requests(rounds, getter(client, path))
+        cpu_ms = (clock.process_time() - cpu_before) * 1000 / (rounds + 1)
+        rows = (await audit_rows(db) - before) / (rounds + 2)
     base_p50 = percentile(baseline, 50)
     p50, p95 = percentile(timings, 50), percentile(timings, 95)
     print(f"consultations: {consultations} over {FIRST_DAY}..{LAST_DAY} ({held} held), rounds: {rounds}")
@@ -181,7 +166,7 @@ async def main(rounds: int, consultations: int) -> None:
     print(f"  {p50 / base_p50:.0f}x the baseline's p50, CPU per view (server and client): {cpu_ms:.0f} ms, "
           f"audit rows per view: {rows:.0f}, "
           f"target p95 <= {TARGET_P95_MS:.0f} ms: {'met' if met else 'MISSED'}")
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(load_line("after"))
     print(f"targets: {'met' if met else 'MISSED'}")
 
 

@@ -24,35 +24,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-import tempfile
-import time as clock
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere without installing
 
-from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from server.app import create_app
+from bench.common import (
+    TOTP_KEY,
+    audit_rows,
+    getter,
+    load_line,
+    percentile,
+    served_app,
+    time_requests,
+)
 from server.demo import seed_demo
-from server.migrate import upgrade
 from server.people.accounts import AccountService
 from server.people.models import User
 from server.people.totp import TotpCipher
 from server.platform.audit import AuditLog
-from server.platform.audit_models import AuditEntry
 from server.platform.clock import FixedClock
-from server.platform.db import Database, create_engine
-from server.platform.settings import Settings
-from tests.conftest import DEMO_TOTP_SECRET, SECRET
-from tests.helpers import LoopbackSecureJar, login_as
+from server.platform.db import Database
+from tests.conftest import DEMO_TOTP_SECRET
+from tests.helpers import login_as
 from tests.volume_data import WEEK, add_volume
 
-TOTP_KEY = "bench-totp-key-0123456789abcdef"
 DAY = WEEK + timedelta(days=2)
 PATIENTS = 100
 TARGETS = {"day list": 100.0, "week calendar": 100.0, "booking": 20.0}
@@ -70,73 +69,35 @@ async def _seed(db: Database, clock: FixedClock, bookings: int, referrals: int) 
     return volume.bookings[(DAY - WEEK).days * per_day]
 
 
-def percentile(values: Sequence[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))  # nearest rank
-    return ordered[index]
-
-
-async def _time(rounds: int, request: Callable[[], Awaitable[int]]) -> list[float]:
-    await request()  # warm: templates compiled, caches filled
-    timings = []
-    for _ in range(rounds):
-        started = clock.perf_counter()
-        status = await request()
-        timings.append((clock.perf_counter() - started) * 1000)
-        if status != 200:
-            raise SystemExit(f"a page answered {status}: a bug, not a benchmark result")
-    return timings
-
-
-def _get(client: TestClient, path: str) -> Callable[[], Awaitable[int]]:
-    async def request() -> int:
-        async with client.get(path) as resp:
-            await resp.read()
-            return resp.status
-    return request
-
-
-async def _audit_rows(db: Database) -> int:
-    async with db.session() as session:
-        return int((await session.execute(select(func.count()).select_from(AuditEntry))).scalar_one())
-
-
 async def main(rounds: int, bookings: int, referrals: int) -> None:
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        await upgrade(url)
-        fixed = FixedClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
-        db = Database(create_engine(url))
-        one_booking = await _seed(db, fixed, bookings, referrals)
-        settings = Settings(database_url=url, session_secret=SECRET, totp_encryption_key=TOTP_KEY,
-                            public_url="http://127.0.0.1", background_jobs=False)
-        client = TestClient(TestServer(create_app(settings, clock=fixed), host="127.0.0.1"),
-                            cookie_jar=LoopbackSecureJar())
-        await client.start_server()
-        try:
-            baseline = await _time(rounds, _get(client, "/healthz"))
-            await login_as(client, "lege", fixed)
-            pages = {
-                "day list": f"/day?date={DAY.isoformat()}",
-                "week calendar": f"/calendar?week={WEEK.isoformat()}",
-                "booking": f"/bookings/{one_booking}",
-            }
-            results: dict[str, list[float]] = {}
-            rows: dict[str, float] = {}
-            for name, path in pages.items():
-                before = await _audit_rows(db)
-                results[name] = await _time(rounds, _get(client, path))
-                rows[name] = (await _audit_rows(db) - before) / (rounds + 1)
-            await client.post("/logout", data={})
-            client.session.cookie_jar.clear()
-            await login_as(client, "koordinator", fixed)
-            before = await _audit_rows(db)
-            results["referrals api"] = await _time(max(5, rounds // 6), _get(client, "/api/referrals"))
-            rows["referrals api"] = (await _audit_rows(db) - before) / (max(5, rounds // 6) + 1)
-        finally:
-            await client.close()
-            await db.close()
+    print(load_line("before"))
+    fixed = FixedClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    seeded: list[str] = []
+
+    async def seed(db: Database) -> None:
+        seeded.append(await _seed(db, fixed, bookings, referrals))
+
+    async with served_app(fixed, seed) as served:
+        client, db, one_booking = served.client, served.db, seeded[0]
+        baseline = await time_requests(rounds, getter(client, "/healthz"))
+        await login_as(client, "lege", fixed)
+        pages = {
+            "day list": f"/day?date={DAY.isoformat()}",
+            "week calendar": f"/calendar?week={WEEK.isoformat()}",
+            "booking": f"/bookings/{one_booking}",
+        }
+        results: dict[str, list[float]] = {}
+        rows: dict[str, float] = {}
+        for name, path in pages.items():
+            before = await audit_rows(db)
+            results[name] = await time_requests(rounds, getter(client, path))
+            rows[name] = (await audit_rows(db) - before) / (rounds + 1)
+        await client.post("/logout", data={})
+        client.session.cookie_jar.clear()
+        await login_as(client, "koordinator", fixed)
+        before = await audit_rows(db)
+        results["referrals api"] = await time_requests(max(5, rounds // 6), getter(client, "/api/referrals"))
+        rows["referrals api"] = (await audit_rows(db) - before) / (max(5, rounds // 6) + 1)
     base_p50 = percentile(baseline, 50)
     print(f"bookings in the week: {bookings} ({-(-bookings // 5)} on the day listed), open referrals: {referrals}, "
           f"rounds: {rounds}")
@@ -151,7 +112,7 @@ async def main(rounds: int, bookings: int, referrals: int) -> None:
             met = False
         print(f"  {p50 / base_p50:.0f}x the baseline's p50, audit rows per view: {rows[name]:.0f}"
               + ("" if target is None else f", target p95 <= {target:.0f} ms:{verdict}"))
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(load_line("after"))
     print(f"targets: {'met' if met else 'MISSED'}")
 
 
