@@ -25,7 +25,7 @@ from rooms.errors import RoomClosed
 from rooms.events import Denied, EndReason, Outgoing, RoomEnded, RosterChanged, SeatReleased
 from rooms.join_codes import IssuedCode, JoinCodeService
 from rooms.live_events import BitrateCap, ConsultationAudit, Link, LiveEvent, PeerReset, ReadingSink, ServerOffer
-from rooms.live_media import LiveMedia, PeerFactory
+from rooms.live_media import LiveMedia, PeerFactory, RoomMedia, RoomMediaFactory
 from rooms.media import MediaRouter
 from rooms.members import Member
 from rooms.peer_health import PEER_CONNECT_TIMEOUT, PEER_DEAD_AFTER
@@ -67,6 +67,7 @@ class LiveRoom:
         audit: ConsultationAudit,
         join_codes: JoinCodeService,
         peer_factory: PeerFactory,
+        media_factory: RoomMediaFactory | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         reading_sink: ReadingSink | None = None,
     ) -> None:
@@ -76,8 +77,12 @@ class LiveRoom:
         self._join_codes = join_codes
         self._members: dict[ParticipantId, Member] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._media = LiveMedia(room.room_id, self._members, peer_factory=peer_factory, monotonic=monotonic,
-                                spawn=self._spawn)
+        self._media: RoomMedia
+        if media_factory is None:
+            self._media = LiveMedia(room.room_id, self._members, peer_factory=peer_factory, monotonic=monotonic,
+                                    spawn=self._spawn)
+        else:
+            self._media = media_factory(room.room_id, self._members, self._spawn)
         self._bitrate = 0
         self._closed = False
 
@@ -91,7 +96,9 @@ class LiveRoom:
 
     @property
     def router(self) -> MediaRouter:
-        """The forwarding media of this room (for tests and diagnostics)."""
+        """The forwarding media of this room (for tests and diagnostics), when it runs in this process."""
+        if not isinstance(self._media, LiveMedia):
+            raise RuntimeError("this room's media runs in a media worker")
         return self._media.router
 
     def peer_connections(self) -> dict[ParticipantId, RTCPeerConnection]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from aiortc import RTCPeerConnection
+from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
 from rooms.live_events import Link, PeerReset, ServerOffer
@@ -26,6 +26,37 @@ log = logging.getLogger(__name__)
 
 PeerFactory = Callable[[], RTCPeerConnection]
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+def default_peer_factory() -> RTCPeerConnection:
+    # Explicitly no ICE servers: aiortc would otherwise use a public STUN server, and the server's own
+    # candidates are what the browser needs (it brings STUN/TURN of its own from the settings).
+    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+
+
+class RoomMedia(Protocol):
+    """The media of one live room as ``LiveRoom`` uses it: in this process (:class:`LiveMedia`) or in a
+    media worker (:class:`rooms.media_workers.RemoteRoomMedia`)."""
+
+    async def handle_offer(self, member: Member, offer_sdp: str) -> str: ...
+
+    async def handle_answer(self, member: Member | None, answer_sdp: str) -> None: ...
+
+    async def add_candidate(
+        self, member: Member | None, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None
+    ) -> None: ...
+
+    def resumed(self, member: Member, link: Link) -> None: ...
+
+    async def replace_dead_peers(self) -> None: ...
+
+    def released(self, member: Member) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+RoomMediaFactory = Callable[[str, Mapping[ParticipantId, Member], Spawn], RoomMedia]
+"""Makes a room's media from its id, the live room's member records and its task spawner."""
 
 
 class LiveMedia:

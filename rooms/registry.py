@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc import RTCPeerConnection
 
 from rooms.errors import RoomClosed, RoomNotOpen
 from rooms.join_codes import JoinCodeService, JoinGrant
 from rooms.live import LiveRoom, ReadingSink
+from rooms.live_media import RoomMediaFactory, default_peer_factory
 from rooms.models import GuestSessionStore
 from rooms.room import OPEN_BEFORE, Room
 from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
@@ -147,12 +148,6 @@ class DatabaseConsultationAudit:
         ))
 
 
-def default_peer_factory() -> RTCPeerConnection:
-    # Explicitly no ICE servers: aiortc would otherwise use a public STUN server, and the server's own
-    # candidates are what the browser needs (it brings STUN/TURN of its own from the settings).
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
-
-
 class LiveRegistry:
     """The live rooms of this process, by booking id, with the reaper that keeps them tidy.
 
@@ -168,6 +163,7 @@ class LiveRegistry:
         clock: Clock,
         join_codes: JoinCodeService,
         peer_factory: Callable[[], RTCPeerConnection] = default_peer_factory,
+        media_factory: RoomMediaFactory | None = None,
         reap_interval: float = REAP_INTERVAL,
         reading_sink: ReadingSink | None = None,
         open_before: timedelta = OPEN_BEFORE,
@@ -179,6 +175,8 @@ class LiveRegistry:
         self._clock = clock
         self._join_codes = join_codes
         self._peer_factory = peer_factory
+        # None: every room's media in this process; otherwise (media workers) whatever the factory makes.
+        self._media_factory = media_factory
         self._interval = reap_interval
         self._rooms: dict[str, LiveRoom] = {}
         # Keeps readings shared in a call in the joint note (the composition root joins rooms and notes).
@@ -228,6 +226,7 @@ class LiveRegistry:
                 audit=DatabaseConsultationAudit(self._audit_rows, booking),
                 join_codes=self._join_codes,
                 peer_factory=self._peer_factory,
+                media_factory=self._media_factory,
                 reading_sink=self._reading_sink,
             )
             self._rooms[booking.booking_id] = live

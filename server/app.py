@@ -17,9 +17,17 @@ from aiohttp import web
 from notes.export_workers import ExportWorkers
 from notes.live import NoteHub
 from notes.service import NoteService
-from rooms.appkeys import BOOKING_DIRECTORY_FACTORY, CONNECTION_CHECKS, GUEST_ACCESS, JOIN_CODES, LIVE_REGISTRY
+from rooms.appkeys import (
+    BOOKING_DIRECTORY_FACTORY,
+    CONNECTION_CHECKS,
+    GUEST_ACCESS,
+    JOIN_CODES,
+    LIVE_REGISTRY,
+    MEDIA_WORKERS,
+)
 from rooms.join_codes import JoinCodeService
 from rooms.media.connection_check import ConnectionCheckService
+from rooms.media_workers import MediaWorkerPool
 from rooms.models import GuestSessionStore, SqlJoinCodeRepository
 from rooms.registry import GuestAccess, LiveRegistry
 from scheduling.feed_addresses import FeedAddressPolicy
@@ -32,6 +40,7 @@ from server.browser_ice import check_ice_servers
 from server.call_readings import NoteReadingSink
 from server.consultation_directory import SqlConsultationDirectory
 from server.jobs import Job, JobRunner
+from server.media_worker import worker_command
 from server.people.access_report import AccessReportService
 from server.people.accounts import AccountService
 from server.people.appkeys import (
@@ -124,6 +133,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     _jinja_environment(app)
     app.cleanup_ctx.append(_database_context)
     app[BOOKING_DIRECTORY_FACTORY] = SqlBookingDirectory  # tests may replace it before the app starts
+    if settings.media_workers > 0:
+        app.cleanup_ctx.append(_media_workers_context)  # before the live rooms, which pin their media there
     app.cleanup_ctx.append(_live_context)  # after the database: the live services need it
     app[SCHEDULING] = SchedulingServices.create(the_clock, audit, NotificationSettings(
         public_url=settings.public_url, organizer_email=settings.smtp_sender,
@@ -156,13 +167,24 @@ async def _database_context(app: web.Application) -> AsyncIterator[None]:
     log.info("database closed")
 
 
+async def _media_workers_context(app: web.Application) -> AsyncIterator[None]:
+    """The media worker processes; stopped after the live rooms have closed their media in them."""
+    pool = MediaWorkerPool(app[SETTINGS].media_workers, worker_command())
+    await pool.start()
+    app[MEDIA_WORKERS] = pool
+    yield
+    await pool.close()
+
+
 async def _live_context(app: web.Application) -> AsyncIterator[None]:
     """The live consultation's services: join codes, the registry of live rooms, guest access."""
     database, clock = app[DATABASE], app[CLOCK]
     codes = JoinCodeService(SqlJoinCodeRepository(database), clock=clock)
+    pool = app.get(MEDIA_WORKERS)
     registry = LiveRegistry(
         app[BOOKING_DIRECTORY_FACTORY](database), database=database, audit=app[AUDIT], clock=clock,
         join_codes=codes, reading_sink=NoteReadingSink(database, app[NOTES]),
+        media_factory=pool.room_media if pool is not None else None,
         open_before=timedelta(minutes=app[SETTINGS].room_opens_minutes_before),
     )
     app[JOIN_CODES] = codes

@@ -94,6 +94,11 @@ class Settings:
     # How long before its start a consultation room lets people in: a nurse with a frail patient may
     # want more time to settle them in front of the camera (join codes work from 30 minutes before).
     room_opens_minutes_before: int = 15
+    # Media worker processes: each live room's peer connections and forwarding run in one of them, so
+    # media uses every core and a slow page or export cannot hold up a call. 0 keeps the media in the
+    # serving process (settings built in code, that is tests, unless they ask); load_settings defaults
+    # to one per core, and accepts "auto" for that.
+    media_workers: int = 0
 
     @property
     def served_over_tls(self) -> bool:
@@ -110,6 +115,7 @@ _INT_KEYS = {
     "reminder_hours",
     "room_opens_minutes_before",
     "audit_checkpoint_minutes",
+    "media_workers",
 }
 _BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls", "background_jobs"}
 _LIST_KEYS = {"ice_servers", "calendar_feed_allowed_hosts"}
@@ -207,6 +213,8 @@ def load_settings(
             if name not in known and name.removesuffix("_file") not in _SECRET_KEYS:
                 raise SettingsError(env_key, "unknown setting")
 
+    if str(raw.get("media_workers", "auto")).strip().lower() == "auto":
+        raw["media_workers"] = os.cpu_count() or 1
     values: dict[str, Any] = {}
     for name, value in raw.items():
         label = ENV_PREFIX + name.upper()
@@ -256,6 +264,8 @@ def load_settings(
     if not 0 <= values.get("room_opens_minutes_before", 15) <= 30:
         raise SettingsError(ENV_PREFIX + "ROOM_OPENS_MINUTES_BEFORE", "must be between 0 and 30 "
                             "(a join code works from 30 minutes before the start)")
+    if values["media_workers"] > 64:
+        raise SettingsError(ENV_PREFIX + "MEDIA_WORKERS", "at most 64 (one per core is the default)")
     port = values.get("port", 8080)
     if not 0 < port < 65536:
         raise SettingsError(ENV_PREFIX + "PORT", "must be between 1 and 65535")

@@ -15,15 +15,15 @@ from datetime import timedelta
 from typing import cast
 
 import pytest
-from aiortc import AudioStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from rooms.join_codes import JoinCodeService
-from rooms.live import LiveEvent, LiveRoom, PeerReset, ServerOffer
+from rooms.live import LiveRoom, PeerReset
 from rooms.room import GRACE, Room
-from rooms.roster import Identity, ParticipantId, TrackKind
-from rooms.seats import JoinResult
+from rooms.roster import Identity
 from server.platform.clock import FixedClock
-from tests.media.loopback_peers import SyntheticVideo, loopback_pc, wait_until
+from tests.media.live_room_clients import Client, ListLink, NoAudit
+from tests.media.loopback_peers import loopback_pc, wait_until
 from tests.unit.rooms.rooms_testkit import make_clock, make_people, make_spec
 
 
@@ -35,72 +35,6 @@ class Monotonic:
 
     def __call__(self) -> float:
         return self.now
-
-
-class NoAudit:
-    async def record(self, identity: Identity, action: str, *, reason: str = "") -> None:
-        return None
-
-
-class ListLink:
-    """A participant's socket stand-in: keeps what it was sent."""
-
-    def __init__(self) -> None:
-        self.events: list[LiveEvent] = []
-        self.result: JoinResult | None = None
-        self.closed_with: str | None = None
-
-    def joined(self, result: JoinResult, *, resumed: bool) -> None:
-        self.result = result
-
-    def deliver(self, event: LiveEvent) -> None:
-        self.events.append(event)
-
-    def close(self, reason: str) -> None:
-        self.closed_with = reason
-
-    def of_type(self, kind: type) -> list[LiveEvent]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-
-class Client:
-    """A browser stand-in: one aiortc peer, answering the server's offers from its link."""
-
-    def __init__(self, live: LiveRoom, pid: ParticipantId, link: ListLink) -> None:
-        self.live, self.pid, self.link = live, pid, link
-        self.pc = loopback_pc()
-        self._answered = 0
-
-    async def publish(self) -> None:
-        for track, kind, label in ((SyntheticVideo(), TrackKind.ROOM_CAMERA, "Romkamera"),
-                                   (AudioStreamTrack(), TrackKind.AUDIO, "Mikrofon")):
-            self.pc.addTransceiver(track, direction="sendonly")
-            self.live.publish_track(self.pid, track.id, kind, label)
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        answer = await self.live.handle_offer(self.pid, self.pc.localDescription.sdp)
-        await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
-
-    def new_peer_connection(self) -> None:
-        """What the page does on ``media_restart``: a new peer; offers made for the old one are stale."""
-        self.pc = loopback_pc()
-        self._answered = len(self.link.of_type(ServerOffer))
-
-    async def answer_offers(self) -> None:
-        """Answer every server offer that arrived since the last call."""
-        await asyncio.sleep(0.05)  # the room makes its offers in tasks of its own
-        offers = self.link.of_type(ServerOffer)
-        for offer in offers[self._answered:]:
-            assert isinstance(offer, ServerOffer)
-            await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
-            await self.pc.setLocalDescription(await self.pc.createAnswer())
-            await self.live.handle_answer(self.pid, self.pc.localDescription.sdp)
-        self._answered = len(offers)
-        for transceiver in self.pc.getTransceivers():
-            if transceiver.currentDirection == "inactive":
-                await transceiver.receiver.stop()  # as a browser does with a track whose sender left
-
-    async def close(self) -> None:
-        await self.pc.close()
 
 
 @pytest.fixture

@@ -1,0 +1,52 @@
+"""A media worker process: ``python -m server.media_worker <fd>``, started by the server, never by hand.
+
+It serves the media of the rooms pinned to it over the channel inherited as file descriptor ``fd`` and
+exits when the server closes that channel (or dies). Interrupts are the server's to handle: Ctrl-C in a
+terminal reaches the whole process group, and the worker must close its peer connections when the
+server tells it to, not die halfway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+from rooms.live_media import default_peer_factory
+from rooms.media import verify_aiortc_hook
+from rooms.media_host import MediaHost
+
+log = logging.getLogger("samkonsult.media_worker")
+
+
+def worker_command() -> list[str]:
+    """How the server starts a worker with this Python (the channel's descriptor is appended)."""
+    return [sys.executable, "-m", "server.media_worker"]
+
+
+async def _serve(fd: int) -> None:
+    channel = socket.socket(fileno=fd)
+    reader, writer = await asyncio.open_connection(sock=channel)
+    await MediaHost(reader, writer, peer_factory=default_peer_factory).serve()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1 or not args[0].isdigit():
+        print("usage: python -m server.media_worker <channel fd> (started by the server)", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    level = os.environ.get("SAMKONSULT_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level if level in {"DEBUG", "INFO", "WARNING", "ERROR"} else "INFO",
+                        format="%(asctime)s %(levelname)s media-worker[%(process)d] %(name)s: %(message)s")
+    verify_aiortc_hook()  # an aiortc that moved its internals must stop the worker at once, loudly
+    asyncio.run(_serve(int(args[0])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
