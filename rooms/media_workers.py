@@ -161,8 +161,10 @@ class _Slot:
     async def start(self) -> None:
         parent, child = socket.socketpair()
         try:
+            # A session of its own: Ctrl-C or a signal to the server's process group must not kill the
+            # workers before the server has closed their rooms; they stop when their channel closes.
             process = await asyncio.create_subprocess_exec(
-                *self.pool.command, str(child.fileno()), pass_fds=(child.fileno(),))
+                *self.pool.command, str(child.fileno()), pass_fds=(child.fileno(),), start_new_session=True)
         except BaseException:
             parent.close()
             raise

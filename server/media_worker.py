@@ -1,9 +1,10 @@
 """A media worker process: ``python -m server.media_worker <fd>``, started by the server, never by hand.
 
 It serves the media of the rooms pinned to it over the channel inherited as file descriptor ``fd`` and
-exits when the server closes that channel (or dies). Interrupts are the server's to handle: Ctrl-C in a
-terminal reaches the whole process group, and the worker must close its peer connections when the
-server tells it to, not die halfway.
+exits when the server closes that channel (or dies). Interrupts and stop requests are the server's to
+handle: Ctrl-C in a terminal, ``timeout`` and a service manager reach the whole process group, and a
+worker must close its peer connections when the server tells it to, not die halfway. The server kills a
+worker that does not stop.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args) != 1 or not args[0].isdigit():
         print("usage: python -m server.media_worker <channel fd> (started by the server)", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, signal.SIG_IGN)
     level = os.environ.get("SAMKONSULT_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(level=level if level in {"DEBUG", "INFO", "WARNING", "ERROR"} else "INFO",
                         format="%(asctime)s %(levelname)s media-worker[%(process)d] %(name)s: %(message)s")
