@@ -21,6 +21,7 @@ from rooms.join_codes import JoinCodeService, JoinGrant
 from rooms.live import LiveRoom, ReadingSink
 from rooms.live_media import RoomMediaFactory, default_peer_factory
 from rooms.models import GuestSessionStore
+from rooms.placement import RoomElsewhere, RoomPlacement
 from rooms.room import OPEN_BEFORE, Room
 from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
 from rooms.seats import RoomSpec, RoomState
@@ -164,6 +165,7 @@ class LiveRegistry:
         join_codes: JoinCodeService,
         peer_factory: Callable[[], RTCPeerConnection] = default_peer_factory,
         media_factory: RoomMediaFactory | None = None,
+        placement: RoomPlacement | None = None,
         reap_interval: float = REAP_INTERVAL,
         reading_sink: ReadingSink | None = None,
         open_before: timedelta = OPEN_BEFORE,
@@ -177,6 +179,8 @@ class LiveRegistry:
         self._peer_factory = peer_factory
         # None: every room's media in this process; otherwise (media workers) whatever the factory makes.
         self._media_factory = media_factory
+        # None: this is the only node; otherwise a room is opened here only if no other node holds it.
+        self._placement = placement
         self._interval = reap_interval
         self._rooms: dict[str, LiveRoom] = {}
         # Keeps readings shared in a call in the joint note (the composition root joins rooms and notes).
@@ -221,6 +225,10 @@ class LiveRegistry:
                 raise RoomNotOpen("the consultation room is not open yet", opens_at=room.opens_at)
             if state is RoomState.CLOSED:
                 raise RoomClosed("the consultation is over")
+            if self._placement is not None:
+                node_url = await self._placement.claim(booking.booking_id)
+                if node_url is not None:
+                    raise RoomElsewhere(node_url)
             live = LiveRoom(
                 room,
                 audit=DatabaseConsultationAudit(self._audit_rows, booking),
@@ -249,6 +257,8 @@ class LiveRegistry:
             if live.closed and self._clock.now() >= live.room.closes_at:
                 self._rooms.pop(booking_id, None)
                 self._bookings.pop(booking_id, None)
+                if self._placement is not None:
+                    await self._placement.release(booking_id)
 
     async def _reap_forever(self) -> None:
         while True:
@@ -262,8 +272,10 @@ class LiveRegistry:
             self._reaper.cancel()
             await asyncio.gather(self._reaper, return_exceptions=True)
             self._reaper = None
-        for live in list(self._rooms.values()):
+        for booking_id, live in list(self._rooms.items()):
             await live.close()
+            if self._placement is not None:
+                await self._placement.release(booking_id)
         self._rooms.clear()
         self._bookings.clear()
         await self._audit_rows.close()

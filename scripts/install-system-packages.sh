@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium (browser tests) and PostgreSQL server binaries (the second database)
-# when they are missing. Idempotent: does nothing when both are present.
+# Installs Debian's Chromium (browser tests), PostgreSQL server binaries (the second database) and Redis
+# when they are missing. Idempotent: does nothing when all are present.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# Room placement between nodes (the two-node test starts its own on loopback).
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

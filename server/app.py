@@ -13,6 +13,7 @@ from datetime import timedelta
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from redis.asyncio import Redis
 
 from notes.export_workers import ExportWorkers
 from notes.live import NoteHub
@@ -63,6 +64,7 @@ from server.platform.audit import configured_audit_log
 from server.platform.clock import Clock, SystemClock
 from server.platform.db import Database, create_engine
 from server.platform.settings import Settings
+from server.redis_placement import RedisPlacement
 from server.sms_gateway import HttpSmsSender, SmsGatewaySettings
 from server.staff_calendars import SqlStaffCalendars
 from signaling.setup import setup_signaling
@@ -181,10 +183,17 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     database, clock = app[DATABASE], app[CLOCK]
     codes = JoinCodeService(SqlJoinCodeRepository(database), clock=clock)
     pool = app.get(MEDIA_WORKERS)
+    settings = app[SETTINGS]
+    placement = None
+    if settings.redis_url:
+        placement = RedisPlacement(Redis.from_url(settings.redis_url),
+                                   settings.node_url or settings.public_url)
+        await placement.start()
     registry = LiveRegistry(
         app[BOOKING_DIRECTORY_FACTORY](database), database=database, audit=app[AUDIT], clock=clock,
         join_codes=codes, reading_sink=NoteReadingSink(database, app[NOTES]),
         media_factory=pool.room_media if pool is not None else None,
+        placement=placement,
         open_before=timedelta(minutes=app[SETTINGS].room_opens_minutes_before),
     )
     app[JOIN_CODES] = codes
@@ -193,6 +202,8 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     registry.start()
     yield
     await registry.close()
+    if placement is not None:
+        await placement.close()
 
 
 async def _connection_check_context(app: web.Application) -> AsyncIterator[None]:

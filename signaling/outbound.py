@@ -218,6 +218,14 @@ class ErrorOut(OutboundMessage):
 
 
 @dataclass(frozen=True)
+class RoomElsewhereOut(OutboundMessage):
+    """The consultation is held on another node: the page opens itself again at ``url`` (that node)."""
+
+    type: ClassVar[str] = "room_elsewhere"
+    url: str
+
+
+@dataclass(frozen=True)
 class PongOut(OutboundMessage):
     """Answer to ``ping``."""
 

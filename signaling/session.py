@@ -15,6 +15,7 @@ from collections.abc import Callable
 from rooms.errors import RoomError
 from rooms.live import LiveRoom
 from rooms.media import MediaError
+from rooms.placement import RoomElsewhere
 from rooms.registry import BookingRoom, LiveRegistry
 from rooms.roster import Identity, ParticipantId
 from server.platform.errors import DomainError
@@ -40,7 +41,7 @@ from signaling.inbound import (
     TrackIn,
     WaitingMessageIn,
 )
-from signaling.outbound import AnswerOut, ErrorOut, InvitedOut, PongOut
+from signaling.outbound import AnswerOut, ErrorOut, InvitedOut, PongOut, RoomElsewhereOut
 from signaling.parser import parse_inbound
 from signaling.ratelimit import TokenBucket
 
@@ -157,7 +158,11 @@ class SignalingSession:
     async def _join(self, message: JoinIn | ResumeIn) -> None:
         if self.participant_id is not None:
             raise RoomError("this socket already has a seat", code="already_joined")
-        live = await self._registry.open(self._booking)
+        try:
+            live = await self._registry.open(self._booking)
+        except RoomElsewhere as moved:
+            self._conn.send(RoomElsewhereOut(moved.node_url))
+            return
         token = message.resume_token
         if token:
             result = await live.resume(token, self._identity, self._conn)

@@ -99,6 +99,12 @@ class Settings:
     # serving process (settings built in code, that is tests, unless they ask); load_settings defaults
     # to one per core, and accepts "auto" for that.
     media_workers: int = 0
+    # Several nodes serving the same consultations share the database and this Redis, which says which
+    # node holds each live room (redis:// or rediss://). Empty: this is the only node.
+    redis_url: str = ""
+    # This node's own base URL, where participants who reached another node are sent to join a room held
+    # here. Empty: the public URL (right when each node has an address of its own).
+    node_url: str = ""
 
     @property
     def served_over_tls(self) -> bool:
@@ -119,7 +125,7 @@ _INT_KEYS = {
 }
 _BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls", "background_jobs"}
 _LIST_KEYS = {"ice_servers", "calendar_feed_allowed_hosts"}
-_SECRET_KEYS = {"session_secret", "totp_encryption_key", "audit_key", "smtp_password", "turn_secret",
+_SECRET_KEYS = {"redis_url", "session_secret", "totp_encryption_key", "audit_key", "smtp_password", "turn_secret",
                 "sms_gateway_token", "metrics_token"}
 _REQUIRED_SECRETS = ("session_secret", "totp_encryption_key", "audit_key")
 _LANGUAGES = {"nb", "en"}
@@ -264,6 +270,12 @@ def load_settings(
     if not 0 <= values.get("room_opens_minutes_before", 15) <= 30:
         raise SettingsError(ENV_PREFIX + "ROOM_OPENS_MINUTES_BEFORE", "must be between 0 and 30 "
                             "(a join code works from 30 minutes before the start)")
+    redis_url = values.get("redis_url", "")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(ENV_PREFIX + "REDIS_URL", "must start with redis://, rediss:// or unix://")
+    node_url = values.get("node_url", "")
+    if node_url and not node_url.startswith(("http://", "https://")):
+        raise SettingsError(ENV_PREFIX + "NODE_URL", "must start with http:// or https://")
     if values["media_workers"] > 64:
         raise SettingsError(ENV_PREFIX + "MEDIA_WORKERS", "at most 64 (one per core is the default)")
     port = values.get("port", 8080)

@@ -326,8 +326,19 @@ async function onMessage(msg) {
     case 'reading': addReading(msg); break;
     case 'invited': showInvite(msg); break;
     case 'error': onError(msg); break;
+    case 'room_elsewhere': goToRoomNode(msg.url); break;
     default: break;
   }
+}
+
+// The consultation is held on another node of the service: open this same page there and join at once
+// (the person already asked to join here). "#join" tells that page so; it is removed on arrival.
+function goToRoomNode(url) {
+  let target;
+  try { target = new URL(location.pathname + location.search + '#join', url); } catch { return; }
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') return;
+  signal.close();
+  location.replace(target.href);
 }
 
 // Where a refusal belongs: next to the form that sent the request (by the ref it carries), else on top.
@@ -626,6 +637,10 @@ async function main() {
     signal.connect();
   });
   const devicesReady = acquire().then(listDevices);
+  if (location.hash === '#join') {
+    history.replaceState(null, '', location.pathname + location.search);
+    $('join-button').click();
+  }
   await devicesReady;
 }
 
