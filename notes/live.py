@@ -6,6 +6,9 @@ they are in, whether they are typing, whether they have text not yet saved) and 
 changed" to them, so an open editor fetches and merges another author's save within a moment instead of at
 its own next save.
 
+With several nodes, a change is also forwarded to the other nodes' hubs (:mod:`server.redis_note_relay`),
+so editors of one note who reached different nodes see each other's saves; presence stays per node.
+
 Nothing here is stored and nothing here carries the note's text: a change names the version, the parts it
 touched and who made it; presence names a person, their profession and a part key. Whoever listens was let
 in by the transport after the same access check as reading the note; the hub never decides access.
@@ -109,6 +112,11 @@ class NoteHub:
         counter = itertools.count(1)
         self._new_id = new_id or (lambda: f"e{next(counter)}")
         self._notes: dict[str, dict[str, _Editor]] = {}
+        self._forward: Callable[[str, NoteChanged], None] | None = None
+
+    def forward_changes(self, forward: Callable[[str, NoteChanged], None]) -> None:
+        """Also hand every change published here to ``forward`` (the other nodes' hubs, through Redis)."""
+        self._forward = forward
 
     def join(self, note_id: str, person: Person, listener: Listener, *, may_write: bool) -> str:
         """Add an open editor of ``note_id``; returns its id. Everyone (the newcomer too) gets the presence."""
@@ -141,7 +149,14 @@ class NoteHub:
             self._broadcast_presence(note_id)
 
     def publish(self, note_id: str, change: NoteChanged) -> int:
-        """Tell every open editor of the note that it changed; returns how many were told."""
+        """Tell every open editor of the note that it changed, here and on the other nodes; returns how
+        many were told here."""
+        if self._forward is not None:
+            self._forward(note_id, change)
+        return self.deliver_here(note_id, change)
+
+    def deliver_here(self, note_id: str, change: NoteChanged) -> int:
+        """Tell this node's open editors of the note (a change made here, or forwarded from another node)."""
         editors = list(self._notes.get(note_id, {}).values())
         for editor in editors:
             editor.listener.deliver(change)

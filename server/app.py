@@ -64,6 +64,7 @@ from server.platform.audit import configured_audit_log
 from server.platform.clock import Clock, SystemClock
 from server.platform.db import Database, create_engine
 from server.platform.settings import Settings
+from server.redis_note_relay import RedisNoteRelay
 from server.redis_placement import RedisPlacement
 from server.sms_gateway import HttpSmsSender, SmsGatewaySettings
 from server.staff_calendars import SqlStaffCalendars
@@ -146,6 +147,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[NOTES] = NoteService(the_clock, audit, app[PATIENTS], SqlConsultationDirectory())
     app[NOTE_EXPORTS] = ExportWorkers()
     app[NOTE_HUB] = NoteHub()
+    if settings.redis_url:
+        app.cleanup_ctx.append(_note_relay_context)  # saves reach the note's editors on the other nodes
     app.on_cleanup.append(_close_note_exports)
     app[BROWSER_ICE_SERVERS] = check_ice_servers(settings, the_clock)
     app.cleanup_ctx.append(_connection_check_context)
@@ -154,6 +157,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     setup_routes(app)
     setup_signaling(app, caller=caller)  # /ws reads who is calling as the call pages do
     return app
+
+
+async def _note_relay_context(app: web.Application) -> AsyncIterator[None]:
+    relay = RedisNoteRelay(Redis.from_url(app[SETTINGS].redis_url), app[NOTE_HUB])
+    await relay.start()
+    yield
+    await relay.close()
 
 
 async def _close_note_exports(app: web.Application) -> None:
