@@ -317,8 +317,11 @@ async function onMessage(msg) {
     case 'offer': await peer.onOffer(msg.sdp); break;
     case 'answer': await peer.onAnswer(msg.sdp); break;
     case 'media_restart':
+      // The server lost this page's media (a dead peer, or the media worker holding the room): shown as
+      // reconnecting until the new peer connection is up.
       clearTimeout(state.peerResetTimer);
       state.restartOnResume = false;
+      mediaLost();
       await peer.start();
       break;
     case 'bitrate': await peer.setBitrate(msg.max_video_kbps); break;
