@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium (browser tests) and PostgreSQL server binaries (the second database)
-# when they are missing. Idempotent: does nothing when both are present.
+# Installs Debian's Chromium (browser tests), PostgreSQL server binaries (the second database) and the
+# network tools the network-drop browser test uses (iproute2's ip and ss, nftables) when they are
+# missing. Idempotent: does nothing when all are present.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+{ command -v ip && command -v ss; } >/dev/null 2>&1 || need+=(iproute2)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
