@@ -144,7 +144,6 @@ async def _drop_and_loss(browser: Browser, cut_off: Browser, server: Server, sec
             ns.restore_udp()
 
         # Within 5 s of the network coming back: moving video both ways (watched at once, on every page).
-        back = time.monotonic()
         ways = [(relative, pid) for pid in staff] + [(page, relative_pid) for page in staff.values()]
         moving = await asyncio.gather(*(_video_moves(page, pid, MEDIA_BACK_WITHIN) for page, pid in ways))
         for (page, pid), moves in zip(ways, moving, strict=True):
