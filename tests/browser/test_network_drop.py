@@ -4,9 +4,9 @@ Three people hold a consultation; the relative's Chromium runs in a network name
 (:mod:`tests.browser.network_cut`). First its UDP (the whole media path) is dropped for 10 s while its
 signaling socket stays up: its page says it is reconnecting, the other two keep seeing each other, and
 within 5 s of the network coming back the relative sees moving video again and the others see the
-relative's. Then its network goes for good: within 35 s the server has closed its peer connection and
-released its seat (the grace period of a dropped socket), the others are told, and the server holds
-no more UDP sockets than before the relative joined.
+relative's. Then its network goes for good: the server closes its silent peer connection, leaving no
+more UDP sockets than before the relative joined, and within 35 s it has released the seat too (the
+grace period of a dropped socket) and told the others.
 """
 
 from __future__ import annotations
@@ -155,12 +155,13 @@ async def _drop_and_loss(browser: Browser, cut_off: Browser, server: Server, sec
         await relay.cut()
         lost = time.monotonic()
         await expect(relative.locator("#reconnecting")).to_be_visible()  # its page, still open, says so
-        for page in staff.values():  # the others are told: the seat is gone after the grace period
+        # The server closes the peer connection that receives nothing: no UDP socket of the server is left
+        # beyond the staff's two.
+        left = await _sockets_left(server_pid, sockets_of_two, until=lost + REAPED_WITHIN)
+        assert not left, f"UDP sockets left after the reap: {sorted(left)}\n{server.log()[-3000:]}"
+        for page in staff.values():  # the seat goes after its grace period, and the others are told
             await expect(page.locator("#roster li")).to_have_count(2, timeout=_ms_left(lost, REAPED_WITHIN))
             await expect(page.locator(f'#tiles figure[data-participant="{relative_pid}"]')).to_have_count(
                 0, timeout=_ms_left(lost, REAPED_WITHIN))
-        # Its peer connection is closed: no UDP socket of the server is left beyond the staff's two.
-        left = await _sockets_left(server_pid, sockets_of_two, until=lost + REAPED_WITHIN)
-        assert not left, f"UDP sockets left after the reap: {sorted(left)}\n{server.log()[-3000:]}"
         await _all_see_each_other(staff, 5)
 
