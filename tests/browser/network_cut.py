@@ -183,7 +183,22 @@ def listening_pid(port: int) -> int:
     return int(match.group(1))
 
 
+def _with_children(pid: int) -> set[int]:
+    """``pid`` and its descendants (the server's media workers, which hold its peer connections)."""
+    family, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        family.add(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(child) for child in task.read_text().split())
+    return family
+
+
 def udp_sockets(pid: int) -> set[str]:
-    """The local addresses of the UDP sockets process ``pid`` holds open (aiortc's ICE sockets)."""
+    """The local addresses of the UDP sockets process ``pid`` and its children hold open (aiortc's ICE
+    sockets: in the media workers when the server runs them, else in the server itself)."""
     out = subprocess.run(["ss", "-H", "-uanp"], capture_output=True, text=True, check=True).stdout
-    return {line.split()[3] for line in out.splitlines() if f"pid={pid}," in line}
+    pids = _with_children(pid)
+    return {line.split()[3] for line in out.splitlines()
+            if any(f"pid={p}," in line for p in pids)}
