@@ -23,6 +23,8 @@ step, meets the other processes at barriers around the measured window, and repo
 delivered frames, latencies and its own CPU per step. Loopback only, bounded time.
 """
 
+from __future__ import annotations
+
 import asyncio
 import json
 import math
@@ -82,12 +84,12 @@ class FrameClock:
     SLOT = 0.005
 
     def __init__(self) -> None:
-        self._slots: dict[int, list["PrepacketizedPublisher"]] = defaultdict(list)
+        self._slots: dict[int, list[PrepacketizedPublisher]] = defaultdict(list)
         self._next_slot = -1
         self._timer: asyncio.TimerHandle | None = None
         self.lateness: list[float] = []
 
-    def schedule(self, publisher: "PrepacketizedPublisher") -> None:
+    def schedule(self, publisher: PrepacketizedPublisher) -> None:
         slot = math.ceil(publisher.due / self.SLOT)
         if slot < self._next_slot:
             slot = self._next_slot  # behind after a stall: send it on the next tick
@@ -201,7 +203,8 @@ class PrepacketizedPublisher:
             # 6.18 fixed-point seconds; the server's estimator only uses differences
             header[abs_at : abs_at + 3] = (int(time.time() * 262144) & 0xFFFFFF).to_bytes(3, "big")
         protect = dtls._tx_srtp.protect
-        sock = pair.protocol.transport._sock  # the raw socket: asyncio's sendto adds nothing on UDP
+        # the raw socket: asyncio's sendto only adds checks and a buffer for a full socket
+        sock = pair.protocol.transport._sock  # type: ignore[attr-defined]
         remote = pair.remote_addr
         last = len(payloads) - 1
         for number, payload in enumerate(payloads):
@@ -376,13 +379,13 @@ def expected_sources(client: BenchClient, clients: list[BenchClient]) -> list[tu
     ]
 
 
-async def wait_until_flowing(joining: list[BenchClient], timeout: float) -> int:
+async def wait_until_flowing(joining: list[BenchClient], patience: float) -> int:
     """Wait until every new participant receives every stream of its room; the count still missing.
 
     Signaling is done before DTLS has connected and before a recipient's first keyframe came, so
     a window that started right away would count the start-up as lost frames.
     """
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience
     while True:
         missing = 0
         for client in joining:
@@ -403,7 +406,7 @@ def client_stats(clients: list[BenchClient], sent: dict[Any, dict[int, float]], 
     for client in clients:
         received = client.received()
         for source in expected_sources(client, clients):
-            publisher, kind = source
+            kind = source[1]
             log = sent[source]
             samples = received.get(source, [])
             expected = sum(1 for at in log.values() if t0 <= at <= t1)

@@ -533,7 +533,7 @@ async def marginal_cost(
     describe(f"{rooms} publisher(s) x {low} viewer(s)", few.report)
     (many,) = await run_steps(mode, [rooms], 1, high, False, args, frames)
     describe(f"{rooms} publisher(s) x {high} viewers", many.report)
-    extra = many.report["streams"]["video"] - few.report["streams"]["video"]
+    extra = int(many.report["streams"]["video"] - few.report["streams"]["video"])
     # Raw CPU slope, not scaled by the delivered ratio (which would flatter the forwarder
     # when the transcoder's rate control skips frames).
     return (cpu_share(many.report) - cpu_share(few.report)) / extra * 100
@@ -549,8 +549,10 @@ async def capacity_search(args: argparse.Namespace, frames: str) -> list[Step]:
         if len(failed) >= 2 and failed[-1] and failed[-2]:
             return False
         spent = time.monotonic() - started
+        budget: float = args.budget
         # the next step costs about as much as the last one, plus the setup of its new rooms
-        return spent + args.seconds + args.warmup + 10 < args.budget
+        window: float = args.seconds + args.warmup
+        return spent + window + 10 < budget
 
     def on_step(step: Step) -> None:
         verdict = "all streams >= 99 %" if all_delivered(step.report) else "some stream < 99 %"
