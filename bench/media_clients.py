@@ -237,7 +237,13 @@ class FrameCounter:
 
 
 def count_rtp_before_aiortc(pc: RTCPeerConnection, streams: dict[int, FrameCounter]) -> None:
-    """Count RTP at the ICE sockets of ``pc``; everything else still goes to aiortc."""
+    """Count RTP at the ICE sockets of ``pc``; everything else still goes to aiortc.
+
+    asyncio reads one datagram per socket per event-loop iteration, so a socket that receives
+    faster than the loop turns builds a queue (latency) and then overflows (loss). Each socket
+    is drained instead, up to a bound that keeps the other sockets served.
+    """
+    loop = asyncio.get_running_loop()
     connections = {
         id(t.receiver.transport.transport._connection): t.receiver.transport.transport._connection
         for t in pc.getTransceivers()
@@ -260,6 +266,27 @@ def count_rtp_before_aiortc(pc: RTCPeerConnection, streams: dict[int, FrameCount
 
             protocol.datagram_received = datagram_received  # type: ignore[method-assign]
             protocol.counts_rtp = True  # type: ignore[attr-defined]
+            transport = protocol.transport
+            sock = transport._sock  # type: ignore[attr-defined]
+            if transport.is_closing():
+                continue
+
+            def drain(sock: Any = sock, protocol: Any = protocol, handle: Any = datagram_received) -> None:
+                for _ in range(64):
+                    try:
+                        data, addr = sock.recvfrom(65536)
+                    except (BlockingIOError, InterruptedError):
+                        return
+                    except OSError as exc:
+                        protocol.error_received(exc)
+                        return
+                    handle(data, addr)
+
+            loop._remove_reader(sock.fileno())  # type: ignore[attr-defined]
+            loop._add_reader(sock.fileno(), drain)  # type: ignore[attr-defined]
+
+
+LOST_CONNECTIONS: dict[str, int] = defaultdict(int)
 
 
 class Rpc:
@@ -294,7 +321,13 @@ class BenchClient:
         self.streams: dict[int, FrameCounter] = {}
         self.source_of: dict[int, tuple[str, str]] = {}  # server SSRC -> (publisher, kind)
         self.clock = clock
+        self.leaving = False
         self.publishers: list[PrepacketizedPublisher] = []
+        self.pc.on("connectionstatechange", self._count_state)
+
+    def _count_state(self) -> None:
+        if self.pc.connectionState in ("failed", "closed") and not self.leaving:
+            LOST_CONNECTIONS[self.pc.connectionState] += 1
 
     async def join(self, rpc: Rpc) -> None:
         kinds = ["video", "audio"] if self.audio else ["video"]
@@ -473,6 +506,7 @@ async def client_main(config: dict[str, Any], frames: dict[str, list[list[bytes]
             stats["client_cpu"] = (cpu1 - cpu0) / (t1 - t0)
             stats["client_late"] = sorted(clock.lateness)[-max(1, len(clock.lateness) // 100) :] or [0.0]
             stats["not_flowing"] = not_flowing
+            stats["lost_connections"] = sum(LOST_CONNECTIONS.values())
             stats["send_errors"] = sum(p.send_errors for c in clients for p in c.publishers) - errors0
             reply = await rpc.call(op="report", stats=stats)
             for log in sent.values():
@@ -484,6 +518,7 @@ async def client_main(config: dict[str, Any], frames: dict[str, list[list[bytes]
     finally:
         clock.stop()
         for client in clients:
+            client.leaving = True
             await client.pc.close()
     await rpc.call(op="done")
 

@@ -344,6 +344,7 @@ async def run_steps(
             "client_late": sorted(late for part in parts for late in part["client_late"]),
             "send_errors": sum(part["send_errors"] for part in parts),
             "not_flowing": sum(part["not_flowing"] for part in parts),
+            "lost_connections": sum(part["lost_connections"] for part in parts),
             "server_lag": lag.window(),
             "server_frames": {
                 key: counters["measure_stop"][key] - counters["measure_start"][key]
@@ -503,7 +504,8 @@ def describe(name: str, report: dict[str, Any]) -> None:
         f"    stalls: server loop lag p99 {server_p99 * 1000:.0f} ms, max {server_max * 1000:.0f} ms; "
         f"client frames left late by up to {client_late[-1] * 1000:.0f} ms; "
         f"client send errors {report['send_errors']}; "
-        f"streams without a frame 20 s after joining: {report['not_flowing']} {at_load}"
+        f"streams without a frame 20 s after joining: {report['not_flowing']}; "
+        f"client peer connections failed or closed so far: {report['lost_connections']} {at_load}"
     )
     if report["server_frames"]:
         frames = report["server_frames"]
