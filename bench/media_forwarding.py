@@ -22,11 +22,14 @@ Phases:
 
 import argparse
 import asyncio
+import cProfile
 import fractions
+import io
 import json
 import math
 import os
 import pickle
+import pstats
 import random
 import resource
 import statistics
@@ -288,6 +291,7 @@ async def run_steps(
     frames: str,
     keep_going: Callable[[list[Step]], bool] = lambda steps: True,
     on_step: Callable[[Step], None] = lambda step: None,
+    profile: str | None = None,
 ) -> list[Step]:
     """Measured windows with a growing number of rooms; the rooms of one step stay for the next.
 
@@ -327,6 +331,7 @@ async def run_steps(
         )
     steps: list[Step] = []
     lag = LoopLag()
+    profiler = cProfile.Profile() if profile else None
     barriers: dict[str, list[asyncio.Future[Any]]] = defaultdict(list)
     marks: dict[str, tuple[resource.struct_rusage, float]] = {}
     parts: list[dict[str, Any]] = []
@@ -370,6 +375,10 @@ async def run_steps(
             marks[name] = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
             if name == "measure_start":
                 lag.reset()
+                if profiler is not None:
+                    profiler.enable()
+            if name == "measure_stop" and profiler is not None:
+                profiler.disable()
             if name in ("measure_start", "measure_stop") and isinstance(server, ForwardingServer):
                 counters[name] = server.frame_counters()
             reply = finish_window() if name == "report" else {}
@@ -423,7 +432,20 @@ async def run_steps(
             except TimeoutError:
                 child.kill()
                 await child.wait()
+    if profiler is not None and profile:
+        print_profile(profiler, profile)
     return steps
+
+
+def print_profile(profiler: cProfile.Profile, path: str) -> None:
+    """The server's top costs over the measured windows (cProfile inflates Python-heavy code)."""
+    profiler.dump_stats(path)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    print(f"  server profile of the measured windows (saved to {path}):")
+    print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
 
 
 def merge_client_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -561,7 +583,7 @@ async def capacity_search(args: argparse.Namespace, frames: str) -> list[Step]:
         print(f"\n  step: {step.rooms} consultations running, {verdict}", flush=True)
         describe(f"{step.rooms} consultations", step.report)
 
-    return await run_steps("forward", counts, 3, 0, True, args, frames, keep_going, on_step)
+    return await run_steps("forward", counts, 3, 0, True, args, frames, keep_going, on_step, args.profile)
 
 
 def summarize_capacity(steps: list[Step]) -> None:
@@ -604,6 +626,11 @@ async def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per window")
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="cProfile the server during the capacity windows and save the stats there (inflates CPU figures)",
+    )
     parser.add_argument("--only-forwarding", action="store_true", help="phase 1 only (profiling)")
     parser.add_argument("--only-capacity", action="store_true", help="phase 3 only")
     args = parser.parse_args()
