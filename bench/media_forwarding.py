@@ -71,8 +71,22 @@ def loopback_pc() -> RTCPeerConnection:
     return RTCPeerConnection(RTCConfiguration(iceServers=[]))
 
 
-def load() -> str:
-    return f"load {os.getloadavg()[0]:.2f}"
+def cpu_pressure() -> float | None:
+    """Share of the last 10 s in which some runnable task waited for a CPU (Linux PSI), if known."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    fields = dict(field.split("=") for field in line.split()[1:])
+    return float(fields["avg10"])
+
+
+def load(average: float | None = None, pressure: float | None = None) -> str:
+    """The 1-minute load average (and CPU pressure): figures from a loaded machine are not comparable."""
+    average = os.getloadavg()[0] if average is None else average
+    pressure = cpu_pressure() if pressure is None else pressure
+    waited = "" if pressure is None else f", tasks waited for a CPU {pressure:.0f} % of the last 10 s"
+    return f"load {average:.2f}{waited}"
 
 
 # ---------------------------------------------------------------- pre-encoding (parent, once)
@@ -356,6 +370,7 @@ async def run_steps(
                 for key in counters.get("measure_stop", {})
             },
             "load": os.getloadavg()[0],
+            "pressure": cpu_pressure(),
         }
         report["server_cpu"] = report["server_user"] + report["server_sys"]
         report.update(merge_client_stats(parts))
@@ -503,7 +518,7 @@ def describe(name: str, report: dict[str, Any]) -> None:
     video_streams = streams.get("video", 0)
     all_streams = sum(streams.values())
     share = cpu_share(report)
-    at_load = f"(load {report['load']:.2f})"
+    at_load = f"({load(report['load'], report['pressure'])})"
     delivered = ", ".join(f"{k} {v * 100:.2f} %" for k, v in sorted(report["delivered"].items()))
     worst = ", ".join(f"{k} {v * 100:.1f} %" for k, v in sorted(report["worst"].items()))
     latency = ", ".join(
