@@ -34,6 +34,7 @@ import struct
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,7 +244,6 @@ def count_rtp_before_aiortc(pc: RTCPeerConnection, streams: dict[int, FrameCount
     faster than the loop turns builds a queue (latency) and then overflows (loss). Each socket
     is drained instead, up to a bound that keeps the other sockets served.
     """
-    loop = asyncio.get_running_loop()
     connections = {
         id(t.receiver.transport.transport._connection): t.receiver.transport.transport._connection
         for t in pc.getTransceivers()
@@ -266,24 +266,30 @@ def count_rtp_before_aiortc(pc: RTCPeerConnection, streams: dict[int, FrameCount
 
             protocol.datagram_received = datagram_received  # type: ignore[method-assign]
             protocol.counts_rtp = True  # type: ignore[attr-defined]
-            transport = protocol.transport
-            sock = transport._sock  # type: ignore[attr-defined]
-            if transport.is_closing():
-                continue
+            drain_socket(protocol, datagram_received)
 
-            def drain(sock: Any = sock, protocol: Any = protocol, handle: Any = datagram_received) -> None:
-                for _ in range(64):
-                    try:
-                        data, addr = sock.recvfrom(65536)
-                    except (BlockingIOError, InterruptedError):
-                        return
-                    except OSError as exc:
-                        protocol.error_received(exc)
-                        return
-                    handle(data, addr)
 
-            loop._remove_reader(sock.fileno())  # type: ignore[attr-defined]
-            loop._add_reader(sock.fileno(), drain)  # type: ignore[attr-defined]
+def drain_socket(protocol: Any, handle: Callable[[Any, Any], None]) -> None:
+    """Read every waiting datagram of an aioice protocol's socket per wake-up, not one per loop turn."""
+    transport = protocol.transport
+    if transport.is_closing():
+        return
+    sock = transport._sock
+    loop = asyncio.get_running_loop()
+
+    def drain() -> None:
+        for _ in range(64):  # bounded, so the other sockets are served too
+            try:
+                data, addr = sock.recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                protocol.error_received(exc)
+                return
+            handle(data, addr)
+
+    loop._remove_reader(sock.fileno())  # type: ignore[attr-defined]
+    loop._add_reader(sock.fileno(), drain)  # type: ignore[attr-defined]
 
 
 LOST_CONNECTIONS: dict[str, int] = defaultdict(int)

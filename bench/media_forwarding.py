@@ -51,6 +51,7 @@ from aiortc.codecs.opus import OpusEncoder
 from aiortc.codecs.vpx import Vp8Encoder, vp8_depayload
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
+from media_clients import drain_socket  # a sibling module of this script
 
 from rooms.media import MediaRouter
 from rooms.media.aiortc_hook import set_outgoing_stream_id
@@ -154,19 +155,32 @@ class MediaServer(Protocol):
 
 
 class ForwardingServer:
-    """One rooms.media MediaRouter per consultation, on this process's event loop."""
+    """One rooms.media MediaRouter per consultation, on this process's event loop.
 
-    def __init__(self) -> None:
+    ``drain_sockets`` is an experiment, off by default: the server's ICE sockets are read until
+    empty per wake-up instead of one datagram per loop turn, to show what that would pay.
+    """
+
+    def __init__(self, drain_sockets: bool = False) -> None:
         self.routers: dict[str, MediaRouter] = {}
         self.room_of: dict[str, str] = {}
+        self.drain_sockets = drain_sockets
 
     async def offer(self, room: str, pid: str, offer: str, labels: dict[str, Any]) -> str:
         router = self.routers.get(room)
         if router is None:
             router = self.routers[room] = MediaRouter()
-        router.add_participant(pid, loopback_pc())
+        pc = loopback_pc()
+        router.add_participant(pid, pc)
         self.room_of[pid] = room
-        return await router.handle_offer(pid, offer, labels)
+        answer = await router.handle_offer(pid, offer, labels)
+        if self.drain_sockets:
+            for transceiver in pc.getTransceivers():
+                for protocol in transceiver.receiver.transport.transport._connection._protocols:
+                    if not getattr(protocol, "drained", False):
+                        protocol.drained = True  # type: ignore[attr-defined]
+                        drain_socket(protocol, protocol.datagram_received)
+        return answer
 
     async def pending_offer(self, pid: str) -> str | None:
         router = self.routers[self.room_of[pid]]
@@ -249,9 +263,9 @@ class TranscodingServer:
             await participant.pc.close()
 
 
-def start_server(mode: str) -> MediaServer:
+def start_server(mode: str, drain_sockets: bool = False) -> MediaServer:
     """The measured server. Swap this for media in worker processes: the bench then reads their CPU."""
-    return ForwardingServer() if mode == "forward" else TranscodingServer()
+    return ForwardingServer(drain_sockets) if mode == "forward" else TranscodingServer()
 
 
 # ------------------------------------------------------------------ driving the client processes
@@ -314,7 +328,7 @@ async def run_steps(
     children meet at barriers before and after each measured window, so every process measures
     the same seconds; after a window ``keep_going`` decides whether more rooms are added.
     """
-    server = start_server(mode)
+    server = start_server(mode, args.server_drains_sockets)
     processes = max(1, min(args.client_processes, room_steps[0]))
     previous = 0
     plan: list[list[list[int]]] = [[] for _ in range(processes)]
@@ -652,6 +666,11 @@ async def main() -> None:
         "--profile",
         metavar="PATH",
         help="cProfile the server during the capacity windows and save the stats there (inflates CPU figures)",
+    )
+    parser.add_argument(
+        "--server-drains-sockets",
+        action="store_true",
+        help="experiment: the server reads each ICE socket until empty per wake-up (not rooms.media's behaviour)",
     )
     parser.add_argument("--only-forwarding", action="store_true", help="phase 1 only (profiling)")
     parser.add_argument("--only-capacity", action="store_true", help="phase 3 only")
