@@ -1,6 +1,6 @@
 """Server CPU per forwarded stream and per consultation: rooms.media forwarding against MediaRelay.
 
-Run: ``.venv/bin/python bench/media_forwarding.py [--steps 4,8,12,...] [--budget 420]``
+Run: ``.venv/bin/python bench/media_forwarding.py [--steps 4,8,12,...] [--budget 420] [--profile PATH]``
 
 The server side (a MediaRouter per consultation, or aiortc's MediaRelay baseline) runs in this
 process, behind :func:`start_server`, and is the only thing measured (``getrusage`` of this
@@ -8,16 +8,21 @@ process between barriers). The synthetic participants run in child processes
 (bench/media_clients.py): they replay VP8 640x480 at 30 fps and Opus that were encoded AND
 packetized once here, and count received frames from the RTP headers without decoding them, so
 that they cost far less than the server they load; their own CPU is printed beside the
-server's. Loopback only, no STUN, bounded time. Prints figures, asserts nothing about timings.
+server's. Loopback only, no STUN, bounded time. Prints figures, asserts nothing about timings;
+every figure line carries the load average and, where Linux reports it, how much of the last
+10 s runnable tasks waited for a CPU (the machine may be shared).
 
 Phases:
 1. forwarding, video only: CPU per extra forwarded stream (slope between two viewer counts);
 2. MediaRelay (decode once, encode per recipient), the same slope: ``ratio:`` is 2 over 1;
 3. capacity: three-way consultations (audio + video), added step by step to the running ones
-   until delivery fails or the time budget ends. ``capacity:`` is the largest count where every
-   stream got >= 99 % of its frames. Latency is client send -> client receive through the
+   until delivery fails with a busy server or the time budget ends. ``capacity:`` is the largest
+   count where every stream got >= 99 % of its frames; ``per consultation:`` the server's CPU
+   per consultation over those steps. Latency is client send -> client receive through the
    server, frames matched by RTP timestamps (random spacing makes the alignment unique and the
-   server keeps timestamp differences).
+   server keeps timestamp differences). Each window also prints the server's loop lag, how late
+   the clients' frames left, lost peer connections and the frames the server's queues dropped,
+   so a failed step says whether the server, the clients or the machine failed it.
 """
 
 import argparse
