@@ -1,28 +1,40 @@
-"""Server CPU per forwarded stream: rooms.media forwarding against aiortc's MediaRelay transcoding.
+"""Server CPU per forwarded stream and per consultation: rooms.media forwarding against MediaRelay.
 
-Run: ``.venv/bin/python bench/media_forwarding.py [--consultations 4] [--seconds 10]``
+Run: ``.venv/bin/python bench/media_forwarding.py [--steps 4,8,12,...] [--budget 420] [--profile PATH]``
 
-The server side (a MediaRouter per consultation, or the MediaRelay baseline) runs in this
-process and is the only thing measured (``time.process_time``). Synthetic participants run
-in a child process: three per consultation, each replaying PRE-ENCODED VP8 640x480 at
-30 fps (encoded once up front with aiortc's Vp8Encoder) and Opus, and counting received
-frames without decoding them. Loopback only, no STUN, bounded time. Prints figures, asserts
-nothing about timings.
+The server side (a MediaRouter per consultation, or aiortc's MediaRelay baseline) runs in this
+process, behind :func:`start_server`, and is the only thing measured (``getrusage`` of this
+process between barriers). The synthetic participants run in child processes
+(bench/media_clients.py): they replay VP8 640x480 at 30 fps and Opus that were encoded AND
+packetized once here, and count received frames from the RTP headers without decoding them, so
+that they cost far less than the server they load; their own CPU is printed beside the
+server's. Loopback only, no STUN, bounded time. Prints figures, asserts nothing about timings;
+every figure line carries the load average and, where Linux reports it, how much of the last
+10 s runnable tasks waited for a CPU (the machine may be shared).
 
-Phases: forwarding video-only (cost per forwarded stream), MediaRelay video-only (the same
-for transcoding), forwarding audio+video (delivery, latency, cost per audio+video pair).
-Latency is client send -> client receive through the server on loopback, so it includes
-both clients' RTP stacks; frames are matched by their RTP timestamps (random spacing makes
-the alignment unique, and both servers preserve timestamp differences).
+Phases:
+1. forwarding, video only: CPU per extra forwarded stream (slope between two viewer counts);
+2. MediaRelay (decode once, encode per recipient), the same slope: ``ratio:`` is 2 over 1;
+3. capacity: three-way consultations (audio + video), added step by step to the running ones
+   until delivery fails with a busy server or the time budget ends. ``capacity:`` is the largest
+   count where every stream got >= 99 % of its frames; ``per consultation:`` the server's CPU
+   per consultation over those steps. Latency is client send -> client receive through the
+   server, frames matched by RTP timestamps (random spacing makes the alignment unique and the
+   server keeps timestamp differences). Each window also prints the server's loop lag, how late
+   the clients' frames left, lost peer connections and the frames the server's queues dropped,
+   so a failed step says whether the server, the clients or the machine failed it.
 """
 
 import argparse
 import asyncio
+import cProfile
 import fractions
+import io
 import json
 import math
 import os
 import pickle
+import pstats
 import random
 import resource
 import statistics
@@ -31,53 +43,66 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import av
-from aiortc import (
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCSessionDescription,
-    sdp,
-)
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.codecs.vpx import Vp8Encoder, vp8_depayload
 from aiortc.contrib.media import MediaRelay
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamTrack
+from media_clients import drain_socket  # a sibling module of this script
 
 from rooms.media import MediaRouter
-from rooms.media.aiortc_hook import (
-    install_receiver_tap,
-    intercept_keyframe_requests,
-    set_outgoing_stream_id,
-)
+from rooms.media.aiortc_hook import set_outgoing_stream_id
 from rooms.media.codec_pinning import pinned_codec_preferences
-from rooms.media.forwarded_track import EncodedPacket
 
 CORES = os.cpu_count() or 1
+CLIENTS = Path(__file__).resolve().parent / "media_clients.py"
 VIDEO_FRAMES = 300
 WIDTH, HEIGHT = 640, 480
 FPS = 30
 VIDEO_CLOCK = 90000
 AUDIO_CLOCK = 48000
 AUDIO_PTIME = 0.02
+DELIVERY_TARGET = 0.99
 
 
 def loopback_pc() -> RTCPeerConnection:
     return RTCPeerConnection(RTCConfiguration(iceServers=[]))
 
 
+def cpu_pressure() -> float | None:
+    """Share of the last 10 s in which some runnable task waited for a CPU (Linux PSI), if known."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    fields = dict(field.split("=") for field in line.split()[1:])
+    return float(fields["avg10"])
+
+
+def load(average: float | None = None, pressure: float | None = None) -> str:
+    """The 1-minute load average (and CPU pressure): figures from a loaded machine are not comparable."""
+    average = os.getloadavg()[0] if average is None else average
+    pressure = cpu_pressure() if pressure is None else pressure
+    waited = "" if pressure is None else f", tasks waited for a CPU {pressure:.0f} % of the last 10 s"
+    return f"load {average:.2f}{waited}"
+
+
 # ---------------------------------------------------------------- pre-encoding (parent, once)
 
 
-def pre_encode() -> dict[str, list[bytes]]:
+def pre_encode() -> dict[str, list[list[bytes]]]:
+    """VP8 and Opus frames, each already split into RTP payloads, so the clients never packetize."""
     rng = random.Random(7)
     encoder = Vp8Encoder()
-    video: list[bytes] = []
+    video: list[list[bytes]] = []
     gradient = bytes(range(256)) * 4
     for index in range(VIDEO_FRAMES):
         frame = av.VideoFrame(width=WIDTH, height=HEIGHT, format="yuv420p")
@@ -95,9 +120,11 @@ def pre_encode() -> dict[str, list[bytes]]:
         frame.pts = index * 3000
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
         payloads, _ = encoder.encode(frame)
-        video.append(b"".join(vp8_depayload(p) for p in payloads))
+        encoded = b"".join(vp8_depayload(p) for p in payloads)
+        # the packetizer aiortc's sender would run per frame and per stream, run once here
+        video.append(Vp8Encoder._packetize(encoded, index))
     opus = OpusEncoder()
-    audio: list[bytes] = []
+    audio: list[list[bytes]] = []
     samples = int(AUDIO_CLOCK * AUDIO_PTIME)
     for index in range(50):
         sound = av.AudioFrame(format="s16", layout="stereo", samples=samples)
@@ -113,27 +140,52 @@ def pre_encode() -> dict[str, list[bytes]]:
         sound.pts = index * samples
         sound.time_base = fractions.Fraction(1, AUDIO_CLOCK)
         payloads, _ = opus.encode(sound)
-        audio.extend(payloads)
+        audio.extend([payload] for payload in payloads)
     return {"video": video, "audio": audio}
 
 
 # ---------------------------------------------------------------------- servers (measured)
 
 
-class ForwardingServer:
-    """One rooms.media MediaRouter per consultation."""
+class MediaServer(Protocol):
+    """What the bench needs from a media server: the signaling of each participant."""
 
-    def __init__(self) -> None:
+    async def offer(self, room: str, pid: str, offer: str, labels: dict[str, Any]) -> str: ...
+
+    async def pending_offer(self, pid: str) -> str | None: ...
+
+    async def answer(self, pid: str, answer: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class ForwardingServer:
+    """One rooms.media MediaRouter per consultation, on this process's event loop.
+
+    ``drain_sockets`` is an experiment, off by default: the server's ICE sockets are read until
+    empty per wake-up instead of one datagram per loop turn, to show what that would pay.
+    """
+
+    def __init__(self, drain_sockets: bool = False) -> None:
         self.routers: dict[str, MediaRouter] = {}
         self.room_of: dict[str, str] = {}
+        self.drain_sockets = drain_sockets
 
     async def offer(self, room: str, pid: str, offer: str, labels: dict[str, Any]) -> str:
         router = self.routers.get(room)
         if router is None:
             router = self.routers[room] = MediaRouter()
-        router.add_participant(pid, loopback_pc())
+        pc = loopback_pc()
+        router.add_participant(pid, pc)
         self.room_of[pid] = room
-        return await router.handle_offer(pid, offer, labels)
+        answer = await router.handle_offer(pid, offer, labels)
+        if self.drain_sockets:
+            for transceiver in pc.getTransceivers():
+                for protocol in transceiver.receiver.transport.transport._connection._protocols:
+                    if not getattr(protocol, "drained", False):
+                        protocol.drained = True  # type: ignore[attr-defined]
+                        drain_socket(protocol, protocol.datagram_received)
+        return answer
 
     async def pending_offer(self, pid: str) -> str | None:
         router = self.routers[self.room_of[pid]]
@@ -143,6 +195,18 @@ class ForwardingServer:
 
     async def answer(self, pid: str, answer: str) -> None:
         await self.routers[self.room_of[pid]].handle_answer(pid, answer)
+
+    def frame_counters(self) -> dict[str, int]:
+        """Frames the forwarded tracks passed on and dropped (queue full, waiting for a keyframe)."""
+        counters = {"forwarded": 0, "dropped": 0, "gaps": 0}
+        for router in self.routers.values():
+            for participant in router._participants.values():
+                for track in participant._sending:
+                    counters["forwarded"] += track.frames_forwarded
+                    counters["dropped"] += track.frames_dropped
+                for tap in participant._taps.values():
+                    counters["gaps"] += getattr(tap.assembler, "gaps_skipped", 0)
+        return counters
 
     async def close(self) -> None:
         for router in self.routers.values():
@@ -204,24 +268,83 @@ class TranscodingServer:
             await participant.pc.close()
 
 
-async def run_phase(
-    mode: str, rooms: int, publishers: int, viewers: int, audio: bool, args: argparse.Namespace, frames: str
-) -> dict[str, Any]:
-    """One measured run: ``rooms`` rooms, each with publishers (who also receive) and viewers.
+def start_server(mode: str, drain_sockets: bool = False) -> MediaServer:
+    """The measured server. Swap this for media in worker processes: the bench then reads their CPU."""
+    return ForwardingServer(drain_sockets) if mode == "forward" else TranscodingServer()
 
-    The synthetic clients are spread over up to ``args.client_processes`` child processes (whole
-    rooms each), so that one saturated client process does not pass for a slow server. The
-    children meet at barriers before and after the measured window, so every process measures
-    the same seconds.
+
+# ------------------------------------------------------------------ driving the client processes
+
+
+class LoopLag:
+    """How late a 10 ms sleep wakes up on the server's event loop: its stalls, whoever causes them."""
+
+    def __init__(self) -> None:
+        self._samples: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._run())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def reset(self) -> None:
+        self._samples = []
+
+    def window(self) -> tuple[float, float]:
+        """p99 and max lateness since :meth:`reset`, in seconds."""
+        ordered = sorted(self._samples) or [0.0]
+        return ordered[int(0.99 * (len(ordered) - 1))], ordered[-1]
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.01)
+            self._samples.append(loop.time() - before - 0.01)
+
+
+@dataclass
+class Step:
+    """One measured window: ``rooms`` rooms running (the earlier steps' rooms are still there)."""
+
+    rooms: int
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+async def run_steps(
+    mode: str,
+    room_steps: list[int],
+    publishers: int,
+    viewers: int,
+    audio: bool,
+    args: argparse.Namespace,
+    frames: str,
+    keep_going: Callable[[list[Step]], bool] = lambda steps: True,
+    on_step: Callable[[Step], None] = lambda step: None,
+    profile: str | None = None,
+) -> list[Step]:
+    """Measured windows with a growing number of rooms; the rooms of one step stay for the next.
+
+    Each room has ``publishers`` (who also receive) and ``viewers``. The synthetic clients are
+    spread over up to ``args.client_processes`` child processes (whole rooms each). The
+    children meet at barriers before and after each measured window, so every process measures
+    the same seconds; after a window ``keep_going`` decides whether more rooms are added.
     """
-    server: ForwardingServer | TranscodingServer = (
-        ForwardingServer() if mode == "forward" else TranscodingServer()
-    )
-    processes = max(1, min(args.client_processes, rooms))
+    server = start_server(mode, args.server_drains_sockets)
+    processes = max(1, min(args.client_processes, room_steps[0]))
+    previous = 0
+    plan: list[list[list[int]]] = [[] for _ in range(processes)]
+    for total in room_steps:
+        for index in range(processes):
+            plan[index].append([room for room in range(previous, total) if room % processes == index])
+        previous = total
     children: list[asyncio.subprocess.Process] = []
     for index in range(processes):
         config = {
-            "rooms": [room for room in range(rooms) if room % processes == index],
+            "steps": plan[index],
             "publishers": publishers,
             "viewers": viewers,
             "audio": audio,
@@ -232,27 +355,72 @@ async def run_phase(
         children.append(
             await asyncio.create_subprocess_exec(
                 sys.executable,
-                __file__,
-                "--client",
+                str(CLIENTS),
                 json.dumps(config),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 limit=2**24,
             )
         )
-    report: dict[str, Any] = {"client_processes": processes, "client_cpu": [], "raw": []}
-    barriers: dict[str, list[asyncio.Future[None]]] = defaultdict(list)
+    steps: list[Step] = []
+    lag = LoopLag()
+    # CPU time, not wall time: on a shared machine wall time counts the waits for a CPU too
+    profiler = cProfile.Profile(time.process_time) if profile else None
+    barriers: dict[str, list[asyncio.Future[Any]]] = defaultdict(list)
     marks: dict[str, tuple[resource.struct_rusage, float]] = {}
+    parts: list[dict[str, Any]] = []
+    counters: dict[str, dict[str, int]] = {}
 
-    async def barrier(name: str) -> None:
+    def finish_window() -> dict[str, Any]:
+        """The server's CPU between the barriers and the merged client figures of this step."""
+        (usage_start, wall_start), (usage_stop, wall_stop) = marks["measure_start"], marks["measure_stop"]
+        report: dict[str, Any] = {
+            "wall": wall_stop - wall_start,
+            "server_user": usage_stop.ru_utime - usage_start.ru_utime,
+            "server_sys": usage_stop.ru_stime - usage_start.ru_stime,
+            "client_cpu": [part["client_cpu"] for part in parts],
+            # the slowest 1 % of frame departures over all client processes: p99 and max
+            "client_late": sorted(late for part in parts for late in part["client_late"]),
+            "send_errors": sum(part["send_errors"] for part in parts),
+            "not_flowing": sum(part["not_flowing"] for part in parts),
+            "lost_connections": sum(part["lost_connections"] for part in parts),
+            "server_lag": lag.window(),
+            "server_frames": {
+                key: counters["measure_stop"][key] - counters["measure_start"][key]
+                for key in counters.get("measure_stop", {})
+            },
+            "load": os.getloadavg()[0],
+            "pressure": cpu_pressure(),
+        }
+        report["server_cpu"] = report["server_user"] + report["server_sys"]
+        report.update(merge_client_stats(parts))
+        step = Step(room_steps[len(steps)], report)
+        steps.append(step)
+        on_step(step)
+        parts.clear()
+        return {"stop": len(steps) == len(room_steps) or not keep_going(steps)}
+
+    async def barrier(name: str, part: dict[str, Any] | None = None) -> dict[str, Any]:
         """Wait until every child reached ``name``; the server's CPU is read when the last does."""
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         barriers[name].append(waiter)
+        if part is not None:
+            parts.append(part)
         if len(barriers[name]) == processes:
             marks[name] = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-            for other in barriers[name]:
-                other.set_result(None)
-        await waiter
+            if name == "measure_start":
+                lag.reset()
+                if profiler is not None:
+                    profiler.enable()
+            if name == "measure_stop" and profiler is not None:
+                profiler.disable()
+            if name in ("measure_start", "measure_stop") and isinstance(server, ForwardingServer):
+                counters[name] = server.frame_counters()
+            reply = finish_window() if name == "report" else {}
+            for other in barriers.pop(name):
+                other.set_result(reply)
+        result: dict[str, Any] = await waiter
+        return result
 
     async def serve(child: asyncio.subprocess.Process) -> None:
         assert child.stdin is not None and child.stdout is not None
@@ -274,17 +442,19 @@ async def run_phase(
             elif op in ("ready", "measure_start", "measure_stop"):
                 await barrier(op)
             elif op == "report":
-                report["raw"].append(message["stats"])
-                report["client_cpu"].append(message["stats"]["client_cpu"])
+                reply = await barrier(op, message["stats"])
             child.stdin.write((json.dumps(reply) + "\n").encode())
             await child.stdin.drain()
-            if op == "report":
+            if op == "done":
                 return
 
+    per_step = args.seconds + args.warmup + 30
+    lag.start()
     try:
-        async with asyncio.timeout(args.seconds + args.warmup + 120 + 10 * rooms):
+        async with asyncio.timeout(len(room_steps) * per_step + 3 * room_steps[-1] + 60):
             await asyncio.gather(*(serve(child) for child in children))
     finally:
+        lag.stop()
         await server.close()
         for child in children:
             if child.returncode is None:
@@ -297,185 +467,29 @@ async def run_phase(
             except TimeoutError:
                 child.kill()
                 await child.wait()
-    (usage_start, wall_start), (usage_stop, wall_stop) = marks["measure_start"], marks["measure_stop"]
-    report["wall"] = wall_stop - wall_start
-    report["server_user"] = usage_stop.ru_utime - usage_start.ru_utime
-    report["server_sys"] = usage_stop.ru_stime - usage_start.ru_stime
-    report["server_cpu"] = report["server_user"] + report["server_sys"]
-    report.update(merge_client_stats(report.pop("raw")))
-    return report
+    if profiler is not None and profile:
+        print_profile(profiler, profile)
+    return steps
 
 
-# ---------------------------------------------------------------- synthetic clients (child)
-
-
-class ReplayTrack(MediaStreamTrack):
-    """Replays pre-encoded frames in real time as av.Packet; restarts at the keyframe on PLI."""
-
-    def __init__(self, kind: str, frames: list[bytes], log: dict[int, float]) -> None:
-        super().__init__()
-        self.kind = kind
-        self._frames = frames
-        self._log = log
-        self._index = 0
-        self._count = 0
-        self._pts = 0
-        self._start: float | None = None
-        self._period = 1 / FPS if kind == "video" else AUDIO_PTIME
-        self._time_base = fractions.Fraction(1, VIDEO_CLOCK if kind == "video" else AUDIO_CLOCK)
-
-    def restart_at_keyframe(self) -> None:
-        if self.kind == "video":
-            self._index = 0
-
-    async def recv(self) -> EncodedPacket:
-        if self.readyState != "live":
-            raise MediaStreamError
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now
-        else:
-            await asyncio.sleep(max(0.0, self._start + self._count * self._period - now))
-        self._count += 1
-        if self.kind == "video":
-            # random spacing around 3000 ticks makes every timestamp difference unique
-            self._pts += 3000 + random.randint(-150, 150)
-        else:
-            self._pts += int(AUDIO_CLOCK * AUDIO_PTIME) + random.randint(-48, 48)
-        data = self._frames[self._index % len(self._frames)]
-        self._index += 1
-        packet = av.Packet(data)
-        packet.pts = self._pts
-        packet.time_base = self._time_base
-        self._log[self._pts] = time.monotonic()
-        return packet
-
-
-class Rpc:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer, self.lock = reader, writer, asyncio.Lock()
-
-    async def call(self, **message: Any) -> dict[str, Any]:
-        async with self.lock:
-            self.writer.write((json.dumps(message) + "\n").encode())
-            await self.writer.drain()
-            reply: dict[str, Any] = json.loads(await self.reader.readline())
-            return reply
-
-
-class BenchClient:
-    def __init__(
-        self,
-        pid: str,
-        room: str,
-        frames: dict[str, list[bytes]],
-        audio: bool,
-        sent: dict[Any, Any],
-        publish: bool,
-    ) -> None:
-        self.pid, self.room, self.audio, self.publish = pid, room, audio, publish
-        self.pc = loopback_pc()
-        self.frames = frames
-        self.sent = sent
-        # (publisher, kind) -> [(rtp timestamp relative to the first received, arrival)]
-        self.received: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
-        self._tapped: set[str] = set()
-
-    async def join(self, rpc: Rpc) -> None:
-        kinds = ["video", "audio"] if self.audio else ["video"]
-        labels = {}
-        for kind in kinds:
-            if not self.publish:  # a viewer offers receive-only m-lines, as a browser does
-                self.pc.addTransceiver(kind, direction="recvonly")
-                continue
-            track = ReplayTrack(kind, self.frames[kind], self.sent[(self.pid, kind)])
-            transceiver = self.pc.addTransceiver(track, direction="sendonly")
-            transceiver.setCodecPreferences(pinned_codec_preferences(kind))
-            intercept_keyframe_requests(transceiver.sender, track.restart_at_keyframe)
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        for transceiver in self.pc.getTransceivers():
-            if self.publish:
-                labels[transceiver.mid] = "room_camera" if transceiver.kind == "video" else "audio"
-        reply = await rpc.call(
-            op="offer", room=self.room, pid=self.pid, sdp=self.pc.localDescription.sdp, labels=labels
-        )
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
-
-    async def sync(self, rpc: Rpc) -> None:
-        while True:
-            reply = await rpc.call(op="pending", pid=self.pid)
-            if reply["sdp"] is None:
-                return
-            offer = reply["sdp"]
-            publisher_of = {
-                m.rtp.muxId: (m.msid or "?").split(" ")[0]
-                for m in sdp.SessionDescription.parse(offer).media
-            }
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-            # no await before the taps: receivers start in a task aiortc just scheduled
-            for transceiver in self.pc.getTransceivers():
-                mid = transceiver.mid
-                if mid is None or mid in self._tapped or transceiver.receiver.track is None:
-                    continue
-                tap = install_receiver_tap(transceiver.receiver)
-                samples = self.received[(publisher_of[mid], transceiver.kind)]
-                tap.on_frame = lambda codec, frame, samples=samples: samples.append(
-                    (frame.timestamp, time.monotonic())
-                )
-                self._tapped.add(mid)
-            await self.pc.setLocalDescription(await self.pc.createAnswer())
-            await rpc.call(op="answer", pid=self.pid, sdp=self.pc.localDescription.sdp)
-
-
-def align(samples: list[tuple[int, float]], sent: dict[int, float]) -> int | None:
-    """Offset turning receiver-relative timestamps into the publisher's pts (unique by random spacing)."""
-    if not samples or not sent:
-        return None
-    probe = samples[:40]
-    first_arrival = probe[0][1]
-    candidates = [pts - probe[0][0] for pts, at in sent.items() if first_arrival - 5 <= at <= first_arrival]
-    best, best_hits = None, 0
-    for offset in candidates:
-        hits = sum(1 for ts, _ in probe if ts + offset in sent)
-        if hits > best_hits:
-            best, best_hits = offset, hits
-    return best if best_hits >= min(len(probe), 5) else None
-
-
-def client_stats(
-    clients: list[BenchClient], sent: dict[Any, dict[int, float]], t0: float, t1: float
-) -> dict[str, Any]:
-    """Raw delivery counts and latencies of one client process, merged by the parent."""
-    latencies: dict[str, list[float]] = defaultdict(list)
-    delivered: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    streams: dict[str, int] = defaultdict(int)
-    starved: dict[str, int] = defaultdict(int)
-    for client in clients:
-        for (publisher, kind), samples in client.received.items():
-            log = sent[(publisher, kind)]
-            expected = sum(1 for at in log.values() if t0 <= at <= t1)
-            offset = align(samples, log)
-            got = 0
-            if offset is not None:
-                for ts, arrival in samples:
-                    sent_at = log.get(ts + offset)
-                    if sent_at is not None and t0 <= sent_at <= t1:
-                        got += 1
-                        latencies[kind].append(round(arrival - sent_at, 6))
-            delivered[kind][0] += got
-            delivered[kind][1] += expected
-            streams[kind] += 1
-            if got < 0.9 * expected:
-                starved[kind] += 1
-    return {"delivered": delivered, "latencies": latencies, "streams": streams, "starved": starved}
+def print_profile(profiler: cProfile.Profile, path: str) -> None:
+    """The server's top CPU costs over the measured windows (cProfile inflates Python-heavy code)."""
+    profiler.dump_stats(path)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    print(f"  server profile of the measured windows (saved to {path}):")
+    print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
 
 
 def merge_client_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Delivery ratio, median latency, stream counts over every client process."""
+    """Delivery ratio, worst stream, median latency and stream counts over every client process."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     latencies: dict[str, list[float]] = defaultdict(list)
     streams: dict[str, int] = defaultdict(int)
     starved: dict[str, int] = defaultdict(int)
+    worst: dict[str, float] = {}
     for part in parts:
         for kind, (got, expected) in part["delivered"].items():
             counts[kind][0] += got
@@ -486,46 +500,18 @@ def merge_client_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
             streams[kind] += number
         for kind, number in part["starved"].items():
             starved[kind] += number
+        for kind, ratio in part["worst"].items():
+            worst[kind] = min(worst.get(kind, 1.0), ratio)
     return {
         "delivered": {kind: (got / expected if expected else 0.0) for kind, (got, expected) in counts.items()},
+        "worst": worst,
         "latency_ms": {kind: statistics.median(values) * 1000 for kind, values in latencies.items() if values},
+        "latency_p95_ms": {
+            kind: sorted(values)[int(0.95 * (len(values) - 1))] * 1000 for kind, values in latencies.items() if values
+        },
         "streams": dict(streams),
         "starved": dict(starved),
     }
-
-
-async def client_main(config: dict[str, Any], frames: dict[str, list[bytes]]) -> None:
-    """One client process: the participants of ``config["rooms"]``, driven over stdin/stdout."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=2**24)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, sys.stdout)
-    rpc = Rpc(reader, asyncio.StreamWriter(transport, protocol, reader, loop))
-    sent: dict[Any, dict[int, float]] = defaultdict(dict)
-    clients = [
-        BenchClient(f"r{r}p{p}", f"r{r}", frames, config["audio"], sent, publish=p < config["publishers"])
-        for r in config["rooms"]
-        for p in range(config["publishers"] + config["viewers"])
-    ]
-    for client in clients:
-        await client.join(rpc)
-    for _ in range(2):  # tracks published after a participant's first sync come in the second
-        for client in clients:
-            await client.sync(rpc)
-    await rpc.call(op="ready")  # every process has joined: the media of all rooms is flowing
-    await asyncio.sleep(config["warmup"])
-    await rpc.call(op="measure_start")
-    t0, cpu0 = time.monotonic(), time.process_time()
-    await asyncio.sleep(config["seconds"])
-    await rpc.call(op="measure_stop")
-    t1 = time.monotonic()
-    client_cpu = (time.process_time() - cpu0) / (t1 - t0)
-    await asyncio.sleep(0.5)  # let frames sent just before t1 arrive
-    stats = client_stats(clients, sent, t0, t1)
-    stats["client_cpu"] = client_cpu
-    await rpc.call(op="report", stats=stats)
-    for client in clients:
-        await client.pc.close()
 
 
 # -------------------------------------------------------------------------------- report
@@ -535,30 +521,63 @@ def cpu_share(report: dict[str, Any]) -> float:
     return float(report["server_cpu"] / report["wall"])
 
 
+def all_delivered(report: dict[str, Any]) -> bool:
+    """Every stream of every recipient got at least 99 % of the frames sent in the window."""
+    return bool(report["worst"]) and min(report["worst"].values()) >= DELIVERY_TARGET
+
+
+def client_bound(report: dict[str, Any]) -> bool:
+    """A client process, or the whole machine, near saturation: the figures describe the machine."""
+    client_cpu = report["client_cpu"]
+    return bool(max(client_cpu) > 0.85 or cpu_share(report) + sum(client_cpu) > 0.9 * CORES)
+
+
 def describe(name: str, report: dict[str, Any]) -> None:
-    """Print one run's figures."""
-    video_streams = report["streams"].get("video", 0)
+    """Print one measured window's figures, each line with the 1-minute load average."""
+    streams = report["streams"]
+    video_streams = streams.get("video", 0)
+    all_streams = sum(streams.values())
     share = cpu_share(report)
+    at_load = f"({load(report['load'], report['pressure'])})"
     delivered = ", ".join(f"{k} {v * 100:.2f} %" for k, v in sorted(report["delivered"].items()))
-    latency = ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(report["latency_ms"].items()))
+    worst = ", ".join(f"{k} {v * 100:.1f} %" for k, v in sorted(report["worst"].items()))
+    latency = ", ".join(
+        f"{k} {v:.1f} ms (p95 {report['latency_p95_ms'][k]:.1f})" for k, v in sorted(report["latency_ms"].items())
+    )
     starved = ", ".join(f"{k} {n}" for k, n in sorted(report["starved"].items()) if n) or "none"
-    print(f"  {name}: {video_streams} forwarded video streams")
+    print(f"  {name}: {video_streams} forwarded video streams, {all_streams} in all")
     print(
         f"    server CPU {share * 100:.1f} % of a core "
         f"(user {report['server_user'] / report['wall'] * 100:.1f} %, "
-        f"kernel {report['server_sys'] / report['wall'] * 100:.1f} %); all-in per video stream "
-        f"{share / max(video_streams, 1) * 100:.3f} %"
+        f"kernel {report['server_sys'] / report['wall'] * 100:.1f} %); per video stream "
+        f"{share / max(video_streams, 1) * 100:.3f} %, per stream {share / max(all_streams, 1) * 100:.3f} % "
+        f"{at_load}"
     )
-    print(f"    frames delivered: {delivered}; streams below 90 %: {starved}")
-    print(f"    median added latency (client send -> client receive via server, loopback): {latency}")
+    print(f"    frames delivered: {delivered}; worst stream: {worst}; streams below 90 %: {starved} {at_load}")
+    print(f"    median added latency (client send -> client receive via server, loopback): {latency} {at_load}")
+    client_late = report["client_late"]
+    server_p99, server_max = report["server_lag"]
+    print(
+        f"    stalls: server loop lag p99 {server_p99 * 1000:.0f} ms, max {server_max * 1000:.0f} ms; "
+        f"client frames left late by up to {client_late[-1] * 1000:.0f} ms; "
+        f"client send errors {report['send_errors']}; "
+        f"streams without a frame 20 s after joining: {report['not_flowing']}; "
+        f"client peer connections failed or closed so far: {report['lost_connections']} {at_load}"
+    )
+    if report["server_frames"]:
+        frames = report["server_frames"]
+        print(
+            f"    server: {frames['forwarded']} frames forwarded, {frames['dropped']} dropped by its queues, "
+            f"{frames['gaps']} publisher packet gaps skipped {at_load}"
+        )
     client_cpu = report["client_cpu"]
     total = share + sum(client_cpu)
     print(
         f"    client CPU: {len(client_cpu)} process(es), busiest {max(client_cpu) * 100:.0f} % of a core, "
         f"all {sum(client_cpu) * 100:.0f} %; server + clients {total * 100:.0f} % of "
-        f"{CORES} core(s), load average {os.getloadavg()[0]:.1f}"
+        f"{CORES} core(s) {at_load}"
     )
-    if max(client_cpu) > 0.85 or total > 0.85 * CORES:
+    if client_bound(report):
         print(
             "    WARNING: clients or the whole machine near saturation: delivery and latency "
             "describe the machine, not the server"
@@ -567,80 +586,144 @@ def describe(name: str, report: dict[str, Any]) -> None:
 
 async def marginal_cost(
     mode: str, rooms: int, low: int, high: int, args: argparse.Namespace, frames: str
-) -> tuple[float, dict[str, Any]]:
+) -> float:
     """CPU per extra recipient: the slope between ``low`` and ``high`` viewers per publisher."""
-    few = await run_phase(mode, rooms, 1, low, False, args, frames)
-    describe(f"{rooms} publisher(s) x {low} viewer(s)", few)
-    many = await run_phase(mode, rooms, 1, high, False, args, frames)
-    describe(f"{rooms} publisher(s) x {high} viewers", many)
-    extra = many["streams"]["video"] - few["streams"]["video"]
+    (few,) = await run_steps(mode, [rooms], 1, low, False, args, frames)
+    describe(f"{rooms} publisher(s) x {low} viewer(s)", few.report)
+    (many,) = await run_steps(mode, [rooms], 1, high, False, args, frames)
+    describe(f"{rooms} publisher(s) x {high} viewers", many.report)
+    extra = int(many.report["streams"]["video"] - few.report["streams"]["video"])
     # Raw CPU slope, not scaled by the delivered ratio (which would flatter the forwarder
     # when the transcoder's rate control skips frames).
-    slope = (cpu_share(many) - cpu_share(few)) / extra * 100
-    return slope, many
+    return (cpu_share(many.report) - cpu_share(few.report)) / extra * 100
+
+
+async def capacity_search(args: argparse.Namespace, frames: str) -> list[Step]:
+    """Three-way consultations added step by step until two steps in a row fail or the budget ends."""
+    started = time.monotonic()
+    counts = [int(value) for value in str(args.steps).split(",") if value.strip()]
+
+    def keep_going(steps: list[Step]) -> bool:
+        failed = [not all_delivered(step.report) for step in steps]
+        last = steps[-1].report
+        # two failed steps in a row end the search once the server is busy or delivery collapsed;
+        # on a shared machine a failed step at low load is more often the machine than the server
+        saturated = cpu_share(last) >= 0.8 or min(last["delivered"].values(), default=0.0) < 0.9
+        if len(failed) >= 2 and failed[-1] and failed[-2] and saturated:
+            return False
+        spent = time.monotonic() - started
+        budget: float = args.budget
+        # the next step costs about as much as the last one, plus the setup of its new rooms
+        window: float = args.seconds + args.warmup
+        return spent + window + 10 < budget
+
+    def on_step(step: Step) -> None:
+        verdict = "all streams >= 99 %" if all_delivered(step.report) else "some stream < 99 %"
+        print(f"\n  step: {step.rooms} consultations running, {verdict}", flush=True)
+        describe(f"{step.rooms} consultations", step.report)
+
+    return await run_steps("forward", counts, 3, 0, True, args, frames, keep_going, on_step, args.profile)
+
+
+def summarize_capacity(steps: list[Step]) -> None:
+    """The ``capacity:`` and ``per consultation:`` lines."""
+    passing = [step for step in steps if all_delivered(step.report)]
+    capacity = max((step.rooms for step in passing), default=0)
+    suspect = [step.rooms for step in steps if client_bound(step.report)]
+    print(
+        f"capacity: {capacity} consultations (largest count with >= 99 % of frames delivered on every stream; "
+        f"measured {', '.join(str(step.rooms) for step in steps)}) ({load()})"
+    )
+    if suspect:
+        print(f"  note: clients or machine near saturation at {', '.join(map(str, suspect))} consultations")
+    measured = passing or steps
+    if measured:
+        # total over the points: a weighted mean, not skewed by the smallest count
+        per = sum(cpu_share(step.report) for step in measured) / sum(step.rooms for step in measured)
+        points = ", ".join(f"{step.rooms} -> {cpu_share(step.report) * 100:.0f} %" for step in measured)
+        which = "" if passing else "; no step delivered >= 99 %, so over every step"
+        print(f"per consultation: {per * 100:.2f} % of a core (server CPU at {points}{which}) ({load()})")
+        largest = max(measured, key=lambda step: step.rooms).report
+        streams = sum(largest["streams"].values())
+        print(
+            f"forwarded streams per core: {streams / cpu_share(largest):.0f} "
+            f"({streams} audio + video streams at {cpu_share(largest) * 100:.0f} % of a core) ({load()})"
+        )
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
-        "--consultations",
-        default="3",
-        help="three-way consultations in phase 3, comma-separated for several runs (e.g. 3,4,6)",
+        "--steps",
+        default="4,8,12,16,20,25,30,35,40,45,50",
+        help="consultations running at each capacity step, increasing (rooms are added to the running ones)",
     )
+    parser.add_argument("--budget", type=float, default=420.0, help="seconds the capacity search may take")
     parser.add_argument(
         "--client-processes",
         type=int,
         default=CORES,
         help="child processes the synthetic clients are spread over (whole rooms each)",
     )
-    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per run")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per window")
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="cProfile the server during the capacity windows and save the stats there (inflates CPU figures)",
+    )
+    parser.add_argument(
+        "--server-drains-sockets",
+        action="store_true",
+        help="experiment: the server reads each ICE socket until empty per wake-up (not rooms.media's behaviour)",
+    )
     parser.add_argument("--only-forwarding", action="store_true", help="phase 1 only (profiling)")
-    parser.add_argument("--only-consultations", action="store_true", help="phase 3 only")
+    parser.add_argument("--only-capacity", action="store_true", help="phase 3 only")
     args = parser.parse_args()
-    consultations = [int(value) for value in str(args.consultations).split(",") if value.strip()]
 
     print(f"pre-encoding {VIDEO_FRAMES} VP8 frames {WIDTH}x{HEIGHT} and 50 Opus frames ...", flush=True)
     frames = pre_encode()
-    sizes = [len(f) for f in frames["video"]]
+    sizes = [sum(len(p) for p in f) for f in frames["video"]]
+    packets = statistics.mean(len(f) for f in frames["video"])
     print(
-        f"  VP8 frames: mean {statistics.mean(sizes):.0f} B, keyframe {sizes[0]} B "
-        f"(~{statistics.mean(sizes) * 8 * FPS / 1000:.0f} kbit/s)"
+        f"  VP8 frames: mean {statistics.mean(sizes):.0f} B in {packets:.1f} RTP packets, keyframe {sizes[0]} B "
+        f"(~{statistics.mean(sizes) * 8 * FPS / 1000:.0f} kbit/s); {CORES} cores, {load()}"
     )
     with tempfile.NamedTemporaryFile(suffix=".frames", delete=False) as handle:
         handle.write(pickle.dumps(frames))
         frames_path = handle.name
     forward_cost = relay_cost = 0.0
+    steps: list[Step] = []
     try:
-        for count in consultations if args.only_consultations else []:
-            print(f"\nphase 3: forwarding, {count} three-way consultations, audio + video", flush=True)
-            describe(f"{count} consultations", await run_phase("forward", count, 3, 0, True, args, frames_path))
-        if args.only_consultations:
-            return
-        print("\nphase 1: forwarding (rooms.media), 2 publishers, 1 then 7 viewers each, video", flush=True)
-        forward_cost, _ = await marginal_cost("forward", 2, 1, 7, args, frames_path)
-        if args.only_forwarding:
-            return
-        print(
-            "\nphase 2: transcoding (aiortc MediaRelay), 1 publisher, 1 then 3 viewers, video", flush=True
-        )
-        relay_cost, _ = await marginal_cost("relay", 1, 1, 3, args, frames_path)
-        for count in consultations:
-            print(f"\nphase 3: forwarding, {count} three-way consultations, audio + video", flush=True)
-            describe(f"{count} consultations", await run_phase("forward", count, 3, 0, True, args, frames_path))
+        if not args.only_capacity:
+            print("\nphase 1: forwarding (rooms.media), 2 publishers, 1 then 15 viewers each, video", flush=True)
+            forward_cost = await marginal_cost("forward", 2, 1, 15, args, frames_path)
+            print(
+                f"forwarding: {forward_cost:.3f} % of a core per extra forwarded 640x480@30fps stream "
+                f"(target <= 0.5 %) ({load()})",
+                flush=True,
+            )
+            if args.only_forwarding:
+                return
+            print(
+                "\nphase 2: transcoding (aiortc MediaRelay), 1 publisher, 1 then 3 viewers, video", flush=True
+            )
+            relay_cost = await marginal_cost("relay", 1, 1, 3, args, frames_path)
+            print(f"transcoding (MediaRelay): {relay_cost:.3f} % of a core per extra stream ({load()})")
+        print("\nphase 3: capacity, three-way consultations (audio + video), added step by step", flush=True)
+        steps = await capacity_search(args, frames_path)
     finally:
         os.unlink(frames_path)
-    print(
-        f"\nforwarding: {forward_cost:.3f} % of a core per extra forwarded 640x480@30fps stream "
-        "(target <= 0.5 %)"
-    )
-    print(f"transcoding (MediaRelay): {relay_cost:.3f} % of a core per extra stream")
-    print(f"ratio: {relay_cost / forward_cost:.1f}")
+    print()
+    summarize_capacity(steps)
+    if forward_cost > 0:
+        print(
+            f"forwarding: {forward_cost:.3f} % of a core per extra forwarded stream, "
+            f"{100 / forward_cost:.0f} streams per core at that slope ({load()})"
+        )
+        print(f"transcoding (MediaRelay): {relay_cost:.3f} % of a core per extra stream ({load()})")
+        print(f"ratio: {relay_cost / forward_cost:.1f} ({load()})")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 3 and sys.argv[1] == "--client":
-        client_config = json.loads(sys.argv[2])
-        asyncio.run(client_main(client_config, pickle.loads(Path(client_config["frames"]).read_bytes())))
-    else:
-        asyncio.run(main())
+    asyncio.run(main())
