@@ -56,7 +56,6 @@ from aiortc.codecs.opus import OpusEncoder
 from aiortc.codecs.vpx import Vp8Encoder, vp8_depayload
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
-from media_clients import drain_socket  # a sibling module of this script
 
 from rooms.media import MediaRouter
 from rooms.media.aiortc_hook import set_outgoing_stream_id
@@ -160,16 +159,11 @@ class MediaServer(Protocol):
 
 
 class ForwardingServer:
-    """One rooms.media MediaRouter per consultation, on this process's event loop.
+    """One rooms.media MediaRouter per consultation, on this process's event loop."""
 
-    ``drain_sockets`` is an experiment, off by default: the server's ICE sockets are read until
-    empty per wake-up instead of one datagram per loop turn, to show what that would pay.
-    """
-
-    def __init__(self, drain_sockets: bool = False) -> None:
+    def __init__(self) -> None:
         self.routers: dict[str, MediaRouter] = {}
         self.room_of: dict[str, str] = {}
-        self.drain_sockets = drain_sockets
 
     async def offer(self, room: str, pid: str, offer: str, labels: dict[str, Any]) -> str:
         router = self.routers.get(room)
@@ -179,12 +173,6 @@ class ForwardingServer:
         router.add_participant(pid, pc)
         self.room_of[pid] = room
         answer = await router.handle_offer(pid, offer, labels)
-        if self.drain_sockets:
-            for transceiver in pc.getTransceivers():
-                for protocol in transceiver.receiver.transport.transport._connection._protocols:
-                    if not getattr(protocol, "drained", False):
-                        protocol.drained = True  # type: ignore[attr-defined]
-                        drain_socket(protocol, protocol.datagram_received)
         return answer
 
     async def pending_offer(self, pid: str) -> str | None:
@@ -268,9 +256,9 @@ class TranscodingServer:
             await participant.pc.close()
 
 
-def start_server(mode: str, drain_sockets: bool = False) -> MediaServer:
+def start_server(mode: str) -> MediaServer:
     """The measured server. Swap this for media in worker processes: the bench then reads their CPU."""
-    return ForwardingServer(drain_sockets) if mode == "forward" else TranscodingServer()
+    return ForwardingServer() if mode == "forward" else TranscodingServer()
 
 
 # ------------------------------------------------------------------ driving the client processes
@@ -333,7 +321,7 @@ async def run_steps(
     children meet at barriers before and after each measured window, so every process measures
     the same seconds; after a window ``keep_going`` decides whether more rooms are added.
     """
-    server = start_server(mode, args.server_drains_sockets)
+    server = start_server(mode)
     processes = max(1, min(args.client_processes, room_steps[0]))
     previous = 0
     plan: list[list[list[int]]] = [[] for _ in range(processes)]
@@ -671,11 +659,6 @@ async def main() -> None:
         "--profile",
         metavar="PATH",
         help="cProfile the server during the capacity windows and save the stats there (inflates CPU figures)",
-    )
-    parser.add_argument(
-        "--server-drains-sockets",
-        action="store_true",
-        help="experiment: the server reads each ICE socket until empty per wake-up (not rooms.media's behaviour)",
     )
     parser.add_argument("--only-forwarding", action="store_true", help="phase 1 only (profiling)")
     parser.add_argument("--only-capacity", action="store_true", help="phase 3 only")

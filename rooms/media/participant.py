@@ -23,6 +23,7 @@ from .forwarded_track import ForwardedTrack
 from .media_labels import MediaLabel, default_label, kind_of
 from .published_track import PublishedTrack
 from .sdp import ClientOffer
+from .socket_drain import drain_ice_sockets
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ class MediaParticipant:
                 self._taps[transceiver.mid] = install_receiver_tap(transceiver.receiver)
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
+        drain_ice_sockets(self.pc)  # the sockets exist now that the answer's candidates are gathered
         self.negotiated_once = True
         return self.pc.localDescription.sdp, self._sync_publications()
 
