@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import getpass
 import logging
 import os
@@ -14,6 +13,7 @@ from collections.abc import Sequence
 from aiohttp import web, web_response
 
 from server.admin_console import CREATE_ADMIN_HINT, database_state, run_create_admin, startup_problem
+from server.collector import settle_after_startup
 from server.demo import DEMO_PASSWORD, is_seeded, seed_demo
 from server.migrate import make_revision, upgrade
 from server.people.accounts import AccountService
@@ -153,14 +153,8 @@ async def _audit_checkpoint(settings: Settings) -> int:
         await db.close()
 
 
-async def _freeze_startup_objects(_app: web.Application) -> None:
-    """Keep what start-up made (modules, the app, its services) out of every later full collection.
-
-    Those objects live as long as the process, and a full collection scanned them each time: about
-    130,000 of them, tens of milliseconds in which no socket is served and no media frame forwarded.
-    """
-    gc.collect()
-    gc.freeze()
+async def _settle_collector(_app: web.Application) -> None:
+    settle_after_startup()  # server/collector.py says why
 
 
 def _serve(settings: Settings) -> int:
@@ -176,7 +170,7 @@ def _serve(settings: Settings) -> int:
     if not state.admins:
         print(CREATE_ADMIN_HINT, flush=True)
     app = create_app(settings)
-    app.on_startup.append(_freeze_startup_objects)  # last: after the cleanup contexts built the services
+    app.on_startup.append(_settle_collector)  # last: after the cleanup contexts built the services
     if settings.demo_mode:
         print_demo_logins()
     print(f"Samkonsult serves on {settings.public_url}", flush=True)

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from rooms.live_media import default_peer_factory
 from rooms.media import verify_aiortc_hook
 from rooms.media_host import MediaHost
+from server.collector import settle_after_startup
 
 log = logging.getLogger("samkonsult.media_worker")
 
@@ -32,6 +33,7 @@ def worker_command() -> list[str]:
 async def _serve(fd: int) -> None:
     channel = socket.socket(fileno=fd)
     reader, writer = await asyncio.open_connection(sock=channel)
+    settle_after_startup()  # a full collection's pause would stall every stream of every room here
     await MediaHost(reader, writer, peer_factory=default_peer_factory).serve()
 
 
