@@ -26,13 +26,14 @@ from collections.abc import Callable
 from typing import Any
 
 import aiortc
-from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver, rtcpeerconnection, rtcrtpreceiver
+from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver, rate, rtcpeerconnection, rtcrtpreceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from .codec_pinning import is_pinned_codec
 from .errors import AiortcHookError, UnsupportedCodecError
 from .frame_assembler import LowLatencyVideoAssembler, PassThroughAudioAssembler
+from .rate_counter import WindowRateCounter
 from .sdp import with_payload_types
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ logger = logging.getLogger(__name__)
 PINNED_AIORTC_VERSION = "1.16.0"
 
 FrameHandler = Callable[[RTCRtpCodecParameters, JitterFrame], None]
+
+AIORTC_RATE_COUNTER = rate.RateCounter
+"""aiortc's own counter, kept before :func:`use_cheaper_rate_counter` replaces it (the tests compare)."""
 
 # Source fragments the hook depends on, per function. Matching source text is deliberately
 # strict: any rewrite of these lines in aiortc must be re-reviewed before we run on it.
@@ -90,7 +94,16 @@ _REQUIRED_SOURCE: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
     ),
     (rtcpeerconnection.RTCPeerConnection, "_RTCPeerConnection__localRtp", ("transceiver._headerExtensions",)),
     (rtcpeerconnection.RTCPeerConnection, "_RTCPeerConnection__remoteRtp", ("transceiver._headerExtensions",)),
+    (rate.RemoteBitrateEstimator, "__init__", ("self.incoming_bitrate = RateCounter(1000, 8000)",)),
+    (AIORTC_RATE_COUNTER, "_erase_old", ("while self._origin_ms < new_origin_ms:",)),
 )
+
+
+def use_cheaper_rate_counter() -> None:
+    """Have aiortc's bitrate estimators count with :class:`WindowRateCounter` (same answers, constant
+    work per packet; see :mod:`.rate_counter`). Applies to estimators made from now on; idempotent."""
+    verify_aiortc_hook()
+    rate.RateCounter = WindowRateCounter  # type: ignore[misc,assignment]
 
 
 def verify_aiortc_hook() -> None:

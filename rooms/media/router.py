@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from aiortc import RTCPeerConnection
 
-from .aiortc_hook import verify_aiortc_hook
+from .aiortc_hook import use_cheaper_rate_counter
 from .errors import DuplicateParticipantError, RouterClosedError, UnknownParticipantError
 from .forwarded_track import DEFAULT_MAX_QUEUED_FRAMES
 from .ice_consent_guard import install_ice_consent_guard
@@ -47,7 +47,7 @@ class MediaRouter:
         max_queued_frames: int = DEFAULT_MAX_QUEUED_FRAMES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        verify_aiortc_hook()
+        use_cheaper_rate_counter()  # verifies the hook first
         install_ice_consent_guard()
         self._listener = on_renegotiation_needed
         self._keyframe_interval = keyframe_interval

@@ -10,7 +10,9 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from rooms.media import AiortcHookError, MediaRouter, verify_aiortc_hook
 from rooms.media.aiortc_hook import ReceiverTap, install_receiver_tap, intercept_keyframe_requests
+from rooms.media.rate_counter import WindowRateCounter
 
+from .conftest import LoopbackRoom
 from .loopback_peers import loopback_pc
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
@@ -76,3 +78,11 @@ async def test_rtcp_side_hooks_never_raise(caplog: pytest.LogCaptureFixture) -> 
         assert await tap.send_picture_loss() is False  # publisher SSRC not known yet
     finally:
         await pc.close()
+
+
+async def test_the_server_s_bitrate_estimators_count_with_the_cheaper_counter(room: LoopbackRoom) -> None:
+    client = await room.join("nurse")
+    estimators = [r._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
+                  for r in client.server_pc.getReceivers() if r.track is not None and r.track.kind == "video"]
+    assert estimators
+    assert all(isinstance(e.incoming_bitrate, WindowRateCounter) for e in estimators)
