@@ -51,15 +51,20 @@ from typing import Any, Protocol
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, sdp
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.codecs.vpx import Vp8Encoder, vp8_depayload
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
+from rooms.live_events import ServerOffer
 from rooms.media import MediaRouter
 from rooms.media.aiortc_hook import set_outgoing_stream_id
 from rooms.media.codec_pinning import pinned_codec_preferences
+from rooms.media_workers import MediaWorkerPool, RemoteRoomMedia
+from rooms.members import Member
+from rooms.roster import Identity, ParticipantId, ParticipantRole, TrackKind
+from server.media_worker import worker_command
 
 CORES = os.cpu_count() or 1
 CLIENTS = Path(__file__).resolve().parent / "media_clients.py"
@@ -201,6 +206,107 @@ class ForwardingServer:
             await router.close()
 
 
+class _OfferInbox:
+    """A bench participant's link: keeps the server offers its room's worker sends."""
+
+    def __init__(self) -> None:
+        self.offers: list[str] = []
+        self.arrived = asyncio.Event()
+
+    def joined(self, result: Any, *, resumed: bool) -> None:
+        return None
+
+    def deliver(self, event: Any) -> None:
+        if isinstance(event, ServerOffer):
+            self.offers.append(event.sdp)
+            self.arrived.set()
+
+    def close(self, reason: str) -> None:
+        return None
+
+
+class WorkerServer:
+    """The server's media as it runs in production: a MediaWorkerPool of worker processes, each room's
+    media pinned to one worker and reached through RemoteRoomMedia (rooms/media_workers.py). The server
+    CPU is the workers' (read from /proc) plus this process's (the control side)."""
+
+    QUIET_AFTER = 1.0
+    """A participant with no server offer this long after asking has none coming."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = MediaWorkerPool(workers, worker_command())
+        self.rooms: dict[str, RemoteRoomMedia] = {}
+        self.members: dict[str, dict[ParticipantId, Member]] = defaultdict(dict)
+        self.member_of: dict[str, tuple[RemoteRoomMedia, Member, _OfferInbox]] = {}
+
+    async def start(self) -> None:
+        await self.pool.start()
+
+    async def offer(self, room: str, pid: str, offer: str, labels: dict[str, Any]) -> str:
+        media = self.rooms.get(room)
+        if media is None:
+            media = self.rooms[room] = self.pool.room_media(room, self.members[room], lambda coro: None)
+        participant = ParticipantId(pid)
+        member = Member(participant, Identity(f"user:{pid}", ParticipantRole.NURSE, pid))
+        inbox = _OfferInbox()
+        member.link = inbox
+        member.track_kinds = _track_kinds(offer)
+        self.members[room][participant] = member
+        self.member_of[pid] = (media, member, inbox)
+        return await media.handle_offer(member, offer)
+
+    async def pending_offer(self, pid: str) -> str | None:
+        _, _, inbox = self.member_of[pid]
+        if not inbox.offers:
+            inbox.arrived.clear()
+            try:
+                await asyncio.wait_for(inbox.arrived.wait(), self.QUIET_AFTER)
+            except TimeoutError:
+                return None
+        return inbox.offers.pop(0)
+
+    async def answer(self, pid: str, answer: str) -> None:
+        media, member, _ = self.member_of[pid]
+        await media.handle_answer(member, answer)
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        user, system = _own_cpu()
+        for pid in self.pool.worker_pids():
+            if pid is not None:
+                worker_user, worker_system = _process_cpu(pid)
+                user, system = user + worker_user, system + worker_system
+        return user, system
+
+    async def close(self) -> None:
+        for media in self.rooms.values():
+            await media.close()
+        await self.pool.close()
+
+
+def _track_kinds(offer: str) -> dict[str, TrackKind]:
+    """What each track of an offer shows, from its msid lines (as the call page announces its tracks)."""
+    kinds: dict[str, TrackKind] = {}
+    for media in sdp.SessionDescription.parse(offer).media:
+        if media.msid and media.direction in ("sendonly", "sendrecv"):
+            kinds[media.msid.split(" ")[-1]] = TrackKind.ROOM_CAMERA if media.kind == "video" else TrackKind.AUDIO
+    return kinds
+
+
+def _own_cpu() -> tuple[float, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime, usage.ru_stime
+
+
+def _process_cpu(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of process ``pid`` (fields 14 and 15 of /proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
 @dataclass
 class RelayParticipant:
     pc: RTCPeerConnection
@@ -256,9 +362,21 @@ class TranscodingServer:
             await participant.pc.close()
 
 
-def start_server(mode: str) -> MediaServer:
-    """The measured server. Swap this for media in worker processes: the bench then reads their CPU."""
-    return ForwardingServer() if mode == "forward" else TranscodingServer()
+async def start_server(mode: str, workers: int = 0) -> MediaServer:
+    """The measured server: forwarding in this process, or in ``workers`` worker processes; or the
+    transcoding baseline."""
+    if mode == "relay":
+        return TranscodingServer()
+    if workers > 0:
+        server = WorkerServer(workers)
+        await server.start()
+        return server
+    return ForwardingServer()
+
+
+def server_cpu(server: MediaServer) -> tuple[float, float]:
+    """User and system CPU seconds of everything serving the media so far."""
+    return server.cpu_seconds() if isinstance(server, WorkerServer) else _own_cpu()
 
 
 # ------------------------------------------------------------------ driving the client processes
@@ -321,7 +439,7 @@ async def run_steps(
     children meet at barriers before and after each measured window, so every process measures
     the same seconds; after a window ``keep_going`` decides whether more rooms are added.
     """
-    server = start_server(mode)
+    server = await start_server(mode, args.workers if mode == "forward" else 0)
     processes = max(1, min(args.client_processes, room_steps[0]))
     previous = 0
     plan: list[list[list[int]]] = [[] for _ in range(processes)]
@@ -355,7 +473,7 @@ async def run_steps(
     # CPU time, not wall time: on a shared machine wall time counts the waits for a CPU too
     profiler = cProfile.Profile(time.process_time) if profile else None
     barriers: dict[str, list[asyncio.Future[Any]]] = defaultdict(list)
-    marks: dict[str, tuple[resource.struct_rusage, float]] = {}
+    marks: dict[str, tuple[tuple[float, float], float]] = {}
     parts: list[dict[str, Any]] = []
     counters: dict[str, dict[str, int]] = {}
 
@@ -364,8 +482,8 @@ async def run_steps(
         (usage_start, wall_start), (usage_stop, wall_stop) = marks["measure_start"], marks["measure_stop"]
         report: dict[str, Any] = {
             "wall": wall_stop - wall_start,
-            "server_user": usage_stop.ru_utime - usage_start.ru_utime,
-            "server_sys": usage_stop.ru_stime - usage_start.ru_stime,
+            "server_user": usage_stop[0] - usage_start[0],
+            "server_sys": usage_stop[1] - usage_start[1],
             "client_cpu": [part["client_cpu"] for part in parts],
             # the slowest 1 % of frame departures over all client processes: p99 and max
             "client_late": sorted(late for part in parts for late in part["client_late"]),
@@ -395,7 +513,7 @@ async def run_steps(
         if part is not None:
             parts.append(part)
         if len(barriers[name]) == processes:
-            marks[name] = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+            marks[name] = server_cpu(server), time.monotonic()
             if name == "measure_start":
                 lag.reset()
                 if profiler is not None:
@@ -659,6 +777,12 @@ async def main() -> None:
         "--profile",
         metavar="PATH",
         help="cProfile the server during the capacity windows and save the stats there (inflates CPU figures)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="forward in this many media worker processes, as the server does by default (0: in this process)",
     )
     parser.add_argument("--only-forwarding", action="store_true", help="phase 1 only (profiling)")
     parser.add_argument("--only-capacity", action="store_true", help="phase 3 only")
