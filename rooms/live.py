@@ -101,6 +101,11 @@ class LiveRoom:
             raise RuntimeError("this room's media runs in a media worker")
         return self._media.router
 
+    @property
+    def media(self) -> RoomMedia:
+        """The room's media, in this process or a worker (for tests and diagnostics)."""
+        return self._media
+
     def peer_connections(self) -> dict[ParticipantId, RTCPeerConnection]:
         """The server side of each participant's media (for tests and diagnostics)."""
         return {pid: m.peer.pc for pid, m in self._members.items() if m.peer is not None}

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from rooms.live_media import default_peer_factory
 from rooms.media import verify_aiortc_hook
 from rooms.media_host import MediaHost
+from server.recorder import make_recorder
 
 log = logging.getLogger("samkonsult.media_worker")
 
@@ -32,7 +33,7 @@ def worker_command() -> list[str]:
 async def _serve(fd: int) -> None:
     channel = socket.socket(fileno=fd)
     reader, writer = await asyncio.open_connection(sock=channel)
-    await MediaHost(reader, writer, peer_factory=default_peer_factory).serve()
+    await MediaHost(reader, writer, peer_factory=default_peer_factory, recorder_factory=make_recorder).serve()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
