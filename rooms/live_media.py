@@ -18,8 +18,8 @@ from aiortc.sdp import candidate_from_sdp
 
 from rooms.live_events import Link, PeerReset, ServerOffer
 from rooms.media import MediaError, MediaRouter
-from rooms.media.sdp import ClientOffer, server_offer_as_sent, without_audio_level
 from rooms.media.frame_sink import FrameSink
+from rooms.media.sdp import ClientOffer, server_offer_as_sent, without_audio_level
 from rooms.members import Member, Peer
 from rooms.peer_health import PeerHealth, check_peer
 from rooms.recording_tap import RecorderFactory, RecordingListener, RecordingOrder
