@@ -26,10 +26,18 @@ from rooms.events import Denied, EndReason, Outgoing, RoomEnded, RosterChanged, 
 from rooms.join_codes import IssuedCode, JoinCodeService
 from rooms.live_events import BitrateCap, ConsultationAudit, Link, LiveEvent, PeerReset, ReadingSink, ServerOffer
 from rooms.live_media import LiveMedia, PeerFactory, RoomMedia, RoomMediaFactory
-from rooms.media import MediaRouter
+from rooms.media import MediaError, MediaRouter
 from rooms.members import Member
 from rooms.peer_health import PEER_CONNECT_TIMEOUT, PEER_DEAD_AFTER
 from rooms.readings import Reading
+from rooms.recording_consent import (
+    NoRecordingProposed,
+    RecordingConsent,
+    RecordingKeeper,
+    RecordingRules,
+    RecordingStatus,
+    RecordingUnavailable,
+)
 from rooms.room import Room
 from rooms.roster import Identity, ParticipantId, ParticipantRole, TrackKind
 from rooms.seats import JoinResult
@@ -70,6 +78,8 @@ class LiveRoom:
         media_factory: RoomMediaFactory | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         reading_sink: ReadingSink | None = None,
+        recording_rules: RecordingRules | None = None,
+        recording_keeper: RecordingKeeper | None = None,
     ) -> None:
         self.room = room
         self._reading_sink = reading_sink
@@ -85,6 +95,12 @@ class LiveRoom:
             self._media = media_factory(room.room_id, self._members, self._spawn)
         self._bitrate = 0
         self._closed = False
+        # Recording needs both the policy's rules and a place to keep recordings (a recording key).
+        self._recording_rules = recording_rules
+        self._recording_keeper = recording_keeper
+        self._consent = RecordingConsent()
+        self._recording_lock = asyncio.Lock()
+        self._media.recording_listener = self._recording_stopped_by_media
 
     @property
     def room_id(self) -> str:
@@ -238,6 +254,127 @@ class LiveRoom:
         except Exception:
             log.exception("room %s: reading not written to the note", self.room_id)
 
+    # --- recording, only with everyone's consent ---
+
+    @property
+    def recording(self) -> RecordingStatus:
+        """Where recording stands now, as every admitted participant is shown it."""
+        return self._consent.status(self._present())
+
+    async def propose_recording(self, participant_id: ParticipantId, purpose: str) -> None:
+        """Staff propose a recording for ``purpose``; it starts once everyone present has agreed."""
+        rules, _ = self._recording_services()
+        self.room.require_admitted(participant_id)
+        member = self._member(participant_id)
+        self._consent.propose(rules, participant_id, member.identity, purpose, self.room.now())
+        await self._record(participant_id, "recording_proposed", None, reason=purpose)
+        await self._reconsider_recording()
+
+    async def answer_recording(self, participant_id: ParticipantId, agree: bool) -> None:
+        """A participant agrees to the proposed recording, or declines it (which ends the proposal)."""
+        self._recording_services()
+        self.room.require_admitted(participant_id)
+        if self._consent.proposal is None:
+            raise NoRecordingProposed("no recording is proposed")
+        if agree:
+            self._consent.agree(participant_id, self.room.now())
+            await self._record(participant_id, "recording_agreed", None)
+            await self._reconsider_recording()
+        else:
+            await self._record(participant_id, "recording_declined", None)
+            await self._end_recording("declined")
+
+    async def withdraw_recording(self, participant_id: ParticipantId) -> None:
+        """Anyone withdraws their consent: recording stops at once for everyone, and the proposal ends."""
+        self._recording_services()
+        self.room.require_admitted(participant_id)
+        if self._consent.proposal is None:
+            raise NoRecordingProposed("no recording is proposed")
+        await self._record(participant_id, "recording_withdrawn", None)
+        await self._end_recording("withdrawn")
+
+    def _recording_services(self) -> tuple[RecordingRules, RecordingKeeper]:
+        if self._recording_rules is None or self._recording_keeper is None:
+            raise RecordingUnavailable("this server does not record consultations")
+        return self._recording_rules, self._recording_keeper
+
+    def _present(self) -> frozenset[str]:
+        return frozenset(str(pid) for pid in self.room.roster().participant_ids)
+
+    async def _reconsider_recording(self) -> None:
+        """After every roster or consent change: start, narrow, widen or stop the recording."""
+        if self._recording_rules is None or self._recording_keeper is None:
+            return
+        rules, keeper = self._recording_rules, self._recording_keeper
+        async with self._recording_lock:
+            if self._closed:
+                return
+            present = self._present()
+            self._consent.forget_absent(present)
+            plan = self._consent.plan(rules, present, self.room.now())
+            consent = self._consent
+            if plan.start and consent.proposal is not None:
+                proposer = self._members.get(consent.proposal.proposed_by)
+                if proposer is None:
+                    return  # the proposer's seat went: the roster change that follows ends this
+                order = await keeper.begin(booking_id=self.room.booking_id, purpose=consent.proposal.purpose,
+                                           proposed_by=proposer.identity, started_by=proposer.identity)
+                consent.recording_id, consent.started_at, consent.recorded = (
+                    order.recording_id, self.room.now(), plan.recorded)
+                try:
+                    await self._media.start_recording(order, plan.recorded)
+                except MediaError:
+                    log.exception("room %s: the recording could not start", self.room_id)
+                    consent.end()
+                    await keeper.finish(order.recording_id, reason="media_error")
+                    self._announce_recording("media_error")
+                    return
+            elif plan.stop:
+                recording_id = consent.recording_id
+                consent.end()
+                if recording_id is not None:
+                    await self._media.stop_recording()
+                    await keeper.finish(recording_id, reason="nobody_recorded")
+                self._announce_recording("nobody_recorded")
+                return
+            elif consent.recording_id is not None and plan.recorded != consent.recorded:
+                consent.recorded = plan.recorded
+                await self._media.set_recorded_participants(plan.recorded)
+            self._announce_recording()
+
+    async def _end_recording(self, reason: str) -> None:
+        keeper = self._recording_keeper
+        async with self._recording_lock:
+            recording_id = self._consent.recording_id
+            self._consent.end()
+            if recording_id is not None:
+                await self._media.stop_recording()
+                if keeper is not None:
+                    await keeper.finish(recording_id, reason=reason)
+            self._announce_recording(reason)
+
+    def _recording_stopped_by_media(self, recording_id: str, reason: str) -> None:
+        # A full disk, a write error, the media worker lost: the call goes on, staff are told.
+        self._spawn(self._recording_failed(recording_id, reason))
+
+    async def _recording_failed(self, recording_id: str, reason: str) -> None:
+        keeper = self._recording_keeper
+        async with self._recording_lock:
+            if self._consent.recording_id != recording_id:
+                return
+            self._consent.end()
+            if keeper is not None:
+                await keeper.finish(recording_id, reason=reason)
+            self._announce_recording(reason)
+
+    def _announce_recording(self, ended_reason: str | None = None) -> None:
+        present = self._present()
+        status = self._consent.status(present, ended_reason)
+        for pid in sorted(present):
+            member = self._members.get(ParticipantId(pid))
+            if member is not None and member.link is not None:
+                member.link.deliver(status)
+
     # --- media negotiation ---
 
     async def handle_offer(self, participant_id: ParticipantId, offer_sdp: str) -> str:
@@ -278,6 +415,14 @@ class LiveRoom:
 
     async def _shutdown_media(self) -> None:
         self._closed = True
+        recording_id = self._consent.recording_id
+        self._consent.end()
+        if recording_id is not None and self._recording_keeper is not None:
+            try:
+                await self._media.stop_recording()  # closed cleanly: its last part gets its final chunk
+                await self._recording_keeper.finish(recording_id, reason="ended")
+            except Exception:
+                log.exception("room %s: the recording was not closed cleanly", self.room_id)
         for member in self._members.values():
             if member.link is not None:
                 member.link.close("ended")
@@ -326,6 +471,8 @@ class LiveRoom:
                     self._release(pid, drop_media=False)
         if roster_changed and not self._closed:
             self._announce_bitrate()
+            if self._consent.proposal is not None or self._consent.recording_id is not None:
+                self._spawn(self._reconsider_recording())
 
     def _release(self, participant_id: ParticipantId, *, drop_media: bool = True) -> None:
         # The whole record goes at once: nothing of a released participant can outlive the seat.

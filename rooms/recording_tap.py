@@ -31,7 +31,3 @@ RecorderFactory = Callable[[RecordingOrder, RecordingFailed], FrameSink]
 
 RecordingListener = Callable[[str, str], None]
 """The live room's ear for a recording that ended by itself: (recording id, reason)."""
-
-
-class RecordingUnavailable(Exception):
-    """This server has no recorder (no recording key configured)."""

@@ -127,6 +127,10 @@ class Room:
     def booking_id(self) -> str:
         return self._spec.booking_id
 
+    def now(self) -> datetime:
+        """The room's clock (injected), for what the live room decides about time."""
+        return self._clock.now()
+
     def state(self, now: datetime | None = None) -> RoomState:
         """Scheduled before the opening window, open inside it, closed once ended or long over."""
         now = self._clock.now() if now is None else now

@@ -276,3 +276,32 @@ class BitrateOut(OutboundMessage):
 
     type: ClassVar[str] = "bitrate"
     max_video_kbps: int
+
+
+# --- recording (only with everyone's consent) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordingStatusOut(OutboundMessage):
+    """To everyone admitted, on every change: where recording of this consultation stands.
+
+    ``state``: ``none``, ``proposed`` (each in ``waiting_for`` is asked to agree) or ``recording`` (the
+    page shows "Opptak pågår", who proposed it, why and for how long it is kept; ``recorder_name`` is
+    listed among the participants). ``recorded``: whose tracks are being recorded (someone who joined
+    and has not agreed is not). ``ended_reason`` says once why the last proposal or recording ended:
+    ``declined``, ``withdrawn``, ``nobody_recorded``, ``ended``, ``disk_full``, ``write_error``,
+    ``media_lost`` or ``media_error``.
+    """
+
+    type: ClassVar[str] = "recording_status"
+    state: str
+    purpose: str | None = None
+    retention_days: int | None = None
+    proposed_by: str | None = None
+    proposed_by_name: str | None = None
+    agreed: tuple[str, ...] = ()
+    waiting_for: tuple[str, ...] = ()
+    recorded: tuple[str, ...] = ()
+    recorder_name: str | None = None
+    started_at: datetime | None = None
+    ended_reason: str | None = None
