@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
@@ -23,17 +23,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recordings_policy.rules import Purpose, delete_after
-from recordings_policy.sealed_file import KeyWrapper, new_data_key
+from recordings_policy.sealed_file import KeyWrapper, new_data_key, open_sealed
 from recordings_policy.webm_recorder import part_path
 from rooms.recording_tap import RecordingOrder
 from rooms.registry import actor_for
 from rooms.roster import Identity
-from scheduling.models import Booking
+from scheduling.models import Booking, Reservation, Resource
+from server.people.models import User
 from server.platform.actors import SYSTEM, Actor
 from server.platform.audit import AuditLog
 from server.platform.clock import Clock
 from server.platform.db import Database
-from server.platform.errors import NotFound
+from server.platform.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from server.platform.roles import Role
 from server.platform.settings import Settings
 from server.recording_models import Recording, RecordingState
 
@@ -42,16 +44,25 @@ log = logging.getLogger(__name__)
 MAX_PARTS = 10_000  # a recording with more parts than this is not something the recorder makes
 
 
+CLINICAL_ROLES = (Role.COORDINATOR, Role.SPECIALIST, Role.NURSE)
+
+
 @dataclass(frozen=True)
-class RecordingSummary:
+class Playback:
+    """An opened recording: its parts, decrypted chunk by chunk as they are read (never whole)."""
+
     public_id: str
-    state: str
-    purpose: str
-    started_at: datetime
-    stopped_at: datetime | None
-    delete_after: datetime
-    size_bytes: int
-    parts: int
+    paths: list[Path]
+    data_key: bytes = field(repr=False)
+    unfinished: bool = False  # a recording stopped by a fault: its last part may lack its final chunk
+
+    def chunks(self, part: int) -> Iterator[bytes]:
+        """The plaintext WebM of one part, chunk by chunk, each authenticated before it is given out."""
+        if not 0 <= part < len(self.paths):
+            raise NotFound("no such part of the recording")
+        with open(self.paths[part], "rb") as fh:
+            last = part == len(self.paths) - 1
+            yield from open_sealed(fh, self.data_key, allow_unfinished=self.unfinished and last)
 
 
 def _user_id(identity: Identity) -> int | None:
@@ -126,6 +137,59 @@ class RecordingStore:
         for public_id in due:
             await self._delete(public_id, SYSTEM, "retention_expired")
         return len(due)
+
+    async def delete(self, public_id: str, actor: Actor, reason: str) -> None:
+        """An administrator deletes a recording before its date, saying why (audited with the reason)."""
+        if not actor.has_role(Role.ADMIN):
+            raise PermissionDenied("only an administrator deletes a recording early")
+        reason = reason.strip()
+        if not reason or len(reason) > 500:
+            raise ValidationFailed("state why the recording is deleted (at most 500 characters)")
+        async with self._db.session(read_only=True) as session:
+            row = (await session.execute(select(Recording.state).where(Recording.public_id == public_id))
+                   ).scalar_one_or_none()
+        if row is None:
+            raise NotFound("no such recording")
+        if row == RecordingState.RECORDING.value:
+            raise Conflict("the recording is still running; it stops when someone withdraws or the call ends")
+        await self._delete(public_id, actor, reason)
+
+    async def open_for_playback(self, public_id: str, actor: Actor, reason: str) -> Playback:
+        """Staff of the consultation's organisations, with a stated reason, open a recording part by part.
+
+        The access is audited (against the patient, so it shows in their access log) before any byte is
+        read. Anyone else gets ``NotFound``, the same answer as for a recording that does not exist.
+        """
+        reason = reason.strip()
+        if not reason or len(reason) > 500:
+            raise ValidationFailed("state why the recording is played")
+        async with self._db.session(write_lock=True) as session:
+            row = (await session.execute(select(Recording).where(Recording.public_id == public_id))
+                   ).scalar_one_or_none()
+            if (row is None or row.wrapped_key is None or row.state == RecordingState.DELETED.value
+                    or not await self._may_play(session, actor, row.booking_id)):
+                raise NotFound("no such recording")
+            if row.state == RecordingState.RECORDING.value:
+                raise Conflict("the recording is still running")
+            data_key = self._wrapper.unwrap(row.wrapped_key)
+            patient_id = await self._patient_of(session, row.booking_id)
+            await self._audit.record(session, actor, action="recording_played", object_type="recording",
+                                     object_id=public_id, patient_id=patient_id, reason=reason)
+            parts, _ = self._measure(row.storage_name)
+            paths = [part_path(self._directory, row.storage_name, n) for n in range(parts)]
+            return Playback(public_id, paths, data_key, unfinished=row.state == RecordingState.FAILED.value)
+
+    @staticmethod
+    async def _may_play(session: AsyncSession, actor: Actor, booking_id: int) -> bool:
+        if not actor.has_role(*CLINICAL_ROLES) or actor.organisation_id is None:
+            return False
+        resource_orgs = select(Resource.organisation_id).join(
+            Reservation, Reservation.resource_id == Resource.id).where(Reservation.booking_id == booking_id)
+        person_orgs = select(User.organisation_id).join(Resource, Resource.user_id == User.id).join(
+            Reservation, Reservation.resource_id == Resource.id).where(Reservation.booking_id == booking_id)
+        organisations = set((await session.execute(resource_orgs)).scalars()) | set(
+            (await session.execute(person_orgs)).scalars())
+        return actor.organisation_id in organisations
 
     async def _delete(self, public_id: str, actor: Actor, reason: str) -> None:
         async with self._db.session(write_lock=True) as session:
