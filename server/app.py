@@ -74,7 +74,7 @@ from server.sms_gateway import HttpSmsSender, SmsGatewaySettings
 from server.staff_calendars import SqlStaffCalendars
 from signaling.setup import setup_signaling
 from web import i18n
-from web.appkeys import BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTE_HUB, NOTES, SCHEDULING
+from web.appkeys import BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTE_HUB, NOTES, RECORDING_ACCESS, SCHEDULING
 from web.context import caller
 from web.metrics import METRICS, create_metrics
 from web.middleware import (
@@ -206,6 +206,7 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     recordings = recording_store(settings, database, clock, app[AUDIT])
     if recordings is not None:
         app[RECORDINGS] = recordings
+        app[RECORDING_ACCESS] = recordings
     media_factory = (pool.room_media if pool is not None
                      else in_process_media(default_peer_factory, make_recorder if recordings is not None else None))
     registry = LiveRegistry(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -11,6 +11,7 @@ from notes.export_workers import ExportWorkers
 from notes.live import NoteHub
 from notes.service import NoteService
 from scheduling.services.factory import SchedulingServices
+from server.platform.actors import Actor
 
 SCHEDULING = web.AppKey("scheduling", SchedulingServices)
 NOTES = web.AppKey("notes", NoteService)
@@ -21,3 +22,21 @@ NOTE_HUB = web.AppKey("note_hub", NoteHub)
 # built in the composition root from the same settings and code the call uses.
 BrowserIceServers = Callable[[str], list[dict[str, Any]]]
 BROWSER_ICE_SERVERS: web.AppKey[BrowserIceServers] = web.AppKey("browser_ice_servers")
+
+
+
+class OpenedRecording(Protocol):
+    def chunks(self, part: int) -> Iterator[bytes]:
+        """The plaintext of one part, chunk by chunk."""
+
+
+class RecordingAccess(Protocol):
+    """The recordings as the API uses them (the composition root's recording store)."""
+
+    async def delete(self, public_id: str, actor: Actor, reason: str) -> None: ...
+
+    async def open_for_playback(self, public_id: str, actor: Actor, reason: str) -> OpenedRecording: ...
+
+
+# Absent when the server keeps no recordings (no SAMKONSULT_RECORDING_KEY).
+RECORDING_ACCESS: web.AppKey[RecordingAccess] = web.AppKey("recording_access")
