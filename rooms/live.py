@@ -31,6 +31,7 @@ from rooms.members import Member
 from rooms.peer_health import PEER_CONNECT_TIMEOUT, PEER_DEAD_AFTER
 from rooms.readings import Reading
 from rooms.recording_consent import (
+    RECORDER_NAME,
     NoRecordingProposed,
     RecordingConsent,
     RecordingKeeper,
@@ -39,7 +40,7 @@ from rooms.recording_consent import (
     RecordingUnavailable,
 )
 from rooms.room import Room
-from rooms.roster import Identity, ParticipantId, ParticipantRole, TrackKind
+from rooms.roster import Identity, ParticipantId, ParticipantRole, RecorderEntry, TrackKind
 from rooms.seats import JoinResult
 
 # Callers (the signaling layer, the registry) import these from here.
@@ -99,6 +100,7 @@ class LiveRoom:
         self._recording_rules = recording_rules
         self._recording_keeper = recording_keeper
         self._consent = RecordingConsent()
+        self._considered: frozenset[str] = frozenset()  # who was present when recording was last decided
         self._recording_lock = asyncio.Lock()
         self._media.recording_listener = self._recording_stopped_by_media
 
@@ -309,7 +311,7 @@ class LiveRoom:
         async with self._recording_lock:
             if self._closed:
                 return
-            present = self._present()
+            present = self._considered = self._present()
             self._consent.forget_absent(present)
             plan = self._consent.plan(rules, present, self.room.now())
             consent = self._consent
@@ -329,6 +331,10 @@ class LiveRoom:
                     await keeper.finish(order.recording_id, reason="media_error")
                     self._announce_recording("media_error")
                     return
+                # The recorder is in the roster from the first frame on: no hidden participant, ever.
+                self._dispatch(self.room.set_recorder(RecorderEntry(
+                    RECORDER_NAME, consent.proposal.purpose, consent.proposal.proposed_by_name,
+                    consent.started_at)))
             elif plan.stop:
                 recording_id = consent.recording_id
                 consent.end()
@@ -368,6 +374,8 @@ class LiveRoom:
             self._announce_recording(reason)
 
     def _announce_recording(self, ended_reason: str | None = None) -> None:
+        if self._consent.recording_id is None and not self._closed:
+            self._dispatch(self.room.set_recorder(None))
         present = self._present()
         status = self._consent.status(present, ended_reason)
         for pid in sorted(present):
@@ -471,7 +479,9 @@ class LiveRoom:
                     self._release(pid, drop_media=False)
         if roster_changed and not self._closed:
             self._announce_bitrate()
-            if self._consent.proposal is not None or self._consent.recording_id is not None:
+            consent = self._consent
+            if (consent.proposal is not None or consent.recording_id is not None) and (
+                    self._present() != self._considered):  # who is here changed, not just a track or the recorder
                 self._spawn(self._reconsider_recording())
 
     def _release(self, participant_id: ParticipantId, *, drop_media: bool = True) -> None:

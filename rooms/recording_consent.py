@@ -172,10 +172,13 @@ class RecordingConsent:
             decision = rules.may_record(purpose=proposal.purpose, requested_by_staff=True, present=present,
                                         agreed=self.agreed, at=at)
             return Plan(start=True, recorded=recordable) if decision.allowed else Plan()
-        # Recording: newcomers who have not agreed are left out until they do; nobody left: stop.
+        # Recording: newcomers who have not agreed are left out until they do (so the policy is asked
+        # about those recorded); nobody left, or the policy says no: stop.
         if not recordable:
             return Plan(stop=True)
-        return Plan(recorded=recordable)
+        decision = rules.may_record(purpose=proposal.purpose, requested_by_staff=True, present=recordable,
+                                    agreed=self.agreed, at=at)
+        return Plan(recorded=recordable) if decision.allowed else Plan(stop=True)
 
     def status(self, present: Collection[str], ended_reason: str | None = None) -> RecordingStatus:
         proposal = self.proposal

@@ -44,6 +44,7 @@ from rooms.events import (
 from rooms.readings import Reading
 from rooms.roster import (
     CODE_ROLES,
+    RecorderEntry,
     MAX_LABEL_CHARS,
     MAX_NAME_CHARS,
     Identity,
@@ -106,6 +107,7 @@ class Room:
     ) -> None:
         self._spec = spec
         self._clock = clock
+        self._recorder: RecorderEntry | None = None
         self._grace = grace
         self.opens_at = spec.starts_at - open_before
         self.closes_at = spec.ends_at + close_after
@@ -155,7 +157,14 @@ class Room:
     def roster(self) -> Roster:
         """The admitted set, in admission order: the one roster every participant is shown."""
         admitted = sorted(self._admitted(), key=lambda s: s.admitted_seq)
-        return Roster(tuple(seat.entry() for seat in admitted))
+        return Roster(tuple(seat.entry() for seat in admitted), self._recorder)
+
+    def set_recorder(self, recorder: RecorderEntry | None) -> list[Outgoing]:
+        """The recorder joins (or leaves) the roster everyone sees."""
+        if recorder == self._recorder:
+            return []
+        self._recorder = recorder
+        return [self._roster_notice()]
 
     def waiting_list(self) -> tuple[RosterEntry, ...]:
         """Who waits to be admitted, for staff."""

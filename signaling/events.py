@@ -64,7 +64,7 @@ def event_to_message(event: RoomEvent, *, ice_servers: tuple[IceServer, ...] = (
         case Denied():
             return DeniedOut()
         case RosterChanged(roster=roster):
-            return RosterOut(roster.entries)
+            return RosterOut(roster.entries, roster.recorder)
         case WaitingListChanged(entries=entries):
             return WaitingListOut(entries)
         case WaitingRoomStatus(staff_roles=roles):

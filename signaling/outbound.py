@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 from rooms.events import EndReason
 from rooms.readings import ReadingName, ReadingValue
-from rooms.roster import ParticipantRole, RosterEntry, SeatStatus, TrackKind
+from rooms.roster import ParticipantRole, RecorderEntry, RosterEntry, SeatStatus, TrackKind
 
 PROTOCOL_VERSION = 1
 
@@ -101,10 +101,12 @@ class DeniedOut(OutboundMessage):
 
 @dataclass(frozen=True)
 class RosterOut(OutboundMessage):
-    """Everyone admitted, the same list for every recipient."""
+    """Everyone admitted, the same list for every recipient; ``recorder`` while it records (listed like a
+    participant: display name, purpose, who proposed it, since when)."""
 
     type: ClassVar[str] = "roster"
     participants: tuple[RosterEntry, ...]
+    recorder: RecorderEntry | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import cast
 import pytest
 
 from rooms.errors import Forbidden
+from rooms.events import RosterChanged
 from rooms.join_codes import JoinCodeService
 from rooms.live import LiveRoom
 from rooms.live_media import in_process_media
@@ -148,11 +149,17 @@ async def test_everyone_agrees_it_records_and_one_withdrawal_stops_it_for_all() 
             assert status.state == "recording" and status.recorder_name == RECORDER_NAME  # never hidden
             assert set(status.recorded) == set(room.ids.values())
         assert len(room.sinks) == 1 and not room.sinks[0].closed
+        for who in room.links:
+            roster = cast(RosterChanged, room.links[who].of_type(RosterChanged)[-1]).roster
+            assert roster.recorder is not None and roster.recorder.display_name == RECORDER_NAME
+            assert (roster.recorder.purpose, roster.recorder.proposed_by_name) == ("teaching", "Lege Berg")
 
         await room.live.withdraw_recording(room.ids["nurse"])
         assert room.sinks[0].closed
         assert room.keeper.finished == [("rec-1", "withdrawn")]
         assert all(room.last(w) == RecordingStatus("none", ended_reason="withdrawn") for w in room.links)
+        assert all(cast(RosterChanged, room.links[w].of_type(RosterChanged)[-1]).roster.recorder is None
+                   for w in room.links)
         assert [a for _, a in room.audit.rows if a.startswith("recording_")] == [
             "recording_proposed", "recording_agreed", "recording_agreed", "recording_withdrawn"]
         with pytest.raises(NoRecordingProposed):

@@ -355,7 +355,8 @@ OUTBOUND: list[tuple[OutboundMessage, dict[str, Any]]] = [
                     "connected": True,
                     "tracks": [{"track_id": "t1", "kind": "room_camera", "label": "Rom", "muted": False}],
                 }
-            ]
+            ],
+            "recorder": None,
         },
     ),
     (WaitingListOut(()), {"participants": []}),
