@@ -44,12 +44,12 @@ from rooms.events import (
 from rooms.readings import Reading
 from rooms.roster import (
     CODE_ROLES,
-    RecorderEntry,
     MAX_LABEL_CHARS,
     MAX_NAME_CHARS,
     Identity,
     ParticipantId,
     ParticipantRole,
+    RecorderEntry,
     Roster,
     RosterEntry,
     SeatStatus,
