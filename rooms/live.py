@@ -336,12 +336,12 @@ class LiveRoom:
                     RECORDER_NAME, consent.proposal.purpose, consent.proposal.proposed_by_name,
                     consent.started_at)))
             elif plan.stop:
-                recording_id = consent.recording_id
+                recording_id, kept = consent.recording_id, self._kept_days()
                 consent.end()
                 if recording_id is not None:
                     await self._media.stop_recording()
                     await keeper.finish(recording_id, reason="nobody_recorded")
-                self._announce_recording("nobody_recorded")
+                self._announce_recording("nobody_recorded", kept)
                 return
             elif consent.recording_id is not None and plan.recorded != consent.recorded:
                 consent.recorded = plan.recorded
@@ -351,13 +351,13 @@ class LiveRoom:
     async def _end_recording(self, reason: str) -> None:
         keeper = self._recording_keeper
         async with self._recording_lock:
-            recording_id = self._consent.recording_id
+            recording_id, kept = self._consent.recording_id, self._kept_days()
             self._consent.end()
             if recording_id is not None:
                 await self._media.stop_recording()
                 if keeper is not None:
                     await keeper.finish(recording_id, reason=reason)
-            self._announce_recording(reason)
+            self._announce_recording(reason, kept)
 
     def _recording_stopped_by_media(self, recording_id: str, reason: str) -> None:
         # A full disk, a write error, the media worker lost: the call goes on, staff are told.
@@ -368,16 +368,22 @@ class LiveRoom:
         async with self._recording_lock:
             if self._consent.recording_id != recording_id:
                 return
+            kept = self._kept_days()
             self._consent.end()
             if keeper is not None:
                 await keeper.finish(recording_id, reason=reason)
-            self._announce_recording(reason)
+            self._announce_recording(reason, kept)
 
-    def _announce_recording(self, ended_reason: str | None = None) -> None:
+    def _kept_days(self) -> int | None:
+        """What was recorded stays for the retention of its purpose (the policy's rule), shown to all."""
+        proposal = self._consent.proposal
+        return proposal.retention_days if proposal is not None and self._consent.recording_id else None
+
+    def _announce_recording(self, ended_reason: str | None = None, kept_days: int | None = None) -> None:
         if self._consent.recording_id is None and not self._closed:
             self._dispatch(self.room.set_recorder(None))
         present = self._present()
-        status = self._consent.status(present, ended_reason)
+        status = self._consent.status(present, ended_reason, kept_days)
         for pid in sorted(present):
             member = self._members.get(ParticipantId(pid))
             if member is not None and member.link is not None:

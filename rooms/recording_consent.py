@@ -97,7 +97,8 @@ class RecordingStatus:
 
     ``state`` is ``none``, ``proposed`` (waiting for agreement) or ``recording``. ``recorder_name`` is
     set while recording: the recorder is shown like a participant, never hidden. ``ended_reason`` says
-    why the last proposal or recording ended (``withdrawn``, ``declined``, ``disk_full`` ...), once.
+    why the last proposal or recording ended (``withdrawn``, ``declined``, ``disk_full`` ...), once;
+    ``kept_days`` then says, if something had been recorded, how long the policy keeps it.
     """
 
     state: str
@@ -111,6 +112,7 @@ class RecordingStatus:
     recorder_name: str | None = None
     started_at: datetime | None = None
     ended_reason: str | None = None
+    kept_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -180,10 +182,11 @@ class RecordingConsent:
                                     agreed=self.agreed, at=at)
         return Plan(recorded=recordable) if decision.allowed else Plan(stop=True)
 
-    def status(self, present: Collection[str], ended_reason: str | None = None) -> RecordingStatus:
+    def status(self, present: Collection[str], ended_reason: str | None = None,
+               kept_days: int | None = None) -> RecordingStatus:
         proposal = self.proposal
         if proposal is None:
-            return RecordingStatus("none", ended_reason=ended_reason)
+            return RecordingStatus("none", ended_reason=ended_reason, kept_days=kept_days)
         recording = self.recording_id is not None
         return RecordingStatus(
             "recording" if recording else "proposed",

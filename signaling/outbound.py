@@ -292,7 +292,8 @@ class RecordingStatusOut(OutboundMessage):
     listed among the participants). ``recorded``: whose tracks are being recorded (someone who joined
     and has not agreed is not). ``ended_reason`` says once why the last proposal or recording ended:
     ``declined``, ``withdrawn``, ``nobody_recorded``, ``ended``, ``disk_full``, ``write_error``,
-    ``media_lost`` or ``media_error``.
+    ``media_lost`` or ``media_error``; ``kept_days`` then says how long what was recorded is kept (the
+    policy's retention for its purpose; absent when nothing had been recorded).
     """
 
     type: ClassVar[str] = "recording_status"
@@ -307,3 +308,4 @@ class RecordingStatusOut(OutboundMessage):
     recorder_name: str | None = None
     started_at: datetime | None = None
     ended_reason: str | None = None
+    kept_days: int | None = None

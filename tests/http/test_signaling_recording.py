@@ -103,7 +103,7 @@ async def test_consent_to_record_over_the_socket(
     await nurse.send_str(json.dumps({"type": "recording_withdraw"}))
     for ws in (lege, nurse):
         status = await recv_type(ws, "recording_status")
-        assert (status["state"], status["ended_reason"]) == ("none", "withdrawn")
+        assert (status["state"], status["ended_reason"], status["kept_days"]) == ("none", "withdrawn", 90)
 
     async with db.session() as session:
         recording = (await session.execute(select(Recording))).scalar_one()

@@ -157,7 +157,7 @@ async def test_everyone_agrees_it_records_and_one_withdrawal_stops_it_for_all() 
         await room.live.withdraw_recording(room.ids["nurse"])
         assert room.sinks[0].closed
         assert room.keeper.finished == [("rec-1", "withdrawn")]
-        assert all(room.last(w) == RecordingStatus("none", ended_reason="withdrawn") for w in room.links)
+        assert all(room.last(w) == RecordingStatus("none", ended_reason="withdrawn", kept_days=90) for w in room.links)
         assert all(cast(RosterChanged, room.links[w].of_type(RosterChanged)[-1]).roster.recorder is None
                    for w in room.links)
         assert [a for _, a in room.audit.rows if a.startswith("recording_")] == [
@@ -224,7 +224,7 @@ async def test_a_failing_recorder_stops_the_recording_and_everyone_is_told_not_t
         await _recording(room)
         room.sinks[0].on_failure("disk_full")
         await wait_until(lambda: room.keeper.finished == [("rec-1", "disk_full")], "the keeper hears of it")
-        assert all(room.last(w) == RecordingStatus("none", ended_reason="disk_full") for w in room.links)
+        assert all(room.last(w) == RecordingStatus("none", ended_reason="disk_full", kept_days=90) for w in room.links)
         assert not room.live.closed
     finally:
         await room.live.close()

@@ -416,7 +416,8 @@ OUTBOUND: list[tuple[OutboundMessage, dict[str, Any]]] = [
                            "Opptaker", NOW),
         {"state": "recording", "purpose": "teaching", "retention_days": 90, "proposed_by": "p1",
          "proposed_by_name": "Dr. Berg", "agreed": ["p1", "p2"], "waiting_for": ["p3"], "recorded": ["p1", "p2"],
-         "recorder_name": "Opptaker", "started_at": "2026-11-23T09:00:00+00:00", "ended_reason": None},
+         "recorder_name": "Opptaker", "started_at": "2026-11-23T09:00:00+00:00", "ended_reason": None,
+         "kept_days": None},
     ),
 ]
 
