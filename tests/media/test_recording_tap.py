@@ -4,6 +4,8 @@ process and in a media worker, with real aiortc peers; what is written decrypts 
 from __future__ import annotations
 
 import io
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import cast
@@ -11,7 +13,7 @@ from typing import cast
 import av
 import pytest
 
-from recordings_policy.sealed_file import new_data_key, open_sealed
+from recordings_policy.sealed_file import UnfinishedFileError, new_data_key, open_sealed
 from recordings_policy.webm_recorder import part_path
 from rooms.join_codes import JoinCodeService
 from rooms.live import LiveRoom
@@ -132,3 +134,32 @@ async def test_closing_the_room_closes_its_recording_cleanly(tmp_path: Path) -> 
     await live.close()  # no stop_recording: the end of the consultation closes it
     counts = _streams(tmp_path, "rec-c", key)  # raises if the final chunk is missing
     assert counts[f"{nurse.pid} room_camera"] > 5
+
+
+async def test_a_killed_worker_ends_its_recording_and_leaves_what_was_sealed_readable(
+        tmp_path: Path, pool: MediaWorkerPool) -> None:
+    live = _live(pool.room_media)
+    ended: list[tuple[str, str]] = []
+    live.media.recording_listener = lambda recording_id, reason: ended.append((recording_id, reason))
+    specialist, nurse = await _in_call(live)
+    key = new_data_key()
+    try:
+        await live.media.start_recording(RecordingOrder("r4", str(tmp_path), "rec-d", key), [specialist.pid])
+        frames = specialist.frames["video"]
+        await wait_until(lambda: specialist.frames["video"] > frames + 90, "a few seconds are recorded")
+        victim = pool.worker_pids()[0]
+        assert victim is not None
+        os.kill(victim, signal.SIGKILL)
+        await wait_until(lambda: ended == [("r4", "media_lost")], "the room hears its recording is gone")
+    finally:
+        await specialist.close()
+        await nurse.close()
+        await live.close()
+    with open(part_path(tmp_path, "rec-d", 0), "rb") as fh:
+        with pytest.raises(UnfinishedFileError):
+            b"".join(open_sealed(fh, key))
+    with open(part_path(tmp_path, "rec-d", 0), "rb") as fh:
+        plain = b"".join(open_sealed(fh, key, allow_unfinished=True))
+    with av.open(io.BytesIO(plain)) as container:
+        video = [s for s in container.streams if s.type == "video"][0]
+        assert sum(len(p.decode()) for p in container.demux(video) if p.size) > 10
