@@ -155,11 +155,14 @@ async def test_a_killed_worker_ends_its_recording_and_leaves_what_was_sealed_rea
         await specialist.close()
         await nurse.close()
         await live.close()
-    with open(part_path(tmp_path, "rec-d", 0), "rb") as fh:
-        with pytest.raises(UnfinishedFileError):
-            b"".join(open_sealed(fh, key))
-    with open(part_path(tmp_path, "rec-d", 0), "rb") as fh:
-        plain = b"".join(open_sealed(fh, key, allow_unfinished=True))
+    with pytest.raises(UnfinishedFileError):
+        _unsealed(part_path(tmp_path, "rec-d", 0), key)
+    plain = _unsealed(part_path(tmp_path, "rec-d", 0), key, allow_unfinished=True)
     with av.open(io.BytesIO(plain)) as container:
-        video = [s for s in container.streams if s.type == "video"][0]
+        video = next(s for s in container.streams if s.type == "video")
         assert sum(len(p.decode()) for p in container.demux(video) if p.size) > 10
+
+
+def _unsealed(path: Path, key: bytes, *, allow_unfinished: bool = False) -> bytes:
+    with open(path, "rb") as fh:
+        return b"".join(open_sealed(fh, key, allow_unfinished=allow_unfinished))
