@@ -79,7 +79,7 @@ class _TrackClock:
     """Maps one track's RTP timestamps (32-bit, wrapping) onto milliseconds since its part began."""
 
     origin_ms: int
-    first: int
+    first: int  # the RTP timestamp the track began with in this part
     last: int
     extended: int = 0
     last_pts: int = -1
@@ -104,6 +104,7 @@ class _Part:
     container: Any  # av.container.OutputContainer
     streams: dict[tuple[str, str], Any] = field(default_factory=dict)
     clocks: dict[tuple[str, str], _TrackClock] = field(default_factory=dict)
+    last_pts: dict[tuple[str, str], int] = field(default_factory=dict)  # of tracks that left the recording
     started: float = 0.0
 
 
@@ -154,6 +155,11 @@ class WebmRecorder:
         part = self._part
         if part is not None and not set(self._recorded) <= set(part.streams):
             self._guarded(self._close_part)
+        elif part is not None:
+            # A track that leaves may come back from a new peer connection, whose RTP timestamps start
+            # anywhere: it then starts afresh at the time it is back (after what it already has).
+            for key in [k for k in part.clocks if k not in self._recorded]:
+                part.last_pts[key] = part.clocks.pop(key).last_pts
 
     def frame(self, track: TrackLike, data: bytes, timestamp: int, is_keyframe: bool) -> None:
         """Mux one encoded frame if its track is recorded. Never raises."""
@@ -213,7 +219,7 @@ class WebmRecorder:
         if clock is None:
             if kind == "video" and not is_keyframe:
                 return
-            origin = int((now - part.started) * 1000)
+            origin = max(int((now - part.started) * 1000), part.last_pts.get(key, -1) + 1)
             clock = part.clocks[key] = _TrackClock(origin, timestamp, timestamp)
         pts = clock.pts(timestamp, _CLOCK_RATES[kind])
         if pts is None:

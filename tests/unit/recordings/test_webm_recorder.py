@@ -167,3 +167,24 @@ async def test_a_full_disk_stops_the_recording_and_says_so(
     await recorder.close()
     assert failures == [FailureReason.DISK_FULL]
     assert recorder.failed == FailureReason.DISK_FULL
+
+
+async def test_a_track_that_comes_back_from_a_new_peer_connection_goes_on_in_the_same_part(
+        tmp_path: Path, media: tuple[list[bytes], list[bytes]]) -> None:
+    video, audio = media
+    key, clock = new_data_key(), Clock()
+    recorder = WebmRecorder(tmp_path, "rec5", key, on_failure=lambda reason: None, monotonic=clock)
+    camera, microphone = Track("p1", "room_camera", "video"), Track("p1", "audio", "audio")
+    recorder.set_tracks([camera, microphone])
+    _feed(recorder, clock, [camera, microphone], 1.0, video, audio)
+    recorder.set_tracks([microphone])  # the camera's peer connection dropped
+    _feed(recorder, clock, [microphone], 0.5, video, audio, start=150)
+    recorder.set_tracks([camera, microphone])  # back, with RTP timestamps from a new random origin
+    for n in range(30):
+        clock.now += 1 / 30
+        data = video[n % len(video)]
+        recorder.frame(camera, data, (3_000_000_000 + n * 3000) & 0xFFFFFFFF, is_vp8_keyframe(data))
+    await recorder.close()
+    assert recorder.parts == 1
+    counts = _decoded(_plain(part_path(tmp_path, "rec5", 0), key))
+    assert counts["p1 room_camera"] >= 55  # the first second and the second after it came back
