@@ -312,13 +312,18 @@ class LiveRoom:
             if self._closed:
                 return
             present = self._considered = self._present()
-            self._consent.forget_absent(present)
-            plan = self._consent.plan(rules, present, self.room.now())
             consent = self._consent
+            if (consent.recording_id is None and consent.proposal is not None
+                    and str(consent.proposal.proposed_by) not in present):
+                consent.end()  # nobody is left to start what they proposed
+                self._announce_recording("proposer_left")
+                return
+            consent.forget_absent(present)
+            plan = consent.plan(rules, present, self.room.now())
             if plan.start and consent.proposal is not None:
                 proposer = self._members.get(consent.proposal.proposed_by)
                 if proposer is None:
-                    return  # the proposer's seat went: the roster change that follows ends this
+                    return  # their seat is going: the roster change that follows ends the proposal
                 order = await keeper.begin(booking_id=self.room.booking_id, purpose=consent.proposal.purpose,
                                            proposed_by=proposer.identity, started_by=proposer.identity)
                 consent.recording_id, consent.started_at, consent.recorded = (

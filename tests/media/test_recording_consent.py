@@ -241,3 +241,17 @@ async def test_leaving_stops_recording_that_person_and_the_end_of_the_consultati
         assert room.sinks[0].closed
     finally:
         await room.live.close()
+
+
+async def test_a_proposal_whose_proposer_left_before_everyone_agreed_ends() -> None:
+    room = await _room()
+    try:
+        await room.live.propose_recording(room.ids["nurse"], "documentation")
+        await room.live.leave(room.ids["nurse"])
+        await wait_until(lambda: room.last("relative").state == "none", "the proposal ends")
+        assert room.last("relative") == RecordingStatus("none", ended_reason="proposer_left")
+        with pytest.raises(NoRecordingProposed):
+            await room.live.answer_recording(room.ids["relative"], True)
+        assert room.keeper.begun == []
+    finally:
+        await room.live.close()
