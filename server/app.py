@@ -207,6 +207,8 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
     if recordings is not None:
         app[RECORDINGS] = recordings
         app[RECORDING_ACCESS] = recordings
+        if not settings.redis_url:  # the only node: a recording still running was cut by our own stop
+            await recordings.close_interrupted()
     media_factory = (pool.room_media if pool is not None
                      else in_process_media(default_peer_factory, make_recorder if recordings is not None else None))
     registry = LiveRegistry(

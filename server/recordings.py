@@ -120,19 +120,33 @@ class RecordingStore:
             row.parts, row.size_bytes = parts, size
             row.stopped_at = self._clock.now()
             row.stop_reason = reason[:32]
-            failed = reason in {"disk_full", "write_error", "media_lost", "media_error"}
+            failed = reason in {"disk_full", "write_error", "media_lost", "media_error", "interrupted"}
             row.state = (RecordingState.FAILED if failed else RecordingState.COMPLETE).value
             patient_id = await self._patient_of(session, row.booking_id)
             await self._audit.record(session, SYSTEM, action="recording_stopped", object_type="recording",
                                      object_id=row.public_id, patient_id=patient_id, reason=reason)
 
+    async def close_interrupted(self) -> int:
+        """At start-up of the only node: recordings left "recording" were cut when the process stopped.
+
+        No live room outlives its process, so they are finished as failed (``interrupted``): they can be
+        played up to their last whole chunk, and are deleted on their date. Returns how many.
+        """
+        async with self._db.session(read_only=True) as session:
+            running = list((await session.execute(select(Recording.public_id).where(
+                Recording.state == RecordingState.RECORDING.value))).scalars())
+        for public_id in running:
+            await self.finish(public_id, reason="interrupted")
+        return len(running)
+
     async def delete_expired(self) -> int:
         """Delete every recording past its retention date (the background job); returns how many."""
         now = self._clock.now()
         async with self._db.session(read_only=True) as session:
+            # A row still "recording" past its date (weeks after it began) was cut by a crash on some
+            # node and never finished: it goes too.
             due = list((await session.execute(
                 select(Recording.public_id).where(Recording.state != RecordingState.DELETED.value,
-                                                  Recording.state != RecordingState.RECORDING.value,
                                                   Recording.delete_after <= now))).scalars())
         for public_id in due:
             await self._delete(public_id, SYSTEM, "retention_expired")

@@ -147,3 +147,31 @@ async def test_an_admin_deletes_a_recording_early_with_a_reason(
     deleted = await _audit(db, "recording_deleted")
     assert [(e.actor_id, e.patient_id, e.reason) for e in deleted] == [
         (admin.id, patient_id, "the patient asked for it to be deleted")]
+
+
+async def test_a_recording_cut_by_a_stop_of_the_server_is_closed_at_the_next_start(
+        db: Database, seeded: Seeded, clock: FixedClock, tmp_path: Path) -> None:
+    store = RecordingStore(db, clock, AuditLog(clock), KeyWrapper(MASTER), tmp_path)
+    booking, _ = await _marit_booking(db)
+    lege = Identity(f"user:{seeded.users['lege']}", ParticipantRole.SPECIALIST, "Ingrid Hansen")
+    order = await store.begin(booking_id=booking, purpose="teaching", proposed_by=lege, started_by=lege)
+    await _record_a_second(store, order.storage_name, order.data_key)
+    assert await store.close_interrupted() == 1
+    assert await store.close_interrupted() == 0
+    async with db.session() as session:
+        row = (await session.execute(select(Recording))).scalar_one()
+        assert (row.state, row.stop_reason, row.parts) == ("failed", "interrupted", 1)
+    playback = await store.open_for_playback(order.recording_id, await _actor(db, seeded, "lege"), "check")
+    assert playback.unfinished
+
+
+async def test_a_row_left_recording_by_a_crash_elsewhere_is_still_deleted_on_its_date(
+        db: Database, seeded: Seeded, clock: FixedClock, tmp_path: Path) -> None:
+    store = RecordingStore(db, clock, AuditLog(clock), KeyWrapper(MASTER), tmp_path)
+    booking, _ = await _marit_booking(db)
+    lege = Identity(f"user:{seeded.users['lege']}", ParticipantRole.SPECIALIST, "Ingrid Hansen")
+    order = await store.begin(booking_id=booking, purpose="patient_request", proposed_by=lege, started_by=lege)
+    await _record_a_second(store, order.storage_name, order.data_key)
+    clock.advance(timedelta(days=14))
+    assert await store.delete_expired() == 1
+    assert not part_path(tmp_path, order.storage_name, 0).exists()
