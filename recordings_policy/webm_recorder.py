@@ -170,6 +170,14 @@ class WebmRecorder:
             return
         self._guarded(lambda: self._write(key, track.kind, data, timestamp, is_keyframe))
 
+    def wants_keyframe(self, track: TrackLike) -> bool:
+        """A recorded video track that has no keyframe in the current part (or no part yet) needs one."""
+        key = (track.publisher_id, track.label)
+        if self.closed or self.failed or track.kind != "video" or key not in self._recorded:
+            return False
+        part = self._part
+        return part is None or key not in part.clocks
+
     async def close(self) -> None:
         """End the current part cleanly (trailer, final chunk, fsync). Idempotent."""
         if self.closed:

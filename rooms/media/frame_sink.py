@@ -29,5 +29,8 @@ class FrameSink(Protocol):
     def frame(self, track: RecordedTrack, data: bytes, timestamp: int, is_keyframe: bool) -> None:
         """One complete encoded frame (VP8 or Opus) and its RTP timestamp."""
 
+    def wants_keyframe(self, track: RecordedTrack) -> bool:
+        """Whether the sink waits for a keyframe of this video track (to begin it in a file)."""
+
     async def close(self) -> None:
         """Finish the recording cleanly. Idempotent."""

@@ -95,10 +95,13 @@ class PublishedTrack:
         return self._sink is not None
 
     def record_to(self, sink: FrameSink | None) -> None:
-        """Hand every frame to ``sink`` as well (``None``: stop); a video track is asked for a keyframe."""
-        started = sink is not None and self._sink is None
+        """Hand every frame to ``sink`` as well (``None``: stop).
+
+        Called on every change of what is recorded: a video track is asked for a keyframe each time,
+        since the recorder may have begun a new file, which starts on one.
+        """
         self._sink = sink
-        if started:
+        if sink is not None:
             self.request_keyframe()
 
     def detach(self, recipient_id: str) -> None:
@@ -114,6 +117,9 @@ class PublishedTrack:
             self._keyframes.request(explicit)
 
     def _keyframe_wanted(self) -> bool:
+        sink = self._sink
+        if sink is not None and sink.wants_keyframe(self.recorded_as):
+            return True
         return any(track.wants_keyframe for track in self._recipients)
 
     def _on_frame(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
@@ -127,6 +133,8 @@ class PublishedTrack:
         if sink is not None:
             try:
                 sink.frame(self.recorded_as, data, frame.timestamp, is_keyframe)
+                if self.kind == "video" and not is_keyframe and sink.wants_keyframe(self.recorded_as):
+                    self.request_keyframe(explicit=False)  # our first request may have been lost
             except Exception:  # a recorder must never break forwarding (nor aiortc's RTP handling)
                 logger.exception("the recorder failed on a frame of %s", self.publisher_id)
         recipients = self._recipients

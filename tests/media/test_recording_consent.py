@@ -66,6 +66,9 @@ class Sink:
     def frame(self, track: RecordedTrack, data: bytes, timestamp: int, is_keyframe: bool) -> None:
         return None
 
+    def wants_keyframe(self, track: RecordedTrack) -> bool:
+        return False
+
     async def close(self) -> None:
         self.closed = True
 

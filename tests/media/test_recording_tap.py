@@ -62,6 +62,7 @@ async def _in_call(live: LiveRoom) -> tuple[Client, Client]:
 
 
 def _streams(directory: Path, name: str, key: bytes, part: int = 0) -> dict[str, int]:
+    """Frames decoded per stream title in one part."""
     with open(part_path(directory, name, part), "rb") as fh:
         plain = b"".join(open_sealed(fh, key))
     counts: dict[str, int] = {}
@@ -166,3 +167,27 @@ async def test_a_killed_worker_ends_its_recording_and_leaves_what_was_sealed_rea
 def _unsealed(path: Path, key: bytes, *, allow_unfinished: bool = False) -> bytes:
     with open(path, "rb") as fh:
         return b"".join(open_sealed(fh, key, allow_unfinished=allow_unfinished))
+
+
+async def test_someone_added_to_the_recording_begins_a_part_where_everyone_recorded_has_video(
+        tmp_path: Path, pool: MediaWorkerPool) -> None:
+    live = _live(pool.room_media)
+    specialist, nurse = await _in_call(live)
+    key = new_data_key()
+    try:
+        await live.media.start_recording(RecordingOrder("r5", str(tmp_path), "rec-e", key), [specialist.pid])
+        frames = specialist.frames["video"]
+        await wait_until(lambda: specialist.frames["video"] > frames + 30, "the specialist alone is recorded")
+        await live.media.set_recorded_participants([specialist.pid, nurse.pid])  # the nurse agreed
+        frames = specialist.frames["video"]
+        await wait_until(lambda: specialist.frames["video"] > frames + 45, "both are recorded")
+        await live.media.stop_recording()
+    finally:
+        await specialist.close()
+        await nurse.close()
+        await live.close()
+    first, second = _streams(tmp_path, "rec-e", key, 0), _streams(tmp_path, "rec-e", key, 1)
+    assert {title.split(" ")[0] for title in first} == {str(specialist.pid)}
+    assert {title.split(" ")[0] for title in second} == {str(specialist.pid), str(nurse.pid)}
+    # Each video starts the new part on a keyframe asked for when the recording changed.
+    assert second[f"{specialist.pid} room_camera"] > 10 and second[f"{nurse.pid} room_camera"] > 10

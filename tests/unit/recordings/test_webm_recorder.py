@@ -78,7 +78,9 @@ async def test_tracks_are_muxed_without_transcoding_and_sealed(
     recorder = WebmRecorder(tmp_path, "rec1", key, on_failure=failures.append, monotonic=clock)
     tracks = [Track("p1", "room_camera", "video"), Track("p1", "audio", "audio"), Track("p2", "audio", "audio")]
     recorder.set_tracks(tracks)
+    assert recorder.wants_keyframe(tracks[0]) and not recorder.wants_keyframe(tracks[1])
     _feed(recorder, clock, tracks, 2.0, video, audio)
+    assert not recorder.wants_keyframe(tracks[0])
     await recorder.close()
     await recorder.close()
     assert failures == [] and recorder.parts == 1
