@@ -324,8 +324,14 @@ class LiveRoom:
                 proposer = self._members.get(consent.proposal.proposed_by)
                 if proposer is None:
                     return  # their seat is going: the roster change that follows ends the proposal
-                order = await keeper.begin(booking_id=self.room.booking_id, purpose=consent.proposal.purpose,
-                                           proposed_by=proposer.identity, started_by=proposer.identity)
+                try:
+                    order = await keeper.begin(booking_id=self.room.booking_id, purpose=consent.proposal.purpose,
+                                               proposed_by=proposer.identity, started_by=proposer.identity)
+                except Exception:  # nothing was recorded; everyone is told it did not start
+                    log.exception("room %s: the recording could not be kept", self.room_id)
+                    consent.end()
+                    self._announce_recording("store_error")
+                    return
                 consent.recording_id, consent.started_at, consent.recorded = (
                     order.recording_id, self.room.now(), plan.recorded)
                 try:
@@ -344,13 +350,16 @@ class LiveRoom:
                 recording_id, kept = consent.recording_id, self._kept_days()
                 consent.end()
                 if recording_id is not None:
-                    await self._media.stop_recording()
+                    await self._stop_media_recording()
                     await keeper.finish(recording_id, reason="nobody_recorded")
                 self._announce_recording("nobody_recorded", kept)
                 return
             elif consent.recording_id is not None and plan.recorded != consent.recorded:
                 consent.recorded = plan.recorded
-                await self._media.set_recorded_participants(plan.recorded)
+                try:
+                    await self._media.set_recorded_participants(plan.recorded)
+                except MediaError:  # the worker is gone: its RecordingEnded (media_lost) ends this
+                    log.exception("room %s: the recorded participants could not be changed", self.room_id)
             self._announce_recording()
 
     async def _end_recording(self, reason: str) -> None:
@@ -359,10 +368,18 @@ class LiveRoom:
             recording_id, kept = self._consent.recording_id, self._kept_days()
             self._consent.end()
             if recording_id is not None:
-                await self._media.stop_recording()
+                await self._stop_media_recording()
                 if keeper is not None:
                     await keeper.finish(recording_id, reason=reason)
             self._announce_recording(reason, kept)
+
+    async def _stop_media_recording(self) -> None:
+        # A withdrawal is kept (and told) even if the media cannot confirm the stop: a lost worker has
+        # stopped recording anyway.
+        try:
+            await self._media.stop_recording()
+        except MediaError:
+            log.exception("room %s: the media did not confirm the end of the recording", self.room_id)
 
     def _recording_stopped_by_media(self, recording_id: str, reason: str) -> None:
         # A full disk, a write error, the media worker lost: the call goes on, staff are told.

@@ -292,7 +292,7 @@ class RecordingStatusOut(OutboundMessage):
     listed among the participants). ``recorded``: whose tracks are being recorded (someone who joined
     and has not agreed is not). ``ended_reason`` says once why the last proposal or recording ended:
     ``declined``, ``withdrawn``, ``proposer_left``, ``nobody_recorded``, ``ended``, ``disk_full``, ``write_error``,
-    ``media_lost`` or ``media_error``; ``kept_days`` then says how long what was recorded is kept (the
+    ``media_lost``, ``media_error`` or ``store_error``; ``kept_days`` then says how long what was recorded is kept (the
     policy's retention for its purpose; absent when nothing had been recorded).
     """
 

@@ -258,3 +258,20 @@ async def test_a_proposal_whose_proposer_left_before_everyone_agreed_ends() -> N
         assert room.keeper.begun == []
     finally:
         await room.live.close()
+
+
+async def test_a_recording_that_cannot_be_kept_does_not_start_and_everyone_is_told() -> None:
+    room = await _room()
+
+    async def broken(**_: object) -> RecordingOrder:
+        raise OSError("the database is away")
+
+    room.keeper.begin = broken  # type: ignore[method-assign,assignment]
+    try:
+        await room.live.propose_recording(room.ids["specialist"], "teaching")
+        await room.live.answer_recording(room.ids["nurse"], True)
+        await room.live.answer_recording(room.ids["relative"], True)
+        assert room.sinks == []
+        assert all(room.last(w) == RecordingStatus("none", ended_reason="store_error") for w in room.links)
+    finally:
+        await room.live.close()
