@@ -1,9 +1,9 @@
 """The media side of a live room: each member's peer connection, offers both ways, dead peers replaced.
 
 One aiortc peer connection per participant, created when their first offer arrives. A peer whose ICE
-fails, or stays disconnected too long (:mod:`rooms.peer_health`), is closed and the client is asked for
-a new one (aiortc has no ICE restart); an offer with new ICE credentials means the browser made a new
-peer connection, so the old one is replaced. ``LiveRoom`` checks permissions before calling in here.
+fails, stays disconnected or receives nothing too long (:mod:`rooms.peer_health`), is closed and the
+client is asked for a new one (aiortc has no ICE restart); an offer with new ICE credentials means the
+browser made a new peer connection, so the old one is replaced. ``LiveRoom`` checks permissions before calling in here.
 """
 
 from __future__ import annotations
@@ -187,7 +187,10 @@ class LiveMedia:
             if peer is None:
                 continue
             state = peer.pc.connectionState
-            check = check_peer(peer.health, state, now)
+            received = await packets_received(peer.pc) if state == "connected" else None
+            if member.peer is not peer:
+                continue  # replaced or dropped while its counters were read
+            check = check_peer(peer.health, state, now, received=received)
             peer.health = check.health
             if not check.dead:
                 continue
@@ -255,3 +258,15 @@ class LiveMedia:
         self._closed = True
         await self.stop_recording()
         await self.router.close()
+
+
+async def packets_received(pc: RTCPeerConnection) -> int | None:
+    """The datagrams ``pc``'s transport has received, when its browser publishes a track (and so sends RTP
+    and RTCP all the time); None for a browser that only receives, whose silence says nothing."""
+    publishing = [t for t in pc.getTransceivers() if t.currentDirection in ("recvonly", "sendrecv")]
+    if not publishing:
+        return None
+    for stats in (await publishing[0].receiver.getStats()).values():
+        if stats.type == "transport":
+            return int(stats.packetsReceived)
+    return None

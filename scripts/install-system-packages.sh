@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium (browser tests), PostgreSQL server binaries (the second database) and Redis
-# when they are missing. Idempotent: does nothing when all are present.
+# Installs Debian's Chromium (browser tests), PostgreSQL server binaries (the second database), Redis
+# (room placement between nodes) and the network tools the network-drop browser test uses (iproute2's ip
+# and ss, nftables) when they are missing. Idempotent: does nothing when all are present.
 set -euo pipefail
 
 need=()
@@ -8,6 +9,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # Room placement between nodes (the two-node test starts its own on loopback).
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+{ command -v ip && command -v ss; } >/dev/null 2>&1 || need+=(iproute2)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

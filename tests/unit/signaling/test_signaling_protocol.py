@@ -84,6 +84,7 @@ from signaling.outbound import (
     ReadingOut,
     RecordingStatusOut,
     ResumedOut,
+    RoomElsewhereOut,
     RosterOut,
     TrackOut,
     WaitingListOut,
@@ -404,6 +405,7 @@ OUTBOUND: list[tuple[OutboundMessage, dict[str, Any]]] = [
     (InvitedOut("Per", ParticipantRole.RELATIVE), {"name": "Per", "role": "relative", "code": None}),
     (ErrorOut("forbidden", "only staff", "r1"), {"code": "forbidden", "message": "only staff", "ref": "r1"}),
     (PongOut("r2"), {"ref": "r2"}),
+    (RoomElsewhereOut("https://node-2.samkonsult.example"), {"url": "https://node-2.samkonsult.example"}),
     (EndedOut(EndReason.ENDED_BY_STAFF), {"reason": "ended_by_staff"}),
     (
         MediaMapOut((MediaTrack("1", "p1", "room_camera", "video", True),)),

@@ -10,6 +10,11 @@ const $ = (id) => document.getElementById(id);
 const MEDIA_RESTORE_MS = 30000;
 // A peer connection "disconnected" this long is replaced (aiortc cannot restart ICE on the old one).
 const PEER_RESET_MS = 5000;
+// Chromium calls a connection "disconnected" only some 5–7 s after its packets stopped (measured with
+// the network-drop test): nothing received this long is shown as reconnecting at once. The peer is not
+// replaced for it; a short blip recovers by itself.
+const MEDIA_STALL_MS = 2000;
+const STALL_POLL_MS = 500;
 
 const state = {
   me: null, admitted: false, roster: [], stream: null, exam: null, screen: null,
@@ -280,6 +285,46 @@ function mediaRestored() {
   clearTimeout(state.fallbackTimer);
 }
 
+// --- media that stop arriving ----------------------------------------------------------------------
+const stall = { timer: 0, bytes: -1, since: 0, flagged: false };
+
+function watchStalls() {
+  if (!stall.timer) stall.timer = setInterval(checkStall, STALL_POLL_MS);
+}
+
+function stopWatchingStalls() {
+  clearInterval(stall.timer);
+  stall.timer = 0;
+  stall.bytes = -1;
+  stall.flagged = false;
+}
+
+async function checkStall() {
+  const pc = peer.pc;
+  // Only a connected peer that should be receiving (someone else's media is live) can stall; anything
+  // else is the connection's own state to report (onConnection).
+  if (!pc || state.phase !== 'incall' || pc.connectionState !== 'connected'
+      || ![...peer.mediaMap.values()].some((t) => t.live)) {
+    stall.bytes = -1;
+    stall.flagged = false;
+    return;
+  }
+  let bytes = 0;
+  (await pc.getStats()).forEach((s) => { if (s.type === 'transport') bytes += s.bytesReceived || 0; });
+  if (pc !== peer.pc) return;
+  const now = Date.now();
+  if (bytes !== stall.bytes) {
+    stall.bytes = bytes;
+    stall.since = now;
+    // Packets again on the same connection: back, unless the socket is what is still missing.
+    if (stall.flagged && signal.ws && signal.ws.readyState === WebSocket.OPEN) mediaRestored();
+    stall.flagged = false;
+  } else if (!stall.flagged && now - stall.since >= MEDIA_STALL_MS) {
+    stall.flagged = true;
+    mediaLost();
+  }
+}
+
 function showFallback() {
   if (state.phase !== 'incall') return;
   show('fallback', true);
@@ -317,8 +362,11 @@ async function onMessage(msg) {
     case 'offer': await peer.onOffer(msg.sdp); break;
     case 'answer': await peer.onAnswer(msg.sdp); break;
     case 'media_restart':
+      // The server lost this page's media (a dead peer, or the media worker holding the room): shown as
+      // reconnecting until the new peer connection is up.
       clearTimeout(state.peerResetTimer);
       state.restartOnResume = false;
+      mediaLost();
       await peer.start();
       break;
     case 'bitrate': await peer.setBitrate(msg.max_video_kbps); break;
@@ -366,6 +414,7 @@ function enterCall() {
     addTile('local', state.stream, `${config.name} (${T.you})`, { muted: true, local: true });
   }
   speakers.start();
+  watchStalls();
 }
 
 // The call is over for this page, for the reason `phase` names; media and socket go with it.
@@ -376,6 +425,7 @@ function finish(phase) {
   signal.close();
   peer.close();
   speakers.stop();
+  stopWatchingStalls();
   clearTimeout(state.fallbackTimer);
   clearTimeout(state.peerResetTimer);
   state.lostSince = 0;
