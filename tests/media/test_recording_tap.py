@@ -89,6 +89,7 @@ async def _record_specialist_only(live: LiveRoom, directory: Path) -> dict[str, 
         await specialist.close()
         await nurse.close()
         await live.close()
+    assert b"\x1a\x45\xdf\xa3" not in part_path(directory, "rec-a", 0).read_bytes(), "no WebM in the clear"
     counts = _streams(directory, "rec-a", key)
     assert {title.split(" ")[0] for title in counts} == {str(specialist.pid)}, "only the consenting participant"
     assert counts[f"{specialist.pid} room_camera"] > 10 and counts[f"{specialist.pid} audio"] > 10
