@@ -157,6 +157,8 @@ class LiveRoom:
         self._dispatch(result.outgoing, skip=pid)
         if result.participant.is_admitted:
             link.deliver(BitrateCap(video_bitrate_kbps(len(self.room.roster()))))
+            if self._consent.proposal is not None:  # a new tab or a reconnect is asked (or told) again
+                link.deliver(self._consent.status(self._present()))
         if resumed:
             self._media.resumed(member, link)
 

@@ -275,3 +275,15 @@ async def test_a_recording_that_cannot_be_kept_does_not_start_and_everyone_is_to
         assert all(room.last(w) == RecordingStatus("none", ended_reason="store_error") for w in room.links)
     finally:
         await room.live.close()
+
+
+async def test_a_new_tab_or_a_reconnect_is_told_where_recording_stands() -> None:
+    room = await _room()
+    try:
+        await _recording(room)
+        tab = ListLink()
+        await room.live.join(make_people().relative, tab)  # the same person on a new tab
+        statuses = tab.of_type(RecordingStatus)
+        assert statuses and cast(RecordingStatus, statuses[-1]).state == "recording"
+    finally:
+        await room.live.close()
