@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import struct
 import time
 from collections.abc import Callable, Sequence
@@ -71,7 +72,8 @@ def part_path(directory: Path, storage_name: str, part: int) -> Path:
 
 
 def _open_new(path: Path) -> BinaryIO:
-    return open(path, "xb")
+    # A new file only (never over another), readable by this service's user alone.
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
 @dataclass
@@ -246,7 +248,7 @@ class WebmRecorder:
     def _open_part(self) -> _Part:
         number = self._next_part
         self._next_part += 1
-        self._directory.mkdir(parents=True, exist_ok=True)
+        self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         writer = SealedWriter(self._open_file(part_path(self._directory, self._storage_name, number)),
                               self._data_key, number)
         container = av.open(writer, "w", format="webm",

@@ -16,6 +16,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -45,6 +46,21 @@ MAX_PARTS = 10_000  # a recording with more parts than this is not something the
 
 
 CLINICAL_ROLES = (Role.COORDINATOR, Role.SPECIALIST, Role.NURSE)
+
+
+@dataclass(frozen=True)
+class RecordingSummary:
+    """What staff see of a recording before they play it."""
+
+    public_id: str
+    purpose: str
+    state: str
+    started_at: datetime
+    stopped_at: datetime | None
+    stop_reason: str | None
+    delete_after: datetime
+    parts: int
+    size_bytes: int
 
 
 @dataclass(frozen=True)
@@ -167,6 +183,24 @@ class RecordingStore:
         if row == RecordingState.RECORDING.value:
             raise Conflict("the recording is still running; it stops when someone withdraws or the call ends")
         await self._delete(public_id, actor, reason)
+
+    async def for_booking(self, booking_public_id: str, actor: Actor) -> list[RecordingSummary]:
+        """The recordings of a consultation (not deleted), for staff who may play them; audited as a list.
+
+        Anyone else gets ``NotFound``, as for a consultation that does not exist.
+        """
+        async with self._db.session(write_lock=True) as session:
+            booking = (await session.execute(select(Booking.id, Booking.patient_id).where(
+                Booking.public_id == booking_public_id))).one_or_none()
+            if booking is None or not await self._may_play(session, actor, booking.id):
+                raise NotFound("no such consultation")
+            rows = (await session.execute(select(Recording).where(
+                Recording.booking_id == booking.id, Recording.state != RecordingState.DELETED.value)
+                .order_by(Recording.started_at))).scalars().all()
+            await self._audit.record(session, actor, action="list", object_type="recording",
+                                     object_id=booking_public_id, patient_id=booking.patient_id)
+            return [RecordingSummary(r.public_id, r.purpose, r.state, r.started_at, r.stopped_at, r.stop_reason,
+                                     r.delete_after, r.parts, r.size_bytes) for r in rows]
 
     async def open_for_playback(self, public_id: str, actor: Actor, reason: str) -> Playback:
         """Staff of the consultation's organisations, with a stated reason, open a recording part by part.

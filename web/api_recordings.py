@@ -13,10 +13,17 @@ from server.platform.errors import NotFound, ValidationFailed
 from web.appkeys import RECORDING_ACCESS, RecordingAccess
 from web.forms import json_object, reject_unknown
 from web.guards import require_actor
-from web.openapi import ApiRoute
+from web.openapi import PUBLIC_ID_PARAM, ApiRoute
+
+PLAYBACK_PATH = "/api/recordings/{public_id}/parts/{part}"
 
 _ID_PARAM: dict[str, Any] = {"name": "public_id", "in": "path", "required": True,
                              "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}}
+_PART_PARAM: dict[str, Any] = {"name": "part", "in": "path", "required": True,
+                               "schema": {"type": "string", "pattern": "^[0-9]{1,4}$"}}
+_REASON_PARAM: dict[str, Any] = {"name": "reason", "in": "query", "required": True,
+                                 "schema": {"type": "string", "minLength": 1, "maxLength": 500},
+                                 "description": "Why the recording is played (audited, shown to the patient)"}
 
 
 def _service(request: web.Request) -> RecordingAccess:
@@ -24,6 +31,18 @@ def _service(request: web.Request) -> RecordingAccess:
     if service is None:
         raise NotFound("no such recording")  # this server keeps none
     return service
+
+
+async def booking_recordings_get(request: web.Request) -> web.Response:
+    """The consultation's recordings (not deleted), for staff who may play them; the listing is audited."""
+    actor = require_actor(request)
+    listed = await _service(request).for_booking(request.match_info["public_id"], actor)
+    return web.json_response([{
+        "public_id": r.public_id, "purpose": r.purpose, "state": r.state, "started_at": r.started_at.isoformat(),
+        "stopped_at": r.stopped_at.isoformat() if r.stopped_at else None, "stop_reason": r.stop_reason,
+        "delete_after": r.delete_after.isoformat(), "parts": r.parts, "size_bytes": r.size_bytes,
+        "part_paths": [PLAYBACK_PATH.format(public_id=r.public_id, part=n) for n in range(r.parts)],
+    } for r in listed])
 
 
 async def recording_delete(request: web.Request) -> web.Response:
@@ -68,16 +87,35 @@ def _next(chunks: Iterator[bytes]) -> bytes | None:
 
 
 API_ROUTES: list[ApiRoute] = [
+    ApiRoute("GET", "/api/bookings/{public_id}/recordings", booking_recordings_get,
+             "A consultation's recordings (clinical staff of its organisations); play each part with "
+             "GET /api/recordings/{public_id}/parts/{part}?reason=... (video/webm, audited)",
+             {"type": "array", "items": {"$ref": "#/components/schemas/Recording"}},
+             parameters=[PUBLIC_ID_PARAM], tag="recordings"),
+    ApiRoute("GET", PLAYBACK_PATH, recording_part_get,
+             "Play one part of a recording (clinical staff of the consultation's organisations, with a reason): "
+             "WebM decrypted while it is streamed; every access is audited and shown in the patient's access log",
+             {"type": "string", "format": "binary"}, parameters=[_ID_PARAM, _PART_PARAM, _REASON_PARAM],
+             tag="recordings", extra_responses=(409,), response_media_type="video/webm"),
     ApiRoute("DELETE", "/api/recordings/{public_id}", recording_delete,
              "Delete a recording before its retention date (administrators, with a reason)",
              {"$ref": "#/components/schemas/RecordingDeleted"}, parameters=[_ID_PARAM],
              request_schema="RecordingDeletion", tag="recordings", extra_responses=(409,)),
 ]
-"""Playback streams ``video/webm``, not JSON, so it is a route of its own (``PLAYBACK_PATH``)."""
-
 PLAYBACK_PATH = "/api/recordings/{public_id}/parts/{part}"
 
 SCHEMAS: dict[str, Any] = {
+    "Recording": {"type": "object", "required": ["public_id", "purpose", "state", "started_at", "delete_after",
+                                                 "parts", "size_bytes", "part_paths"], "properties": {
+        "public_id": {"type": "string"},
+        "purpose": {"type": "string", "enum": ["teaching", "documentation", "patient_request"]},
+        "state": {"type": "string", "enum": ["recording", "complete", "failed"]},
+        "started_at": {"type": "string", "format": "date-time"},
+        "stopped_at": {"type": ["string", "null"], "format": "date-time"},
+        "stop_reason": {"type": ["string", "null"]},
+        "delete_after": {"type": "string", "format": "date-time"},
+        "parts": {"type": "integer"}, "size_bytes": {"type": "integer"},
+        "part_paths": {"type": "array", "items": {"type": "string"}}}},
     "RecordingDeletion": {"type": "object", "additionalProperties": False, "required": ["reason"], "properties": {
         "reason": {"type": "string", "minLength": 1, "maxLength": 500,
                    "description": "Why it is deleted early (audited)"}}},

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -30,8 +31,41 @@ class OpenedRecording(Protocol):
         """The plaintext of one part, chunk by chunk."""
 
 
+class RecordingListing(Protocol):
+    """One recording as listed for staff of the consultation."""
+
+    @property
+    def public_id(self) -> str: ...
+
+    @property
+    def purpose(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def started_at(self) -> datetime: ...
+
+    @property
+    def stopped_at(self) -> datetime | None: ...
+
+    @property
+    def stop_reason(self) -> str | None: ...
+
+    @property
+    def delete_after(self) -> datetime: ...
+
+    @property
+    def parts(self) -> int: ...
+
+    @property
+    def size_bytes(self) -> int: ...
+
+
 class RecordingAccess(Protocol):
     """The recordings as the API uses them (the composition root's recording store)."""
+
+    async def for_booking(self, booking_public_id: str, actor: Actor) -> Sequence[RecordingListing]: ...
 
     async def delete(self, public_id: str, actor: Actor, reason: str) -> None: ...
 

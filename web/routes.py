@@ -299,5 +299,4 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/api/openapi.json", openapi_json)
     for route in API_ROUTES:
         r.add_route(route.method, route.path, route.handler)
-    r.add_get(api_recordings.PLAYBACK_PATH, api_recordings.recording_part_get)
     r.add_static("/static/", STATIC_DIR, append_version=True)

@@ -37,7 +37,7 @@ async def _client(aiohttp_client, settings: Settings, clock: FixedClock, tmp_pat
     return await aiohttp_client(app, cookie_jar=LoopbackSecureJar())
 
 
-async def _a_recording(client: TestClient, seeded: Seeded) -> tuple[str, str, int]:
+async def _a_recording(client: TestClient, seeded: Seeded) -> tuple[str, str, int, str]:
     app = client.server.app
     store = app[RECORDINGS]
     async with app[DATABASE].session() as session:
@@ -52,13 +52,13 @@ async def _a_recording(client: TestClient, seeded: Seeded) -> tuple[str, str, in
         recorder.frame(_Track(), frame, n * 3000, n % 10 == 0)
     await recorder.close()
     await store.finish(order.recording_id, reason="withdrawn")
-    return order.recording_id, patient_public, patient_id
+    return order.recording_id, patient_public, patient_id, booking
 
 
 async def test_playback_is_streamed_to_the_consultations_staff_with_a_reason_and_logged_for_the_patient(
         aiohttp_client, settings: Settings, clock: FixedClock, seeded: Seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     client = await _client(aiohttp_client, settings, clock, tmp_path)
-    recording, patient, _ = await _a_recording(client, seeded)
+    recording, patient, _, booking = await _a_recording(client, seeded)
     url = f"/api/recordings/{recording}/parts/0"
 
     assert (await client.get(url, params={"reason": "x"})).status == 401
@@ -66,7 +66,12 @@ async def test_playback_is_streamed_to_the_consultations_staff_with_a_reason_and
     resp = await client.get(url, params={"reason": "curious"})
     assert resp.status == 404 and resp.content_type == "application/problem+json"
 
+    assert (await client.get(f"/api/bookings/{booking}/recordings")).status == 404
+
     await login_as(client, "lege", clock)
+    listed = await (await client.get(f"/api/bookings/{booking}/recordings")).json()
+    assert [(r["public_id"], r["purpose"], r["state"], r["parts"], r["part_paths"]) for r in listed] == [
+        (recording, "documentation", "complete", 1, [url])]
     resp = await client.get(url)
     assert resp.status == 422 and resp.content_type == "application/problem+json"
     resp = await client.get(url, params={"reason": "sammenligne såret neste gang"})
@@ -90,7 +95,7 @@ async def test_playback_is_streamed_to_the_consultations_staff_with_a_reason_and
 async def test_only_an_administrator_deletes_a_recording_early_and_must_say_why(
         aiohttp_client, settings: Settings, clock: FixedClock, seeded: Seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     client = await _client(aiohttp_client, settings, clock, tmp_path)
-    recording, _, _ = await _a_recording(client, seeded)
+    recording, _, _, _ = await _a_recording(client, seeded)
     token = await login_as(client, "lege", clock)
     resp = await client.delete(f"/api/recordings/{recording}", headers=api_headers(token), json={"reason": "x"})
     assert resp.status == 403 and resp.content_type == "application/problem+json"
