@@ -95,12 +95,15 @@ async def test_playback_is_streamed_to_the_consultations_staff_with_a_reason_and
 async def test_only_an_administrator_deletes_a_recording_early_and_must_say_why(
         aiohttp_client, settings: Settings, clock: FixedClock, seeded: Seeded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     client = await _client(aiohttp_client, settings, clock, tmp_path)
-    recording, _, _, _ = await _a_recording(client, seeded)
+    recording, _, _, booking = await _a_recording(client, seeded)
     token = await login_as(client, "lege", clock)
     resp = await client.delete(f"/api/recordings/{recording}", headers=api_headers(token), json={"reason": "x"})
     assert resp.status == 403 and resp.content_type == "application/problem+json"
 
     token = await login_as(client, "admin", clock)
+    listed = await (await client.get(f"/api/bookings/{booking}/recordings")).json()
+    assert [r["public_id"] for r in listed] == [recording]  # found to be deleted, though never played
+    assert (await client.get(f"/api/recordings/{recording}/parts/0", params={"reason": "r"})).status == 404
     resp = await client.delete(f"/api/recordings/{recording}", headers=api_headers(token), json={})
     assert resp.status == 422
     resp = await client.delete(f"/api/recordings/{recording}", headers=api_headers(token),
@@ -110,6 +113,7 @@ async def test_only_an_administrator_deletes_a_recording_early_and_must_say_why(
                                json={"reason": "pasienten ba om sletting"})
     assert resp.status == 200 and await resp.json() == {"public_id": recording, "state": "deleted"}
     assert not list((tmp_path / "recordings").iterdir())
+    assert await (await client.get(f"/api/bookings/{booking}/recordings")).json() == []
 
     document = await (await client.get("/api/openapi.json")).json()
     assert "delete" in document["paths"]["/api/recordings/{public_id}"]
