@@ -285,8 +285,8 @@ class LiveRoom:
             await self._record(participant_id, "recording_agreed", None)
             await self._reconsider_recording()
         else:
+            await self._end_recording("declined")  # first: nothing waits for the audit row to be written
             await self._record(participant_id, "recording_declined", None)
-            await self._end_recording("declined")
 
     async def withdraw_recording(self, participant_id: ParticipantId) -> None:
         """Anyone withdraws their consent: recording stops at once for everyone, and the proposal ends."""
@@ -294,8 +294,8 @@ class LiveRoom:
         self.room.require_admitted(participant_id)
         if self._consent.proposal is None:
             raise NoRecordingProposed("no recording is proposed")
+        await self._end_recording("withdrawn")  # at once; the audit row follows
         await self._record(participant_id, "recording_withdrawn", None)
-        await self._end_recording("withdrawn")
 
     def _recording_services(self) -> tuple[RecordingRules, RecordingKeeper]:
         if self._recording_rules is None or self._recording_keeper is None:

@@ -104,6 +104,9 @@ async def test_consent_to_record_over_the_socket(
     for ws in (lege, nurse):
         status = await recv_type(ws, "recording_status")
         assert (status["state"], status["ended_reason"], status["kept_days"]) == ("none", "withdrawn", 90)
+    # The socket handles one message after the other: the pong comes once the withdrawal is audited.
+    await nurse.send_str(json.dumps({"type": "ping", "ref": "after"}))
+    assert (await recv_type(nurse, "pong"))["ref"] == "after"
 
     async with db.session() as session:
         recording = (await session.execute(select(Recording))).scalar_one()
@@ -112,7 +115,7 @@ async def test_consent_to_record_over_the_socket(
                                             AuditEntry.action.like("recording_%")).order_by(AuditEntry.seq)
         )).scalars()]
     assert (recording.state, recording.stop_reason, recording.purpose) == ("complete", "withdrawn", "teaching")
-    assert actions == ["recording_proposed", "recording_agreed", "recording_started", "recording_withdrawn",
-                       "recording_stopped"]
+    assert actions == ["recording_proposed", "recording_agreed", "recording_started", "recording_stopped",
+                       "recording_withdrawn"]
     for ws, _ in sockets:
         await ws.close()
