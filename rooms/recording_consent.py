@@ -19,7 +19,7 @@ The rules of the room:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -59,9 +59,6 @@ class RuleDecision:
 
 class RecordingRules(Protocol):
     """The recordings policy as the room needs it (implemented in the composition root)."""
-
-    def purposes(self) -> Sequence[str]:
-        """The purposes a recording may be made for."""
 
     def retention_days(self, purpose: str) -> int | None:
         """How long a recording for ``purpose`` is kept; ``None`` for a purpose not on the list."""

@@ -5,7 +5,7 @@ Glue of the composition root: ``rooms`` may not import ``recordings_policy``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from recordings_policy.rules import RETENTION, Consent, Purpose, may_record
@@ -14,9 +14,6 @@ from rooms.recording_consent import RuleDecision
 
 class PolicyRecordingRules:
     """``RecordingRules`` backed by :mod:`recordings_policy.rules`."""
-
-    def purposes(self) -> Sequence[str]:
-        return [purpose.value for purpose in Purpose]
 
     def retention_days(self, purpose: str) -> int | None:
         try:
