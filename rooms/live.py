@@ -26,12 +26,21 @@ from rooms.events import Denied, EndReason, Outgoing, RoomEnded, RosterChanged, 
 from rooms.join_codes import IssuedCode, JoinCodeService
 from rooms.live_events import BitrateCap, ConsultationAudit, Link, LiveEvent, PeerReset, ReadingSink, ServerOffer
 from rooms.live_media import LiveMedia, PeerFactory, RoomMedia, RoomMediaFactory
-from rooms.media import MediaRouter
+from rooms.media import MediaError, MediaRouter
 from rooms.members import Member
 from rooms.peer_health import PEER_CONNECT_TIMEOUT, PEER_DEAD_AFTER
 from rooms.readings import Reading
+from rooms.recording_consent import (
+    RECORDER_NAME,
+    NoRecordingProposed,
+    RecordingConsent,
+    RecordingKeeper,
+    RecordingRules,
+    RecordingStatus,
+    RecordingUnavailable,
+)
 from rooms.room import Room
-from rooms.roster import Identity, ParticipantId, ParticipantRole, TrackKind
+from rooms.roster import Identity, ParticipantId, ParticipantRole, RecorderEntry, TrackKind
 from rooms.seats import JoinResult
 
 # Callers (the signaling layer, the registry) import these from here.
@@ -70,6 +79,8 @@ class LiveRoom:
         media_factory: RoomMediaFactory | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         reading_sink: ReadingSink | None = None,
+        recording_rules: RecordingRules | None = None,
+        recording_keeper: RecordingKeeper | None = None,
     ) -> None:
         self.room = room
         self._reading_sink = reading_sink
@@ -85,6 +96,13 @@ class LiveRoom:
             self._media = media_factory(room.room_id, self._members, self._spawn)
         self._bitrate = 0
         self._closed = False
+        # Recording needs both the policy's rules and a place to keep recordings (a recording key).
+        self._recording_rules = recording_rules
+        self._recording_keeper = recording_keeper
+        self._consent = RecordingConsent()
+        self._considered: frozenset[str] = frozenset()  # who was present when recording was last decided
+        self._recording_lock = asyncio.Lock()
+        self._media.recording_listener = self._recording_stopped_by_media
 
     @property
     def room_id(self) -> str:
@@ -100,6 +118,11 @@ class LiveRoom:
         if not isinstance(self._media, LiveMedia):
             raise RuntimeError("this room's media runs in a media worker")
         return self._media.router
+
+    @property
+    def media(self) -> RoomMedia:
+        """The room's media, in this process or a worker (for tests and diagnostics)."""
+        return self._media
 
     def peer_connections(self) -> dict[ParticipantId, RTCPeerConnection]:
         """The server side of each participant's media (for tests and diagnostics)."""
@@ -134,6 +157,8 @@ class LiveRoom:
         self._dispatch(result.outgoing, skip=pid)
         if result.participant.is_admitted:
             link.deliver(BitrateCap(video_bitrate_kbps(len(self.room.roster()))))
+            if self._consent.proposal is not None:  # a new tab or a reconnect is asked (or told) again
+                link.deliver(self._consent.status(self._present()))
         if resumed:
             self._media.resumed(member, link)
 
@@ -233,6 +258,161 @@ class LiveRoom:
         except Exception:
             log.exception("room %s: reading not written to the note", self.room_id)
 
+    # --- recording, only with everyone's consent ---
+
+    @property
+    def recording(self) -> RecordingStatus:
+        """Where recording stands now, as every admitted participant is shown it."""
+        return self._consent.status(self._present())
+
+    async def propose_recording(self, participant_id: ParticipantId, purpose: str) -> None:
+        """Staff propose a recording for ``purpose``; it starts once everyone present has agreed."""
+        rules, _ = self._recording_services()
+        self.room.require_admitted(participant_id)
+        member = self._member(participant_id)
+        self._consent.propose(rules, participant_id, member.identity, purpose, self.room.now())
+        await self._record(participant_id, "recording_proposed", None, reason=purpose)
+        await self._reconsider_recording()
+
+    async def answer_recording(self, participant_id: ParticipantId, agree: bool) -> None:
+        """A participant agrees to the proposed recording, or declines it (which ends the proposal)."""
+        self._recording_services()
+        self.room.require_admitted(participant_id)
+        if self._consent.proposal is None:
+            raise NoRecordingProposed("no recording is proposed")
+        if agree:
+            self._consent.agree(participant_id, self.room.now())
+            await self._record(participant_id, "recording_agreed", None)
+            await self._reconsider_recording()
+        else:
+            await self._end_recording("declined")  # first: nothing waits for the audit row to be written
+            await self._record(participant_id, "recording_declined", None)
+
+    async def withdraw_recording(self, participant_id: ParticipantId) -> None:
+        """Anyone withdraws their consent: recording stops at once for everyone, and the proposal ends."""
+        self._recording_services()
+        self.room.require_admitted(participant_id)
+        if self._consent.proposal is None:
+            raise NoRecordingProposed("no recording is proposed")
+        await self._end_recording("withdrawn")  # at once; the audit row follows
+        await self._record(participant_id, "recording_withdrawn", None)
+
+    def _recording_services(self) -> tuple[RecordingRules, RecordingKeeper]:
+        if self._recording_rules is None or self._recording_keeper is None:
+            raise RecordingUnavailable("this server does not record consultations")
+        return self._recording_rules, self._recording_keeper
+
+    def _present(self) -> frozenset[str]:
+        return frozenset(str(pid) for pid in self.room.roster().participant_ids)
+
+    async def _reconsider_recording(self) -> None:
+        """After every roster or consent change: start, narrow, widen or stop the recording."""
+        if self._recording_rules is None or self._recording_keeper is None:
+            return
+        rules, keeper = self._recording_rules, self._recording_keeper
+        async with self._recording_lock:
+            if self._closed:
+                return
+            present = self._considered = self._present()
+            consent = self._consent
+            if (consent.recording_id is None and consent.proposal is not None
+                    and str(consent.proposal.proposed_by) not in present):
+                consent.end()  # nobody is left to start what they proposed
+                self._announce_recording("proposer_left")
+                return
+            consent.forget_absent(present)
+            plan = consent.plan(rules, present, self.room.now())
+            if plan.start and consent.proposal is not None:
+                proposer = self._members.get(consent.proposal.proposed_by)
+                if proposer is None:
+                    return  # their seat is going: the roster change that follows ends the proposal
+                try:
+                    order = await keeper.begin(booking_id=self.room.booking_id, purpose=consent.proposal.purpose,
+                                               proposed_by=proposer.identity, started_by=proposer.identity)
+                except Exception:  # nothing was recorded; everyone is told it did not start
+                    log.exception("room %s: the recording could not be kept", self.room_id)
+                    consent.end()
+                    self._announce_recording("store_error")
+                    return
+                consent.recording_id, consent.started_at, consent.recorded = (
+                    order.recording_id, self.room.now(), plan.recorded)
+                try:
+                    await self._media.start_recording(order, plan.recorded)
+                except MediaError:
+                    log.exception("room %s: the recording could not start", self.room_id)
+                    consent.end()
+                    await keeper.finish(order.recording_id, reason="media_error")
+                    self._announce_recording("media_error")
+                    return
+                # The recorder is in the roster from the first frame on: no hidden participant, ever.
+                self._dispatch(self.room.set_recorder(RecorderEntry(
+                    RECORDER_NAME, consent.proposal.purpose, consent.proposal.proposed_by_name,
+                    consent.started_at)))
+            elif plan.stop:
+                recording_id, kept = consent.recording_id, self._kept_days()
+                consent.end()
+                if recording_id is not None:
+                    await self._stop_media_recording()
+                    await keeper.finish(recording_id, reason="nobody_recorded")
+                self._announce_recording("nobody_recorded", kept)
+                return
+            elif consent.recording_id is not None and plan.recorded != consent.recorded:
+                consent.recorded = plan.recorded
+                try:
+                    await self._media.set_recorded_participants(plan.recorded)
+                except MediaError:  # the worker is gone: its RecordingEnded (media_lost) ends this
+                    log.exception("room %s: the recorded participants could not be changed", self.room_id)
+            self._announce_recording()
+
+    async def _end_recording(self, reason: str) -> None:
+        keeper = self._recording_keeper
+        async with self._recording_lock:
+            recording_id, kept = self._consent.recording_id, self._kept_days()
+            self._consent.end()
+            if recording_id is not None:
+                await self._stop_media_recording()
+                if keeper is not None:
+                    await keeper.finish(recording_id, reason=reason)
+            self._announce_recording(reason, kept)
+
+    async def _stop_media_recording(self) -> None:
+        # A withdrawal is kept (and told) even if the media cannot confirm the stop: a lost worker has
+        # stopped recording anyway.
+        try:
+            await self._media.stop_recording()
+        except MediaError:
+            log.exception("room %s: the media did not confirm the end of the recording", self.room_id)
+
+    def _recording_stopped_by_media(self, recording_id: str, reason: str) -> None:
+        # A full disk, a write error, the media worker lost: the call goes on, staff are told.
+        self._spawn(self._recording_failed(recording_id, reason))
+
+    async def _recording_failed(self, recording_id: str, reason: str) -> None:
+        keeper = self._recording_keeper
+        async with self._recording_lock:
+            if self._consent.recording_id != recording_id:
+                return
+            kept = self._kept_days()
+            self._consent.end()
+            if keeper is not None:
+                await keeper.finish(recording_id, reason=reason)
+            self._announce_recording(reason, kept)
+
+    def _kept_days(self) -> int | None:
+        """What was recorded stays for the retention of its purpose (the policy's rule), shown to all."""
+        proposal = self._consent.proposal
+        return proposal.retention_days if proposal is not None and self._consent.recording_id else None
+
+    def _announce_recording(self, ended_reason: str | None = None, kept_days: int | None = None) -> None:
+        if self._consent.recording_id is None and not self._closed:
+            self._dispatch(self.room.set_recorder(None))
+        present = self._present()
+        status = self._consent.status(present, ended_reason, kept_days)
+        for pid in sorted(present):
+            member = self._members.get(ParticipantId(pid))
+            if member is not None and member.link is not None:
+                member.link.deliver(status)
+
     # --- media negotiation ---
 
     async def handle_offer(self, participant_id: ParticipantId, offer_sdp: str) -> str:
@@ -273,6 +453,14 @@ class LiveRoom:
 
     async def _shutdown_media(self) -> None:
         self._closed = True
+        recording_id = self._consent.recording_id
+        self._consent.end()
+        if recording_id is not None and self._recording_keeper is not None:
+            try:
+                await self._media.stop_recording()  # closed cleanly: its last part gets its final chunk
+                await self._recording_keeper.finish(recording_id, reason="ended")
+            except Exception:
+                log.exception("room %s: the recording was not closed cleanly", self.room_id)
         for member in self._members.values():
             if member.link is not None:
                 member.link.close("ended")
@@ -321,6 +509,10 @@ class LiveRoom:
                     self._release(pid, drop_media=False)
         if roster_changed and not self._closed:
             self._announce_bitrate()
+            consent = self._consent
+            if (consent.proposal is not None or consent.recording_id is not None) and (
+                    self._present() != self._considered):  # who is here changed, not just a track or the recorder
+                self._spawn(self._reconsider_recording())
 
     def _release(self, participant_id: ParticipantId, *, drop_media: bool = True) -> None:
         # The whole record goes at once: nothing of a released participant can outlive the seat.

@@ -12,6 +12,7 @@ from typing import Protocol
 from rooms.events import RoomEvent
 from rooms.media import OutgoingTrackInfo
 from rooms.readings import Reading
+from rooms.recording_consent import RecordingStatus
 from rooms.roster import Identity
 from rooms.seats import JoinResult
 
@@ -36,7 +37,7 @@ class BitrateCap:
     max_video_kbps: int
 
 
-LiveEvent = RoomEvent | ServerOffer | PeerReset | BitrateCap
+LiveEvent = RoomEvent | ServerOffer | PeerReset | BitrateCap | RecordingStatus
 
 
 class Link(Protocol):

@@ -9,7 +9,8 @@ browser made a new peer connection, so the old one is replaced. ``LiveRoom`` che
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+import time
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from typing import Any, Protocol
 
 from aiortc import RTCConfiguration, RTCPeerConnection
@@ -17,9 +18,11 @@ from aiortc.sdp import candidate_from_sdp
 
 from rooms.live_events import Link, PeerReset, ServerOffer
 from rooms.media import MediaError, MediaRouter
+from rooms.media.frame_sink import FrameSink
 from rooms.media.sdp import ClientOffer, server_offer_as_sent, without_audio_level
 from rooms.members import Member, Peer
 from rooms.peer_health import PeerHealth, check_peer
+from rooms.recording_tap import RecorderFactory, RecordingListener, RecordingOrder
 from rooms.roster import ParticipantId
 
 log = logging.getLogger(__name__)
@@ -52,11 +55,29 @@ class RoomMedia(Protocol):
 
     def released(self, member: Member) -> None: ...
 
+    recording_listener: RecordingListener | None
+    """Told when a recording stops by itself (a write error, a full disk, the media lost)."""
+
+    async def start_recording(self, order: RecordingOrder, participant_ids: Collection[str]) -> None: ...
+
+    async def set_recorded_participants(self, participant_ids: Collection[str]) -> None: ...
+
+    async def stop_recording(self) -> None: ...
+
     async def close(self) -> None: ...
 
 
 RoomMediaFactory = Callable[[str, Mapping[ParticipantId, Member], Spawn], RoomMedia]
 """Makes a room's media from its id, the live room's member records and its task spawner."""
+
+
+def in_process_media(peer_factory: PeerFactory, recorder_factory: RecorderFactory | None,
+                     monotonic: Callable[[], float] = time.monotonic) -> RoomMediaFactory:
+    """Rooms' media in this process (no media workers), able to record with ``recorder_factory``."""
+    def make(room_id: str, members: Mapping[ParticipantId, Member], spawn: Spawn) -> RoomMedia:
+        return LiveMedia(room_id, members, peer_factory=peer_factory, monotonic=monotonic, spawn=spawn,
+                         recorder_factory=recorder_factory)
+    return make
 
 
 class LiveMedia:
@@ -70,6 +91,7 @@ class LiveMedia:
         peer_factory: PeerFactory,
         monotonic: Callable[[], float],
         spawn: Spawn,
+        recorder_factory: RecorderFactory | None = None,
     ) -> None:
         self._room_id = room_id
         self._members = members  # the live room's own dict: whoever it holds is who we negotiate with
@@ -77,6 +99,9 @@ class LiveMedia:
         self._monotonic = monotonic
         self._spawn = spawn
         self._closed = False
+        self._recorder_factory = recorder_factory
+        self._recording: tuple[str, FrameSink] | None = None
+        self.recording_listener: RecordingListener | None = None
         self.router = MediaRouter(on_renegotiation_needed=self.renegotiation_needed)
 
     async def handle_offer(self, member: Member, offer_sdp: str) -> str:
@@ -186,9 +211,52 @@ class LiveMedia:
         if member.drop_peer() is not None:
             self._spawn(self.router.remove_participant(member.participant_id))
 
+    # --- recording ---
+
+    async def start_recording(self, order: RecordingOrder, participant_ids: Collection[str]) -> None:
+        """Hand the frames of these participants' tracks to a new recorder (one recording at a time)."""
+        if self._recorder_factory is None:
+            raise MediaError("this server has no recorder")
+        if self._closed:
+            raise MediaError("the room's media is closed")
+        await self.stop_recording()
+        recording_id = order.recording_id
+        sink = self._recorder_factory(order, lambda reason: self._recorder_failed(recording_id, reason))
+        self._recording = (recording_id, sink)
+        self.router.record(sink, participant_ids)
+
+    async def set_recorded_participants(self, participant_ids: Collection[str]) -> None:
+        """Record these participants from now on (someone agreed, or someone's consent ended)."""
+        if self._recording is not None:
+            self.router.record(self._recording[1], participant_ids)
+
+    async def stop_recording(self) -> None:
+        """Stop handing frames over and close the recording cleanly. Idempotent."""
+        recording, self._recording = self._recording, None
+        if recording is None:
+            return
+        self.router.record(None)
+        await recording[1].close()
+
+    def _recorder_failed(self, recording_id: str, reason: str) -> None:
+        # Called from inside the frame path: detach at once, close and report outside it.
+        recording = self._recording
+        if recording is None or recording[0] != recording_id:
+            return
+        self._recording = None
+        self.router.record(None)
+        self._spawn(recording[1].close())
+        listener = self.recording_listener
+        if listener is not None:
+            try:
+                listener(recording_id, reason)
+            except Exception:
+                log.exception("room %s: the recording listener failed", self._room_id)
+
     async def close(self) -> None:
-        """Close every peer connection. Idempotent."""
+        """Close the recording (cleanly) and every peer connection. Idempotent."""
         self._closed = True
+        await self.stop_recording()
         await self.router.close()
 
 

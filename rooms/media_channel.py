@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rooms.live_events import LiveEvent
+from rooms.recording_tap import RecordingOrder
 from rooms.roster import Identity, TrackKind
 
 log = logging.getLogger(__name__)
@@ -91,11 +92,36 @@ class CloseRoom:
 
 
 @dataclass(frozen=True)
+class StartRecording:
+    """Record the tracks of these participants (and only theirs) as ``order`` says."""
+
+    room_id: str
+    order: RecordingOrder
+    participant_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SetRecordedParticipants:
+    """The participants whose tracks are recorded from now on."""
+
+    room_id: str
+    participant_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StopRecording:
+    """Close the room's recording cleanly; the reply comes once its files are complete."""
+
+    room_id: str
+
+
+@dataclass(frozen=True)
 class Ping:
     """Are you alive? (the heartbeat; a worker whose loop is stuck does not answer)."""
 
 
-WorkerOp = Offer | Answer | Candidate | Resumed | Release | Tick | CloseRoom | Ping
+WorkerOp = (Offer | Answer | Candidate | Resumed | Release | Tick | CloseRoom | StartRecording
+            | SetRecordedParticipants | StopRecording | Ping)
 
 
 @dataclass(frozen=True)
@@ -130,7 +156,16 @@ class MediaEvent:
     event: LiveEvent
 
 
-Message = Request | Notice | Reply | MediaEvent
+@dataclass(frozen=True)
+class RecordingEnded:
+    """The room's recorder stopped by itself (a full disk, a write error): the call goes on."""
+
+    room_id: str
+    recording_id: str
+    reason: str
+
+
+Message = Request | Notice | Reply | MediaEvent | RecordingEnded
 
 
 class FramedChannel:

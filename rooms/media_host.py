@@ -31,14 +31,19 @@ from rooms.media_channel import (
     Notice,
     Offer,
     Ping,
+    RecordingEnded,
     Release,
     Reply,
     Request,
     Resumed,
+    SetRecordedParticipants,
+    StartRecording,
+    StopRecording,
     Tick,
     WorkerOp,
 )
 from rooms.members import Member
+from rooms.recording_tap import RecorderFactory
 from rooms.roster import ParticipantId
 from rooms.seats import JoinResult
 
@@ -68,15 +73,18 @@ class _HostedRoom:
         self.media = media
         self.members = members
         self.locks: dict[str, asyncio.Lock] = {}
+        self.recording_lock = asyncio.Lock()
 
 
 class MediaHost:
     """Serves one channel: applies each request to the room it names and replies."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
-                 peer_factory: PeerFactory, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 peer_factory: PeerFactory, monotonic: Callable[[], float] = time.monotonic,
+                 recorder_factory: RecorderFactory | None = None) -> None:
         self._channel = FramedChannel(reader, writer, self._on_message)
         self._peer_factory = peer_factory
+        self._recorder_factory = recorder_factory
         self._monotonic = monotonic
         self._rooms: dict[str, _HostedRoom] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -142,7 +150,22 @@ class MediaHost:
             if room is not None:
                 await room.media.replace_dead_peers()
             return None
+        if isinstance(op, StartRecording | SetRecordedParticipants | StopRecording):
+            await self._apply_to_recording(op)
+            return None
         return await self._apply_to_participant(op)
+
+    async def _apply_to_recording(self, op: StartRecording | SetRecordedParticipants | StopRecording) -> None:
+        room = self._room(op.room_id) if isinstance(op, StartRecording) else self._rooms.get(op.room_id)
+        if room is None:
+            return
+        async with room.recording_lock:
+            if isinstance(op, StartRecording):
+                await room.media.start_recording(op.order, op.participant_ids)
+            elif isinstance(op, SetRecordedParticipants):
+                await room.media.set_recorded_participants(op.participant_ids)
+            else:
+                await room.media.stop_recording()
 
     async def _apply_to_participant(self, op: Offer | Answer | Candidate | Resumed | Release) -> str | None:
         room = self._room(op.room_id) if isinstance(op, Offer) else self._rooms.get(op.room_id)
@@ -179,7 +202,9 @@ class MediaHost:
         if room is None:
             members: dict[ParticipantId, Member] = {}
             media = LiveMedia(room_id, members, peer_factory=self._peer_factory, monotonic=self._monotonic,
-                              spawn=self._spawn)
+                              spawn=self._spawn, recorder_factory=self._recorder_factory)
+            media.recording_listener = lambda recording_id, reason: self._channel.send(
+                RecordingEnded(room_id, recording_id, reason))
             room = self._rooms[room_id] = _HostedRoom(media, members)
         return room
 

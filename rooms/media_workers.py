@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import logging
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from rooms.live_events import Link, LiveEvent, PeerReset
 from rooms.live_media import Spawn
@@ -30,14 +30,19 @@ from rooms.media_channel import (
     Notice,
     Offer,
     Ping,
+    RecordingEnded,
     Release,
     Reply,
     Request,
     Resumed,
+    SetRecordedParticipants,
+    StartRecording,
+    StopRecording,
     Tick,
     WorkerOp,
 )
 from rooms.members import Member
+from rooms.recording_tap import RecordingListener, RecordingOrder
 from rooms.roster import ParticipantId
 
 log = logging.getLogger(__name__)
@@ -106,6 +111,10 @@ class _WorkerProcess:
                 future.set_result(message.value)
         elif isinstance(message, MediaEvent):
             self._slot.deliver(message.room_id, message.participant_id, message.event)
+        elif isinstance(message, RecordingEnded):
+            room = self._slot.rooms.get(message.room_id)
+            if room is not None:
+                room.recording_ended(message.recording_id, message.reason)
 
     async def _read(self) -> None:
         assert self._channel is not None
@@ -297,6 +306,8 @@ class RemoteRoomMedia:
         self._members = members  # the live room's own dict, as LiveMedia has it
         self._with_media: set[str] = set()
         self._closed = False
+        self._recording_id: str | None = None
+        self.recording_listener: RecordingListener | None = None
         self._slot = pool.place(self)
 
     @property
@@ -338,6 +349,34 @@ class RemoteRoomMedia:
         self._with_media.discard(member.participant_id)
         self._slot.notify(Release(self.room_id, member.participant_id))
 
+    async def start_recording(self, order: RecordingOrder, participant_ids: Collection[str]) -> None:
+        await self.stop_recording()
+        # Set before the request: the recorder may fail (and say so) before the reply is read here.
+        self._recording_id = order.recording_id
+        try:
+            await self._slot.request(StartRecording(self.room_id, order, tuple(sorted(participant_ids))))
+        except BaseException:
+            self._recording_id = None
+            raise
+
+    async def set_recorded_participants(self, participant_ids: Collection[str]) -> None:
+        if self._recording_id is not None:
+            await self._slot.request(SetRecordedParticipants(self.room_id, tuple(sorted(participant_ids))))
+
+    async def stop_recording(self) -> None:
+        if self._recording_id is None:
+            return
+        self._recording_id = None
+        await self._slot.request(StopRecording(self.room_id))
+
+    def recording_ended(self, recording_id: str, reason: str) -> None:
+        """The worker's recorder stopped by itself: tell the live room (staff are told from there)."""
+        if recording_id != self._recording_id:
+            return
+        self._recording_id = None
+        if self.recording_listener is not None:
+            self.recording_listener(recording_id, reason)
+
     def deliver(self, participant_id: str, event: LiveEvent) -> None:
         """An event from the worker: to the participant's socket, or owed until it is back."""
         member = self._members.get(ParticipantId(participant_id))
@@ -356,6 +395,8 @@ class RemoteRoomMedia:
         if self._closed:
             return
         self._slot = self._pool.place(self)
+        if self._recording_id is not None:  # its recorder died with it; what was sealed stays readable
+            self.recording_ended(self._recording_id, "media_lost")
         lost, self._with_media = self._with_media, set()
         for pid in sorted(lost):
             member = self._members.get(ParticipantId(pid))
@@ -372,6 +413,7 @@ class RemoteRoomMedia:
             return
         self._closed = True
         self._slot.rooms.pop(self.room_id, None)
+        self._recording_id = None  # closing the room in the worker closes its recording cleanly
         with contextlib.suppress(MediaError):
             if self._slot.ready.is_set():
                 await self._slot.request(CloseRoom(self.room_id))

@@ -22,6 +22,7 @@ from rooms.live import LiveRoom, ReadingSink
 from rooms.live_media import RoomMediaFactory, default_peer_factory
 from rooms.models import GuestSessionStore
 from rooms.placement import RoomElsewhere, RoomPlacement
+from rooms.recording_consent import RecordingKeeper, RecordingRules
 from rooms.room import OPEN_BEFORE, Room
 from rooms.roster import HealthRoomPresence, Identity, ParticipantRole
 from rooms.seats import RoomSpec, RoomState
@@ -169,6 +170,8 @@ class LiveRegistry:
         reap_interval: float = REAP_INTERVAL,
         reading_sink: ReadingSink | None = None,
         open_before: timedelta = OPEN_BEFORE,
+        recording_rules: RecordingRules | None = None,
+        recording_keeper: RecordingKeeper | None = None,
     ) -> None:
         self.directory = directory
         self.open_before = open_before
@@ -185,6 +188,9 @@ class LiveRegistry:
         self._rooms: dict[str, LiveRoom] = {}
         # Keeps readings shared in a call in the joint note (the composition root joins rooms and notes).
         self._reading_sink = reading_sink
+        # Recording (with everyone's consent) needs the policy's rules and a keeper: both from the root.
+        self._recording_rules = recording_rules
+        self._recording_keeper = recording_keeper
         self._bookings: dict[str, BookingRoom] = {}
         self._lock = asyncio.Lock()
         self._reaper: asyncio.Task[None] | None = None
@@ -236,6 +242,8 @@ class LiveRegistry:
                 peer_factory=self._peer_factory,
                 media_factory=self._media_factory,
                 reading_sink=self._reading_sink,
+                recording_rules=self._recording_rules,
+                recording_keeper=self._recording_keeper,
             )
             self._rooms[booking.booking_id] = live
             self._bookings[booking.booking_id] = booking

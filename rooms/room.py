@@ -49,6 +49,7 @@ from rooms.roster import (
     Identity,
     ParticipantId,
     ParticipantRole,
+    RecorderEntry,
     Roster,
     RosterEntry,
     SeatStatus,
@@ -106,6 +107,7 @@ class Room:
     ) -> None:
         self._spec = spec
         self._clock = clock
+        self._recorder: RecorderEntry | None = None
         self._grace = grace
         self.opens_at = spec.starts_at - open_before
         self.closes_at = spec.ends_at + close_after
@@ -126,6 +128,10 @@ class Room:
     @property
     def booking_id(self) -> str:
         return self._spec.booking_id
+
+    def now(self) -> datetime:
+        """The room's clock (injected), for what the live room decides about time."""
+        return self._clock.now()
 
     def state(self, now: datetime | None = None) -> RoomState:
         """Scheduled before the opening window, open inside it, closed once ended or long over."""
@@ -151,7 +157,14 @@ class Room:
     def roster(self) -> Roster:
         """The admitted set, in admission order: the one roster every participant is shown."""
         admitted = sorted(self._admitted(), key=lambda s: s.admitted_seq)
-        return Roster(tuple(seat.entry() for seat in admitted))
+        return Roster(tuple(seat.entry() for seat in admitted), self._recorder)
+
+    def set_recorder(self, recorder: RecorderEntry | None) -> list[Outgoing]:
+        """The recorder joins (or leaves) the roster everyone sees."""
+        if recorder == self._recorder:
+            return []
+        self._recorder = recorder
+        return [self._roster_notice()]
 
     def waiting_list(self) -> tuple[RosterEntry, ...]:
         """Who waits to be admitted, for staff."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import NewType
 
@@ -133,10 +134,24 @@ class RosterEntry:
 
 
 @dataclass(frozen=True)
+class RecorderEntry:
+    """The recorder, listed with the participants while it records: never a hidden participant."""
+
+    display_name: str
+    purpose: str
+    proposed_by_name: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
 class Roster:
-    """The admitted participants, in the order they were admitted; identical for every recipient."""
+    """The admitted participants, in the order they were admitted; identical for every recipient.
+
+    ``recorder`` is set while the consultation is being recorded.
+    """
 
     entries: tuple[RosterEntry, ...]
+    recorder: RecorderEntry | None = None
 
     @property
     def participant_ids(self) -> frozenset[ParticipantId]:

@@ -27,6 +27,7 @@ from rooms.appkeys import (
     MEDIA_WORKERS,
 )
 from rooms.join_codes import JoinCodeService
+from rooms.live_media import default_peer_factory, in_process_media
 from rooms.media.connection_check import ConnectionCheckService
 from rooms.media_workers import MediaWorkerPool
 from rooms.models import GuestSessionStore, SqlJoinCodeRepository
@@ -64,13 +65,16 @@ from server.platform.audit import configured_audit_log
 from server.platform.clock import Clock, SystemClock
 from server.platform.db import Database, create_engine
 from server.platform.settings import Settings
+from server.recorder import make_recorder
+from server.recording_rules import PolicyRecordingRules
+from server.recordings import RECORDINGS, recording_store
 from server.redis_note_relay import RedisNoteRelay
 from server.redis_placement import RedisPlacement
 from server.sms_gateway import HttpSmsSender, SmsGatewaySettings
 from server.staff_calendars import SqlStaffCalendars
 from signaling.setup import setup_signaling
 from web import i18n
-from web.appkeys import BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTE_HUB, NOTES, SCHEDULING
+from web.appkeys import BROWSER_ICE_SERVERS, NOTE_EXPORTS, NOTE_HUB, NOTES, RECORDING_ACCESS, SCHEDULING
 from web.context import caller
 from web.metrics import METRICS, create_metrics
 from web.middleware import (
@@ -199,12 +203,22 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
         placement = RedisPlacement(Redis.from_url(settings.redis_url),
                                    settings.node_url or settings.public_url)
         await placement.start()
+    recordings = recording_store(settings, database, clock, app[AUDIT])
+    if recordings is not None:
+        app[RECORDINGS] = recordings
+        app[RECORDING_ACCESS] = recordings
+        if not settings.redis_url:  # the only node: a recording still running was cut by our own stop
+            await recordings.close_interrupted()
+    media_factory = (pool.room_media if pool is not None
+                     else in_process_media(default_peer_factory, make_recorder if recordings is not None else None))
     registry = LiveRegistry(
         app[BOOKING_DIRECTORY_FACTORY](database), database=database, audit=app[AUDIT], clock=clock,
         join_codes=codes, reading_sink=NoteReadingSink(database, app[NOTES]),
-        media_factory=pool.room_media if pool is not None else None,
+        media_factory=media_factory,
         placement=placement,
         open_before=timedelta(minutes=app[SETTINGS].room_opens_minutes_before),
+        recording_rules=PolicyRecordingRules() if recordings is not None else None,
+        recording_keeper=recordings,
     )
     app[JOIN_CODES] = codes
     app[LIVE_REGISTRY] = registry
@@ -268,7 +282,9 @@ async def _jobs_context(app: web.Application) -> AsyncIterator[None]:
         async with database.session(read_only=True) as session:
             await audit.write_checkpoint(session)
 
+    recordings = app.get(RECORDINGS)
     runner = JobRunner([
+        *([Job("recording-retention", 600, recordings.delete_expired)] if recordings is not None else []),
         Job("audit-checkpoint", settings.audit_checkpoint_minutes * 60, audit_checkpoint),
         Job("outbox", 15, dispatcher.dispatch_due),
         Job("reminders", 60, reminders),

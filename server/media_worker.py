@@ -21,6 +21,7 @@ from rooms.live_media import default_peer_factory
 from rooms.media import verify_aiortc_hook
 from rooms.media_host import MediaHost
 from server.collector import settle_after_startup
+from server.recorder import make_recorder
 
 log = logging.getLogger("samkonsult.media_worker")
 
@@ -34,7 +35,7 @@ async def _serve(fd: int) -> None:
     channel = socket.socket(fileno=fd)
     reader, writer = await asyncio.open_connection(sock=channel)
     settle_after_startup()  # a full collection's pause would stall every stream of every room here
-    await MediaHost(reader, writer, peer_factory=default_peer_factory).serve()
+    await MediaHost(reader, writer, peer_factory=default_peer_factory, recorder_factory=make_recorder).serve()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,7 @@ def all_metadata() -> MetaData:
     import rooms.models  # noqa: F401  (registers the join code and guest session tables)
     import scheduling.benefits.settings  # (registers the benefits report's settings table)
     import scheduling.models  # noqa: F401  (registers the scheduling tables)
+    import server.recording_models  # noqa: F401  (registers the recordings table)
     from server.platform.model_base import Base
 
     return Base.metadata

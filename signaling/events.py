@@ -7,6 +7,8 @@ resume (the resume token included).
 
 from __future__ import annotations
 
+import dataclasses
+
 from rooms.events import (
     Admitted,
     ChatPosted,
@@ -25,6 +27,7 @@ from rooms.events import (
     audience,
 )
 from rooms.live import BitrateCap, LiveEvent, PeerReset, ServerOffer
+from rooms.recording_consent import RecordingStatus
 from rooms.seats import JoinResult
 from signaling.outbound import (
     AdmittedOut,
@@ -40,6 +43,7 @@ from signaling.outbound import (
     OfferOut,
     OutboundMessage,
     ReadingOut,
+    RecordingStatusOut,
     ResumedOut,
     RosterOut,
     TrackOut,
@@ -60,7 +64,7 @@ def event_to_message(event: RoomEvent, *, ice_servers: tuple[IceServer, ...] = (
         case Denied():
             return DeniedOut()
         case RosterChanged(roster=roster):
-            return RosterOut(roster.entries)
+            return RosterOut(roster.entries, roster.recorder)
         case WaitingListChanged(entries=entries):
             return WaitingListOut(entries)
         case WaitingRoomStatus(staff_roles=roles):
@@ -113,5 +117,7 @@ def live_event_messages(event: LiveEvent, *, ice_servers: tuple[IceServer, ...] 
             return [MediaRestartOut()]
         case BitrateCap(max_video_kbps=kbps):
             return [BitrateOut(kbps)]
+        case RecordingStatus():
+            return [RecordingStatusOut(**dataclasses.asdict(event))]
     message = event_to_message(event, ice_servers=ice_servers)
     return [] if message is None else [message]

@@ -148,6 +148,30 @@ class EndIn:
 
 
 @dataclass(frozen=True)
+class RecordingProposeIn:
+    """Staff: propose recording the consultation for ``purpose`` (teaching, documentation,
+    patient_request); the sender's proposal counts as their own agreement."""
+
+    purpose: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordingAnswerIn:
+    """Agree (``agree`` true) to the proposed recording, or decline it (which ends the proposal)."""
+
+    agree: bool
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordingWithdrawIn:
+    """Withdraw consent: the recording stops at once for everyone."""
+
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
 class PingIn:
     """Application-level heartbeat; answered with ``pong``."""
 
@@ -171,5 +195,8 @@ InboundMessage = (
     | InviteIn
     | LeaveIn
     | EndIn
+    | RecordingProposeIn
+    | RecordingAnswerIn
+    | RecordingWithdrawIn
     | PingIn
 )

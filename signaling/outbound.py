@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 from rooms.events import EndReason
 from rooms.readings import ReadingName, ReadingValue
-from rooms.roster import ParticipantRole, RosterEntry, SeatStatus, TrackKind
+from rooms.roster import ParticipantRole, RecorderEntry, RosterEntry, SeatStatus, TrackKind
 
 PROTOCOL_VERSION = 1
 
@@ -101,10 +101,12 @@ class DeniedOut(OutboundMessage):
 
 @dataclass(frozen=True)
 class RosterOut(OutboundMessage):
-    """Everyone admitted, the same list for every recipient."""
+    """Everyone admitted, the same list for every recipient; ``recorder`` while it records (listed like a
+    participant: display name, purpose, who proposed it, since when)."""
 
     type: ClassVar[str] = "roster"
     participants: tuple[RosterEntry, ...]
+    recorder: RecorderEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -276,3 +278,34 @@ class BitrateOut(OutboundMessage):
 
     type: ClassVar[str] = "bitrate"
     max_video_kbps: int
+
+
+# --- recording (only with everyone's consent) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordingStatusOut(OutboundMessage):
+    """To everyone admitted, on every change: where recording of this consultation stands.
+
+    ``state``: ``none``, ``proposed`` (each in ``waiting_for`` is asked to agree) or ``recording`` (the
+    page shows "Opptak pågår", who proposed it, why and for how long it is kept; ``recorder_name`` is
+    listed among the participants). ``recorded``: whose tracks are being recorded (someone who joined
+    and has not agreed is not). ``ended_reason`` says once why the last proposal or recording ended:
+    ``declined``, ``withdrawn``, ``proposer_left``, ``nobody_recorded``, ``ended``, ``disk_full``, ``write_error``,
+    ``media_lost``, ``media_error`` or ``store_error``; ``kept_days`` then says how long what was recorded is kept (the
+    policy's retention for its purpose; absent when nothing had been recorded).
+    """
+
+    type: ClassVar[str] = "recording_status"
+    state: str
+    purpose: str | None = None
+    retention_days: int | None = None
+    proposed_by: str | None = None
+    proposed_by_name: str | None = None
+    agreed: tuple[str, ...] = ()
+    waiting_for: tuple[str, ...] = ()
+    recorded: tuple[str, ...] = ()
+    recorder_name: str | None = None
+    started_at: datetime | None = None
+    ended_reason: str | None = None
+    kept_days: int | None = None

@@ -48,6 +48,9 @@ from signaling.inbound import (
     OfferIn,
     PingIn,
     ReadingIn,
+    RecordingAnswerIn,
+    RecordingProposeIn,
+    RecordingWithdrawIn,
     RemoveIn,
     ResumeIn,
     TrackIn,
@@ -183,6 +186,9 @@ INBOUND: Mapping[str, Spec] = MappingProxyType(
         ),
         "leave": _spec(LeaveIn),
         "end": _spec(EndIn),
+        "recording_propose": _spec(RecordingProposeIn, purpose=Field(string(32, pattern=r"[a-z_]+"))),
+        "recording_answer": _spec(RecordingAnswerIn, agree=Field(boolean)),
+        "recording_withdraw": _spec(RecordingWithdrawIn),
         "ping": _spec(PingIn),
     }
 )

@@ -36,6 +36,9 @@ from signaling.inbound import (
     OfferIn,
     PingIn,
     ReadingIn,
+    RecordingAnswerIn,
+    RecordingProposeIn,
+    RecordingWithdrawIn,
     RemoveIn,
     ResumeIn,
     TrackIn,
@@ -149,6 +152,12 @@ class SignalingSession:
                 self._conn.close("released")
             case EndIn():
                 await live.end(me)
+            case RecordingProposeIn(purpose=purpose):
+                await live.propose_recording(me, purpose)
+            case RecordingAnswerIn(agree=agree):
+                await live.answer_recording(me, agree)
+            case RecordingWithdrawIn():
+                await live.withdraw_recording(me)
 
     def _seated(self) -> tuple[LiveRoom, ParticipantId]:
         if self.live is None or self.participant_id is None:

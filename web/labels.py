@@ -75,6 +75,15 @@ _ACTIONS = {
     "ended": N_("ended the consultation"),
     "chat_posted": N_("wrote in the chat"),
     "reading_posted": N_("shared a measurement"),
+    # Recording of a consultation, only with everyone's consent
+    "recording_proposed": N_("proposed recording the consultation"),
+    "recording_agreed": N_("agreed to the recording"),
+    "recording_declined": N_("declined the recording"),
+    "recording_withdrawn": N_("withdrew consent to the recording"),
+    "recording_started": N_("started a recording"),
+    "recording_stopped": N_("a recording stopped"),
+    "recording_deleted": N_("deleted a recording"),
+    "recording_played": N_("played a recording"),
     # A booking's status set by hand (scheduling.services.bookings writes "status:<new status>")
     "status:booked": N_("set back to booked"),
     "status:arrived": N_("marked as arrived"),

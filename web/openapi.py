@@ -316,6 +316,7 @@ class ApiRoute:
     tag: str = "general"
     request_media_type: str = "application/json"
     extra_responses: tuple[int, ...] = ()
+    response_media_type: str = "application/json"
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -333,7 +334,7 @@ def build_document(routes: list[ApiRoute], *, version: str,
             "tags": [route.tag],
             "responses": {
                 str(route.status): {"description": "OK",
-                                    "content": {"application/json": {"schema": route.response}}},
+                                    "content": {route.response_media_type: {"schema": route.response}}},
                 "400": _problem("Malformed request"),
                 "401": _problem("Not logged in"),
                 "403": _problem("Not allowed"),

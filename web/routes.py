@@ -13,6 +13,7 @@ from web import (
     api_notes,
     api_outcomes,
     api_people,
+    api_recordings,
     api_reports,
     api_resources,
     api_scheduling,
@@ -215,13 +216,14 @@ API_ROUTES: list[ApiRoute] = [
     *api_people.API_ROUTES,
     *api_reports.API_ROUTES,
     *api_outcomes.API_ROUTES,
+    *api_recordings.API_ROUTES,
 ]
 
 
 async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(build_document(API_ROUTES, version=API_VERSION,
                                              extra_schemas={**api_people.SCHEMAS, **api_reports.SCHEMAS,
-                                                            **api_outcomes.SCHEMAS}))
+                                                            **api_outcomes.SCHEMAS, **api_recordings.SCHEMAS}))
 
 
 async def healthz(request: web.Request) -> web.Response:

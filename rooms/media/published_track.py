@@ -11,6 +11,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from .aiortc_hook import ReceiverTap
 from .forwarded_track import DEFAULT_MAX_QUEUED_FRAMES, ForwardedTrack
+from .frame_sink import FrameSink, RecordedTrack
 from .keyframe_requests import DEFAULT_MIN_INTERVAL, KeyframeRequester
 from .media_labels import MediaLabel
 
@@ -58,6 +59,8 @@ class PublishedTrack:
         self._gaps_skipped = 0
         self.frames_received = 0
         self.keyframes_received = 0
+        self.recorded_as = RecordedTrack(publisher_id, label, tap.kind)
+        self._sink: FrameSink | None = None
         tap.on_frame = self._on_frame
 
     @property
@@ -87,6 +90,20 @@ class PublishedTrack:
         self.request_keyframe()
         return track
 
+    @property
+    def recording(self) -> bool:
+        return self._sink is not None
+
+    def record_to(self, sink: FrameSink | None) -> None:
+        """Hand every frame to ``sink`` as well (``None``: stop).
+
+        Called on every change of what is recorded: a video track is asked for a keyframe each time,
+        since the recorder may have begun a new file, which starts on one.
+        """
+        self._sink = sink
+        if sink is not None:
+            self.request_keyframe()
+
     def detach(self, recipient_id: str) -> None:
         """Stop forwarding to a recipient and end their track."""
         track = self._subscribers.pop(recipient_id, None)
@@ -100,6 +117,9 @@ class PublishedTrack:
             self._keyframes.request(explicit)
 
     def _keyframe_wanted(self) -> bool:
+        sink = self._sink
+        if sink is not None and sink.wants_keyframe(self.recorded_as):
+            return True
         return any(track.wants_keyframe for track in self._recipients)
 
     def _on_frame(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
@@ -109,6 +129,14 @@ class PublishedTrack:
         is_keyframe = self.kind == "video" and is_vp8_keyframe(data)
         if is_keyframe:
             self.keyframes_received += 1
+        sink = self._sink
+        if sink is not None:
+            try:
+                sink.frame(self.recorded_as, data, frame.timestamp, is_keyframe)
+                if self.kind == "video" and not is_keyframe and sink.wants_keyframe(self.recorded_as):
+                    self.request_keyframe(explicit=False)  # our first request may have been lost
+            except Exception:  # a recorder must never break forwarding (nor aiortc's RTP handling)
+                logger.exception("the recorder failed on a frame of %s", self.publisher_id)
         recipients = self._recipients
         if not recipients:
             return
@@ -133,6 +161,7 @@ class PublishedTrack:
     async def close(self) -> None:
         """Stop forwarding, end every recipient's track. Idempotent."""
         self._closed = True
+        self._sink = None
         self._tap.on_frame = None
         for recipient_id in list(self._subscribers):
             self.detach(recipient_id)

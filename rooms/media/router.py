@@ -2,13 +2,14 @@
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from aiortc import RTCPeerConnection
 
 from .aiortc_hook import use_cheaper_rate_counter
 from .errors import DuplicateParticipantError, RouterClosedError, UnknownParticipantError
 from .forwarded_track import DEFAULT_MAX_QUEUED_FRAMES
+from .frame_sink import FrameSink
 from .ice_consent_guard import install_ice_consent_guard
 from .keyframe_requests import DEFAULT_MIN_INTERVAL
 from .media_labels import MediaLabel
@@ -54,6 +55,8 @@ class MediaRouter:
         self._max_queued = max_queued_frames
         self._clock = clock
         self._participants: dict[str, MediaParticipant] = {}
+        self._sink: FrameSink | None = None
+        self._recorded: frozenset[str] = frozenset()
         self._closed = False
 
     @property
@@ -88,11 +91,36 @@ class MediaRouter:
             for publication in other.publications.values():
                 participant.queue_outgoing(publication.attach(participant_id))
 
+    def record(self, sink: FrameSink | None, participant_ids: Collection[str] = ()) -> None:
+        """Hand the frames of these participants' tracks (now and as they publish) to ``sink``.
+
+        ``None`` stops handing frames to any sink. The sink is told the tracks first, then gets frames.
+        """
+        self._sink = sink
+        self._recorded = frozenset(participant_ids) if sink is not None else frozenset()
+        self._update_recording()
+
+    def _update_recording(self) -> None:
+        sink = self._sink
+        chosen = [publication for participant in self._participants.values()
+                  if participant.participant_id in self._recorded
+                  for publication in participant.publications.values()]
+        if sink is not None:
+            try:
+                sink.set_tracks([publication.recorded_as for publication in chosen])
+            except Exception:
+                logger.exception("the recorder failed to take its tracks")
+        for participant in self._participants.values():
+            for publication in participant.publications.values():
+                publication.record_to(sink if publication in chosen else None)
+
     async def remove_participant(self, participant_id: str) -> None:
         """Stop forwarding to and from a participant and close their connection. Idempotent."""
         participant = self._participants.pop(participant_id, None)
         if participant is None:
             return
+        if participant_id in self._recorded:
+            self._update_recording()
         for other in self._participants.values():
             for publication in other.publications.values():
                 publication.detach(participant_id)
@@ -154,6 +182,7 @@ class MediaRouter:
     async def close(self) -> None:
         """Close every participant's connection. Idempotent."""
         self._closed = True
+        self.record(None)
         while self._participants:
             participant_id = next(iter(self._participants))
             await self.remove_participant(participant_id)
@@ -175,6 +204,8 @@ class MediaRouter:
                 if other is not publisher:
                     other.queue_outgoing(publication.attach(other.participant_id))
                     affected.add(other.participant_id)
+        if publisher.participant_id in self._recorded and (result.published or result.unpublished):
+            self._update_recording()
         return affected
 
     def _retire(self, publications: Iterable[PublishedTrack]) -> set[str]:

@@ -53,6 +53,12 @@ class Settings:
     # storage the database's users cannot write. load_settings fills in var/audit-checkpoints.jsonl.
     audit_checkpoint_file: str = ""
     audit_checkpoint_minutes: int = 5
+    # Wraps each recording's own data key (recordings are sealed with AES-GCM under that data key). Kept
+    # outside the database and the recordings directory: lose it and no recording can be played. Empty:
+    # this server does not record (demo mode generates one).
+    recording_key: str = ""
+    # Where sealed recordings are kept: outside the web root, on storage of its own ideally.
+    recording_dir: str = "var/recordings"
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
@@ -126,7 +132,7 @@ _INT_KEYS = {
 _BOOL_KEYS = {"demo_mode", "demo_relax_totp", "smtp_tls", "smtp_starttls", "background_jobs"}
 _LIST_KEYS = {"ice_servers", "calendar_feed_allowed_hosts"}
 _SECRET_KEYS = {"redis_url", "session_secret", "totp_encryption_key", "audit_key", "smtp_password", "turn_secret",
-                "sms_gateway_token", "metrics_token"}
+                "sms_gateway_token", "metrics_token", "recording_key"}
 _REQUIRED_SECRETS = ("session_secret", "totp_encryption_key", "audit_key")
 _LANGUAGES = {"nb", "en"}
 # Variables with our prefix that are not settings of the server itself.
@@ -245,6 +251,11 @@ def load_settings(
             values[secret_name] = _demo_secret(env, secret_name)
         elif len(values[secret_name]) < 16:
             raise SettingsError(ENV_PREFIX + secret_name.upper(), "too short, use at least 16 characters")
+    if values.get("recording_key"):
+        if len(values["recording_key"]) < 16:
+            raise SettingsError(ENV_PREFIX + "RECORDING_KEY", "too short, use at least 16 characters")
+    elif demo:
+        values["recording_key"] = _demo_secret(env, "recording_key")
     if not values.get("audit_checkpoint_file"):
         # Demo mode keeps its checkpoints beside its generated key, so each demo has its own.
         values["audit_checkpoint_file"] = str(
@@ -354,7 +365,7 @@ def _refuse_demo_secrets(env: Mapping[str, str], values: Mapping[str, Any]) -> N
             stored = {}
         if isinstance(stored, dict):
             demo_values = {str(v) for v in stored.values()}
-    for name in _REQUIRED_SECRETS:
+    for name in (*_REQUIRED_SECRETS, "recording_key"):
         key = ENV_PREFIX + name.upper()
         named_file = env.get(key + "_FILE")
         if named_file and demo_file.is_file() and Path(named_file).resolve() == demo_file.resolve():

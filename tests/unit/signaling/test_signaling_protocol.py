@@ -55,6 +55,9 @@ from signaling.inbound import (
     OfferIn,
     PingIn,
     ReadingIn,
+    RecordingAnswerIn,
+    RecordingProposeIn,
+    RecordingWithdrawIn,
     RemoveIn,
     ResumeIn,
     TrackIn,
@@ -79,6 +82,7 @@ from signaling.outbound import (
     OutboundMessage,
     PongOut,
     ReadingOut,
+    RecordingStatusOut,
     ResumedOut,
     RoomElsewhereOut,
     RosterOut,
@@ -129,6 +133,9 @@ VALID: dict[str, tuple[dict[str, Any], object]] = {
     ),
     "leave": ({}, LeaveIn()),
     "end": ({}, EndIn()),
+    "recording_propose": ({"purpose": "teaching"}, RecordingProposeIn("teaching")),
+    "recording_answer": ({"agree": True}, RecordingAnswerIn(True)),
+    "recording_withdraw": ({}, RecordingWithdrawIn()),
     "ping": ({}, PingIn()),
 }
 
@@ -349,7 +356,8 @@ OUTBOUND: list[tuple[OutboundMessage, dict[str, Any]]] = [
                     "connected": True,
                     "tracks": [{"track_id": "t1", "kind": "room_camera", "label": "Rom", "muted": False}],
                 }
-            ]
+            ],
+            "recorder": None,
         },
     ),
     (WaitingListOut(()), {"participants": []}),
@@ -405,6 +413,14 @@ OUTBOUND: list[tuple[OutboundMessage, dict[str, Any]]] = [
     ),
     (MediaRestartOut(), {}),
     (BitrateOut(800), {"max_video_kbps": 800}),
+    (
+        RecordingStatusOut("recording", "teaching", 90, "p1", "Dr. Berg", ("p1", "p2"), ("p3",), ("p1", "p2"),
+                           "Opptaker", NOW),
+        {"state": "recording", "purpose": "teaching", "retention_days": 90, "proposed_by": "p1",
+         "proposed_by_name": "Dr. Berg", "agreed": ["p1", "p2"], "waiting_for": ["p3"], "recorded": ["p1", "p2"],
+         "recorder_name": "Opptaker", "started_at": "2026-11-23T09:00:00+00:00", "ended_reason": None,
+         "kept_days": None},
+    ),
 ]
 
 
