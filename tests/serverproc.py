@@ -63,6 +63,7 @@ def server_env(tmp: Path, port: int, **extra: str) -> dict[str, str]:
         "SAMKONSULT_DEMO_MODE": "true",
         "SAMKONSULT_DEMO_SECRETS_FILE": str(tmp / "secrets.json"),
         "SAMKONSULT_AUDIT_CHECKPOINT_FILE": str(tmp / "audit-checkpoints.jsonl"),
+        "SAMKONSULT_RECORDING_DIR": str(tmp / "recordings"),
         "SAMKONSULT_PORT": str(port),
         "SAMKONSULT_PUBLIC_URL": f"http://127.0.0.1:{port}",
     })

@@ -10,6 +10,7 @@ from babel.dates import format_date, format_time
 
 from notes.document import build_document
 from notes.headings import Language
+from recordings_policy.rules import RETENTION, Purpose
 from rooms.access import resolve_participant
 from rooms.appkeys import GUEST_ACCESS, LIVE_REGISTRY
 from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
@@ -129,10 +130,58 @@ def _call_strings(booking: BookingRoom | None = None, open_before: timedelta = O
         "unit_temperature": _("°C"),
         "unit_weight": _("kg"),
         "reading_line": _("{time} {name}: {value} {unit} (by {who})"),
+        # Recording, only with everyone's consent: what each person is asked and told.
+        "recording_on": _("Recording in progress: started by {name} for {purpose}. Kept for {days} days, "
+                          "then deleted."),
+        "recording_waiting": _("Recording proposed by {name} for {purpose}. Nothing is recorded until everyone "
+                               "has agreed. Waiting for: {names}."),
+        "recording_ask": _("{name} asks to record the consultation for {purpose}. The recording is kept for "
+                           "{days} days and then deleted. Nothing is recorded until everyone has agreed, and "
+                           "anyone can stop it at any time."),
+        "recording_stop": _("Stop the recording"),
+        "recording_withdraw_agreement": _("Withdraw my agreement"),
+        "recording_roster": _("{name} (records for {purpose})"),
+        "recording_kept": _("What was recorded is kept for {days} days, then deleted."),
+        **{f"recording_ended_{reason}": text for reason, text in _recording_endings().items()},
+        **{f"purpose_{purpose.value}": text for purpose, text in _purpose_names().items()},
         "reading_invalid": _("Check the value: blood pressure as 142/88, the others as a number such as 72 or 37,5."),
         # Refusals as people read them, by the code of the error frame (never the server's own text).
         **{f"error_{code}": message for code, message in _error_titles().items()},
     }
+
+
+def _purpose_names() -> dict[Purpose, str]:
+    """Why a recording is made, as it reads after "for" in a sentence."""
+    return {
+        Purpose.TEACHING: _("teaching"),
+        Purpose.DOCUMENTATION: _("documentation in the patient record"),
+        Purpose.PATIENT_REQUEST: _("the patient's own request"),
+    }
+
+
+def _recording_endings() -> dict[str, str]:
+    """Why a proposal or a recording ended, by the reason the server gives."""
+    not_stored = _("The recording stopped because it could not be stored. The consultation goes on.")
+    media = _("The recording stopped because of a problem with the video. The consultation goes on.")
+    return {
+        "declined": _("Nothing is recorded: someone said no."),
+        "withdrawn": _("The recording was stopped: someone withdrew their agreement."),
+        "proposer_left": _("The proposal to record ended: the person who proposed it left."),
+        "nobody_recorded": _("The recording stopped: nobody who agreed is in the consultation."),
+        "ended": _("The recording ended with the consultation."),
+        "disk_full": not_stored,
+        "write_error": not_stored,
+        "store_error": not_stored,
+        "media_lost": media,
+        "media_error": media,
+    }
+
+
+def _recording_purposes() -> list[dict[str, str]]:
+    """The choices staff have when proposing a recording, with how long each is kept."""
+    return [{"value": purpose.value,
+             "label": _("{purpose} (kept {days} days)").format(purpose=name, days=RETENTION[purpose].days)}
+            for purpose, name in _purpose_names().items()]
 
 
 def _error_titles() -> dict[str, str]:
@@ -152,6 +201,9 @@ def _error_titles() -> dict[str, str]:
         "nobody_waiting": _("Nobody is in the waiting room now."),
         "waiting_message_length": _("The message is too long or empty."),
         "media_error": _("The video connection had a problem; it is being set up again."),
+        "recording_refused": _("Recording is not possible now."),
+        "no_recording_proposed": _("No recording has been proposed."),
+        "recording_unavailable": _("Recording is not set up on this server."),
         "internal_error": _("Something went wrong on our side. Try again."),
     }
 
@@ -200,6 +252,7 @@ async def call_page(request: web.Request) -> web.StreamResponse:
         "strings": _call_strings(booking, request.app[LIVE_REGISTRY].open_before),
         "waiting_message_max": MAX_WAITING_MESSAGE_CHARS,
         "phones": booking.phones,
+        "recording_purposes": _recording_purposes(),
     })
 
 

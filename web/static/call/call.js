@@ -356,7 +356,8 @@ async function onMessage(msg) {
       break;
     case 'denied': finish('denied'); break;
     case 'ended': finish(msg.reason === 'removed' ? 'removed' : (msg.reason === 'left' ? 'left' : 'ended')); break;
-    case 'roster': renderRoster(msg.participants); break;
+    case 'roster': renderRoster(msg.participants, msg.recorder); break;
+    case 'recording_status': renderRecording(msg); break;
     case 'waiting_list': renderWaiting(msg.participants); break;
     case 'media_map': peer.onMediaMap(msg.tracks); break;
     case 'offer': await peer.onOffer(msg.sdp); break;
@@ -390,7 +391,10 @@ function goToRoomNode(url) {
 }
 
 // Where a refusal belongs: next to the form that sent the request (by the ref it carries), else on top.
-const ERROR_PLACES = { invite: 'invite-result', reading: 'reading-result', chat: 'chat-result', wait: 'waiting-message-result' };
+const ERROR_PLACES = {
+  invite: 'invite-result', reading: 'reading-result', chat: 'chat-result', wait: 'waiting-message-result',
+  recording: 'recording-result',
+};
 
 function onError(msg) {
   if (msg.code === 'room_not_open') { finish('not_open'); return; }
@@ -464,10 +468,16 @@ function addWaitingNote(msg) {
   }
 }
 
-function renderRoster(participants) {
+function renderRoster(participants, recorder) {
   state.roster = participants;
   const list = $('roster');
   list.replaceChildren();
+  // The recorder is listed like a participant while it records: never a hidden one.
+  if (recorder) {
+    const purpose = T[`purpose_${recorder.purpose}`] || recorder.purpose;
+    list.append(el('li', { class: 'recorder', 'data-recorder': 'true' },
+      fill(T.recording_roster, { name: recorder.display_name, purpose })));
+  }
   for (const p of participants) {
     let text = `${p.display_name} (${roleName(p.role)})`;
     if (p.presence) text += ` – ${T.in_health_room} ${p.presence.health_room}`;
@@ -483,6 +493,47 @@ function renderRoster(participants) {
     list.append(li);
   }
   relabelTiles();
+}
+
+// --- recording, only with everyone's consent: the server decides, the page asks and shows ---------
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+}
+
+function renderRecording(msg) {
+  const me = state.me;
+  const purpose = T[`purpose_${msg.purpose}`] || msg.purpose || '';
+  const who = msg.proposed_by_name || nameOf(msg.proposed_by);
+  const days = msg.retention_days;
+  const banner = $('recording-banner');
+  banner.hidden = msg.state === 'none';
+  banner.classList.toggle('live', msg.state === 'recording');
+  if (msg.state === 'recording') banner.textContent = fill(T.recording_on, { name: who, purpose, days });
+  else if (msg.state === 'proposed') {
+    const names = msg.waiting_for.map((pid) => nameOf(pid) || pid).join(', ');
+    banner.textContent = fill(T.recording_waiting, { name: who, purpose, names });
+  }
+  // Asked on this page: when a proposal waits for me, or I joined while it records.
+  const asked = msg.state !== 'none' && msg.waiting_for.includes(me);
+  $('recording-ask').hidden = !asked;
+  if (asked) $('recording-ask-text').textContent = fill(T.recording_ask, { name: who, purpose, days });
+  // Anyone may stop a recording; a proposal can be withdrawn by whoever agreed to it.
+  const withdraw = $('recording-withdraw');
+  withdraw.hidden = !(msg.state === 'recording' || (msg.state === 'proposed' && msg.agreed.includes(me)));
+  withdraw.textContent = msg.state === 'recording' ? T.recording_stop : T.recording_withdraw_agreement;
+  const propose = $('recording-form');
+  if (propose) propose.querySelector('button[type=submit]').disabled = msg.state !== 'none';
+  if (msg.ended_reason) {
+    let text = T[`recording_ended_${msg.ended_reason}`] || '';
+    if (msg.kept_days) text += ` ${fill(T.recording_kept, { days: msg.kept_days })}`;
+    $('recording-result').textContent = text;
+  } else if (msg.state !== 'none') {
+    $('recording-result').textContent = '';
+  }
+}
+
+function answerRecording(agree) {
+  if (!request({ type: 'recording_answer', agree }, 'recording')) $('recording-result').textContent = T.not_connected;
 }
 
 function renderWaiting(participants) {
@@ -611,6 +662,18 @@ function wireControls() {
     if (!input.value.trim()) return;
     // The text stays in the field until the server's copy comes back (addChat): a refusal loses nothing.
     $('chat-result').textContent = request({ type: 'chat', text: input.value }, 'chat') ? '' : T.not_connected;
+  });
+  const recording = $('recording-form');
+  if (recording) recording.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!request({ type: 'recording_propose', purpose: $('recording-purpose').value }, 'recording')) {
+      $('recording-result').textContent = T.not_connected;
+    }
+  });
+  $('recording-agree').addEventListener('click', () => answerRecording(true));
+  $('recording-decline').addEventListener('click', () => answerRecording(false));
+  $('recording-withdraw').addEventListener('click', () => {
+    if (!request({ type: 'recording_withdraw' }, 'recording')) $('recording-result').textContent = T.not_connected;
   });
   const invite = $('invite-form');
   if (invite) invite.addEventListener('submit', (e) => {
