@@ -10,7 +10,7 @@ from babel.dates import format_date, format_time
 
 from notes.document import build_document
 from notes.headings import Language
-from recordings_policy.rules import RETENTION, Purpose
+from recordings_policy.rules import RETENTION
 from rooms.access import resolve_participant
 from rooms.appkeys import GUEST_ACCESS, LIVE_REGISTRY
 from rooms.errors import JoinCodeRateLimited, JoinCodeRefused
@@ -31,6 +31,7 @@ from web.i18n import babel_locale, current_language
 from web.i18n import gettext as _
 from web.pages_access_report import patient_summary_section
 from web.pages_notes import note_editor_config
+from web.pages_recordings import purpose_names
 from web.reads import reading
 from web.render import local_datetime, render
 
@@ -143,19 +144,10 @@ def _call_strings(booking: BookingRoom | None = None, open_before: timedelta = O
         "recording_roster": _("{name} (records for {purpose})"),
         "recording_kept": _("What was recorded is kept for {days} days, then deleted."),
         **{f"recording_ended_{reason}": text for reason, text in _recording_endings().items()},
-        **{f"purpose_{purpose.value}": text for purpose, text in _purpose_names().items()},
+        **{f"purpose_{purpose.value}": text for purpose, text in purpose_names().items()},
         "reading_invalid": _("Check the value: blood pressure as 142/88, the others as a number such as 72 or 37,5."),
         # Refusals as people read them, by the code of the error frame (never the server's own text).
         **{f"error_{code}": message for code, message in _error_titles().items()},
-    }
-
-
-def _purpose_names() -> dict[Purpose, str]:
-    """Why a recording is made, as it reads after "for" in a sentence."""
-    return {
-        Purpose.TEACHING: _("teaching"),
-        Purpose.DOCUMENTATION: _("documentation in the patient record"),
-        Purpose.PATIENT_REQUEST: _("the patient's own request"),
     }
 
 
@@ -181,7 +173,7 @@ def _recording_purposes() -> list[dict[str, str]]:
     """The choices staff have when proposing a recording, with how long each is kept."""
     return [{"value": purpose.value,
              "label": _("{purpose} (kept {days} days)").format(purpose=name, days=RETENTION[purpose].days)}
-            for purpose, name in _purpose_names().items()]
+            for purpose, name in purpose_names().items()]
 
 
 def _error_titles() -> dict[str, str]:

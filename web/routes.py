@@ -33,6 +33,7 @@ from web import (
     pages_organisations,
     pages_outcomes,
     pages_patients,
+    pages_recordings,
     pages_resources,
     pages_scheduling,
     pages_send_code,
@@ -273,6 +274,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/referrals/{public_id}/slots", pages_scheduling.slot_finder)
     r.add_post("/bookings", pages_scheduling.booking_create)
     r.add_get("/bookings/{public_id}", pages_scheduling.booking_page)
+    r.add_get("/bookings/{public_id}/recordings", pages_recordings.recordings_page)
     r.add_post("/bookings/{public_id}/cancel", pages_scheduling.booking_cancel)
     r.add_post("/bookings/{public_id}/status", pages_scheduling.booking_status)
     r.add_get("/bookings/{public_id}/reschedule", pages_scheduling.reschedule_page)

@@ -2,8 +2,9 @@
 
 The specialist proposes a recording for teaching; the relative declines, so nothing is recorded. Proposed
 again, everyone agrees and every page shows "Opptak pågår", with the recorder listed among the
-participants. The nurse withdraws: it stops for all at once. The specialist then plays the file back
-(decoded by PyAV here), and the bytes on disk hold no WebM or VP8 in the clear. Retention and deletion
+participants. The nurse withdraws: it stops for all at once. The specialist then plays the file back (decoded by
+PyAV here, and in the browser from the consultation's recordings page after saying why), and the bytes
+on disk hold no WebM or VP8 in the clear. Retention and deletion
 with an injected clock are covered in tests/integration; here the server's real clock runs.
 """
 
@@ -91,6 +92,21 @@ async def test_nothing_is_recorded_without_everyone_and_anyone_can_stop_it(
             decoded = sum(1 for packet in container.demux(video=0) for _ in packet.decode())
         assert {"video", "audio"} <= kinds
         assert decoded > 10, "the recording holds video that decodes"
+        # and plays it on the consultation's recordings page, after saying why
+        await specialist.goto(f"/bookings/{booking}")
+        await specialist.get_by_role("link", name="Opptak av konsultasjonen").click()
+        await expect(specialist.get_by_role("cell", name="undervisning")).to_be_visible()
+        await specialist.get_by_role("button", name="Spill av").click()  # no reason given: nothing plays
+        await expect(specialist.locator("video")).to_have_count(0)
+        await specialist.goto(f"/bookings/{booking}/recordings?play={recordings[0]['public_id']}&reason=")
+        await expect(specialist.get_by_text("Skriv hvorfor du spiller av opptaket")).to_be_visible()
+        await specialist.get_by_label("Hvorfor du spiller det av").fill("Gjennomgang med sykepleierne")
+        await specialist.get_by_role("button", name="Spill av").click()
+        await specialist.locator("#playback-0").evaluate("(v) => { v.muted = true; return v.play(); }")
+        await specialist.wait_for_function(
+            "() => document.getElementById('playback-0').videoWidth > 0"
+            " && document.getElementById('playback-0').currentTime > 0.5", timeout=20_000)
+
         stored = _stored(server) - stored_before
         assert stored
         for path in stored:
