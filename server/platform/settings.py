@@ -101,9 +101,9 @@ class Settings:
     # want more time to settle them in front of the camera (join codes work from 30 minutes before).
     room_opens_minutes_before: int = 15
     # Media worker processes: each live room's peer connections and forwarding run in one of them, so
-    # media uses every core and a slow page or export cannot hold up a call. 0 keeps the media in the
-    # serving process (settings built in code, that is tests, unless they ask); load_settings defaults
-    # to one per core, and accepts "auto" for that.
+    # media uses every core and a slow page or export cannot hold up a call. "auto" is one per core. 0
+    # (the default for now) keeps the media in the serving process: with workers, one browser test of a
+    # three-person call still fails (README, known limitations), so they are not yet on by default.
     media_workers: int = 0
     # Several nodes serving the same consultations share the database and this Redis, which says which
     # node holds each live room (redis:// or rediss://). Empty: this is the only node.
@@ -225,7 +225,7 @@ def load_settings(
             if name not in known and name.removesuffix("_file") not in _SECRET_KEYS:
                 raise SettingsError(env_key, "unknown setting")
 
-    if str(raw.get("media_workers", "auto")).strip().lower() == "auto":
+    if str(raw.get("media_workers", "0")).strip().lower() == "auto":
         raw["media_workers"] = os.cpu_count() or 1
     values: dict[str, Any] = {}
     for name, value in raw.items():
@@ -287,8 +287,8 @@ def load_settings(
     node_url = values.get("node_url", "")
     if node_url and not node_url.startswith(("http://", "https://")):
         raise SettingsError(ENV_PREFIX + "NODE_URL", "must start with http:// or https://")
-    if values["media_workers"] > 64:
-        raise SettingsError(ENV_PREFIX + "MEDIA_WORKERS", "at most 64 (one per core is the default)")
+    if values.get("media_workers", 0) > 64:
+        raise SettingsError(ENV_PREFIX + "MEDIA_WORKERS", "at most 64 (auto is one per core)")
     port = values.get("port", 8080)
     if not 0 < port < 65536:
         raise SettingsError(ENV_PREFIX + "PORT", "must be between 1 and 65535")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,9 +21,19 @@ from tests.browser.call_steps import DESKTOP, person, staff_joins
 from tests.browser.network_cut import listening_pid, udp_sockets
 from tests.browser.support import TotpSecrets
 from tests.browser.test_call_consultation import _book_now
-from tests.serverproc import Server
+from tests.serverproc import Server, ServerError, running_server
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server_with_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo server with its media in two worker processes (media stays in the server by default)."""
+    try:
+        with running_server(tmp_path_factory.mktemp("worker-server"), SAMKONSULT_MEDIA_WORKERS="2") as running:
+            yield running
+    except ServerError as exc:
+        pytest.fail(str(exc))
 
 MEDIA_BACK_WITHIN_MS = 15_000  # "within a few seconds" on a quiet machine; a safety net on a loaded one
 
@@ -54,7 +65,9 @@ async def _frames_grow(page: Page, since: int, limit_ms: float) -> None:
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_killed_media_worker_costs_the_call_a_reconnect_only(
-        browser: Browser, server: Server, totp_secrets: TotpSecrets) -> None:
+        browser: Browser, server_with_workers: Server) -> None:
+    server = server_with_workers
+    totp_secrets = TotpSecrets()  # this server's database is its own: the demo users enrol again
     booking = _book_now(server)
     port = urlsplit(server.base_url).port
     assert port is not None

@@ -1,8 +1,8 @@
 """Two nodes, one consultation: the specialist reaches node A, the nurse node B, and they meet on A.
 
-Both nodes are real server processes sharing one PostgreSQL database and one Redis on loopback, each
-with its own media workers. The room is held by the node that opened it first; the nurse's page, joined
-on the other node, is sent to that node and joins there, and the two decode each other's video.
+Both nodes are real server processes sharing one PostgreSQL database and one Redis on loopback. The
+room is held by the node that opened it first; the nurse's page, joined on the other node, is sent to
+that node and joins there, and the two decode each other's video.
 """
 
 from __future__ import annotations
