@@ -305,6 +305,12 @@ class RemoteRoomMedia:
         self._pool = pool
         self._members = members  # the live room's own dict, as LiveMedia has it
         self._with_media: set[str] = set()
+        # Events for a participant whose offer is being answered wait until the answer has gone out: the
+        # worker sends its next offer right after its answer, and both can arrive in one read, before the
+        # caller of handle_offer has resumed and sent the answer. A browser that gets our offer before the
+        # answer to its own sees crossed offers, rolls back and publishes its tracks again.
+        self._answering: dict[str, int] = {}
+        self._held: dict[str, list[LiveEvent]] = {}
         self._closed = False
         self._recording_id: str | None = None
         self.recording_listener: RecordingListener | None = None
@@ -316,8 +322,16 @@ class RemoteRoomMedia:
 
     async def handle_offer(self, member: Member, offer_sdp: str) -> str:
         pid = member.participant_id
-        answer = await self._slot.request(
-            Offer(self.room_id, pid, member.identity, dict(member.track_kinds), offer_sdp))
+        self._answering[pid] = self._answering.get(pid, 0) + 1
+        try:
+            answer = await self._slot.request(
+                Offer(self.room_id, pid, member.identity, dict(member.track_kinds), offer_sdp))
+        finally:
+            self._answering[pid] -= 1
+            if not self._answering[pid]:
+                del self._answering[pid]
+                # After the caller's current step, in which it sends the answer on the participant's socket.
+                asyncio.get_running_loop().call_soon(self._release_held, pid)
         self._with_media.add(pid)
         if answer is None:
             raise MediaError("the media worker gave no answer")
@@ -377,8 +391,17 @@ class RemoteRoomMedia:
         if self.recording_listener is not None:
             self.recording_listener(recording_id, reason)
 
+    def _release_held(self, participant_id: str) -> None:
+        if participant_id in self._answering:
+            return  # another offer of theirs is being answered: its own end releases them
+        for event in self._held.pop(participant_id, []):
+            self.deliver(participant_id, event)
+
     def deliver(self, participant_id: str, event: LiveEvent) -> None:
         """An event from the worker: to the participant's socket, or owed until it is back."""
+        if participant_id in self._answering:
+            self._held.setdefault(participant_id, []).append(event)
+            return
         member = self._members.get(ParticipantId(participant_id))
         if member is None or self._closed:
             return

@@ -17,11 +17,12 @@ from typing import cast
 import pytest
 
 from rooms.join_codes import JoinCodeService
-from rooms.live import LiveRoom, PeerReset
+from rooms.live import LiveRoom, PeerReset, ServerOffer
 from rooms.media import MediaError
-from rooms.media_workers import MediaWorkerPool
+from rooms.media_workers import MediaWorkerPool, RemoteRoomMedia
+from rooms.members import Member
 from rooms.room import Room
-from rooms.roster import Identity
+from rooms.roster import Identity, ParticipantId
 from rooms.seats import RoomSpec
 from server.media_worker import worker_command
 from server.platform.clock import FixedClock
@@ -154,3 +155,39 @@ async def test_closing_the_pool_stops_every_worker_process() -> None:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     await asyncio.sleep(0)
+
+
+class _SlotThatOffersBeforeAnswering:
+    """A worker whose next offer for the participant arrives before the reply to their own offer."""
+
+    def __init__(self) -> None:
+        self.room: RemoteRoomMedia | None = None
+        self.rooms: dict[str, RemoteRoomMedia] = {}
+
+    async def request(self, op: object) -> str:
+        assert self.room is not None
+        self.room.deliver("p1", ServerOffer("v=0 server offer", ()))  # read in the same go as the reply
+        return "v=0 answer"
+
+
+class _PoolOfOne:
+    def __init__(self, slot: _SlotThatOffersBeforeAnswering) -> None:
+        self.slot = slot
+
+    def place(self, room: RemoteRoomMedia) -> _SlotThatOffersBeforeAnswering:
+        self.slot.room = room
+        return self.slot
+
+
+async def test_the_answer_to_a_participant_s_offer_goes_out_before_the_worker_s_next_offer() -> None:
+    member = Member(ParticipantId("p1"), make_people().specialist)
+    link = ListLink()
+    member.link = link
+    media = RemoteRoomMedia(cast(MediaWorkerPool, _PoolOfOne(_SlotThatOffersBeforeAnswering())), "room",
+                            {member.participant_id: member})
+    answer = await media.handle_offer(member, "v=0 client offer")
+    sent_with_the_answer = list(link.events)  # what the socket had when the caller sends the answer
+    await asyncio.sleep(0)
+    assert answer == "v=0 answer"
+    assert sent_with_the_answer == [], "the server's offer waited for the answer"
+    assert link.of_type(ServerOffer), "and went out right after it"
