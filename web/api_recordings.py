@@ -102,7 +102,6 @@ API_ROUTES: list[ApiRoute] = [
              {"$ref": "#/components/schemas/RecordingDeleted"}, parameters=[_ID_PARAM],
              request_schema="RecordingDeletion", tag="recordings", extra_responses=(409,)),
 ]
-PLAYBACK_PATH = "/api/recordings/{public_id}/parts/{part}"
 
 SCHEMAS: dict[str, Any] = {
     "Recording": {"type": "object", "required": ["public_id", "purpose", "state", "started_at", "delete_after",
