@@ -23,11 +23,24 @@ class RoomElsewhere(RoomError):
         self.node_url = node_url
 
 
+class RoomMoving(RoomError):
+    """The node that held the consultation does not answer: it is being taken over; ask again shortly.
+
+    A node that stopped keeps its rooms until its heartbeat runs out (``ALIVE_MS``); sending people to
+    it meanwhile would leave them on a browser's error page, so they wait here and join again.
+    """
+
+    code = "room_moving"
+
+
 class RoomPlacement(Protocol):
     """Claims rooms for this node."""
 
     async def claim(self, room_id: str) -> str | None:
-        """``None`` when the room is (now) this node's; otherwise the base URL of the node that holds it."""
+        """``None`` when the room is (now) this node's; otherwise the base URL of the node that holds it.
+
+        :raises RoomMoving: the node that holds it does not answer (it is likely dead and not yet expired).
+        """
 
     async def release(self, room_id: str) -> None:
         """This node no longer holds the room."""

@@ -5,6 +5,9 @@ Keys (all with a time to live, so a node that stops leaves nothing behind for lo
 ``samkonsult:room:<room id>`` the id of the node that holds the room. A claim is one Lua script, so two
 nodes claiming the same room at the same moment cannot both win: the room goes to the first, the second
 is told where it is. A room whose node's key has expired is taken over by the next node that is asked.
+Before a participant is sent to the node that holds a room, that node's ``/readyz`` is asked: a node
+that has just died still holds its rooms until its key expires, and a page sent there would end on the
+browser's error page; the participant is told the room is moving and asks again.
 
 Redis holds no health data: room ids are unguessable booking ids, node ids are random.
 """
@@ -15,13 +18,20 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 
+import aiohttp
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from rooms.placement import RoomMoving
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 2.0
+PROBE_TIMEOUT_SECONDS = 1.5
+SILENT_REUSE_SECONDS = 1.0
+"""Many pages of one room ask at once after their node stops: one failed probe of it answers them all."""
 ALIVE_MS = 10_000
 """A node (and each room it holds) is dead to the others this long after its last heartbeat."""
 _NODE = "samkonsult:node:"
@@ -64,6 +74,8 @@ class RedisPlacement:
         self._claim = redis.register_script(_CLAIM)
         self._release = redis.register_script(_RELEASE)
         self._heartbeat: asyncio.Task[None] | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._silent_since: dict[str, float] = {}
 
     async def start(self) -> None:
         """Announce this node (before any claim can name it) and keep announcing it."""
@@ -81,7 +93,31 @@ class RedisPlacement:
         if elsewhere is None:
             self._held.add(room_id)
             return None
-        return elsewhere.decode() if isinstance(elsewhere, bytes) else str(elsewhere)
+        node_url = elsewhere.decode() if isinstance(elsewhere, bytes) else str(elsewhere)
+        if not await self._answers(node_url):
+            log.warning("room %s is held by %s, which does not answer; it moves when its heartbeat runs out",
+                        room_id, node_url)
+            raise RoomMoving("the node holding the consultation does not answer")
+        return node_url
+
+    async def _answers(self, node_url: str) -> bool:
+        """Whether the node at ``node_url`` says it is ready (its own ``/readyz``); one that did not is
+        not asked again for a second."""
+        silent = self._silent_since.get(node_url)
+        if silent is not None and time.monotonic() - silent < SILENT_REUSE_SECONDS:
+            return False
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT_SECONDS))
+        try:
+            async with self._http.get(f"{node_url}/readyz", allow_redirects=False) as response:
+                ready = response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            ready = False
+        if ready:
+            self._silent_since.pop(node_url, None)
+        else:
+            self._silent_since[node_url] = time.monotonic()
+        return ready
 
     async def release(self, room_id: str) -> None:
         self._held.discard(room_id)
@@ -116,3 +152,6 @@ class RedisPlacement:
                 await self.release(room_id)
             await self._redis.delete(_NODE + self.node_id)
         await self._redis.aclose()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None

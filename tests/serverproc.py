@@ -74,7 +74,7 @@ def server_env(tmp: Path, port: int, **extra: str) -> dict[str, str]:
 @contextmanager
 def serving(env: dict[str, str], log_path: Path) -> Iterator[int]:
     """``samkonsult serve`` as a child process with ``env``; yields its pid once /readyz answers."""
-    base_url = env["SAMKONSULT_PUBLIC_URL"]
+    base_url = f"http://127.0.0.1:{env['SAMKONSULT_PORT']}"  # its own port: a front may not be up yet
     with log_path.open("w", encoding="utf-8") as log_file:
         proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], cwd=ROOT, env=env,
                                 stdout=log_file, stderr=subprocess.STDOUT)

@@ -197,6 +197,7 @@ def _error_titles() -> dict[str, str]:
         "no_recording_proposed": _("No recording has been proposed."),
         "recording_unavailable": _("Recording is not set up on this server."),
         "internal_error": _("Something went wrong on our side. Try again."),
+        "room_moving": _("The consultation is moving to another server. Joining again in a moment…"),
     }
 
 
@@ -231,6 +232,8 @@ async def call_page(request: web.Request) -> web.StreamResponse:
         "may_post_readings": identity.role.may_post_readings,
         "waiting_message_max": MAX_WAITING_MESSAGE_CHARS,
         "join_url": f"{request.app[SETTINGS].public_url.rstrip('/')}/join",
+        # The service's own address: where the page goes back to if the node it was sent to stops.
+        "home": request.app[SETTINGS].public_url,
     }
     note_config = await _note_config(request, booking.booking_id) if identity.is_staff else None
     return render(request, "call.html", {

@@ -252,7 +252,7 @@ window.samkonsultSignal = signal;
 window.samkonsultPeer = peer;
 
 function onSocket(s) {
-  if (s === 'closed') mediaLost();
+  if (s === 'closed') { mediaLost(); leaveDeadNode(); }
   if (s === 'failed') showFallback();
   if (s === 'replaced') finish('replaced');
 }
@@ -339,13 +339,18 @@ async function onMessage(msg) {
       break;
     case 'waiting_status': showStaffAware(msg.staff_roles); break;
     case 'waiting_message': addWaitingNote(msg); break;
-    case 'admitted':
+    case 'admitted': {
+      // A seat of another id is a new one (the old one was given up, or its node stopped): the server has
+      // no peer connection for it, however healthy this page's old one still looks.
+      const newSeat = msg.participant_id !== state.me;
       state.me = msg.participant_id;
       peer.iceServers = (msg.ice_servers || []).map((s) => ({ urls: s.urls, username: s.username || undefined, credential: s.credential || undefined }));
       enterCall();
       // After a resumed socket the server's peer connection is still ours: keep a healthy one.
-      if (!peerUsable()) { state.restartOnResume = false; await peer.start(); }
+      if (newSeat || !peerUsable()) { state.restartOnResume = false; await peer.start(); }
+      if (newSeat && state.lostSince) mediaRestored();
       break;
+    }
     case 'resumed':
       state.me = msg.participant_id;
       if (msg.status === 'waiting' && state.phase !== 'waiting') setPhase('waiting');
@@ -390,6 +395,25 @@ function goToRoomNode(url) {
   location.replace(target.href);
 }
 
+// This page was sent to the node holding the consultation, and that node no longer answers: after a few
+// tries, go back to the service's own address, whose nodes take the consultation over.
+const DEAD_NODE_ATTEMPTS = 4;
+function leaveDeadNode() {
+  if (state.ended || signal.attempts < DEAD_NODE_ATTEMPTS || !config.home) return;
+  let home;
+  try { home = new URL(config.home); } catch { return; }
+  if (home.origin === location.origin) return;
+  goToRoomNode(home.href);
+}
+
+// The node holding the consultation has stopped and another is taking it over: ask again in a moment.
+const ROOM_MOVING_RETRY_MS = 2000;
+function roomMoving() {
+  status(errorText('room_moving'));
+  if (state.phase === 'incall') mediaLost();
+  setTimeout(() => { if (!state.ended) signal.rejoin(); }, ROOM_MOVING_RETRY_MS);
+}
+
 // Where a refusal belongs: next to the form that sent the request (by the ref it carries), else on top.
 const ERROR_PLACES = {
   invite: 'invite-result', reading: 'reading-result', chat: 'chat-result', wait: 'waiting-message-result',
@@ -403,6 +427,7 @@ function onError(msg) {
   if (msg.code === 'room_closed') { finish(state.phase === 'connecting' ? 'closed' : 'ended'); return; }
   if (msg.code === 'join_refused') { finish('denied'); return; }
   if (msg.code === 'negotiation_collision') return; // offers crossed: peer.js rolls back and offers again
+  if (msg.code === 'room_moving') { roomMoving(); return; }
   const place = ERROR_PLACES[(msg.ref || '').split('-')[0]];
   const text = place === 'reading-result' && ['bad_field', 'invalid_reading'].includes(msg.code)
     ? T.reading_invalid : errorText(msg.code);

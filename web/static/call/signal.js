@@ -18,9 +18,7 @@ export class Signal {
     ws.onopen = () => {
       this.attempts = 0;
       this.onState('open');
-      const join = { type: 'join', version: 1 };
-      if (this.resumeToken) join.resume_token = this.resumeToken;
-      ws.send(JSON.stringify(join));
+      this.rejoin();
     };
     ws.onmessage = (event) => {
       const msg = JSON.parse(event.data);
@@ -50,6 +48,13 @@ export class Signal {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(message));
     return true;
+  }
+
+  // Ask for a seat (again): with the resume token, the one held before a drop.
+  rejoin() {
+    const join = { type: 'join', version: 1 };
+    if (this.resumeToken) join.resume_token = this.resumeToken;
+    return this.send(join);
   }
 
   close() {
