@@ -101,9 +101,9 @@ class Settings:
     # want more time to settle them in front of the camera (join codes work from 30 minutes before).
     room_opens_minutes_before: int = 15
     # Media worker processes: each live room's peer connections and forwarding run in one of them, so
-    # media uses every core and a slow page or export cannot hold up a call. "auto" is one per core. 0
-    # (the default for now) keeps the media in the serving process: with workers, one browser test of a
-    # three-person call still fails (README, known limitations), so they are not yet on by default.
+    # media uses every core and a slow page or export cannot hold up a call. "auto", the default when
+    # settings are read from the environment or a file, is one per core; 0 keeps the media in the serving
+    # process (as settings built in code, the tests' in-process apps, do).
     media_workers: int = 0
     # Several nodes serving the same consultations share the database and this Redis, which says which
     # node holds each live room (redis:// or rediss://). Empty: this is the only node.
@@ -225,7 +225,7 @@ def load_settings(
             if name not in known and name.removesuffix("_file") not in _SECRET_KEYS:
                 raise SettingsError(env_key, "unknown setting")
 
-    if str(raw.get("media_workers", "0")).strip().lower() == "auto":
+    if str(raw.get("media_workers", "auto")).strip().lower() == "auto":
         raw["media_workers"] = os.cpu_count() or 1
     values: dict[str, Any] = {}
     for name, value in raw.items():

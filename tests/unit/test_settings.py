@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,10 @@ def test_cli_stops_with_the_name_of_the_bad_key() -> None:
                             text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert "SAMKONSULT_PORT" in result.stderr
+
+
+def test_media_runs_in_one_worker_per_core_unless_told_otherwise() -> None:
+    assert load_settings(GOOD).media_workers == (os.cpu_count() or 1)
+    assert load_settings({**GOOD, "SAMKONSULT_MEDIA_WORKERS": "auto"}).media_workers == (os.cpu_count() or 1)
+    assert load_settings({**GOOD, "SAMKONSULT_MEDIA_WORKERS": "0"}).media_workers == 0, "0: in the serving process"
+    assert load_settings({**GOOD, "SAMKONSULT_MEDIA_WORKERS": "3"}).media_workers == 3
