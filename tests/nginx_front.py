@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serverproc import is_ready
+from tests.serverproc import is_ready, stop_process
 
 NGINX = "/usr/sbin/nginx"
 
@@ -89,9 +89,4 @@ def running_front(directory: Path, port: int, node_ports: list[int]) -> Iterator
             time.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serverproc import free_port
+from tests.serverproc import free_port, stop_process
 
 REDIS_SERVER = "/usr/bin/redis-server"
 
@@ -42,9 +42,4 @@ def running_redis(directory: Path) -> Iterator[str]:
             time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)

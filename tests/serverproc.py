@@ -41,6 +41,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process(proc: subprocess.Popen[bytes], grace_seconds: float = 10) -> None:
+    """Ask a process the tests started to stop (SIGTERM); kill it if it has not within ``grace_seconds``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def run_cli(env: dict[str, str], *args: str) -> None:
     done = subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
@@ -88,12 +98,7 @@ def serving(env: dict[str, str], log_path: Path) -> Iterator[int]:
                 time.sleep(0.1)
             yield proc.pid
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, grace_seconds=15)
 
 
 @contextmanager

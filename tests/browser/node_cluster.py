@@ -20,7 +20,9 @@ import pytest
 from playwright.async_api import Page
 from sqlalchemy.engine import make_url
 
-from tests.serverproc import run_cli, server_env, serving
+from tests.nginx_front import running_front
+from tests.redis_server import running_redis
+from tests.serverproc import ServerError, free_port, run_cli, server_env, serving
 
 PG_ENV = "SAMKONSULT_TEST_POSTGRES_URL"
 DECODES_FROM_OTHERS = """() => [...document.querySelectorAll('#tiles figure[data-participant]')]
@@ -31,6 +33,16 @@ DECODES_FROM_OTHERS = """() => [...document.querySelectorAll('#tiles figure[data
 class Node:
     url: str
     pid: int
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Two nodes; ``front`` is the address everyone is given (nginx before both), or None without one."""
+
+    node_a: Node
+    node_b: Node
+    database_url: str
+    front: str | None
 
 
 def _postgres_admin_dsn() -> str:
@@ -93,3 +105,27 @@ def port_of(url: str) -> str:
 
 async def decodes_others(page: Page, timeout_ms: int = 60_000) -> None:
     await page.wait_for_function(DECODES_FROM_OTHERS, timeout=timeout_ms)
+
+
+@asynccontextmanager
+async def running_cluster(tmp: Path, *, front: bool) -> AsyncIterator[Cluster]:
+    """Nodes A and B on a new database and a Redis. Without a front each node's public address is its own;
+    with one, everyone is given nginx's address (A first, B its backup) and each node's own address is
+    where participants who reached the other node are sent."""
+    async with new_database() as database_url:
+        try:
+            with ExitStack() as stack:
+                redis_url = stack.enter_context(running_redis(tmp))
+                front_port, a_port, b_port = free_port(), free_port(), free_port()
+                front_url = f"http://127.0.0.1:{front_port}" if front else None
+                nodes = []
+                for name, port in (("a", a_port), ("b", b_port)):
+                    extra = {} if front_url is None else {"SAMKONSULT_PUBLIC_URL": front_url,
+                                                         "SAMKONSULT_NODE_URL": f"http://127.0.0.1:{port}"}
+                    nodes.append(start_node(stack, tmp, name, port, database_url, redis_url, first=name == "a",
+                                            **extra))
+                if front:
+                    stack.enter_context(running_front(tmp / "front", front_port, [a_port, b_port]))
+                yield Cluster(nodes[0], nodes[1], database_url, front_url)
+        except ServerError as exc:
+            pytest.fail(str(exc))

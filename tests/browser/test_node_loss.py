@@ -18,8 +18,6 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,18 +25,8 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.call_steps import DESKTOP, person, staff_joins
-from tests.browser.node_cluster import (
-    Node,
-    decodes_others,
-    demo_consultation_now,
-    new_database,
-    port_of,
-    start_node,
-)
+from tests.browser.node_cluster import Cluster, Node, decodes_others, demo_consultation_now, port_of, running_cluster
 from tests.browser.support import TotpSecrets
-from tests.nginx_front import running_front
-from tests.redis_server import running_redis
-from tests.serverproc import ServerError, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -48,32 +36,10 @@ DECODES_NEW_SEAT = """(old) => [...document.querySelectorAll('#tiles figure[data
              && f.querySelector('video').videoWidth > 0)"""
 
 
-@dataclass(frozen=True)
-class FrontedCluster:
-    front: str
-    node_a: Node
-    node_b: Node
-    database_url: str
-
-
 @pytest_asyncio.fixture(loop_scope="session")
-async def cluster(tmp_path: Path) -> AsyncIterator[FrontedCluster]:
-    async with new_database() as database_url:
-        try:
-            with ExitStack() as stack:
-                redis_url = stack.enter_context(running_redis(tmp_path))
-                front_port, a_port, b_port = free_port(), free_port(), free_port()
-                front_url = f"http://127.0.0.1:{front_port}"
-                # Everyone is given the front's address; each node also has an address of its own, where
-                # participants who reached the other node are sent.
-                a = start_node(stack, tmp_path, "a", a_port, database_url, redis_url, first=True,
-                               SAMKONSULT_PUBLIC_URL=front_url, SAMKONSULT_NODE_URL=f"http://127.0.0.1:{a_port}")
-                b = start_node(stack, tmp_path, "b", b_port, database_url, redis_url, first=False,
-                               SAMKONSULT_PUBLIC_URL=front_url, SAMKONSULT_NODE_URL=f"http://127.0.0.1:{b_port}")
-                stack.enter_context(running_front(tmp_path / "front", front_port, [a_port, b_port]))
-                yield FrontedCluster(front_url, a, b, database_url)
-        except ServerError as exc:
-            pytest.fail(str(exc))
+async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with running_cluster(tmp_path, front=True) as running:
+        yield running
 
 
 def _kill_node(node: Node) -> None:
@@ -96,9 +62,10 @@ async def _seat(page: Page) -> str:
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_when_the_room_s_node_dies_the_other_node_takes_the_consultation_over(
-        browser: Browser, cluster: FrontedCluster) -> None:
+        browser: Browser, cluster: Cluster) -> None:
     secrets = TotpSecrets()  # a new database: everyone enrols again
     booking = await demo_consultation_now(cluster.database_url)
+    assert cluster.front is not None
     async with person(browser, cluster.front, DESKTOP) as specialist, \
             person(browser, cluster.node_b.url, DESKTOP) as nurse:
         await staff_joins(specialist, "lege", booking, secrets)  # through the front, to node A
