@@ -11,7 +11,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from rooms.live import LiveEvent, LiveRoom, ServerOffer
 from rooms.roster import Identity, ParticipantId, TrackKind
 from rooms.seats import JoinResult
-from tests.media.loopback_peers import SyntheticVideo, loopback_pc
+from tests.media.loopback_peers import SyntheticVideo, loopback_pc, wait_until
+from tests.unit.rooms.rooms_testkit import make_people
 
 
 class NoAudit:
@@ -97,3 +98,30 @@ class Client:
         for task in self._consumers:
             task.cancel()
         await asyncio.gather(*self._consumers, return_exceptions=True)
+
+
+async def join_client(live: LiveRoom, who: Identity) -> Client:
+    """``who`` takes a seat in ``live`` through a socket stand-in."""
+    link = ListLink()
+    result = await live.join(who, link)
+    return Client(live, result.participant.participant_id, link)
+
+
+async def exchange_offers(*clients: Client) -> None:
+    """Answer the server's offers until none are left: answering one can make the other's next one."""
+    for _ in range(3):
+        for client in clients:
+            await client.answer_offers()
+
+
+async def specialist_and_nurse_in_call(live: LiveRoom, *, frames: int = 5) -> tuple[Client, Client]:
+    """The specialist and the nurse, both publishing, each receiving more than ``frames`` of the other's
+    video and audio."""
+    people = make_people()
+    specialist, nurse = await join_client(live, people.specialist), await join_client(live, people.nurse)
+    await specialist.publish()
+    await nurse.publish()
+    await exchange_offers(specialist, nurse)
+    await wait_until(lambda: all(c.frames["video"] > frames and c.frames["audio"] > frames
+                                 for c in (specialist, nurse)), "media flows")
+    return specialist, nurse

@@ -22,11 +22,18 @@ from rooms.media import MediaError
 from rooms.media_workers import MediaWorkerPool, RemoteRoomMedia
 from rooms.members import Member
 from rooms.room import Room
-from rooms.roster import Identity, ParticipantId
+from rooms.roster import ParticipantId
 from rooms.seats import RoomSpec
 from server.media_worker import worker_command
 from server.platform.clock import FixedClock
-from tests.media.live_room_clients import Client, ListLink, NoAudit
+from tests.media.live_room_clients import (
+    Client,
+    ListLink,
+    NoAudit,
+    exchange_offers,
+    join_client,
+    specialist_and_nurse_in_call,
+)
 from tests.media.loopback_peers import loopback_pc, wait_until
 from tests.unit.rooms.rooms_testkit import make_clock, make_people, make_spec
 
@@ -48,29 +55,6 @@ def _second_spec() -> RoomSpec:
     return dataclasses.replace(make_spec(), room_id="room-2", booking_id="43")
 
 
-async def _join(live: LiveRoom, who: Identity) -> Client:
-    link = ListLink()
-    result = await live.join(who, link)
-    return Client(live, result.participant.participant_id, link)
-
-
-async def _in_call(live: LiveRoom) -> tuple[Client, Client]:
-    """The specialist and the nurse, both publishing, each receiving the other's video and audio."""
-    people = make_people()
-    specialist, nurse = await _join(live, people.specialist), await _join(live, people.nurse)
-    await specialist.publish()
-    await nurse.publish()
-    await _exchange_offers(specialist, nurse)
-    return specialist, nurse
-
-
-async def _exchange_offers(*clients: Client) -> None:
-    # The worker's offers come back as events; answering one can make the other's next one.
-    for _ in range(3):
-        for client in clients:
-            await client.answer_offers()
-
-
 async def _receiving(*clients: Client, more_than: int = 10) -> None:
     await wait_until(lambda: all(c.frames["video"] > more_than and c.frames["audio"] > more_than for c in clients),
                      "video and audio arrive through the worker")
@@ -88,7 +72,7 @@ async def test_rooms_are_spread_over_the_workers_and_media_flows_through_them(po
     try:
         assert sorted(pool.placement().values()) == [0, 1], "one room on each worker"
         for live in (first, second):
-            clients.extend(await _in_call(live))
+            clients.extend(await specialist_and_nurse_in_call(live))
         await _receiving(*clients)
         with pytest.raises(RuntimeError):
             _ = first.router  # the forwarding is not in this process
@@ -105,7 +89,8 @@ async def test_a_killed_worker_costs_its_rooms_one_new_peer_connection_each(pool
     hit, spared = _live(pool, clock, make_spec()), _live(pool, clock, _second_spec())
     hit_clients = spared_clients = ()
     try:
-        hit_clients, spared_clients = await _in_call(hit), await _in_call(spared)
+        hit_clients = await specialist_and_nurse_in_call(hit)
+        spared_clients = await specialist_and_nurse_in_call(spared)
         await _receiving(*hit_clients, *spared_clients)
         victim = pool.worker_pids()[pool.placement()[hit.room_id]]
         assert victim is not None
@@ -123,7 +108,7 @@ async def test_a_killed_worker_costs_its_rooms_one_new_peer_connection_each(pool
             await client.pc.close()  # as the page does with the peer connection it was told is gone
             client.new_peer_connection()
             await client.publish()
-        await _exchange_offers(*hit_clients)
+        await exchange_offers(*hit_clients)
         received = {id(c): c.frames["video"] for c in hit_clients}
         await wait_until(lambda: all(c.frames["video"] > received[id(c)] + 10 for c in hit_clients),
                          "media flows again in the room whose worker died")
@@ -137,7 +122,7 @@ async def test_a_killed_worker_costs_its_rooms_one_new_peer_connection_each(pool
 async def test_a_media_error_in_the_worker_reaches_the_caller_as_a_media_error(pool: MediaWorkerPool) -> None:
     live = _live(pool, make_clock(), make_spec())
     try:
-        client = await _join(live, make_people().specialist)
+        client = await join_client(live, make_people().specialist)
         with pytest.raises(MediaError, match="no server offer"):
             await live.handle_answer(client.pid, "v=0\r\n")  # nothing was offered to this participant
     finally:

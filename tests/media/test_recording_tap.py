@@ -21,12 +21,14 @@ from rooms.live_media import RoomMediaFactory, in_process_media
 from rooms.media_workers import MediaWorkerPool
 from rooms.recording_tap import RecordingOrder
 from rooms.room import Room
-from rooms.roster import Identity
 from server.media_worker import worker_command
 from server.recorder import make_recorder
-from tests.media.live_room_clients import Client, ListLink, NoAudit
+from tests.media.live_room_clients import (
+    NoAudit,
+    specialist_and_nurse_in_call,
+)
 from tests.media.loopback_peers import loopback_pc, wait_until
-from tests.unit.rooms.rooms_testkit import make_clock, make_people, make_spec
+from tests.unit.rooms.rooms_testkit import make_clock, make_spec
 
 
 @pytest.fixture
@@ -40,25 +42,6 @@ async def pool() -> AsyncIterator[MediaWorkerPool]:
 def _live(media_factory: RoomMediaFactory) -> LiveRoom:
     return LiveRoom(Room(make_spec(), clock=make_clock()), audit=NoAudit(), join_codes=cast(JoinCodeService, None),
                     peer_factory=loopback_pc, media_factory=media_factory)
-
-
-async def _join(live: LiveRoom, who: Identity) -> Client:
-    link = ListLink()
-    result = await live.join(who, link)
-    return Client(live, result.participant.participant_id, link)
-
-
-async def _in_call(live: LiveRoom) -> tuple[Client, Client]:
-    people = make_people()
-    specialist, nurse = await _join(live, people.specialist), await _join(live, people.nurse)
-    await specialist.publish()
-    await nurse.publish()
-    for _ in range(3):
-        for client in (specialist, nurse):
-            await client.answer_offers()
-    await wait_until(lambda: all(c.frames["video"] > 5 and c.frames["audio"] > 5 for c in (specialist, nurse)),
-                     "media flows")
-    return specialist, nurse
 
 
 def _streams(directory: Path, name: str, key: bytes, part: int = 0) -> dict[str, int]:
@@ -77,7 +60,7 @@ def _streams(directory: Path, name: str, key: bytes, part: int = 0) -> dict[str,
 
 
 async def _record_specialist_only(live: LiveRoom, directory: Path) -> dict[str, int]:
-    specialist, nurse = await _in_call(live)
+    specialist, nurse = await specialist_and_nurse_in_call(live)
     key = new_data_key()
     try:
         frames = specialist.frames["video"]
@@ -109,7 +92,7 @@ async def test_a_write_error_in_the_worker_stops_the_recording_not_the_call(
     live = _live(pool.room_media)
     ended: list[tuple[str, str]] = []
     live.media.recording_listener = lambda recording_id, reason: ended.append((recording_id, reason))
-    specialist, nurse = await _in_call(live)
+    specialist, nurse = await specialist_and_nurse_in_call(live)
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("a file where the recordings directory should be")
     try:
@@ -126,7 +109,7 @@ async def test_a_write_error_in_the_worker_stops_the_recording_not_the_call(
 
 async def test_closing_the_room_closes_its_recording_cleanly(tmp_path: Path) -> None:
     live = _live(in_process_media(loopback_pc, make_recorder))
-    specialist, nurse = await _in_call(live)
+    specialist, nurse = await specialist_and_nurse_in_call(live)
     key = new_data_key()
     await live.media.start_recording(RecordingOrder("r3", str(tmp_path), "rec-c", key), [nurse.pid])
     frames = nurse.frames["video"]
@@ -143,7 +126,7 @@ async def test_a_killed_worker_ends_its_recording_and_leaves_what_was_sealed_rea
     live = _live(pool.room_media)
     ended: list[tuple[str, str]] = []
     live.media.recording_listener = lambda recording_id, reason: ended.append((recording_id, reason))
-    specialist, nurse = await _in_call(live)
+    specialist, nurse = await specialist_and_nurse_in_call(live)
     key = new_data_key()
     try:
         await live.media.start_recording(RecordingOrder("r4", str(tmp_path), "rec-d", key), [specialist.pid])
@@ -173,7 +156,7 @@ def _unsealed(path: Path, key: bytes, *, allow_unfinished: bool = False) -> byte
 async def test_someone_added_to_the_recording_begins_a_part_where_everyone_recorded_has_video(
         tmp_path: Path, pool: MediaWorkerPool) -> None:
     live = _live(pool.room_media)
-    specialist, nurse = await _in_call(live)
+    specialist, nurse = await specialist_and_nurse_in_call(live)
     key = new_data_key()
     try:
         await live.media.start_recording(RecordingOrder("r5", str(tmp_path), "rec-e", key), [specialist.pid])
