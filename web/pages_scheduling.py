@@ -333,11 +333,11 @@ async def week_calendar(request: web.Request) -> web.StreamResponse:
     monday = day - timedelta(days=day.weekday())
     lo, hi = _utc_range(monday, monday + timedelta(days=7))
     async with reading(request) as session:
-        people = await services.resources.choices(session, ResourceKind.PERSON)
-        rooms = await services.resources.choices(session, ResourceKind.HEALTH_ROOM)
+        choices = await services.resources.choices_by_kind(session, ResourceKind.PERSON, ResourceKind.HEALTH_ROOM)
+        people, rooms = choices[ResourceKind.PERSON], choices[ResourceKind.HEALTH_ROOM]
         raw = request.query.get("resource", "")
-        own = await services.resources.resource_for_user(session, actor.user_id) if actor.user_id else None
-        resource_id = parse_id(raw) or (own.id if own else (people + rooms)[0][0] if people or rooms else None)
+        own = await services.resources.resource_id_for_user(session, actor.user_id) if actor.user_id else None
+        resource_id = parse_id(raw) or own or ((people + rooms)[0][0] if people or rooms else None)
         if resource_id is None:
             # A trust that has set up nobody bookable yet: say so, rather than fail on an empty list.
             return render(request, "calendar_empty.html", page_context({}))
