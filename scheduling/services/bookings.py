@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, select
+from sqlalchemy import Row, Select, and_, null, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -305,19 +305,11 @@ class BookingService:
                         reason: str) -> tuple[int, BookingView]:
         # A read needs no booking entity: the row with its names comes in one query, the access check
         # follows on its ids, then the participants (the view of a write reads the same way).
-        stmt = _view_rows().where(Booking.public_id == public_id)
-        # Whether the patient is related to the actor's organisation (the rule of ``may_access``) comes
-        # with the row: one query less on every booking page.
-        may_be_related = actor.has_role(*CLINICAL_ROLES) and actor.organisation_id is not None
-        if may_be_related:
-            stmt = stmt.outerjoin(PatientOrganisation, and_(
-                PatientOrganisation.patient_id == Booking.patient_id,
-                PatientOrganisation.organisation_id == actor.organisation_id,
-            )).add_columns(PatientOrganisation.organisation_id)
-        row = (await session.execute(stmt)).first()
+        row = (await session.execute(_with_relation(_view_rows().where(Booking.public_id == public_id),
+                                                    actor))).first()
         # the same answer for "does not exist" and "not yours": ids must not be probed
         if row is None or not await self._may_see(session, actor, row[0], row[2],
-                                                  related=may_be_related and row[_VIEW_WIDTH] is not None):
+                                                  related=row[_VIEW_WIDTH] is not None):
             raise NotFound("no such booking")
         booking_id, booking_public_id, patient_id = row[:3]
         await self._audit.record(session, actor, action="read", object_type="booking", object_id=booking_public_id,
@@ -368,8 +360,8 @@ class BookingService:
         stmt = _view_rows().where(Booking.id.in_(holding), Booking.start < end, Booking.end > start)
         if not include_cancelled:
             stmt = stmt.where(Booking.status != BookingStatus.CANCELLED)
-        rows = (await session.execute(stmt.order_by(Booking.start, Booking.id))).all()
-        visible = await self._visible(session, actor, [(row[0], row[2]) for row in rows])
+        rows = (await session.execute(_with_relation(stmt, actor).order_by(Booking.start, Booking.id))).all()
+        visible = await self._visible(session, actor, rows)
         shown = [row for row in rows if row[0] in visible]
         first_per_patient: dict[int, str] = {}  # patient id: public id of their first booking shown
         for _booking_id, booking_public_id, patient_id in (row[:3] for row in shown):
@@ -380,20 +372,14 @@ class BookingService:
             for patient_id, booking_public_id in first_per_patient.items()])
         return await _views_of_rows(session, shown)
 
-    async def _visible(self, session: AsyncSession, actor: Actor,
-                       bookings: Sequence[tuple[int, int]]) -> set[int]:
-        """The ids of the bookings (given as booking id and patient id) the actor may see, by the rule of
-        :meth:`_may_see`, in two queries."""
-        if not bookings or not actor.has_role(*CLINICAL_ROLES):
+    async def _visible(self, session: AsyncSession, actor: Actor, rows: Sequence[Row[Any]]) -> set[int]:
+        """The ids of the bookings (rows read :func:`_with_relation`) the actor may see, by the rule of
+        :meth:`_may_see`: those of related patients, and of the rest those the actor takes part in, in
+        one query whatever their number."""
+        if not rows or not actor.has_role(*CLINICAL_ROLES):
             return set()
-        related: set[int] = set()
-        if actor.organisation_id is not None:
-            related = set((await session.execute(
-                select(PatientOrganisation.patient_id).where(
-                    PatientOrganisation.organisation_id == actor.organisation_id,
-                    PatientOrganisation.patient_id.in_({patient_id for _, patient_id in bookings})))).scalars())
-        visible = {booking_id for booking_id, patient_id in bookings if patient_id in related}
-        rest = [booking_id for booking_id, _ in bookings if booking_id not in visible]
+        visible = {row[0] for row in rows if row[_VIEW_WIDTH] is not None}
+        rest = [row[0] for row in rows if row[0] not in visible]
         if rest and actor.user_id is not None:
             visible |= set((await session.execute(
                 bookings_of_user(actor.user_id).where(Reservation.booking_id.in_(rest)))).scalars())
@@ -485,6 +471,18 @@ _VIEW_WIDTH = 19
 def _view_rows() -> Select[*tuple[Any, ...]]:
     """:data:`_VIEW_ROWS`, for a caller to add its ``where`` to (statements are immutable)."""
     return _VIEW_ROWS
+
+
+def _with_relation(stmt: Select[*tuple[Any, ...]], actor: Actor) -> Select[*tuple[Any, ...]]:
+    """``stmt`` (of :func:`_view_rows`) with one more column: not NULL when the booking's patient is
+    related to the actor's organisation, the rule of ``PatientService.may_access`` (a clinical role and
+    a relation), read with the rows instead of in a query of its own."""
+    if not actor.has_role(*CLINICAL_ROLES) or actor.organisation_id is None:
+        return stmt.add_columns(null())
+    return stmt.outerjoin(PatientOrganisation, and_(
+        PatientOrganisation.patient_id == Booking.patient_id,
+        PatientOrganisation.organisation_id == actor.organisation_id,
+    )).add_columns(PatientOrganisation.organisation_id)
 
 
 async def _views_of_rows(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[BookingView]:

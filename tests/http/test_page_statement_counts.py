@@ -23,7 +23,7 @@ from tests.volume_data import WEEK, add_booking, add_volume
 
 QUIET_WEEK = WEEK
 BUSY_WEEK = WEEK + timedelta(days=7)
-CEILINGS = {"calendar": 18, "day": 12, "booking": 10}
+CEILINGS = {"calendar": 16, "day": 10, "booking": 10}
 """Statements per page on SQLite, ``BEGIN`` of each unit of work included (PostgreSQL's are not counted)."""
 
 
