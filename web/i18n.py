@@ -21,6 +21,9 @@ BABEL_LOCALES = {"nb": "nb_NO", "en": "en_GB"}
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("samkonsult_language", default=DEFAULT_LANGUAGE)
 _catalogues: dict[str, NullTranslations] = {}
+# The fallback for a language without a catalogue, made once: as a default argument of ``dict.get`` it
+# was built on every lookup, and a page with a list looks up hundreds of messages.
+_UNTRANSLATED = NullTranslations()
 
 
 def load_catalogues() -> None:
@@ -53,20 +56,20 @@ def babel_locale() -> str:
 def gettext(message: str) -> str:
     if not _catalogues:
         load_catalogues()
-    return _catalogues.get(current_language(), NullTranslations()).gettext(message)
+    return _catalogues.get(current_language(), _UNTRANSLATED).gettext(message)
 
 
 def gettext_in(lang: str, message: str) -> str:
     """``message`` in a given language, whatever the request's (to recognise text stored in another)."""
     if not _catalogues:
         load_catalogues()
-    return _catalogues.get(lang, NullTranslations()).gettext(message)
+    return _catalogues.get(lang, _UNTRANSLATED).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     if not _catalogues:
         load_catalogues()
-    return _catalogues.get(current_language(), NullTranslations()).ngettext(singular, plural, n)
+    return _catalogues.get(current_language(), _UNTRANSLATED).ngettext(singular, plural, n)
 
 
 def pick_language(*candidates: str | None) -> str:

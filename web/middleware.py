@@ -8,10 +8,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy.orm import defaultload
 
 from server.people.appkeys import SESSIONS
-from server.people.models import Organisation, User
 from server.people.sessions import COOKIE_NAME
 from server.people.staff_actor import staff_actor
 from server.platform.appkeys import DATABASE, SETTINGS
@@ -98,11 +96,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return render_internal_error(request, error_id)
 
 
-# The user of every request, with their organisation and department but not every department of that
-# organisation (a selectin load of its own on each request, a fifth of a short page's time).
-_USER_ONLY = (defaultload(User.organisation).lazyload(Organisation.departments),)
-
-
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Load the session and user, choose the language, and make sure a CSRF cookie exists."""
@@ -119,7 +112,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             if row is not None:
                 context.session = row
                 if row.user_id is not None:
-                    user = await session.get(User, row.user_id, options=_USER_ONLY)
+                    user = found.user
                     if user is not None and user.is_active:
                         context.user = user
                         if row.second_factor_done:

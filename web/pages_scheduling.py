@@ -11,6 +11,7 @@ from aiohttp import web
 from babel.numbers import format_decimal
 
 from scheduling.booking_rules import CANCEL_REASON_MAX
+from scheduling.intervals import IntervalSet
 from scheduling.models import BookingStatus, ResourceKind, Urgency
 from scheduling.services.views import (
     BookRequest,
@@ -333,30 +334,34 @@ async def week_calendar(request: web.Request) -> web.StreamResponse:
     monday = day - timedelta(days=day.weekday())
     lo, hi = _utc_range(monday, monday + timedelta(days=7))
     async with reading(request) as session:
-        people = await services.resources.choices(session, ResourceKind.PERSON)
-        rooms = await services.resources.choices(session, ResourceKind.HEALTH_ROOM)
+        choices = await services.resources.choices_by_kind(session, ResourceKind.PERSON, ResourceKind.HEALTH_ROOM)
+        people, rooms = choices[ResourceKind.PERSON], choices[ResourceKind.HEALTH_ROOM]
         raw = request.query.get("resource", "")
-        own = await services.resources.resource_for_user(session, actor.user_id) if actor.user_id else None
-        resource_id = parse_id(raw) or (own.id if own else (people + rooms)[0][0] if people or rooms else None)
+        own = await services.resources.resource_id_for_user(session, actor.user_id) if actor.user_id else None
+        resource_id = parse_id(raw) or own or ((people + rooms)[0][0] if people or rooms else None)
         if resource_id is None:
             # A trust that has set up nobody bookable yet: say so, rather than fail on an empty list.
             return render(request, "calendar_empty.html", page_context({}))
         free_busy = (await services.slots.free_busy(session, actor, [resource_id], lo, hi))[0]
         bookings = await services.bookings.for_resource(session, actor, resource_id, lo, hi)
+    # Busy is what the bookings shown do not explain: the resource's own calendar, and bookings the
+    # reader may not see. Free/busy merges back-to-back reservations into one stretch, so it is the
+    # shown bookings' blocked time taken away, not a test of whether one booking covers a stretch (a
+    # full day of bookings showed as one long "busy" entry). Cancelled bookings block nothing.
+    shown = IntervalSet.from_pairs((b.blocked_start, b.blocked_end) for b in bookings
+                                   if b.status is not BookingStatus.CANCELLED)
+    busy = list(IntervalSet.from_pairs(free_busy.busy).difference(shown).pairs())
     days = []
     for i in range(7):
         d = monday + timedelta(days=i)
         # In UTC, as the bookings' times are: comparing across time zones costs two offset look-ups
         # per comparison, and a week of 200 bookings makes thousands of them.
         d_lo, d_hi = (t.astimezone(UTC) for t in _utc_range(d, d + timedelta(days=1)))
-        # Only a booking whose blocked time reaches into the day can cover a busy time of that day.
-        blocking = [bk for bk in bookings if bk.blocked_start < d_hi and bk.blocked_end > d_lo]
         days.append({
             "date": d,
             "open": [(a, b) for a, b in free_busy.open if a < d_hi and b > d_lo],
             "bookings": [b for b in bookings if b.start < d_hi and b.end > d_lo],
-            "busy": [(a, b) for a, b in free_busy.busy if a < d_hi and b > d_lo
-                     and not any(bk.blocked_start <= a and b <= bk.blocked_end for bk in blocking)],
+            "busy": [(a, b) for a, b in busy if a < d_hi and b > d_lo],
         })
     return render(request, "calendar.html", page_context({
         "resource_id": resource_id, "people": people, "rooms": rooms, "name": free_busy.name, "days": days,

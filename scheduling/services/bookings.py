@@ -21,8 +21,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, and_, null, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -292,16 +293,28 @@ class BookingService:
 
     async def get(self, session: AsyncSession, actor: Actor, public_id: str, reason: str = "") -> BookingView:
         """One booking, for staff with access to the patient or taking part; the read is audited."""
-        booking = await self._accessible(session, actor, public_id)
-        await self._audit_booking(session, actor, booking, "read", reason)
-        return await self._view(session, booking)
+        return (await self._read_one(session, actor, public_id, reason))[1]
 
     async def get_with_invitations(self, session: AsyncSession, actor: Actor, public_id: str,
                                    reason: str = "") -> tuple[BookingView, DeliverySummary]:
         """The booking page's data: :meth:`get` and :meth:`invitations` with one access check."""
-        booking = await self._accessible(session, actor, public_id)
-        await self._audit_booking(session, actor, booking, "read", reason)
-        return await self._view(session, booking), await self._notifier.delivery(session, booking.id)
+        booking_id, view = await self._read_one(session, actor, public_id, reason)
+        return view, await self._notifier.delivery(session, booking_id)
+
+    async def _read_one(self, session: AsyncSession, actor: Actor, public_id: str,
+                        reason: str) -> tuple[int, BookingView]:
+        # A read needs no booking entity: the row with its names comes in one query, the access check
+        # follows on its ids, then the participants (the view of a write reads the same way).
+        row = (await session.execute(_with_relation(_view_rows().where(Booking.public_id == public_id),
+                                                    actor))).first()
+        # the same answer for "does not exist" and "not yours": ids must not be probed
+        if row is None or not await self._may_see(session, actor, row[0], row[2],
+                                                  related=row[_VIEW_WIDTH] is not None):
+            raise NotFound("no such booking")
+        booking_id, booking_public_id, patient_id = row[:3]
+        await self._audit.record(session, actor, action="read", object_type="booking", object_id=booking_public_id,
+                                 patient_id=patient_id, reason=reason)
+        return booking_id, (await _views_of_rows(session, [row]))[0]
 
     async def invitations(self, session: AsyncSession, actor: Actor, public_id: str) -> DeliverySummary:
         """Where the latest invitation (or cancellation) to each participant of a booking stands.
@@ -320,13 +333,13 @@ class BookingService:
         uid = user_id if user_id is not None else actor.user_id
         if uid is None:
             raise PermissionDenied("no staff user")
-        resource = (await session.execute(select(Resource).where(Resource.user_id == uid))).scalar_one_or_none()
-        if resource is None:
+        resource_id = (await session.execute(select(Resource.id).where(Resource.user_id == uid))).scalar_one_or_none()
+        if resource_id is None:
             return []
         local = zone(tz)
         start = datetime.combine(day, time(0), tzinfo=local)
         end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=local)
-        return await self._bookings_of(session, actor, resource.id, start, end, include_cancelled=False,
+        return await self._bookings_of(session, actor, resource_id, start, end, include_cancelled=False,
                                        reason="day list")
 
     async def for_resource(self, session: AsyncSession, actor: Actor, resource_id: int, start: datetime,
@@ -341,74 +354,36 @@ class BookingService:
         # A list reads in a fixed number of queries however many bookings it shows, and audits one row
         # per patient shown (the first of their bookings in the list names the view), all in one go:
         # a week of 200 bookings used to cost 200 audit rows and a thousand queries.
-        stmt = (select(Booking).join(Reservation, Reservation.booking_id == Booking.id)
-                .where(Reservation.resource_id == resource_id, Booking.start < end, Booking.end > start))
+        # Rows with the names they show (not booking entities, whose loading cost more than the query),
+        # the bookings picked by a subquery on the resource's reservations, so no DISTINCT is needed.
+        holding = select(Reservation.booking_id).where(Reservation.resource_id == resource_id)
+        stmt = _view_rows().where(Booking.id.in_(holding), Booking.start < end, Booking.end > start)
         if not include_cancelled:
             stmt = stmt.where(Booking.status != BookingStatus.CANCELLED)
-        bookings = (await session.execute(stmt.order_by(Booking.start, Booking.id).distinct())).scalars().all()
-        visible = await self._visible(session, actor, bookings)
-        shown = [b for b in bookings if b.id in visible]
-        first_per_patient: dict[int, Booking] = {}
-        for booking in shown:
-            first_per_patient.setdefault(booking.patient_id, booking)
+        rows = (await session.execute(_with_relation(stmt, actor).order_by(Booking.start, Booking.id))).all()
+        visible = await self._visible(session, actor, rows)
+        shown = [row for row in rows if row[0] in visible]
+        first_per_patient: dict[int, str] = {}  # patient id: public id of their first booking shown
+        for _booking_id, booking_public_id, patient_id in (row[:3] for row in shown):
+            first_per_patient.setdefault(patient_id, booking_public_id)
         await self._audit.record_many(session, [
-            AuditRow(actor, action="list", object_type="booking", object_id=booking.public_id,
-                     patient_id=booking.patient_id, reason=reason)
-            for booking in first_per_patient.values()])
-        return await self._views(session, shown)
+            AuditRow(actor, action="list", object_type="booking", object_id=booking_public_id,
+                     patient_id=patient_id, reason=reason)
+            for patient_id, booking_public_id in first_per_patient.items()])
+        return await _views_of_rows(session, shown)
 
-    async def _visible(self, session: AsyncSession, actor: Actor, bookings: Sequence[Booking]) -> set[int]:
-        """The ids of the bookings the actor may see, by the rule of :meth:`_may_see`, in two queries."""
-        if not bookings or not actor.has_role(*CLINICAL_ROLES):
+    async def _visible(self, session: AsyncSession, actor: Actor, rows: Sequence[Row[Any]]) -> set[int]:
+        """The ids of the bookings (rows read :func:`_with_relation`) the actor may see, by the rule of
+        :meth:`_may_see`: those of related patients, and of the rest those the actor takes part in, in
+        one query whatever their number."""
+        if not rows or not actor.has_role(*CLINICAL_ROLES):
             return set()
-        related: set[int] = set()
-        if actor.organisation_id is not None:
-            related = set((await session.execute(
-                select(PatientOrganisation.patient_id).where(
-                    PatientOrganisation.organisation_id == actor.organisation_id,
-                    PatientOrganisation.patient_id.in_({b.patient_id for b in bookings})))).scalars())
-        visible = {b.id for b in bookings if b.patient_id in related}
-        rest = [b.id for b in bookings if b.id not in visible]
+        visible = {row[0] for row in rows if row[_VIEW_WIDTH] is not None}
+        rest = [row[0] for row in rows if row[0] not in visible]
         if rest and actor.user_id is not None:
             visible |= set((await session.execute(
                 bookings_of_user(actor.user_id).where(Reservation.booking_id.in_(rest)))).scalars())
         return visible
-
-    async def _views(self, session: AsyncSession, bookings: Sequence[Booking]) -> list[BookingView]:
-        """Views of many bookings in a fixed number of queries. Only the columns a view shows are read
-        (not whole patients, types and resources with what they eagerly load), and the reservations
-        are those the bookings were loaded with."""
-        if not bookings:
-            return []
-        patients = {row.id: row for row in (await session.execute(
-            select(Patient.id, Patient.public_id, Patient.given_name, Patient.family_name)
-            .where(Patient.id.in_({b.patient_id for b in bookings})))).all()}
-        ctypes = {row.id: row for row in (await session.execute(
-            select(ConsultationType.id, ConsultationType.name, ConsultationType.name_en)
-            .where(ConsultationType.id.in_({b.consultation_type_id for b in bookings})))).all()}
-        referral_ids = {b.referral_id for b in bookings if b.referral_id is not None}
-        referrals: dict[int, str] = {rid: public_id for rid, public_id in (await session.execute(
-            select(Referral.id, Referral.public_id).where(Referral.id.in_(referral_ids)))).all()
-        } if referral_ids else {}
-        resource_ids = {r.resource_id for b in bookings for r in b.reservations}
-        resources = {row.id: row for row in (await session.execute(
-            select(Resource.id, Resource.name, Resource.kind, Resource.user_id)
-            .where(Resource.id.in_(resource_ids)))).all()} if resource_ids else {}
-        outcomes = await _outcomes(session, [b.id for b in bookings if b.status is BookingStatus.COMPLETED])
-        views = []
-        for b in bookings:
-            patient, ctype = patients.get(b.patient_id), ctypes.get(b.consultation_type_id)
-            if patient is None or ctype is None:
-                raise NotFound("booking is incomplete")
-            participants = tuple(
-                ParticipantView(r.requirement_key, r.resource_id, resources[r.resource_id].name,
-                                resources[r.resource_id].kind, resources[r.resource_id].user_id)
-                for r in b.reservations if r.resource_id in resources)
-            views.append(_view_of(
-                b, patient.public_id, f"{patient.given_name} {patient.family_name}", ctype.id, ctype.name,
-                ctype.name_en, referrals.get(b.referral_id) if b.referral_id else None, participants,
-                b.reservations[0] if b.reservations else None, outcome=outcomes.get(b.id)))
-        return views
 
     async def accessible(self, session: AsyncSession, actor: Actor, public_id: str) -> Booking:
         """The booking row for another scheduling service that acts on it (the outcome), under the
@@ -430,17 +405,22 @@ class BookingService:
     async def _accessible(self, session: AsyncSession, actor: Actor, public_id: str) -> Booking:
         booking = (await session.execute(select(Booking).where(Booking.public_id == public_id))).scalar_one_or_none()
         # the same answer for "does not exist" and "not yours": ids must not be probed
-        if booking is None or not await self._may_see(session, actor, booking):
+        if booking is None or not await self._may_see(session, actor, booking.id, booking.patient_id):
             raise NotFound("no such booking")
         return booking
 
-    async def _may_see(self, session: AsyncSession, actor: Actor, booking: Booking) -> bool:
-        if await self._patients.may_access(session, actor, booking.patient_id):
+    async def _may_see(self, session: AsyncSession, actor: Actor, booking_id: int, patient_id: int, *,
+                       related: bool | None = None) -> bool:
+        """Whether the actor may see the booking; ``related``: whether the patient is related to the
+        actor's organisation, when the caller read that already (asked of the patients otherwise)."""
+        if related is None:
+            related = await self._patients.may_access(session, actor, patient_id)
+        if related:
             return True
         # a participant sees the consultation they take part in, even from another organisation
         if actor.user_id is None or not actor.has_role(*CLINICAL_ROLES):
             return False
-        return await user_takes_part(session, booking.id, actor.user_id)
+        return await user_takes_part(session, booking_id, actor.user_id)
 
     async def _audit_booking(self, session: AsyncSession, actor: Actor, booking: Booking, action: str,
                              reason: str = "") -> None:
@@ -448,7 +428,11 @@ class BookingService:
                                  patient_id=booking.patient_id, reason=reason)
 
     async def _view(self, session: AsyncSession, booking: Booking, *, replayed: bool = False) -> BookingView:
-        view = (await self._views(session, [booking]))[0]
+        # read back as every view is (the unit of work flushes the booking's changes first)
+        rows = (await session.execute(_view_rows().where(Booking.id == booking.id))).all()
+        if not rows:
+            raise NotFound("booking is incomplete")
+        view = (await _views_of_rows(session, rows))[0]
         return replace(view, replayed=True) if replayed else view
 
 
@@ -465,21 +449,78 @@ async def _outcomes(session: AsyncSession, booking_ids: Sequence[int]) -> dict[i
             for o, name in rows}
 
 
-def _view_of(booking: Booking, patient_public_id: str, patient_name: str, ctype_id: int, ctype_name: str,
-             ctype_name_en: str, referral_public_id: str | None, participants: tuple[ParticipantView, ...],
-             first: Reservation | None, *, replayed: bool = False,
-             outcome: OutcomeView | None = None) -> BookingView:
-    return BookingView(
-        public_id=booking.public_id, status=booking.status, start=booking.start, end=booking.end,
-        blocked_start=first.blocked_start if first else booking.start,
-        blocked_end=first.blocked_end if first else booking.end,
-        consultation_type_id=ctype_id, consultation_type_name=ctype_name, patient_id=booking.patient_id,
-        patient_public_id=patient_public_id, patient_name=patient_name,
-        referral_public_id=referral_public_id, participants=participants,
-        patient_at_home=booking.patient_at_home, sequence=booking.sequence, ical_uid=booking.ical_uid,
-        cancel_reason=booking.cancel_reason, created_at=booking.created_at, updated_at=booking.updated_at,
-        replayed=replayed, consultation_type_name_en=ctype_name_en, outcome=outcome,
-    )
+_VIEW_ROWS = (
+    select(Booking.id, Booking.public_id, Booking.patient_id, Booking.status, Booking.start, Booking.end,
+           Booking.consultation_type_id, Booking.patient_at_home, Booking.sequence, Booking.ical_uid,
+           Booking.cancel_reason, Booking.created_at, Booking.updated_at,
+           Patient.public_id, Patient.given_name, Patient.family_name,
+           ConsultationType.name, ConsultationType.name_en, Referral.public_id)
+    .join(Patient, Patient.id == Booking.patient_id)
+    .join(ConsultationType, ConsultationType.id == Booking.consultation_type_id)
+    .outerjoin(Referral, Referral.id == Booking.referral_id)
+)
+"""The columns a booking's view shows, its patient's, type's and referral's with it: one query however
+many bookings (a booking always has its patient and type; the referral is optional). The first three
+are the booking's id, public id and patient id; a caller may add columns after the 19 of the view.
+
+Rows are read by position: a row's attributes are looked up by name on every access, which for a week
+of 200 bookings of twenty columns each cost more than building the views."""
+_VIEW_WIDTH = 19
+
+
+def _view_rows() -> Select[*tuple[Any, ...]]:
+    """:data:`_VIEW_ROWS`, for a caller to add its ``where`` to (statements are immutable)."""
+    return _VIEW_ROWS
+
+
+def _with_relation(stmt: Select[*tuple[Any, ...]], actor: Actor) -> Select[*tuple[Any, ...]]:
+    """``stmt`` (of :func:`_view_rows`) with one more column: not NULL when the booking's patient is
+    related to the actor's organisation, the rule of ``PatientService.may_access`` (a clinical role and
+    a relation), read with the rows instead of in a query of its own."""
+    if not actor.has_role(*CLINICAL_ROLES) or actor.organisation_id is None:
+        return stmt.add_columns(null())
+    return stmt.outerjoin(PatientOrganisation, and_(
+        PatientOrganisation.patient_id == Booking.patient_id,
+        PatientOrganisation.organisation_id == actor.organisation_id,
+    )).add_columns(PatientOrganisation.organisation_id)
+
+
+async def _views_of_rows(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[BookingView]:
+    """Views of bookings read with :func:`_view_rows`, their participants in one more query (and the
+    outcomes of completed ones in another), whatever their number."""
+    if not rows:
+        return []
+    booked = [row[:_VIEW_WIDTH] for row in rows]
+    participants: dict[int, list[ParticipantView]] = {row[0]: [] for row in booked}
+    # The first reservation (by position) holds the blocked time the view shows, as every one does.
+    blocked: dict[int, tuple[datetime, datetime]] = {}
+    for booking_id, key, resource_id, blocked_start, blocked_end, name, kind, user_id in (await session.execute(
+            select(Reservation.booking_id, Reservation.requirement_key, Reservation.resource_id,
+                   Reservation.blocked_start, Reservation.blocked_end, Resource.name, Resource.kind,
+                   Resource.user_id)
+            .join(Resource, Resource.id == Reservation.resource_id)
+            .where(Reservation.booking_id.in_(participants))
+            .order_by(Reservation.booking_id, Reservation.position))).all():
+        participants[booking_id].append(ParticipantView(key, resource_id, name, kind, user_id))
+        blocked.setdefault(booking_id, (blocked_start, blocked_end))
+    outcomes = await _outcomes(session, [row[0] for row in booked if row[3] is BookingStatus.COMPLETED])
+    views = []
+    for (booking_id, public_id, patient_id, status, start, end, type_id, at_home, sequence, ical_uid,
+         cancel_reason, created_at, updated_at, patient_public_id, given_name, family_name, type_name,
+         type_name_en, referral_public_id) in booked:
+        blocked_start, blocked_end = blocked.get(booking_id, (start, end))
+        views.append(BookingView(
+            public_id=public_id, status=status, start=start, end=end,
+            blocked_start=blocked_start, blocked_end=blocked_end,
+            consultation_type_id=type_id, consultation_type_name=type_name,
+            patient_id=patient_id, patient_public_id=patient_public_id,
+            patient_name=f"{given_name} {family_name}", referral_public_id=referral_public_id,
+            participants=tuple(participants[booking_id]), patient_at_home=at_home,
+            sequence=sequence, ical_uid=ical_uid, cancel_reason=cancel_reason,
+            created_at=created_at, updated_at=updated_at, consultation_type_name_en=type_name_en,
+            outcome=outcomes.get(booking_id),
+        ))
+    return views
 
 
 def _request_payload(data: BookRequest) -> dict[str, object]:

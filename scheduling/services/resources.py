@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -154,6 +155,11 @@ class ResourceService:
         row = (await session.execute(select(Resource).where(Resource.user_id == user_id))).scalar_one_or_none()
         return None if row is None else resource_view(row)
 
+    async def resource_id_for_user(self, session: AsyncSession, user_id: int) -> int | None:
+        """The id of a staff user's person resource, if they have one (one light query, for pages that
+        only need to know which calendar is theirs)."""
+        return (await session.execute(select(Resource.id).where(Resource.user_id == user_id))).scalar_one_or_none()
+
     async def list_resources(self, session: AsyncSession, *, kind: ResourceKind | None = None,
                              organisation_id: int | None = None) -> list[ResourceView]:
         """Active resources, by kind and name."""
@@ -168,10 +174,18 @@ class ResourceService:
     async def choices(self, session: AsyncSession, kind: ResourceKind) -> list[tuple[int, str]]:
         """Active resources of ``kind`` as (id, name), by name: for a chooser, without what a full view
         loads (the equipment of every room is a query of its own)."""
-        rows = await session.execute(select(Resource.id, Resource.name)
-                                     .where(Resource.active.is_(True), Resource.kind == kind)
+        return (await self.choices_by_kind(session, kind))[kind]
+
+    async def choices_by_kind(self, session: AsyncSession,
+                              *kinds: ResourceKind) -> dict[ResourceKind, list[tuple[int, str]]]:
+        """:meth:`choices` of several kinds in one query (a chooser of people and rooms)."""
+        rows = await session.execute(select(Resource.kind, Resource.id, Resource.name)
+                                     .where(Resource.active.is_(True), Resource.kind.in_(kinds))
                                      .order_by(Resource.name))
-        return [(rid, name) for rid, name in rows.all()]
+        found: dict[ResourceKind, list[tuple[int, str]]] = {kind: [] for kind in kinds}
+        for kind, rid, name in rows.all():
+            found[kind].append((rid, name))
+        return found
 
     async def deactivate_resource(self, session: AsyncSession, actor: Actor, resource_id: int) -> None:
         """Take a resource out of slot search; its bookings stay."""
@@ -264,10 +278,25 @@ class ResourceService:
     async def availability(self, session: AsyncSession, resource_id: int) -> Availability:
         """The pure-domain :class:`Availability` of a resource (hours, exceptions, holidays, zone)."""
         resource = await self._resource(session, resource_id)
-        return (await load_availabilities(session, [resource]))[resource.id]
+        owner = HoursOwner(resource.id, resource.timezone, resource.closed_on_public_holidays)
+        return (await load_availabilities(session, [owner]))[resource.id]
 
 
-async def load_availabilities(session: AsyncSession, resources: Sequence[Resource]) -> dict[int, Availability]:
+@dataclass(frozen=True)
+class HoursOwner:
+    """What availability needs of a resource besides its hours: read as three columns, since a whole
+    resource brings its equipment with it (a query of its own) on every slot search and calendar."""
+
+    id: int
+    timezone: str
+    closed_on_public_holidays: bool
+
+
+HOURS_OWNER_COLUMNS = (Resource.id, Resource.timezone, Resource.closed_on_public_holidays)
+"""The columns of :class:`HoursOwner`, in its order."""
+
+
+async def load_availabilities(session: AsyncSession, resources: Sequence[HoursOwner]) -> dict[int, Availability]:
     """Availability per resource, from two queries whatever the number of resources."""
     ids = [r.id for r in resources]
     hours: dict[int, dict[int, list[TimeRange]]] = {i: {} for i in ids}

@@ -29,7 +29,7 @@ from scheduling.models import (
     TypeRequirement,
 )
 from scheduling.services.common import CLINICAL_ROLES, require_roles
-from scheduling.services.resources import load_availabilities, split_codes
+from scheduling.services.resources import HOURS_OWNER_COLUMNS, HoursOwner, load_availabilities, split_codes
 from scheduling.services.views import CandidateSet, FreeBusyView, SlotParticipant, SlotSearchInput, SlotView
 from scheduling.slot_search import Requirement, ResourceCalendar, SlotQuery, find_slots
 from server.people.models import User
@@ -150,10 +150,20 @@ class SlotService:
 
         ``exclude_booking_id`` leaves out one booking's own reservations (a reschedule may overlap itself).
         """
+        return (await self._calendars_and_names(session, resource_ids, window,
+                                                exclude_booking_id=exclude_booking_id))[0]
+
+    async def _calendars_and_names(self, session: AsyncSession, resource_ids: Iterable[int], window: Interval, *,
+                                   exclude_booking_id: int | None = None,
+                                   ) -> tuple[dict[str, ResourceCalendar], dict[int, str]]:
+        """:meth:`load_calendars`, and the resources' names read with them."""
         ids = sorted(set(resource_ids))
-        resources = (await session.execute(select(Resource).where(Resource.id.in_(ids)))).scalars().all()
-        if len(resources) != len(ids):
+        # Columns, not resource entities: an entity brings its equipment along, a query of its own.
+        rows = (await session.execute(select(Resource.name, *HOURS_OWNER_COLUMNS)
+                                      .where(Resource.id.in_(ids)))).all()
+        if len(rows) != len(ids):
             raise ValidationFailed("unknown resource", {"chosen": "unknown_resource"})
+        resources = [HoursOwner(row.id, row.timezone, row.closed_on_public_holidays) for row in rows]
         lo, hi = window.start - _MARGIN, window.end + _MARGIN
         busy: dict[int, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
         stmt = select(Reservation.resource_id, Reservation.blocked_start, Reservation.blocked_end).where(
@@ -174,7 +184,7 @@ class SlotService:
             str(r.id): ResourceCalendar(str(r.id), availabilities[r.id],
                                         IntervalSet.from_pairs(busy[r.id]))
             for r in resources
-        }
+        }, {row.id: row.name for row in rows}
 
     def query_for(self, ctype: ConsultationType, resolved: Sequence[ResolvedRequirement], window: Interval, *,
                   limit: int = 10, step_minutes: int = 15) -> SlotQuery:
@@ -224,11 +234,10 @@ class SlotService:
             window = Interval(window_start, window_end)
         except InvalidInterval as exc:
             raise ValidationFailed("bad window", {"window_end": "invalid"}) from exc
-        calendars = await self.load_calendars(session, resource_ids, window)
-        names = await self._names(session, set(resource_ids))
+        calendars, names = await self._calendars_and_names(session, resource_ids, window)
         return [
             FreeBusyView(
-                resource_id=rid, name=names[rid][0],
+                resource_id=rid, name=names[rid],
                 open=tuple(expand(calendars[str(rid)].availability, window).pairs()),
                 busy=tuple(calendars[str(rid)].busy.clip(window).pairs()),
             )
