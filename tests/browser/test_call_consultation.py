@@ -97,10 +97,19 @@ VIDEO_CAPS_ARE = f"""(bps) => {{ const caps = ({VIDEO_CAPS})();
   return caps.length > 0 && caps.every(c => c === bps); }}"""
 
 
+FRAMES_FROM = """([pid, label]) => [...document.querySelectorAll('#tiles figure[data-participant]')]
+  .filter(f => f.dataset.participant === pid && f.dataset.label === label)
+  .reduce((sum, f) => sum + f.querySelector('video').getVideoPlaybackQuality().totalVideoFrames, 0)"""
+FRAMES_ADVANCE = f"""([pid, label, before]) => ({FRAMES_FROM})([pid, label]) >= before + 10"""
+
+
 async def _decodes(page: Page, others: list[str], label: str = "room_camera") -> None:
+    """Each of ``others`` shows a picture on ``page`` and its frames keep coming (not one frozen frame)."""
     for pid in others:
         try:
             await page.wait_for_function(DECODED_FROM, arg=[pid, label], timeout=60_000)
+            before = await page.evaluate(FRAMES_FROM, [pid, label])
+            await page.wait_for_function(FRAMES_ADVANCE, arg=[pid, label, before], timeout=60_000)
         except Exception:
             pytest.fail(f"no {label} video from {pid}: {await page.evaluate(DIAGNOSE)}")
 
