@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -65,7 +64,7 @@ class ForwardedStream(MediaStreamTrack):
         self._source_ssrc: int | None = None
         self._ts_offset = 0
         self._last_ts = 0
-        self._last_sent_at = 0.0
+        self._last_sent_ntp = 0
         self._rtx_seq = random.getrandbits(16) % _HALF
         self._cache_size = cache_size if self._video else 0
         self._cache: list[tuple[int, bytes] | None] = [None] * self._cache_size
@@ -119,12 +118,12 @@ class ForwardedStream(MediaStreamTrack):
         """
         writer = self._writer
         outlet = self._outlet
-        if writer is None or outlet is None or not outlet.ready or self.readyState != "live":
+        if writer is None or outlet is None or not outlet.ready:  # stop() un-readies the outlet
             self._drop(packet)
             return
         seq = packet.sequence_number
         if packet.ssrc != self._source_ssrc:
-            self._new_source(packet.ssrc, packet.timestamp, outlet.clock_rate)
+            self._new_source(packet.ssrc, packet.timestamp, outlet.clock_rate, ntp_time)
         if not self._running:
             if self._needs_keyframe and not starts_keyframe:
                 self._drop(packet)
@@ -159,19 +158,19 @@ class ForwardedStream(MediaStreamTrack):
         if seq == self._highest_seq:
             self._next_seq = (out_seq + 1) & 0xFFFF
             self._last_ts = out_ts
-            self._last_sent_at = time.monotonic()
+            self._last_sent_ntp = ntp_time
         if self._cache_size and not packet.padding_size:
             self._cache[out_seq % self._cache_size] = (out_seq, data)
         self.packets_forwarded += 1
         if packet.marker or not self._video:
             self.frames_forwarded += 1
 
-    def _new_source(self, ssrc: int, timestamp: int, clock_rate: int) -> None:
+    def _new_source(self, ssrc: int, timestamp: int, clock_rate: int, ntp_time: int) -> None:
         """The publisher's stream (re)starts: keep the recipient's timestamps moving with real time."""
         if self._source_ssrc is None:
             start = random.getrandbits(32)
         else:
-            elapsed = max(time.monotonic() - self._last_sent_at, 0.001)
+            elapsed = max((ntp_time - self._last_sent_ntp) / 4294967296.0, 0.001)
             start = (self._last_ts + int(elapsed * clock_rate)) & 0xFFFFFFFF
             self._running = False
         self._source_ssrc = ssrc
