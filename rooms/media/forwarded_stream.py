@@ -23,10 +23,10 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from .aiortc_hook import RtpOutlet
 from .media_labels import MediaLabel
-from .rtp_rewrite import RtpHeaderWriter, as_rtx
+from .rtp_rewrite import RtpHeaderWriter, abs_send_time, as_rtx, ntp_now
 
 RETRANSMISSION_CACHE = 256
-"""Sent video packets kept per recipient for NACKs: ~2 s of 640x480 video, more than a round trip."""
+"""Sent video packets kept per recipient for NACKs: 2-4 s of 640x480 video, many round trips."""
 
 _HALF = 0x8000
 
@@ -67,7 +67,9 @@ class ForwardedStream(MediaStreamTrack):
         self._last_sent_ntp = 0
         self._rtx_seq = random.getrandbits(16) % _HALF
         self._cache_size = cache_size if self._video else 0
-        self._cache: list[tuple[int, bytes] | None] = [None] * self._cache_size
+        # (sequence number, timestamp, marker, payload) as sent: the payload is the publisher's, shared by
+        # every recipient's ring, so a ring costs little more than the one copy of the packets.
+        self._cache: list[tuple[int, int, int, bytes] | None] = [None] * self._cache_size
         self._ended: asyncio.Future[None] | None = None
         self.packets_forwarded = 0
         self.packets_dropped = 0
@@ -160,7 +162,7 @@ class ForwardedStream(MediaStreamTrack):
             self._last_ts = out_ts
             self._last_sent_ntp = ntp_time
         if self._cache_size and not packet.padding_size:
-            self._cache[out_seq % self._cache_size] = (out_seq, data)
+            self._cache[out_seq % self._cache_size] = (out_seq, out_ts, packet.marker, payload)
         self.packets_forwarded += 1
         if packet.marker or not self._video:
             self.frames_forwarded += 1
@@ -187,9 +189,11 @@ class ForwardedStream(MediaStreamTrack):
             return
         entry = self._cache[sequence_number % self._cache_size]
         outlet = self._outlet
-        if entry is None or entry[0] != sequence_number or outlet is None:
+        writer = self._writer
+        if entry is None or entry[0] != sequence_number or outlet is None or writer is None:
             return
-        data = entry[1]
+        _, timestamp, marker, payload = entry
+        data = writer.write(marker, sequence_number, timestamp, abs_send_time(ntp_now()), payload)
         if outlet.rtx_payload_type is not None:
             data = as_rtx(data, outlet.rtx_payload_type, self._rtx_seq, outlet.rtx_ssrc)
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF
