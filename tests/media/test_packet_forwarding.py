@@ -9,6 +9,7 @@ from aiortc.codecs.vpx import vp8_depayload
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtpPacket
 
+from rooms.media import aiortc_hook
 from rooms.media.forwarded_stream import ForwardedStream
 from rooms.media.rtp_rewrite import starts_vp8_keyframe
 
@@ -190,3 +191,39 @@ async def test_sender_reports_carry_the_forwarded_counts(packet_room: LoopbackRo
         stats = await server_sender.getStats()
         outbound = next(s for s in stats.values() if s.type == "outbound-rtp")
         assert outbound.packetsSent > 0 and outbound.bytesSent > 0
+
+
+async def test_a_recipient_whose_socket_backs_up_loses_packets_and_resumes_at_a_keyframe(
+    packet_room: LoopbackRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = packet_room
+    await room.join("nurse")
+    specialist = await room.join("specialist", publish=False)
+    arrived = record_rtp(specialist.pc)
+    await room.sync_all()
+    await wait_until(lambda: specialist.frames_from("nurse", "video") >= FRAMES, "specialist sees nurse")
+    stream = _stream(room, "nurse", "specialist", "video")
+
+    def keyframe_requests() -> int:
+        return next(p.keyframe_requests_sent for p in room.router.publications("nurse") if p.kind == "video")
+
+    requests_before = keyframe_requests()
+
+    # Every byte counts as "already waiting in the socket": the recipient is behind. Nothing queues up.
+    monkeypatch.setattr(aiortc_hook, "MAX_UNSENT_BYTES", -1)
+    dropped_before = stream.frames_dropped
+    await wait_until(lambda: stream.frames_dropped >= dropped_before + 5, "packets for the recipient are dropped")
+    assert stream.waiting_for_keyframe and stream.queued_frames == 0
+    mid = next(o.mid for o in room.router.outgoing_tracks("specialist") if o.kind == "video")
+    transceiver = next(t for t in specialist.pc.getTransceivers() if t.mid == mid)
+    ssrc = transceiver.receiver.getSynchronizationSources()[0].source
+    received_while_behind = len(arrived[ssrc])
+
+    monkeypatch.setattr(aiortc_hook, "MAX_UNSENT_BYTES", 256 * 1024)
+    decoded = specialist.frames_from("nurse", "video")
+    await wait_until(lambda: specialist.frames_from("nurse", "video") >= decoded + FRAMES, "the video comes back")
+    assert keyframe_requests() > requests_before  # the publisher was asked for a key frame
+    resumed_seq, resumed_payload = arrived[ssrc][received_while_behind]
+    assert starts_vp8_keyframe(resumed_payload, vp8_depayload(resumed_payload))  # resumed at a key frame
+    last_before = arrived[ssrc][received_while_behind - 1][0]
+    assert resumed_seq == (last_before + 1) & 0xFFFF  # no gap in the recipient's sequence numbers
