@@ -139,6 +139,7 @@ _REQUIRED_SOURCE: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
         RTCRtpSender,
         "send",
         (
+            "if not self.__started:",
             "self.__mid = parameters.muxId",
             "self.__rtp_header_extensions_map.configure(parameters)",
             "self.__rtx_payload_type = codec.payloadType",
@@ -305,6 +306,18 @@ class PacketTap(JitterBuffer):
         if frames is None:
             return False, None
         return frames.add(packet)
+
+
+_verified = False
+
+
+def _verify_once() -> None:
+    """:func:`verify_aiortc_hook`, done once per process once it has passed (aiortc does not change under a
+    running server); the router verifies again whenever one is made."""
+    global _verified
+    if not _verified:
+        verify_aiortc_hook()
+        _verified = True
 
 
 class ReceiverTap:
@@ -546,7 +559,7 @@ class RtpOutlet:
     """
 
     def __init__(self, sender: RTCRtpSender) -> None:
-        verify_aiortc_hook()
+        _verify_once()  # one per recipient track: the full check (~10 ms) would stall every join
         self.sender = sender
         self.ssrc: int = sender._ssrc
         self.rtx_ssrc: int = sender._rtx_ssrc
@@ -564,8 +577,12 @@ class RtpOutlet:
         original_send = sender.send
 
         async def send(parameters: RTCRtpSendParameters) -> None:
+            # aiortc calls send() again on every renegotiation, with parameters built afresh (possibly with
+            # aiortc's own extension ids), and ignores all but the first: so must the outlet.
+            started = self.sender._RTCRtpSender__started  # type: ignore[attr-defined]
             await original_send(parameters)
-            self._start(parameters)
+            if not started:
+                self._start(parameters)
 
         async def retransmit(sequence_number: int) -> None:
             handler = self.on_nack

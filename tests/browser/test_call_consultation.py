@@ -114,6 +114,26 @@ async def _decodes(page: Page, others: list[str], label: str = "room_camera") ->
             pytest.fail(f"no {label} video from {pid}: {await page.evaluate(DIAGNOSE)}")
 
 
+SENDER_REPORTED_KINDS = """async () => {
+  const kinds = new Set();
+  (await window.samkonsultPeer.pc.getStats()).forEach(s => {
+    if (s.type === 'remote-outbound-rtp' && s.packetsSent > 0) kinds.add(s.kind);
+  });
+  return [...kinds].sort().join(',');
+}"""
+
+
+async def _gets_sender_reports(page: Page) -> None:
+    """The server's RTCP sender reports reach the page for audio and video (Chromium syncs the two by them)."""
+    kinds = ""
+    for _ in range(100):  # a report comes every 0.5-1.5 s per stream; this only bounds a broken test
+        kinds = str(await page.evaluate(SENDER_REPORTED_KINDS))
+        if kinds == "audio,video":
+            return
+        await asyncio.sleep(0.2)
+    pytest.fail(f"sender reports seen only for {kinds!r}: {await page.evaluate(DIAGNOSE)}")
+
+
 async def _pid(page: Page) -> str:
     await page.wait_for_function("() => window.samkonsult && window.samkonsult.me")
     return str(await page.evaluate("() => window.samkonsult.me"))
@@ -153,6 +173,8 @@ async def test_three_people_hold_a_consultation(three: list[Page], server: Serve
     for page, me in zip(three, pids, strict=True):
         await _decodes(page, [p for p in pids if p != me])
         await expect(page.locator("#roster li")).to_have_count(3)
+    for page in three:
+        await _gets_sender_reports(page)
     await assert_accessible(specialist)
     # three in the room: every page caps its camera at the server's bitrate for that size (1,000 kbit/s)
     for page in three:

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from aiortc import RTCPeerConnection
 from aiortc.codecs.vpx import vp8_depayload
+from aiortc.rtcrtpparameters import RTCRtcpParameters, RTCRtpHeaderExtensionParameters, RTCRtpSendParameters
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtpPacket
 
@@ -17,6 +18,7 @@ from .conftest import LoopbackRoom
 from .loopback_peers import count_codec_usage, wait_until
 
 FRAMES = 10
+MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 
 
 def record_rtp(pc: RTCPeerConnection) -> dict[int, list[tuple[int, bytes]]]:
@@ -227,3 +229,32 @@ async def test_a_recipient_whose_socket_backs_up_loses_packets_and_resumes_at_a_
     assert starts_vp8_keyframe(resumed_payload, vp8_depayload(resumed_payload))  # resumed at a key frame
     last_before = arrived[ssrc][received_while_behind - 1][0]
     assert resumed_seq == (last_before + 1) & 0xFFFF  # no gap in the recipient's sequence numbers
+
+
+
+async def test_parameters_given_again_on_a_renegotiation_change_nothing(packet_room: LoopbackRoom) -> None:
+    """aiortc calls a running sender's send() again on every renegotiation, with parameters built afresh
+    (with aiortc's own extension ids, where the browser negotiated others), and ignores them: so must the
+    packet path, or the recipient would read our mid as another extension."""
+    room = packet_room
+    await room.join("nurse")
+    specialist = await room.join("specialist", publish=False)
+    await room.sync_all()
+    await wait_until(lambda: specialist.frames_from("nurse", "video") >= FRAMES, "specialist sees nurse")
+    stream = _stream(room, "nurse", "specialist", "video")
+    outlet = stream._outlet
+    assert outlet is not None and outlet.ready
+    negotiated = (outlet.payload_type, outlet.mid, outlet.mid_id, outlet.abs_send_time_id)
+    sender = outlet.sender
+    transceiver = next(t for t in room.clients["specialist"].server_pc.getTransceivers() if t.sender is sender)
+    fresh = RTCRtpSendParameters(
+        codecs=transceiver._codecs,
+        headerExtensions=[RTCRtpHeaderExtensionParameters(id=negotiated[2] + 5, uri=MID_URI)],
+        muxId=transceiver.mid,
+        rtcp=RTCRtcpParameters(cname="x", ssrc=sender._ssrc),
+    )
+    await sender.send(fresh)
+
+    assert (outlet.payload_type, outlet.mid, outlet.mid_id, outlet.abs_send_time_id) == negotiated
+    decoded = specialist.frames_from("nurse", "video")
+    await wait_until(lambda: specialist.frames_from("nurse", "video") >= decoded + FRAMES, "the video keeps coming")
