@@ -110,8 +110,9 @@ VIDEO_CAPS_ARE = f"""(bps) => {{ const caps = ({VIDEO_CAPS})();
 
 
 # Frames Chromium decoded of one participant's track (by its m-line), from the receiver's statistics: a
-# picture that stays does not prove that the stream goes on. (The video element's own frame count stalls
-# at times in a headless browser while frames are decoded and shown, so it is not used.)
+# picture that stays does not prove that the stream goes on. (The video element's own frame count is not
+# used: Chromium pauses a muted autoplaying video while the layout has it out of view, which the speaker
+# tile does now and then, and the count stops while the frames are still decoded.)
 FRAMES_DECODED_FROM = """async ([pid, label]) => {
   const mids = [...window.samkonsultPeer.mediaMap.values()]
     .filter(m => m.participant_id === pid && m.label === label && m.live).map(m => m.mid);
