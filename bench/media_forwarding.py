@@ -1,6 +1,7 @@
 """Server CPU per forwarded stream and per consultation: rooms.media forwarding against MediaRelay.
 
-Run: ``.venv/bin/python bench/media_forwarding.py [--steps 4,8,12,...] [--budget 420] [--profile PATH]``
+Run: ``.venv/bin/python bench/media_forwarding.py [--steps 4,8,12,...] [--budget 420] [--profile PATH]
+[--forwarding frames|packets|both] [--compare N --rounds R] [--only-compare]``
 
 The server side (a MediaRouter per consultation, or aiortc's MediaRelay baseline) runs in this
 process, behind :func:`start_server`, and is the only thing measured (``getrusage`` of this
@@ -23,6 +24,13 @@ Phases:
    server keeps timestamp differences). Each window also prints the server's loop lag, how late
    the clients' frames left, lost peer connections and the frames the server's queues dropped,
    so a failed step says whether the server, the clients or the machine failed it.
+4. frames vs packets (``--compare N``, or ``--only-compare``): N three-way consultations forwarded
+   as frames, then as packets (rooms.media.forwarding_mode), windows back to back and in alternating
+   order for ``--rounds``; prints per mode the CPU per consultation, forwarded streams per core and
+   server CPU microseconds per frame the clients received, and the ratios. On a shared machine these
+   same-load, interleaved ratios are the figures to quote, not the capacities of phase 3.
+
+Phases 1 and 3 run once per mode named by ``--forwarding`` (both by default) and print the ratio.
 """
 
 import argparse
@@ -58,7 +66,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
 from rooms.live_events import ServerOffer
-from rooms.media import MediaRouter
+from rooms.media import FORWARDING_MODES, ForwardingMode, MediaRouter, check_forwarding_mode
 from rooms.media.aiortc_hook import set_outgoing_stream_id
 from rooms.media.codec_pinning import pinned_codec_preferences
 from rooms.media_workers import MediaWorkerPool, RemoteRoomMedia
@@ -166,14 +174,15 @@ class MediaServer(Protocol):
 class ForwardingServer:
     """One rooms.media MediaRouter per consultation, on this process's event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, forwarding: ForwardingMode = "frames") -> None:
+        self.forwarding: ForwardingMode = forwarding
         self.routers: dict[str, MediaRouter] = {}
         self.room_of: dict[str, str] = {}
 
     async def offer(self, room: str, pid: str, offer: str, labels: dict[str, Any]) -> str:
         router = self.routers.get(room)
         if router is None:
-            router = self.routers[room] = MediaRouter()
+            router = self.routers[room] = MediaRouter(forwarding=self.forwarding)
         pc = loopback_pc()
         router.add_participant(pid, pc)
         self.room_of[pid] = room
@@ -233,8 +242,8 @@ class WorkerServer:
     QUIET_AFTER = 1.0
     """A participant with no server offer this long after asking has none coming."""
 
-    def __init__(self, workers: int) -> None:
-        self.pool = MediaWorkerPool(workers, worker_command())
+    def __init__(self, workers: int, forwarding: ForwardingMode = "frames") -> None:
+        self.pool = MediaWorkerPool(workers, worker_command(forwarding))
         self.rooms: dict[str, RemoteRoomMedia] = {}
         self.members: dict[str, dict[ParticipantId, Member]] = defaultdict(dict)
         self.member_of: dict[str, tuple[RemoteRoomMedia, Member, _OfferInbox]] = {}
@@ -362,16 +371,16 @@ class TranscodingServer:
             await participant.pc.close()
 
 
-async def start_server(mode: str, workers: int = 0) -> MediaServer:
-    """The measured server: forwarding in this process, or in ``workers`` worker processes; or the
-    transcoding baseline."""
+async def start_server(mode: str, workers: int = 0, forwarding: ForwardingMode = "frames") -> MediaServer:
+    """The measured server: forwarding (frames or packets) in this process, or in ``workers`` worker
+    processes; or the transcoding baseline."""
     if mode == "relay":
         return TranscodingServer()
     if workers > 0:
-        server = WorkerServer(workers)
+        server = WorkerServer(workers, forwarding)
         await server.start()
         return server
-    return ForwardingServer()
+    return ForwardingServer(forwarding)
 
 
 def server_cpu(server: MediaServer) -> tuple[float, float]:
@@ -431,6 +440,7 @@ async def run_steps(
     keep_going: Callable[[list[Step]], bool] = lambda steps: True,
     on_step: Callable[[Step], None] = lambda step: None,
     profile: str | None = None,
+    forwarding: ForwardingMode = "frames",
 ) -> list[Step]:
     """Measured windows with a growing number of rooms; the rooms of one step stay for the next.
 
@@ -439,7 +449,7 @@ async def run_steps(
     children meet at barriers before and after each measured window, so every process measures
     the same seconds; after a window ``keep_going`` decides whether more rooms are added.
     """
-    server = await start_server(mode, args.workers if mode == "forward" else 0)
+    server = await start_server(mode, args.workers if mode == "forward" else 0, forwarding)
     processes = max(1, min(args.client_processes, room_steps[0]))
     previous = 0
     plan: list[list[list[int]]] = [[] for _ in range(processes)]
@@ -610,6 +620,7 @@ def merge_client_stats(parts: list[dict[str, Any]]) -> dict[str, Any]:
             worst[kind] = min(worst.get(kind, 1.0), ratio)
     return {
         "delivered": {kind: (got / expected if expected else 0.0) for kind, (got, expected) in counts.items()},
+        "received": {kind: got for kind, (got, _) in counts.items()},
         "worst": worst,
         "latency_ms": {kind: statistics.median(values) * 1000 for kind, values in latencies.items() if values},
         "latency_p95_ms": {
@@ -691,12 +702,13 @@ def describe(name: str, report: dict[str, Any]) -> None:
 
 
 async def marginal_cost(
-    mode: str, rooms: int, low: int, high: int, args: argparse.Namespace, frames: str
+    mode: str, rooms: int, low: int, high: int, args: argparse.Namespace, frames: str,
+    forwarding: ForwardingMode = "frames",
 ) -> float:
     """CPU per extra recipient: the slope between ``low`` and ``high`` viewers per publisher."""
-    (few,) = await run_steps(mode, [rooms], 1, low, False, args, frames)
+    (few,) = await run_steps(mode, [rooms], 1, low, False, args, frames, forwarding=forwarding)
     describe(f"{rooms} publisher(s) x {low} viewer(s)", few.report)
-    (many,) = await run_steps(mode, [rooms], 1, high, False, args, frames)
+    (many,) = await run_steps(mode, [rooms], 1, high, False, args, frames, forwarding=forwarding)
     describe(f"{rooms} publisher(s) x {high} viewers", many.report)
     extra = int(many.report["streams"]["video"] - few.report["streams"]["video"])
     # Raw CPU slope, not scaled by the delivered ratio (which would flatter the forwarder
@@ -704,7 +716,7 @@ async def marginal_cost(
     return (cpu_share(many.report) - cpu_share(few.report)) / extra * 100
 
 
-async def capacity_search(args: argparse.Namespace, frames: str) -> list[Step]:
+async def capacity_search(args: argparse.Namespace, frames: str, forwarding: ForwardingMode) -> list[Step]:
     """Three-way consultations added step by step until two steps in a row fail or the budget ends."""
     started = time.monotonic()
     counts = [int(value) for value in str(args.steps).split(",") if value.strip()]
@@ -728,11 +740,14 @@ async def capacity_search(args: argparse.Namespace, frames: str) -> list[Step]:
         print(f"\n  step: {step.rooms} consultations running, {verdict}", flush=True)
         describe(f"{step.rooms} consultations", step.report)
 
-    return await run_steps("forward", counts, 3, 0, True, args, frames, keep_going, on_step, args.profile)
+    return await run_steps(
+        "forward", counts, 3, 0, True, args, frames, keep_going, on_step, args.profile, forwarding
+    )
 
 
-def summarize_capacity(steps: list[Step]) -> None:
-    """The ``capacity:`` and ``per consultation:`` lines."""
+def summarize_capacity(steps: list[Step]) -> tuple[float, float] | None:
+    """The ``capacity:`` and ``per consultation:`` lines; returns (CPU share per consultation, forwarded
+    streams per core), or None when nothing was measured."""
     passing = [step for step in steps if all_delivered(step.report)]
     capacity = max((step.rooms for step in passing), default=0)
     suspect = [step.rooms for step in steps if client_bound(step.report)]
@@ -755,6 +770,79 @@ def summarize_capacity(steps: list[Step]) -> None:
             f"forwarded streams per core: {streams / cpu_share(largest):.0f} "
             f"({streams} audio + video streams at {cpu_share(largest) * 100:.0f} % of a core) ({load()})"
         )
+        return per, streams / cpu_share(largest)
+    return None
+
+
+@dataclass
+class ModeFigures:
+    """Same-load windows of one forwarding mode, summed."""
+
+    server_cpu: float = 0.0
+    wall: float = 0.0
+    rooms: int = 0
+    streams: int = 0
+    frames: int = 0
+    windows: int = 0
+
+    def add(self, step: Step) -> None:
+        report = step.report
+        self.server_cpu += report["server_cpu"]
+        self.wall += report["wall"]
+        self.rooms += step.rooms
+        self.streams += sum(report["streams"].values())
+        self.frames += sum(report["received"].values())
+        self.windows += 1
+
+    @property
+    def per_consultation(self) -> float:
+        """Share of a core per running consultation."""
+        return self.server_cpu / self.wall * self.windows / max(self.rooms, 1)
+
+    @property
+    def streams_per_core(self) -> float:
+        return self.streams / max(self.server_cpu / self.wall * self.windows, 1e-9)
+
+    @property
+    def cpu_per_frame_us(self) -> float:
+        """Server CPU microseconds per frame the clients received (less load-sensitive than shares)."""
+        return self.server_cpu / max(self.frames, 1) * 1e6
+
+
+async def compare_modes(args: argparse.Namespace, frames: str) -> None:
+    """The same consultations forwarded as frames and as packets, windows back to back, alternating."""
+    figures = {mode: ModeFigures() for mode in FORWARDING_MODES}
+    for round_number in range(args.rounds):
+        order = FORWARDING_MODES if round_number % 2 == 0 else tuple(reversed(FORWARDING_MODES))
+        for mode in order:
+            (step,) = await run_steps(
+                "forward", [args.compare], 3, 0, True, args, frames, forwarding=check_forwarding_mode(mode)
+            )
+            describe(f"round {round_number + 1}, {mode}: {step.rooms} consultations", step.report)
+            if not all_delivered(step.report) or step.report["send_errors"]:
+                # the clients failing to send (a starved machine) also lowers the server's CPU: not comparable
+                print("    note: left out of the sums (some stream < 99 % of its frames, or client send errors)")
+                continue
+            figures[mode].add(step)
+    print()
+    for mode, figure in figures.items():
+        print(
+            f"{mode}: per consultation {figure.per_consultation * 100:.2f} % of a core, "
+            f"{figure.streams_per_core:.0f} forwarded streams per core, "
+            f"{figure.cpu_per_frame_us:.1f} us server CPU per delivered frame "
+            f"({figure.windows} window(s) of {args.compare} consultations) ({load()})"
+        )
+    frames_mode, packets_mode = figures["frames"], figures["packets"]
+    if not frames_mode.windows or not packets_mode.windows:
+        print(f"no ratio: a mode has no window where every stream was delivered ({load()})")
+        return
+    print(
+        "ratio frames/packets: CPU per consultation "
+        f"{frames_mode.per_consultation / packets_mode.per_consultation:.2f}, "
+        f"CPU per delivered frame {frames_mode.cpu_per_frame_us / packets_mode.cpu_per_frame_us:.2f}; "
+        f"streams per core packets/frames {packets_mode.streams_per_core / frames_mode.streams_per_core:.2f} "
+        f"({load()})"
+    )
 
 
 async def main() -> None:
@@ -784,9 +872,25 @@ async def main() -> None:
         default=0,
         help="forward in this many media worker processes, as the server does by default (0: in this process)",
     )
+    parser.add_argument(
+        "--forwarding",
+        choices=(*FORWARDING_MODES, "both"),
+        default="both",
+        help="how the router forwards in phases 1 and 3 (rooms.media.forwarding_mode); both: each in turn",
+    )
+    parser.add_argument(
+        "--compare",
+        type=int,
+        default=6,
+        metavar="N",
+        help="phase 4: N consultations forwarded as frames and as packets, back to back (0: skip)",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="phase 4: windows per mode, alternating order")
     parser.add_argument("--only-forwarding", action="store_true", help="phase 1 only (profiling)")
     parser.add_argument("--only-capacity", action="store_true", help="phase 3 only")
+    parser.add_argument("--only-compare", action="store_true", help="phase 4 only")
     args = parser.parse_args()
+    modes = [check_forwarding_mode(m) for m in (FORWARDING_MODES if args.forwarding == "both" else (args.forwarding,))]
 
     print(f"pre-encoding {VIDEO_FRAMES} VP8 frames {WIDTH}x{HEIGHT} and 50 Opus frames ...", flush=True)
     frames = pre_encode()
@@ -800,16 +904,24 @@ async def main() -> None:
         handle.write(pickle.dumps(frames))
         frames_path = handle.name
     forward_cost = relay_cost = 0.0
-    steps: list[Step] = []
+    capacity: dict[str, list[Step]] = {}
     try:
+        if args.only_compare:
+            print(f"\nphase 4: {args.compare} three-way consultations, frames vs packets, back to back", flush=True)
+            await compare_modes(args, frames_path)
+            return
         if not args.only_capacity:
-            print("\nphase 1: forwarding (rooms.media), 2 publishers, 1 then 15 viewers each, video", flush=True)
-            forward_cost = await marginal_cost("forward", 2, 1, 15, args, frames_path)
-            print(
-                f"forwarding: {forward_cost:.3f} % of a core per extra forwarded 640x480@30fps stream "
-                f"(target <= 0.5 %) ({load()})",
-                flush=True,
-            )
+            for mode in modes:
+                print(
+                    f"\nphase 1: forwarding {mode} (rooms.media), 2 publishers, 1 then 15 viewers each, video",
+                    flush=True,
+                )
+                forward_cost = await marginal_cost("forward", 2, 1, 15, args, frames_path, mode)
+                print(
+                    f"forwarding {mode}: {forward_cost:.3f} % of a core per extra forwarded 640x480@30fps stream "
+                    f"(target <= 0.5 %) ({load()})",
+                    flush=True,
+                )
             if args.only_forwarding:
                 return
             print(
@@ -817,12 +929,28 @@ async def main() -> None:
             )
             relay_cost = await marginal_cost("relay", 1, 1, 3, args, frames_path)
             print(f"transcoding (MediaRelay): {relay_cost:.3f} % of a core per extra stream ({load()})")
-        print("\nphase 3: capacity, three-way consultations (audio + video), added step by step", flush=True)
-        steps = await capacity_search(args, frames_path)
+        for mode in modes:
+            print(
+                f"\nphase 3: capacity forwarding {mode}, three-way consultations (audio + video), added step by step",
+                flush=True,
+            )
+            capacity[mode] = await capacity_search(args, frames_path, mode)
+        if args.compare and not args.only_capacity:
+            print(f"\nphase 4: {args.compare} three-way consultations, frames vs packets, back to back", flush=True)
+            await compare_modes(args, frames_path)
     finally:
         os.unlink(frames_path)
-    print()
-    summarize_capacity(steps)
+    summaries = {}
+    for name, steps in capacity.items():
+        print(f"\nforwarding {name}:")
+        summaries[name] = summarize_capacity(steps)
+    frames_summary, packets_summary = summaries.get("frames"), summaries.get("packets")
+    if frames_summary and packets_summary:
+        print(
+            f"ratio frames/packets: CPU per consultation {frames_summary[0] / packets_summary[0]:.2f}; "
+            f"forwarded streams per core packets/frames {packets_summary[1] / frames_summary[1]:.2f} "
+            f"(capacity searches one after the other, not interleaved) ({load()})"
+        )
     if forward_cost > 0:
         print(
             f"forwarding: {forward_cost:.3f} % of a core per extra forwarded stream, "

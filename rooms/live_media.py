@@ -17,7 +17,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
 from rooms.live_events import Link, PeerReset, ServerOffer
-from rooms.media import MediaError, MediaRouter
+from rooms.media import DEFAULT_FORWARDING, ForwardingMode, MediaError, MediaRouter
 from rooms.media.frame_sink import FrameSink
 from rooms.media.sdp import ClientOffer, server_offer_as_sent, without_audio_level
 from rooms.members import Member, Peer
@@ -72,11 +72,13 @@ RoomMediaFactory = Callable[[str, Mapping[ParticipantId, Member], Spawn], RoomMe
 
 
 def in_process_media(peer_factory: PeerFactory, recorder_factory: RecorderFactory | None,
-                     monotonic: Callable[[], float] = time.monotonic) -> RoomMediaFactory:
-    """Rooms' media in this process (no media workers), able to record with ``recorder_factory``."""
+                     monotonic: Callable[[], float] = time.monotonic,
+                     forwarding: ForwardingMode = DEFAULT_FORWARDING) -> RoomMediaFactory:
+    """Rooms' media in this process (no media workers), able to record with ``recorder_factory``;
+    ``forwarding`` is how the routers forward (see :mod:`rooms.media.forwarding_mode`)."""
     def make(room_id: str, members: Mapping[ParticipantId, Member], spawn: Spawn) -> RoomMedia:
         return LiveMedia(room_id, members, peer_factory=peer_factory, monotonic=monotonic, spawn=spawn,
-                         recorder_factory=recorder_factory)
+                         recorder_factory=recorder_factory, forwarding=forwarding)
     return make
 
 
@@ -92,6 +94,7 @@ class LiveMedia:
         monotonic: Callable[[], float],
         spawn: Spawn,
         recorder_factory: RecorderFactory | None = None,
+        forwarding: ForwardingMode = DEFAULT_FORWARDING,
     ) -> None:
         self._room_id = room_id
         self._members = members  # the live room's own dict: whoever it holds is who we negotiate with
@@ -102,7 +105,7 @@ class LiveMedia:
         self._recorder_factory = recorder_factory
         self._recording: tuple[str, FrameSink] | None = None
         self.recording_listener: RecordingListener | None = None
-        self.router = MediaRouter(on_renegotiation_needed=self.renegotiation_needed)
+        self.router = MediaRouter(on_renegotiation_needed=self.renegotiation_needed, forwarding=forwarding)
 
     async def handle_offer(self, member: Member, offer_sdp: str) -> str:
         """Apply the client's offer (creating or replacing its peer connection) and return the answer."""

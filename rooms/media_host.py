@@ -20,7 +20,7 @@ from typing import Any
 from rooms.errors import RoomError
 from rooms.live_events import LiveEvent
 from rooms.live_media import LiveMedia, PeerFactory
-from rooms.media import MediaError
+from rooms.media import DEFAULT_FORWARDING, ForwardingMode, MediaError
 from rooms.media_channel import (
     Answer,
     Candidate,
@@ -81,9 +81,11 @@ class MediaHost:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
                  peer_factory: PeerFactory, monotonic: Callable[[], float] = time.monotonic,
-                 recorder_factory: RecorderFactory | None = None) -> None:
+                 recorder_factory: RecorderFactory | None = None,
+                 forwarding: ForwardingMode = DEFAULT_FORWARDING) -> None:
         self._channel = FramedChannel(reader, writer, self._on_message)
         self._peer_factory = peer_factory
+        self._forwarding: ForwardingMode = forwarding
         self._recorder_factory = recorder_factory
         self._monotonic = monotonic
         self._rooms: dict[str, _HostedRoom] = {}
@@ -202,7 +204,8 @@ class MediaHost:
         if room is None:
             members: dict[ParticipantId, Member] = {}
             media = LiveMedia(room_id, members, peer_factory=self._peer_factory, monotonic=self._monotonic,
-                              spawn=self._spawn, recorder_factory=self._recorder_factory)
+                              spawn=self._spawn, recorder_factory=self._recorder_factory,
+                              forwarding=self._forwarding)
             media.recording_listener = lambda recording_id, reason: self._channel.send(
                 RecordingEnded(room_id, recording_id, reason))
             room = self._rooms[room_id] = _HostedRoom(media, members)

@@ -28,6 +28,7 @@ from rooms.appkeys import (
 )
 from rooms.join_codes import JoinCodeService
 from rooms.live_media import default_peer_factory, in_process_media
+from rooms.media import check_forwarding_mode
 from rooms.media.connection_check import ConnectionCheckService
 from rooms.media_workers import MediaWorkerPool
 from rooms.models import GuestSessionStore, SqlJoinCodeRepository
@@ -185,7 +186,8 @@ async def _database_context(app: web.Application) -> AsyncIterator[None]:
 
 async def _media_workers_context(app: web.Application) -> AsyncIterator[None]:
     """The media worker processes; stopped after the live rooms have closed their media in them."""
-    pool = MediaWorkerPool(app[SETTINGS].media_workers, worker_command())
+    settings = app[SETTINGS]
+    pool = MediaWorkerPool(settings.media_workers, worker_command(check_forwarding_mode(settings.media_forwarding)))
     await pool.start()
     app[MEDIA_WORKERS] = pool
     yield
@@ -210,7 +212,8 @@ async def _live_context(app: web.Application) -> AsyncIterator[None]:
         if not settings.redis_url:  # the only node: a recording still running was cut by our own stop
             await recordings.close_interrupted()
     media_factory = (pool.room_media if pool is not None
-                     else in_process_media(default_peer_factory, make_recorder if recordings is not None else None))
+                     else in_process_media(default_peer_factory, make_recorder if recordings is not None else None,
+                                           forwarding=check_forwarding_mode(settings.media_forwarding)))
     registry = LiveRegistry(
         app[BOOKING_DIRECTORY_FACTORY](database), database=database, audit=app[AUDIT], clock=clock,
         join_codes=codes, reading_sink=NoteReadingSink(database, app[NOTES]),

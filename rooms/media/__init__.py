@@ -1,7 +1,8 @@
 """Forwarding media core (SFU) of a live consultation, on aiortc.
 
 Encoded VP8/Opus frames are taken from each participant's receiving side and handed to
-every other participant's sender as ``av.Packet``: nothing is decoded or encoded here.
+every other participant's sender as ``av.Packet``, or (``forwarding="packets"``) each RTP
+packet is rewritten for each recipient and sent on: nothing is decoded or encoded here.
 Start at :class:`MediaRouter`.
 """
 
@@ -15,15 +16,19 @@ from .errors import (
     UnknownParticipantError,
     UnsupportedCodecError,
 )
+from .forwarding_mode import DEFAULT_FORWARDING, FORWARDING_MODES, ForwardingMode, check_forwarding_mode
 from .media_labels import MEDIA_LABELS, MediaLabel
 from .participant import OutgoingTrackInfo, PublicationInfo
 from .router import MediaRouter, RenegotiationListener
 
 __all__ = [
+    "DEFAULT_FORWARDING",
+    "FORWARDING_MODES",
     "MEDIA_LABELS",
     "PINNED_AIORTC_VERSION",
     "AiortcHookError",
     "DuplicateParticipantError",
+    "ForwardingMode",
     "MediaError",
     "MediaLabel",
     "MediaRouter",
@@ -34,5 +39,6 @@ __all__ = [
     "RouterClosedError",
     "UnknownParticipantError",
     "UnsupportedCodecError",
+    "check_forwarding_mode",
     "verify_aiortc_hook",
 ]

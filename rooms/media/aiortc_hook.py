@@ -12,6 +12,13 @@ the module-level ``decoder_worker`` thread. We swap, per receiver and before it 
 On the sending side aiortc's sender already packs an ``av.Packet`` instead of encoding a
 frame; we only divert its keyframe request (PLI/FIR from the recipient) to the publisher.
 
+Packet forwarding (``forwarding="packets"``) skips the frames altogether: the receiver's
+jitter buffer is replaced by a :class:`PacketTap` that hands every RTP packet (after SRTP,
+RTX unwrapping and aiortc's NACKs to the publisher) to the router, and an :class:`RtpOutlet`
+per recipient sender writes rewritten packets straight into the recipient's SRTP session and
+ICE socket, keeping the sender's counters for its RTCP sender reports and answering NACKs
+from a cache of what it sent. The sender's own RTP loop stays idle.
+
 Everything here is pinned to one aiortc version and verified by :func:`verify_aiortc_hook`;
 an upgrade that moved any of it raises :class:`AiortcHookError` instead of degrading quietly.
 Code called from inside aiortc's RTP/RTCP handling never raises: an exception there tears
@@ -25,10 +32,22 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import aioice.ice
 import aiortc
-from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver, rate, rtcpeerconnection, rtcrtpreceiver
+from aiortc import (
+    RTCDtlsTransport,
+    RTCIceTransport,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    rate,
+    rtcdtlstransport,
+    rtcpeerconnection,
+    rtcrtpreceiver,
+)
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
+from aiortc.rtp import RtpPacket
 
 from .codec_pinning import is_pinned_codec
 from .errors import AiortcHookError, UnsupportedCodecError
@@ -41,6 +60,15 @@ logger = logging.getLogger(__name__)
 PINNED_AIORTC_VERSION = "1.16.0"
 
 FrameHandler = Callable[[RTCRtpCodecParameters, JitterFrame], None]
+PacketHandler = Callable[[RtpPacket], None]
+
+MAX_UNSENT_BYTES = 256 * 1024
+"""Bytes a recipient's socket may hold unsent before forwarded packets to it are dropped (asyncio
+buffers a datagram the kernel refused without bound): a recipient who falls behind loses packets
+(video then resumes at a keyframe) instead of queueing ever more delay."""
+
+_MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+_ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
 AIORTC_RATE_COUNTER = rate.RateCounter
 """aiortc's own counter, kept before :func:`use_cheaper_rate_counter` replaces it (the tests compare)."""
@@ -95,6 +123,82 @@ _REQUIRED_SOURCE: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
     (rtcpeerconnection.RTCPeerConnection, "_RTCPeerConnection__localRtp", ("transceiver._headerExtensions",)),
     (rtcpeerconnection.RTCPeerConnection, "_RTCPeerConnection__remoteRtp", ("transceiver._headerExtensions",)),
     (rate.RemoteBitrateEstimator, "__init__", ("self.incoming_bitrate = RateCounter(1000, 8000)",)),
+    # Packet forwarding: every packet reaches the jitter buffer (replaced by a PacketTap) after RTX
+    # unwrapping and NACK generation, with its VP8 payload descriptor parsed into ``_data``.
+    (
+        RTCRtpReceiver,
+        "_handle_rtp_packet",
+        (
+            "packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)",
+            "if self.__nack_generator is not None and self.__nack_generator.add(packet):",
+            "packet._data = depayload(codec, packet.payload)",
+        ),
+    ),
+    # ... and leaves through the recipient's sender: its parameters, counters and RTX state.
+    (
+        RTCRtpSender,
+        "send",
+        (
+            "if not self.__started:",
+            "self.__mid = parameters.muxId",
+            "self.__rtp_header_extensions_map.configure(parameters)",
+            "self.__rtx_payload_type = codec.payloadType",
+            "self._run_rtp(parameters.codecs[0])",
+        ),
+    ),
+    (RTCRtpSender, "_handle_rtcp_packet", ("await self._retransmit(seq)",)),
+    (
+        RTCRtpSender,
+        "_run_rtp",
+        (
+            "enc_frame = await self._next_encoded_frame(codec)",
+            "packet.extensions.abs_send_time = (",
+            "packet.extensions.mid = self.__mid",
+            "self.__ntp_timestamp = clock.current_ntp_time()",
+            "self.__rtp_timestamp = packet.timestamp",
+            "self.__octet_count += len(payload)",
+            "self.__packet_count += 1",
+        ),
+    ),
+    (
+        RTCRtpSender,
+        "_run_rtcp",
+        (
+            "ntp_timestamp=self.__ntp_timestamp,",
+            "rtp_timestamp=self.__rtp_timestamp,",
+            "packet_count=self.__packet_count & 0xFFFFFFFF,",
+            "octet_count=self.__octet_count & 0xFFFFFFFF,",
+        ),
+    ),
+    (
+        RTCRtpSender,
+        "_retransmit",
+        (
+            "payload_type=self.__rtx_payload_type,",
+            "sequence_number=self.__rtx_sequence_number,",
+            "ssrc=self._rtx_ssrc,",
+        ),
+    ),
+    (
+        RTCDtlsTransport,
+        "_send_rtp",
+        (
+            "if self._state != State.CONNECTED:",
+            "data = self._tx_srtp.protect(data)",
+            "await self.transport._send(data)",
+        ),
+    ),
+    (RTCIceTransport, "__init__", ("self._send = self._connection.send",)),
+    (aioice.ice.Connection, "send", ("await self.sendto(data, 1)",)),
+    (
+        aioice.ice.Connection,
+        "sendto",
+        (
+            "active_pair = self._nominated.get(component)",
+            "await active_pair.protocol.send_data(data, active_pair.remote_addr)",
+        ),
+    ),
+    (aioice.ice.StunProtocol, "send_data", ("self.transport.sendto(data, addr)",)),
     (AIORTC_RATE_COUNTER, "_erase_old", ("while self._origin_ms < new_origin_ms:",)),
 )
 
@@ -154,20 +258,84 @@ def verify_aiortc_hook() -> None:
         raise AiortcHookError("aiortc's RTCRtpTransceiver.setCodecPreferences moved")
 
 
+def _frame_assembler(kind: str) -> LowLatencyVideoAssembler | PassThroughAudioAssembler:
+    return LowLatencyVideoAssembler() if kind == "video" else PassThroughAudioAssembler()
+
+
+class PacketTap(JitterBuffer):
+    """Stands in for a receiver's jitter buffer when forwarding packets: each RTP packet goes to
+    :attr:`on_packet`; frames are assembled (for :attr:`ReceiverTap.on_frame`, the recorder) only
+    while :meth:`want_frames` says so.
+
+    aiortc calls :meth:`add` from ``_handle_rtp_packet`` once it has counted the packet for its
+    receiver reports, unwrapped an RTX retransmission, NACKed what is missing, and parsed the VP8
+    payload descriptor: ``packet.payload`` is the RTP payload, ``packet._data`` the codec data.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(capacity=2)  # never used: add() is replaced, the base only satisfies aiortc
+        self.kind = kind
+        self.on_packet: PacketHandler | None = None
+        self.last_ssrc: int | None = None
+        self._frames: LowLatencyVideoAssembler | PassThroughAudioAssembler | None = None
+        self._gaps_before = 0
+
+    @property
+    def gaps_skipped(self) -> int:
+        """Lost packets the frame assembler gave up (only counted while frames are wanted)."""
+        return self._gaps_before + (self._frames.gaps_skipped if self._frames is not None else 0)
+
+    def want_frames(self, wanted: bool) -> None:
+        """Assemble frames too (for the recorder), or stop; a fresh assembler each time frames start."""
+        if wanted and self._frames is None:
+            self._frames = _frame_assembler(self.kind)
+        elif not wanted and self._frames is not None:
+            self._gaps_before += self._frames.gaps_skipped
+            self._frames = None
+
+    def add(self, packet: Any) -> tuple[bool, JitterFrame | None]:
+        self.last_ssrc = packet.ssrc
+        handler = self.on_packet
+        if handler is not None:
+            try:
+                handler(packet)
+            except Exception:
+                # Runs inside aiortc's RTP handling: raising would close the DTLS transport.
+                logger.exception("forwarding an RTP packet of %s failed", self.kind)
+        frames = self._frames
+        if frames is None:
+            return False, None
+        return frames.add(packet)
+
+
+_verified = False
+
+
+def _verify_once() -> None:
+    """:func:`verify_aiortc_hook`, done once per process once it has passed (aiortc does not change under a
+    running server); the router verifies again whenever one is made."""
+    global _verified
+    if not _verified:
+        verify_aiortc_hook()
+        _verified = True
+
+
 class ReceiverTap:
     """Stands in for an :class:`RTCRtpReceiver`'s decoder queue and forwards encoded frames.
 
     aiortc calls :meth:`put` from the event loop with each complete frame, and the decoder
     thread blocks in :meth:`get` until the receiver stops. Set :attr:`on_frame` to route the
-    frames; it is called on the event loop and must be quick.
+    frames; it is called on the event loop and must be quick. With ``packets`` the jitter buffer
+    is a :class:`PacketTap` (:attr:`packets`): packets are forwarded, frames made only on demand.
     """
 
-    def __init__(self, receiver: RTCRtpReceiver, kind: str) -> None:
+    def __init__(self, receiver: RTCRtpReceiver, kind: str, packets: bool = False) -> None:
         self.receiver = receiver
         self.kind = kind
         self.on_frame: FrameHandler | None = None
-        self.assembler: LowLatencyVideoAssembler | PassThroughAudioAssembler = (
-            LowLatencyVideoAssembler() if kind == "video" else PassThroughAudioAssembler()
+        self.packets: PacketTap | None = PacketTap(kind) if packets else None
+        self.assembler: LowLatencyVideoAssembler | PassThroughAudioAssembler | PacketTap = (
+            self.packets if self.packets is not None else _frame_assembler(kind)
         )
         self._stopped = threading.Event()
 
@@ -207,8 +375,9 @@ class ReceiverTap:
         return True
 
 
-def install_receiver_tap(receiver: RTCRtpReceiver) -> ReceiverTap:
-    """Divert a receiver's complete encoded frames to a new :class:`ReceiverTap`.
+def install_receiver_tap(receiver: RTCRtpReceiver, packets: bool = False) -> ReceiverTap:
+    """Divert a receiver's complete encoded frames (or, with ``packets``, its RTP packets) to a new
+    :class:`ReceiverTap`.
 
     Must run after ``setRemoteDescription`` created the receiver and before aiortc starts
     it (``receive()`` runs in a task scheduled at the end of ``setRemoteDescription``, so
@@ -229,7 +398,7 @@ def install_receiver_tap(receiver: RTCRtpReceiver) -> ReceiverTap:
         raise AiortcHookError("the receiver has already started its decoder; tap it before it starts")
     if not isinstance(getattr(receiver, "_RTCRtpReceiver__jitter_buffer", None), JitterBuffer):
         raise AiortcHookError("aiortc's RTCRtpReceiver has no jitter buffer to replace")
-    tap = ReceiverTap(receiver, track.kind)
+    tap = ReceiverTap(receiver, track.kind, packets)
     receiver._RTCRtpReceiver__decoder_queue = tap  # type: ignore[attr-defined]
     receiver._RTCRtpReceiver__jitter_buffer = tap.assembler  # type: ignore[attr-defined]
     return tap
@@ -376,3 +545,114 @@ def restrict_negotiated_codecs(transceiver: RTCRtpTransceiver) -> None:
             f"the {transceiver.kind} m-line {transceiver.mid} lacks the pinned codec"
         )
     transceiver._codecs = kept
+
+
+class RtpOutlet:
+    """A recipient sender's way out for forwarded RTP packets, past its RTP loop.
+
+    The sender is started by aiortc as usual (after DTLS connects, with the negotiated parameters,
+    which :meth:`RTCRtpSender.send` is wrapped to note); its track never yields, so its own RTP
+    loop idles. :meth:`send` protects a packet with the recipient's SRTP session and writes it to
+    the nominated ICE socket synchronously (aiortc's ``_send_rtp`` path without the awaits), and
+    updates the sender's counters so that its RTCP sender reports stay right (Chromium syncs audio
+    and video by them). NACKs the recipient sends for this stream go to :attr:`on_nack`.
+    """
+
+    def __init__(self, sender: RTCRtpSender) -> None:
+        _verify_once()  # one per recipient track: the full check (~10 ms) would stall every join
+        self.sender = sender
+        self.ssrc: int = sender._ssrc
+        self.rtx_ssrc: int = sender._rtx_ssrc
+        self.ready = False
+        self.payload_type = 0
+        self.rtx_payload_type: int | None = None
+        self.clock_rate = 90000
+        self.mid = ""
+        self.mid_id = 0
+        self.abs_send_time_id = 0
+        self.on_ready: Callable[[], None] | None = None
+        self.on_nack: Callable[[int], None] | None = None
+        self._dtls: RTCDtlsTransport | None = None
+        self._ice: Any = None
+        original_send = sender.send
+
+        async def send(parameters: RTCRtpSendParameters) -> None:
+            # aiortc calls send() again on every renegotiation, with parameters built afresh (possibly with
+            # aiortc's own extension ids), and ignores all but the first: so must the outlet.
+            started = self.sender._RTCRtpSender__started  # type: ignore[attr-defined]
+            await original_send(parameters)
+            if not started:
+                self._start(parameters)
+
+        async def retransmit(sequence_number: int) -> None:
+            handler = self.on_nack
+            if handler is None:
+                return
+            try:
+                handler(sequence_number)
+            except Exception:
+                # Inside aiortc's RTCP handling: raising would close the DTLS transport.
+                logger.exception("answering a NACK failed")
+
+        sender.send = send  # type: ignore[method-assign]
+        sender._retransmit = retransmit  # type: ignore[method-assign]
+
+    def _start(self, parameters: RTCRtpSendParameters) -> None:
+        codec = parameters.codecs[0]
+        self.payload_type = codec.payloadType or 0
+        self.clock_rate = codec.clockRate
+        self.rtx_payload_type = next(
+            (c.payloadType for c in parameters.codecs
+             if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") == codec.payloadType),
+            None,
+        )
+        self.mid = parameters.muxId or ""
+        for extension in parameters.headerExtensions:
+            if extension.uri == _MID_URI:
+                self.mid_id = extension.id
+            elif extension.uri == _ABS_SEND_TIME_URI:
+                self.abs_send_time_id = extension.id
+        self._dtls = self.sender.transport
+        self._ice = self._dtls.transport._connection
+        self.ready = True
+        callback = self.on_ready
+        if callback is not None:
+            try:
+                callback()
+            except Exception:
+                logger.exception("starting a forwarded stream failed")
+
+    def send(self, data: bytes) -> bool:
+        """Protect and send one RTP packet now; False (dropped) when the recipient's transport is not
+        connected or its socket already holds :data:`MAX_UNSENT_BYTES` unsent. Never raises."""
+        dtls = self._dtls
+        if dtls is None or dtls._state is not rtcdtlstransport.State.CONNECTED:
+            return False
+        pair = self._ice._nominated.get(1)
+        if pair is None:
+            return False
+        socket = pair.protocol.transport
+        if socket is None or socket.is_closing() or socket.get_write_buffer_size() > MAX_UNSENT_BYTES:
+            return False
+        try:
+            socket.sendto(dtls._tx_srtp.protect(data), pair.remote_addr)
+        except Exception:
+            logger.exception("sending a forwarded RTP packet failed")
+            return False
+        return True
+
+    def count_sent(self, ntp_time: int, rtp_timestamp: int, payload_bytes: int) -> None:
+        """What aiortc's RTP loop notes per packet, for the sender report its RTCP loop sends."""
+        sender: Any = self.sender
+        sender._RTCRtpSender__ntp_timestamp = ntp_time
+        sender._RTCRtpSender__rtp_timestamp = rtp_timestamp
+        sender._RTCRtpSender__octet_count += payload_bytes
+        sender._RTCRtpSender__packet_count += 1
+
+    def stop(self) -> None:
+        """Send nothing more (the sender itself is stopped by its owner)."""
+        self.ready = False
+        self.on_ready = None
+        self.on_nack = None
+        self._dtls = None
+

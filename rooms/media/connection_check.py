@@ -41,10 +41,9 @@ from .aiortc_hook import (
 )
 from .codec_pinning import is_pinned_codec, pinned_codec_preferences
 from .errors import MediaError
-from .forwarded_track import ForwardedTrack
 from .ice_consent_guard import install_ice_consent_guard
 from .media_labels import MediaLabel
-from .published_track import PublishedTrack
+from .published_track import OutgoingTrack, PublishedTrack
 from .sdp import ClientOffer
 
 logger = logging.getLogger(__name__)
@@ -174,7 +173,7 @@ class _EchoPeer:
         self.pc = pc
         self.offered = False
         self._publications: list[PublishedTrack] = []
-        self._echoes: list[ForwardedTrack] = []
+        self._echoes: list[OutgoingTrack] = []
         self._channels: list[RTCDataChannel] = []
         self._closed = False
         self._on_gone = on_gone

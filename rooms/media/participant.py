@@ -10,6 +10,7 @@ from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 
 from .aiortc_hook import (
     ReceiverTap,
+    RtpOutlet,
     install_receiver_tap,
     intercept_keyframe_requests,
     keep_negotiated_header_extensions,
@@ -19,9 +20,10 @@ from .aiortc_hook import (
 )
 from .codec_pinning import is_pinned_codec, pinned_codec_preferences
 from .errors import MediaError, NegotiationCollisionError, UnsupportedCodecError
-from .forwarded_track import ForwardedTrack
+from .forwarded_stream import ForwardedStream
+from .forwarding_mode import ForwardingMode
 from .media_labels import MediaLabel, default_label, kind_of
-from .published_track import PublishedTrack
+from .published_track import OutgoingTrack, PublishedTrack
 from .sdp import ClientOffer
 from .socket_drain import drain_ice_sockets
 
@@ -77,8 +79,10 @@ class MediaParticipant:
         keyframe_interval: float,
         max_queued_frames: int,
         clock: Callable[[], float] = time.monotonic,
+        forwarding: ForwardingMode = "frames",
     ) -> None:
         self.participant_id = participant_id
+        self.forwarding: ForwardingMode = forwarding
         self.pc = pc
         self.lock = asyncio.Lock()
         self.negotiated_once = False
@@ -88,8 +92,8 @@ class MediaParticipant:
         self._clock = clock
         self._taps: dict[str, ReceiverTap] = {}
         self._labels: dict[str, MediaLabel] = {}
-        self._pending: list[ForwardedTrack] = []
-        self._sending: dict[ForwardedTrack, RTCRtpTransceiver] = {}
+        self._pending: list[OutgoingTrack] = []
+        self._sending: dict[OutgoingTrack, RTCRtpTransceiver] = {}
         # m-lines whose publisher stopped: still listed (not live) so the client removes their tiles.
         self._retired: list[OutgoingTrackInfo] = []
         self._stopping: set[asyncio.Task[None]] = set()
@@ -101,14 +105,14 @@ class MediaParticipant:
         """Tracks were added for (or removed from) this recipient since the last server offer."""
         return not self._closed and (bool(self._pending) or self._directions_changed)
 
-    def queue_outgoing(self, track: ForwardedTrack) -> None:
+    def queue_outgoing(self, track: OutgoingTrack) -> None:
         """Send this forwarded track from the next server offer on."""
         if self._closed:
             track.stop()
             return
         self._pending.append(track)
 
-    def retire_outgoing(self, track: ForwardedTrack) -> None:
+    def retire_outgoing(self, track: OutgoingTrack) -> None:
         """The publisher is gone: stop the track and set its m-line inactive at the next negotiation."""
         track.stop()
         if track in self._pending:
@@ -185,7 +189,9 @@ class MediaParticipant:
                 transceiver.setCodecPreferences(pinned_codec_preferences(transceiver.kind))
             restrict_negotiated_codecs(transceiver)
             if transceiver.receiver.track is not None and transceiver.mid not in self._taps:
-                self._taps[transceiver.mid] = install_receiver_tap(transceiver.receiver)
+                self._taps[transceiver.mid] = install_receiver_tap(
+                    transceiver.receiver, packets=self.forwarding == "packets"
+                )
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         drain_ice_sockets(self.pc)  # the sockets exist now that the answer's candidates are gathered
@@ -204,6 +210,8 @@ class MediaParticipant:
             transceiver.setCodecPreferences(pinned_codec_preferences(track.kind))
             set_outgoing_stream_id(transceiver.sender, track.publisher_id)
             intercept_keyframe_requests(transceiver.sender, track.request_keyframe)
+            if isinstance(track, ForwardedStream):
+                track.bind(RtpOutlet(transceiver.sender))
             self._sending[track] = transceiver
         self._pending.clear()
         self._directions_changed = False

@@ -1,26 +1,29 @@
-"""One track a participant publishes, fanned out as encoded frames to its recipients."""
+"""One track a participant publishes, fanned out to its recipients as encoded frames or RTP packets."""
 
 import logging
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import av
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from .aiortc_hook import ReceiverTap
+from .forwarded_stream import ForwardedStream
 from .forwarded_track import DEFAULT_MAX_QUEUED_FRAMES, ForwardedTrack
 from .frame_sink import FrameSink, RecordedTrack
 from .keyframe_requests import DEFAULT_MIN_INTERVAL, KeyframeRequester
 from .media_labels import MediaLabel
+from .rtp_rewrite import abs_send_time, is_vp8_keyframe, ntp_now, starts_vp8_keyframe
 
 logger = logging.getLogger(__name__)
 
+OutgoingTrack = ForwardedTrack | ForwardedStream
+"""What a recipient's sender carries: frames (``forwarding="frames"``) or packets (``"packets"``)."""
 
-def is_vp8_keyframe(frame: bytes) -> bool:
-    """RFC 6386 section 9.1: bit 0 of the frame tag is 0 on a key frame, followed by a start code."""
-    return len(frame) >= 6 and not frame[0] & 0x01 and frame[3:6] == b"\x9d\x01\x2a"
+__all__ = ["OutgoingTrack", "PublishedTrack", "is_vp8_keyframe"]
 
 
 class PublishedTrack:
@@ -30,6 +33,10 @@ class PublishedTrack:
     publisher's RTP timestamp, counted from the first frame, in the codec clock
     (``time_base`` 1/90000 for VP8, 1/48000 for Opus); every recipient's sender adds its
     own random RTP timestamp origin, so frame spacing is preserved exactly.
+
+    When the tap forwards packets (``tap.packets``), each RTP packet instead goes to every
+    recipient's :class:`ForwardedStream`, rewritten for them; frames are then assembled only
+    while the track is recorded.
     """
 
     def __init__(
@@ -49,8 +56,10 @@ class PublishedTrack:
         self.kind = tap.kind
         self._tap = tap
         self._max_queued = max_queued_frames
-        self._subscribers: dict[str, ForwardedTrack] = {}
+        self._subscribers: dict[str, OutgoingTrack] = {}
         self._recipients: tuple[ForwardedTrack, ...] = ()
+        self._streams: tuple[ForwardedStream, ...] = ()
+        self._packet_tap = tap.packets
         self._time_base: Fraction | None = None
         self._keyframes = KeyframeRequester(
             tap.send_picture_loss, self._keyframe_wanted, min_interval=keyframe_interval, clock=clock
@@ -62,6 +71,8 @@ class PublishedTrack:
         self.recorded_as = RecordedTrack(publisher_id, label, tap.kind)
         self._sink: FrameSink | None = None
         tap.on_frame = self._on_frame
+        if self._packet_tap is not None:
+            self._packet_tap.on_packet = self._on_packet
 
     @property
     def keyframe_requests_sent(self) -> int:
@@ -69,26 +80,35 @@ class PublishedTrack:
         return self._keyframes.sent
 
     @property
-    def recipients(self) -> dict[str, ForwardedTrack]:
+    def recipients(self) -> dict[str, OutgoingTrack]:
         """Forwarded tracks by recipient participant id (a copy)."""
         return dict(self._subscribers)
 
-    def attach(self, recipient_id: str) -> ForwardedTrack:
+    def attach(self, recipient_id: str) -> OutgoingTrack:
         """Start forwarding to a recipient; a video recipient gets a keyframe requested."""
         existing = self._subscribers.get(recipient_id)
         if existing is not None:
             return existing
-        track = ForwardedTrack(
-            self.kind,
-            self.publisher_id,
-            self.label,
-            self.request_keyframe,
-            max_queued_frames=self._max_queued,
-        )
+        track: OutgoingTrack
+        if self._packet_tap is not None:
+            track = ForwardedStream(self.kind, self.publisher_id, self.label, self.request_keyframe)
+        else:
+            track = ForwardedTrack(
+                self.kind,
+                self.publisher_id,
+                self.label,
+                self.request_keyframe,
+                max_queued_frames=self._max_queued,
+            )
         self._subscribers[recipient_id] = track
-        self._recipients = tuple(self._subscribers.values())
+        self._split_recipients()
         self.request_keyframe()
         return track
+
+    def _split_recipients(self) -> None:
+        tracks = self._subscribers.values()
+        self._recipients = tuple(t for t in tracks if isinstance(t, ForwardedTrack))
+        self._streams = tuple(t for t in tracks if isinstance(t, ForwardedStream))
 
     @property
     def recording(self) -> bool:
@@ -101,13 +121,15 @@ class PublishedTrack:
         since the recorder may have begun a new file, which starts on one.
         """
         self._sink = sink
+        if self._packet_tap is not None:
+            self._packet_tap.want_frames(sink is not None)
         if sink is not None:
             self.request_keyframe()
 
     def detach(self, recipient_id: str) -> None:
         """Stop forwarding to a recipient and end their track."""
         track = self._subscribers.pop(recipient_id, None)
-        self._recipients = tuple(self._subscribers.values())
+        self._split_recipients()
         if track is not None:
             track.stop()
 
@@ -120,15 +142,39 @@ class PublishedTrack:
         sink = self._sink
         if sink is not None and sink.wants_keyframe(self.recorded_as):
             return True
-        return any(track.wants_keyframe for track in self._recipients)
+        return any(track.wants_keyframe for track in self._subscribers.values())
+
+    def _on_packet(self, packet: Any) -> None:
+        # Hot path: runs once per received RTP packet inside aiortc's RTP handling.
+        starts_keyframe = False
+        if self.kind == "video":
+            starts_keyframe = starts_vp8_keyframe(packet.payload, packet._data)
+            if starts_keyframe:
+                self.keyframes_received += 1
+            if packet.marker:
+                self.frames_received += 1
+        else:
+            self.frames_received += 1
+        streams = self._streams
+        if not streams:
+            return
+        ntp_time = ntp_now()
+        send_time = abs_send_time(ntp_time)
+        waiting = False
+        for stream in streams:
+            stream.forward(packet, starts_keyframe, send_time, ntp_time)
+            waiting = waiting or stream.wants_keyframe
+        if waiting and not starts_keyframe:
+            self.request_keyframe(explicit=False)
 
     def _on_frame(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
         # Hot path: runs once per received frame inside aiortc's RTP handling.
-        self.frames_received += 1
         data = frame.data
         is_keyframe = self.kind == "video" and is_vp8_keyframe(data)
-        if is_keyframe:
-            self.keyframes_received += 1
+        if self._packet_tap is None:  # the packet path counts the packets themselves
+            self.frames_received += 1
+            if is_keyframe:
+                self.keyframes_received += 1
         sink = self._sink
         if sink is not None:
             try:
@@ -163,6 +209,9 @@ class PublishedTrack:
         self._closed = True
         self._sink = None
         self._tap.on_frame = None
+        if self._packet_tap is not None:
+            self._packet_tap.on_packet = None
+            self._packet_tap.want_frames(False)
         for recipient_id in list(self._subscribers):
             self.detach(recipient_id)
         await self._keyframes.close()

@@ -9,6 +9,7 @@ from aiortc import RTCPeerConnection
 from .aiortc_hook import use_cheaper_rate_counter
 from .errors import DuplicateParticipantError, RouterClosedError, UnknownParticipantError
 from .forwarded_track import DEFAULT_MAX_QUEUED_FRAMES
+from .forwarding_mode import ForwardingMode, check_forwarding_mode
 from .frame_sink import FrameSink
 from .ice_consent_guard import install_ice_consent_guard
 from .keyframe_requests import DEFAULT_MIN_INTERVAL
@@ -27,7 +28,8 @@ class MediaRouter:
 
     One router per live room; each participant has one ``RTCPeerConnection`` to it. Nothing
     is decoded or encoded: complete VP8/Opus frames are taken from the receiving side and
-    re-packetized by each recipient's sender.
+    re-packetized by each recipient's sender, or (``forwarding="packets"``) each RTP packet is
+    rewritten for each recipient and sent on as it arrives.
 
     Negotiation (the signaling layer carries the SDP):
 
@@ -47,13 +49,18 @@ class MediaRouter:
         keyframe_interval: float = DEFAULT_MIN_INTERVAL,
         max_queued_frames: int = DEFAULT_MAX_QUEUED_FRAMES,
         clock: Callable[[], float] = time.monotonic,
+        forwarding: ForwardingMode = "frames",
     ) -> None:
+        """:param forwarding: ``"frames"`` (complete encoded frames re-packetized by each recipient's
+        sender) or ``"packets"`` (each RTP packet rewritten and sent on at once, see
+        :mod:`.forwarded_stream`); see :mod:`.forwarding_mode`."""
         use_cheaper_rate_counter()  # verifies the hook first
         install_ice_consent_guard()
         self._listener = on_renegotiation_needed
         self._keyframe_interval = keyframe_interval
         self._max_queued = max_queued_frames
         self._clock = clock
+        self._forwarding = check_forwarding_mode(forwarding)
         self._participants: dict[str, MediaParticipant] = {}
         self._sink: FrameSink | None = None
         self._recorded: frozenset[str] = frozenset()
@@ -83,6 +90,7 @@ class MediaRouter:
             keyframe_interval=self._keyframe_interval,
             max_queued_frames=self._max_queued,
             clock=self._clock,
+            forwarding=self._forwarding,
         )
         self._participants[participant_id] = participant
         for other in self._participants.values():

@@ -105,6 +105,10 @@ class Settings:
     # settings are read from the environment or a file, is one per core; 0 keeps the media in the serving
     # process (as settings built in code, the tests' in-process apps, do).
     media_workers: int = 0
+    # How the media is forwarded: "frames" (each publisher's RTP is assembled into encoded frames that
+    # each recipient's sender re-packetizes) or "packets" (each RTP packet is rewritten per recipient and
+    # sent on at once: less CPU per forwarded stream). Frames stays the default until packets is proven.
+    media_forwarding: str = "frames"
     # Several nodes serving the same consultations share the database and this Redis, which says which
     # node holds each live room (redis:// or rediss://). Empty: this is the only node.
     redis_url: str = ""
@@ -135,6 +139,7 @@ _SECRET_KEYS = {"redis_url", "session_secret", "totp_encryption_key", "audit_key
                 "sms_gateway_token", "metrics_token", "recording_key"}
 _REQUIRED_SECRETS = ("session_secret", "totp_encryption_key", "audit_key")
 _LANGUAGES = {"nb", "en"}
+_MEDIA_FORWARDING = {"frames", "packets"}  # rooms.media.FORWARDING_MODES (platform imports nothing of ours)
 # Variables with our prefix that are not settings of the server itself.
 _NOT_SETTINGS = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "DEMO_SECRETS_FILE", ENV_PREFIX + "NEW_USER_PASSWORD",
                  ENV_PREFIX + "TEST_POSTGRES_URL"}
@@ -287,6 +292,8 @@ def load_settings(
     node_url = values.get("node_url", "")
     if node_url and not node_url.startswith(("http://", "https://")):
         raise SettingsError(ENV_PREFIX + "NODE_URL", "must start with http:// or https://")
+    if values.get("media_forwarding", "frames") not in _MEDIA_FORWARDING:
+        raise SettingsError(ENV_PREFIX + "MEDIA_FORWARDING", "must be frames or packets")
     if values.get("media_workers", 0) > 64:
         raise SettingsError(ENV_PREFIX + "MEDIA_WORKERS", "at most 64 (auto is one per core)")
     port = values.get("port", 8080)

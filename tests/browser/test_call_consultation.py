@@ -91,18 +91,77 @@ DIAGNOSE = """() => ({me: window.samkonsult.me,
      f.querySelector('video').videoWidth]), status: document.getElementById('call-status').textContent})"""
 
 
+VIDEO_RECEIVED = """async () => {
+  const out = [];
+  (await window.samkonsultPeer.pc.getStats()).forEach(s => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video') out.push({mid: s.mid, packets: s.packetsReceived,
+      lost: s.packetsLost, nacks: s.nackCount, plis: s.pliCount, firs: s.firCount, frames: s.framesReceived,
+      decoded: s.framesDecoded, keyframes: s.keyFramesDecoded, dropped: s.framesDropped, freezes: s.freezeCount,
+      discarded: s.packetsDiscarded});
+  });
+  return out;
+}"""
+
+
 VIDEO_CAPS = """() => window.samkonsultPeer.pc.getSenders().filter(s => s.track && s.track.kind === 'video')
   .map(s => (s.getParameters().encodings[0] || {}).maxBitrate)"""
 VIDEO_CAPS_ARE = f"""(bps) => {{ const caps = ({VIDEO_CAPS})();
   return caps.length > 0 && caps.every(c => c === bps); }}"""
 
 
+# Frames Chromium decoded of one participant's track (by its m-line), from the receiver's statistics: a
+# picture that stays does not prove that the stream goes on. (The video element's own frame count is not
+# used: Chromium pauses a muted autoplaying video while the layout has it out of view, which the speaker
+# tile does now and then, and the count stops while the frames are still decoded.)
+FRAMES_DECODED_FROM = """async ([pid, label]) => {
+  const mids = [...window.samkonsultPeer.mediaMap.values()]
+    .filter(m => m.participant_id === pid && m.label === label && m.live).map(m => m.mid);
+  let decoded = 0;
+  (await window.samkonsultPeer.pc.getStats()).forEach(s => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video' && mids.includes(s.mid)) decoded += s.framesDecoded;
+  });
+  return decoded;
+}"""
+
+
+async def _frames_keep_coming(page: Page, pid: str, label: str) -> None:
+    before = int(await page.evaluate(FRAMES_DECODED_FROM, [pid, label]))
+    for _ in range(300):  # 30 fps: a second or so; this only bounds a broken test
+        if int(await page.evaluate(FRAMES_DECODED_FROM, [pid, label])) >= before + 10:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no frames decoded of {pid}'s {label} beyond {before}")
+
+
 async def _decodes(page: Page, others: list[str], label: str = "room_camera") -> None:
+    """Each of ``others`` shows a picture on ``page`` and its frames keep being decoded (not one frozen frame)."""
     for pid in others:
         try:
             await page.wait_for_function(DECODED_FROM, arg=[pid, label], timeout=60_000)
+            await _frames_keep_coming(page, pid, label)
         except Exception:
-            pytest.fail(f"no {label} video from {pid}: {await page.evaluate(DIAGNOSE)}")
+            pytest.fail(f"no {label} video from {pid}: {await page.evaluate(DIAGNOSE)}; "
+                        f"received video: {await page.evaluate(VIDEO_RECEIVED)}")
+
+
+SENDER_REPORTED_KINDS = """async () => {
+  const kinds = new Set();
+  (await window.samkonsultPeer.pc.getStats()).forEach(s => {
+    if (s.type === 'remote-outbound-rtp' && s.packetsSent > 0) kinds.add(s.kind);
+  });
+  return [...kinds].sort().join(',');
+}"""
+
+
+async def _gets_sender_reports(page: Page) -> None:
+    """The server's RTCP sender reports reach the page for audio and video (Chromium syncs the two by them)."""
+    kinds = ""
+    for _ in range(100):  # a report comes every 0.5-1.5 s per stream; this only bounds a broken test
+        kinds = str(await page.evaluate(SENDER_REPORTED_KINDS))
+        if kinds == "audio,video":
+            return
+        await asyncio.sleep(0.2)
+    pytest.fail(f"sender reports seen only for {kinds!r}: {await page.evaluate(DIAGNOSE)}")
 
 
 async def _pid(page: Page) -> str:
@@ -144,6 +203,8 @@ async def test_three_people_hold_a_consultation(three: list[Page], server: Serve
     for page, me in zip(three, pids, strict=True):
         await _decodes(page, [p for p in pids if p != me])
         await expect(page.locator("#roster li")).to_have_count(3)
+    for page in three:
+        await _gets_sender_reports(page)
     await assert_accessible(specialist)
     # three in the room: every page caps its camera at the server's bitrate for that size (1,000 kbit/s)
     for page in three:

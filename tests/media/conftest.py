@@ -5,6 +5,7 @@ from aiortc import AudioStreamTrack, RTCSessionDescription
 
 from rooms.media import MediaRouter
 from rooms.media.codec_pinning import pinned_codec_preferences
+from rooms.media.forwarding_mode import ForwardingMode
 
 from .loopback_peers import LoopbackClient, SyntheticVideo, assert_no_task_left, wait_until
 
@@ -16,9 +17,9 @@ def _unchanged(description: str) -> str:
 class LoopbackRoom:
     """A MediaRouter with in-process clients; records renegotiation notifications."""
 
-    def __init__(self) -> None:
+    def __init__(self, forwarding: ForwardingMode = "frames") -> None:
         self.notified: list[str] = []
-        self.router = MediaRouter(on_renegotiation_needed=self.notified.append)
+        self.router = MediaRouter(on_renegotiation_needed=self.notified.append, forwarding=forwarding)
         self.clients: dict[str, LoopbackClient] = {}
 
     async def join(self, participant_id: str, publish: bool = True) -> LoopbackClient:
@@ -80,7 +81,19 @@ class LoopbackRoom:
 
 @pytest.fixture
 async def room() -> AsyncIterator[LoopbackRoom]:
-    loopback_room = LoopbackRoom()
+    async for loopback_room in _room("frames"):
+        yield loopback_room
+
+
+@pytest.fixture
+async def packet_room() -> AsyncIterator[LoopbackRoom]:
+    """A room whose router forwards RTP packets (``forwarding="packets"``)."""
+    async for loopback_room in _room("packets"):
+        yield loopback_room
+
+
+async def _room(forwarding: ForwardingMode) -> AsyncIterator[LoopbackRoom]:
+    loopback_room = LoopbackRoom(forwarding)
     try:
         yield loopback_room
     finally:

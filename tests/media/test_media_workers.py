@@ -24,6 +24,7 @@ from rooms.members import Member
 from rooms.room import Room
 from rooms.roster import ParticipantId
 from rooms.seats import RoomSpec
+from server.media_worker import main as media_worker_main
 from server.media_worker import worker_command
 from server.platform.clock import FixedClock
 from tests.media.live_room_clients import (
@@ -176,3 +177,24 @@ async def test_the_answer_to_a_participant_s_offer_goes_out_before_the_worker_s_
     assert answer == "v=0 answer"
     assert sent_with_the_answer == [], "the server's offer waited for the answer"
     assert link.of_type(ServerOffer), "and went out right after it"
+
+
+async def test_a_worker_started_for_packet_forwarding_forwards_packets() -> None:
+    """``SAMKONSULT_MEDIA_FORWARDING=packets`` reaches the workers through their command line."""
+    command = worker_command("packets")
+    assert command[-1] == "--forwarding=packets"
+    workers = MediaWorkerPool(1, command)
+    await workers.start()
+    live = _live(workers, make_clock(), make_spec())
+    clients: tuple[Client, ...] = ()
+    try:
+        clients = await specialist_and_nurse_in_call(live)
+        await _receiving(*clients)
+    finally:
+        await _close(*clients)
+        await live.close()
+        await workers.close()
+
+
+def test_a_worker_refuses_an_unknown_forwarding_mode() -> None:
+    assert media_worker_main(["--forwarding=transcode", "3"]) == 2

@@ -83,6 +83,13 @@ async def test_in_process_media_hand_the_chosen_tracks_to_the_recorder(tmp_path:
     await _record_specialist_only(_live(in_process_media(loopback_pc, make_recorder)), tmp_path)
 
 
+async def test_packet_forwarding_still_hands_whole_frames_to_the_recorder(tmp_path: Path) -> None:
+    """With ``forwarding="packets"`` frames are assembled for the recorded tracks only; the file decodes."""
+    await _record_specialist_only(
+        _live(in_process_media(loopback_pc, make_recorder, forwarding="packets")), tmp_path
+    )
+
+
 async def test_a_media_worker_records_where_the_media_runs(tmp_path: Path, pool: MediaWorkerPool) -> None:
     await _record_specialist_only(_live(pool.room_media), tmp_path)
 

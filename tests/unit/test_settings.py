@@ -24,6 +24,11 @@ def test_good_settings_load() -> None:
     assert s.port == 9000 and s.smtp_tls is True and s.default_language == "nb"
 
 
+def test_media_forwarding_defaults_to_frames_and_takes_packets() -> None:
+    assert load_settings(GOOD).media_forwarding == "frames"
+    assert load_settings({**GOOD, "SAMKONSULT_MEDIA_FORWARDING": "packets"}).media_forwarding == "packets"
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
@@ -36,6 +41,7 @@ def test_good_settings_load() -> None:
         ("SAMKONSULT_PUBLIC_URL", "ftp://x"),
         ("SAMKONSULT_NO_SUCH_THING", "1"),
         ("SAMKONSULT_ROOM_OPENS_MINUTES_BEFORE", "45"),
+        ("SAMKONSULT_MEDIA_FORWARDING", "transcode"),
     ],
 )
 def test_bad_value_names_the_key(key: str, value: str) -> None:
